@@ -1,0 +1,59 @@
+# corodbg top-level build.  Each component contributes a fragment
+# (<dir>/*.mk) that appends its targets to ALL, TESTBIN, BENCH and DEMO;
+# this file only holds the common flags and the user-facing targets.
+#
+#   make            build everything
+#   make test       install missing Debian packages, build, run every test
+#   make demo       build the examples and show them under the debuggers
+#   make bench      run the benchmarks (ratios against anchors, same run)
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make fuzz       longer fuzzing runs of the symbolizer's parsers
+
+CC      ?= gcc
+PREFIX  ?= /usr/local
+DESTDIR ?=
+B       := build
+PYTHON  := /usr/bin/python3
+
+WARN    := -Wall -Wextra -Werror
+CFLAGS  ?= -O2 -g
+BASE_CFLAGS := -std=c11 $(WARN) -D_GNU_SOURCE -fPIC $(CFLAGS)
+SAN_CFLAGS  := -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -O1 -g \
+               -fsanitize=address,undefined -fno-omit-frame-pointer \
+               -fno-sanitize-recover=all
+
+ALL     :=
+TESTBIN :=
+BENCH   :=
+DEMO    :=
+INSTALL :=
+
+.PHONY: all test demo bench install deps clean fuzz
+all: deps-quiet
+
+include $(sort $(wildcard */*.mk))
+
+all: $(ALL)
+
+# Installs what is missing (root) or prints the apt-get line (not root).
+deps:
+	@scripts/install-deps.sh
+deps-quiet:
+	@scripts/install-deps.sh
+
+test: deps
+	@$(MAKE) --no-print-directory all $(TESTBIN)
+	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@scripts/demo.sh
+
+bench: deps
+	@$(MAKE) --no-print-directory all $(BENCH)
+	@scripts/bench.sh
+
+install: all $(INSTALL)
+
+clean:
+	rm -rf $(B)

@@ -1,0 +1,436 @@
+/*
+ * corodbg.h -- publish a C coroutine runtime's coroutines to debuggers.
+ *
+ * WHAT IT IS
+ *   libcorodbg keeps a *coroutine table* in the process's memory: one
+ *   statically initialised descriptor (`corodbg_table`) plus fixed-size
+ *   entries, one per live coroutine.  A debugger (the corodbg GDB and LLDB
+ *   front ends) reads it with plain memory reads from a live process, a
+ *   core file, a gdbserver target or a stripped binary: it needs no DWARF
+ *   for the program, only the table's own self-description.  The binary
+ *   layout and its compatibility rule are in docs/abi.md.
+ *
+ * HOW A RUNTIME INTEGRATES (a complete example, one hook per event)
+ *
+ *     #include <corodbg.h>
+ *
+ *     co->dbg = corodbg_create("worker", (void *)fn, stack, stack_size,
+ *                              __builtin_return_address(0));
+ *     // save this coroutine's registers straight into the table:
+ *     co->regs = corodbg_regs(co->dbg);
+ *
+ *     corodbg_switch(from->dbg, to->dbg);      // before every switch
+ *     corodbg_block(me->dbg, CORODBG_WAIT_CHAN_RECV, chan);
+ *     corodbg_wake(other->dbg);                // blocked -> runnable
+ *     corodbg_exit(me->dbg);                   // the coroutine finished
+ *     corodbg_panic("bad request %d", id);     // records, fires, returns
+ *
+ *   A coroutine handle is a `corodbg_co *`.  Every function accepts NULL
+ *   for it and then does nothing (returns CORODBG_EINVAL where it returns
+ *   a result), so a runtime can keep its code unconditional when the table
+ *   is full or the debugger support is compiled out.
+ *
+ * THREADING RULES
+ *   - corodbg_create, corodbg_exit, corodbg_lookup and the leak helpers may
+ *     be called from any thread at any time; they take an internal lock.
+ *   - The per-coroutine hooks (switch, block, wake, set_name, panic) write
+ *     only that coroutine's entry.  The caller must own the coroutine at
+ *     that moment, as any M:N scheduler already guarantees: a coroutine is
+ *     switched by at most one OS thread at a time.
+ *   - Readers (debuggers) never take a lock.  Structural changes (slot
+ *     allocation) bump the descriptor's `generation` to odd and back to
+ *     even; entry updates bump the entry's own `seq` the same way.  A reader
+ *     that stopped the process mid-update sees an odd counter and says so.
+ *
+ * COST
+ *   corodbg_switch is a handful of plain stores and one load of the armed
+ *   event filter: no clock read, no lock, no call.  Only transitions that
+ *   match a filter armed by the debugger call corodbg_event_hook().
+ *
+ * ERRORS
+ *   Functions that can fail return enum corodbg_result; corodbg_strerror()
+ *   turns it into text.  Misuse (NULL, double exit, unknown id, a name that
+ *   is too long) returns a specific code and never corrupts memory.
+ */
+#ifndef CORODBG_H
+#define CORODBG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---------------------------------------------------------------------
+ * Vocabulary shared with the debugger side.  These X-macros are parsed by
+ * tools/gen_layout.py to generate corodbg/core/layout.py: keep one entry
+ * per line, in the form X(NAME, value, "text").
+ * ------------------------------------------------------------------- */
+
+/* Coroutine states.  Values are ABI: never renumber, only append. */
+#define CORODBG_STATES(X)                                                  \
+    X(FREE, 0, "free")         /* slot unused: not a coroutine */         \
+    X(RUNNABLE, 1, "runnable") /* ready, waiting for a worker */          \
+    X(RUNNING, 2, "running")   /* on an OS thread right now */            \
+    X(BLOCKED, 3, "blocked")   /* waiting; see wait_reason/wait_addr */   \
+    X(DEAD, 4, "dead")         /* returned; slot about to be reused */    \
+    X(PANICKED, 5, "panicked") /* corodbg_panic() was called */           \
+    X(CRASHED, 6, "crashed")   /* a fatal signal arrived while running */
+
+/* Why a blocked coroutine waits.  Values are ABI: only append. */
+#define CORODBG_WAITS(X)                                                   \
+    X(NONE, 0, "")                                                         \
+    X(CHAN_SEND, 1, "chan send")                                           \
+    X(CHAN_RECV, 2, "chan receive")                                        \
+    X(SLEEP, 3, "sleep")                                                   \
+    X(WAITGROUP, 4, "waitgroup")                                           \
+    X(MUTEX, 5, "mutex")                                                   \
+    X(IO, 6, "io")                                                         \
+    X(JOIN, 7, "join")                                                     \
+    X(YIELD, 8, "yield")                                                   \
+    X(OTHER, 9, "other")
+
+/* Event kinds recorded in the descriptor before corodbg_event_hook(). */
+#define CORODBG_EVENTS(X)                                                  \
+    X(STATE, 1, "state")   /* a coroutine entered a state in the mask */   \
+    X(PANIC, 2, "panic")   /* corodbg_panic() on a coroutine */            \
+    X(CRASH, 3, "crash")   /* fatal signal inside a coroutine */
+
+/* Field ids of the descriptor's self-description.  ABI: only append. */
+#define CORODBG_DESC_FIELDS(X)                                             \
+    X(GENERATION, 1, "generation")                                         \
+    X(LIVE_COUNT, 2, "live_count")                                         \
+    X(NEXT_ID, 3, "next_id")                                               \
+    X(CHUNK_DIR, 4, "chunk_dir")                                           \
+    X(NCHUNKS, 5, "nchunks")                                               \
+    X(CHUNK_ENTRIES, 6, "chunk_entries")                                   \
+    X(CLOCK_NS, 7, "clock_ns")                                             \
+    X(FILTER_STATE_MASK, 8, "filter_state_mask")                           \
+    X(FILTER_FLAGS, 9, "filter_flags")                                     \
+    X(FILTER_ID, 10, "filter_id")                                          \
+    X(FILTER_NAME, 11, "filter_name")                                      \
+    X(EVENT_HOOK, 12, "event_hook")                                        \
+    X(EVENT_SEQ, 13, "event_seq")                                          \
+    X(EVENT_KIND, 14, "event_kind")                                        \
+    X(EVENT_ID, 15, "event_id")                                            \
+    X(EVENT_OLD_STATE, 16, "event_old_state")                              \
+    X(EVENT_NEW_STATE, 17, "event_new_state")                              \
+    X(CRASHED_ID, 18, "crashed_id")                                        \
+    X(RUNTIME_NAME, 19, "runtime_name")                                    \
+    X(HOOK_CALLS, 20, "hook_calls")                                        \
+    X(FILTERED, 21, "filtered")
+
+/* Field ids of an entry's self-description.  ABI: only append. */
+#define CORODBG_ENTRY_FIELDS(X)                                            \
+    X(ID, 1, "id")                                                         \
+    X(SEQ, 2, "seq")                                                       \
+    X(STATE, 3, "state")                                                   \
+    X(TID, 4, "tid")                                                       \
+    X(LAST_TID, 5, "last_tid")                                             \
+    X(SWITCHES, 6, "switches")                                             \
+    X(ENTRY_FN, 7, "entry_fn")                                             \
+    X(CREATE_PC, 8, "create_pc")                                           \
+    X(STACK_LO, 9, "stack_lo")                                             \
+    X(STACK_HI, 10, "stack_hi")                                            \
+    X(CREATED_NS, 11, "created_ns")                                        \
+    X(SINCE_NS, 12, "since_ns")                                            \
+    X(WAIT_REASON, 13, "wait_reason")                                      \
+    X(SIGNAL, 14, "signal")                                                \
+    X(WAIT_ADDR, 15, "wait_addr")                                          \
+    X(FAULT_ADDR, 16, "fault_addr")                                        \
+    X(PANIC_MSG, 17, "panic_msg")                                          \
+    X(PANIC_LEN, 18, "panic_len")                                          \
+    X(PARENT_ID, 19, "parent_id")                                          \
+    X(NAME, 20, "name")                                                    \
+    X(REGS, 21, "regs")
+
+/* Kinds of a field record: how a reader decodes the bytes. */
+#define CORODBG_FIELD_KINDS(X)                                             \
+    X(UINT, 1, "uint")   /* little/big endian unsigned, 1/2/4/8 bytes */   \
+    X(PTR, 2, "ptr")     /* target address stored as a uint */            \
+    X(CHARS, 3, "chars") /* inline char array, NUL-padded */              \
+    X(U64S, 4, "u64s")   /* array of 8-byte uints (register block) */
+
+#define CORODBG__ENUM(prefix, name, value, text) prefix##name = value,
+#define CORODBG__STATE(n, v, t) CORODBG__ENUM(CORODBG_, n, v, t)
+#define CORODBG__WAIT(n, v, t) CORODBG__ENUM(CORODBG_WAIT_, n, v, t)
+#define CORODBG__EVENT(n, v, t) CORODBG__ENUM(CORODBG_EVENT_, n, v, t)
+#define CORODBG__DF(n, v, t) CORODBG__ENUM(CORODBG_DF_, n, v, t)
+#define CORODBG__EF(n, v, t) CORODBG__ENUM(CORODBG_EF_, n, v, t)
+#define CORODBG__KIND(n, v, t) CORODBG__ENUM(CORODBG_KIND_, n, v, t)
+
+enum corodbg_state { CORODBG_STATES(CORODBG__STATE) CORODBG_NSTATES };
+enum corodbg_wait { CORODBG_WAITS(CORODBG__WAIT) CORODBG_NWAITS };
+enum corodbg_event_kind { CORODBG_EVENTS(CORODBG__EVENT) };
+enum corodbg_desc_field { CORODBG_DESC_FIELDS(CORODBG__DF) };
+enum corodbg_entry_field { CORODBG_ENTRY_FIELDS(CORODBG__EF) };
+enum corodbg_field_kind { CORODBG_FIELD_KINDS(CORODBG__KIND) };
+
+/* ---------------------------------------------------------------------
+ * The binary layout (docs/abi.md).  Readers must not rely on these
+ * structs beyond the fixed prefix: they locate every other field through
+ * the field records.
+ * ------------------------------------------------------------------- */
+
+#define CORODBG_MAGIC "\x7f" "CORODBG" /* 8 bytes, no NUL needed */
+#define CORODBG_ABI_MAJOR 1 /* bumped only for incompatible change */
+#define CORODBG_ABI_MINOR 0 /* bumped when fields are appended */
+
+#define CORODBG_NAME_MAX 32   /* bytes of name, including the NUL */
+#define CORODBG_PANIC_MAX 256 /* bytes of panic message kept */
+#define CORODBG_FILTER_NAME_MAX 32
+
+/* Architecture ids are ELF e_machine values. */
+#define CORODBG_ARCH_X86_64 62
+#define CORODBG_ARCH_AARCH64 183
+
+/*
+ * The register block: a plain array of 8-byte registers, no mangling.
+ * x86-64: rip, rsp, rbp, rbx, r12, r13, r14, r15
+ * aarch64: pc, sp, fp(x29), lr(x30), x19..x28, d8..d15
+ * The descriptor lists each slot's DWARF register number (regs_off), so a
+ * reader needs no per-architecture table of its own.  Slot 0 is always the
+ * pc, slot 1 the sp, slot 2 the frame pointer.
+ */
+#if defined(__x86_64__)
+#define CORODBG_ARCH CORODBG_ARCH_X86_64
+#define CORODBG_NREGS 8
+#define CORODBG_REG_DWARF {16, 7, 6, 3, 12, 13, 14, 15}
+#elif defined(__aarch64__)
+#define CORODBG_ARCH CORODBG_ARCH_AARCH64
+#define CORODBG_NREGS 22
+#define CORODBG_REG_DWARF                                                  \
+    {32, 31, 29, 30, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,               \
+     72, 73, 74, 75, 76, 77, 78, 79}
+#else
+#error "corodbg: unsupported architecture (x86-64 and aarch64 only)"
+#endif
+#define CORODBG_REG_PC 0
+#define CORODBG_REG_SP 1
+#define CORODBG_REG_FP 2
+
+/* One record of the self-description: where a field lives. */
+struct corodbg_field {
+    uint16_t id;     /* CORODBG_DF_* or CORODBG_EF_* */
+    uint16_t offset; /* from the start of the descriptor or entry */
+    uint16_t size;   /* bytes */
+    uint16_t kind;   /* CORODBG_KIND_* */
+};
+
+/* One coroutine.  8-byte aligned; all pointers are stored as uint64_t. */
+struct corodbg_entry {
+    uint64_t id;          /* never reused; 0 while the slot is free */
+    uint32_t seq;         /* odd while the owner updates this entry */
+    uint32_t state;       /* enum corodbg_state */
+    uint32_t tid;         /* OS thread id while RUNNING, else 0 */
+    uint32_t last_tid;    /* OS thread it last ran on (0: never ran) */
+    uint64_t switches;    /* times switched in */
+    uint64_t entry_fn;    /* start function */
+    uint64_t create_pc;   /* return address of the spawn call */
+    uint64_t stack_lo;    /* lowest stack address */
+    uint64_t stack_hi;    /* one past the highest stack address */
+    uint64_t created_ns;  /* CLOCK_MONOTONIC at creation */
+    uint64_t since_ns;    /* CLOCK_MONOTONIC at the last block/wake/exit */
+    uint32_t wait_reason; /* enum corodbg_wait while BLOCKED */
+    uint32_t signal;      /* fatal signal number when CRASHED */
+    uint64_t wait_addr;   /* object waited on (channel, mutex...) */
+    uint64_t fault_addr;  /* si_addr when CRASHED */
+    uint64_t panic_msg;   /* char * of panic_len bytes, or 0 */
+    uint32_t panic_len;   /* bytes at panic_msg, < CORODBG_PANIC_MAX */
+    uint32_t reserved0;
+    uint64_t parent_id;   /* coroutine that created it, 0 if none */
+    char name[CORODBG_NAME_MAX];        /* NUL-terminated, truncated */
+    uint64_t regs[CORODBG_NREGS];       /* saved registers, see above */
+};
+
+/* The descriptor.  Only the fixed prefix (up to `reserved`) is read
+ * without the field records; it never changes across ABI versions. */
+struct corodbg_descriptor {
+    /* ---- fixed prefix: 40 bytes ---- */
+    char magic[8];              /* CORODBG_MAGIC */
+    uint16_t abi_major;         /* reader refuses a major it does not know */
+    uint16_t abi_minor;         /* informational; fields only appended */
+    uint16_t desc_size;         /* sizeof this descriptor */
+    uint16_t entry_size;        /* sizeof one entry (the stride) */
+    uint8_t ptr_size;           /* 8 */
+    uint8_t byte_order;         /* 1 little endian, 2 big endian */
+    uint16_t arch;              /* ELF e_machine */
+    uint16_t desc_fields_off;   /* -> struct corodbg_field[] */
+    uint16_t desc_fields_count;
+    uint16_t entry_fields_off;  /* -> struct corodbg_field[] */
+    uint16_t entry_fields_count;
+    uint16_t regs_off;          /* -> uint16_t DWARF regnum[regs_count] */
+    uint16_t regs_count;
+    uint16_t field_record_size; /* sizeof(struct corodbg_field) */
+    uint16_t reserved;
+    /* ---- body: located through the field records ---- */
+    volatile uint64_t generation; /* odd while slots are (re)allocated */
+    volatile uint64_t live_count; /* coroutines not FREE */
+    volatile uint64_t next_id;    /* next id to hand out */
+    uint64_t chunk_dir;     /* uint64_t[nchunks]: addresses of chunks */
+    volatile uint32_t nchunks;       /* chunks published so far */
+    uint32_t chunk_entries; /* entries per chunk */
+    volatile uint64_t clock_ns; /* last CLOCK_MONOTONIC the runtime read */
+    /* In-process event filter, written by the debugger. */
+    volatile uint32_t filter_state_mask; /* bit per state: fire on entry */
+    volatile uint32_t filter_flags;      /* CORODBG_FILTER_* */
+    volatile uint64_t filter_id;         /* 0: any coroutine */
+    char filter_name[CORODBG_FILTER_NAME_MAX]; /* fnmatch glob, "" any */
+    uint64_t event_hook;                 /* &corodbg_event_hook */
+    /* The last event, written before corodbg_event_hook() is called. */
+    volatile uint64_t event_seq;
+    volatile uint32_t event_kind;
+    volatile uint32_t event_old_state;
+    volatile uint64_t event_id;
+    volatile uint32_t event_new_state;
+    uint32_t reserved1;
+    volatile uint64_t crashed_id; /* coroutine that took a fatal signal */
+    char runtime_name[16];        /* who publishes: "corort", "ucontext" */
+    volatile uint64_t hook_calls; /* times corodbg_event_hook was called */
+    volatile uint64_t filtered;   /* transitions the filter rejected */
+    /* ---- self-description ---- */
+    struct corodbg_field desc_fields[21];
+    struct corodbg_field entry_fields[21];
+    uint16_t reg_dwarf[CORODBG_NREGS];
+};
+
+/* filter_flags bits. */
+#define CORODBG_FILTER_ARMED 0x1u  /* state mask / id / name are active */
+#define CORODBG_FILTER_PANIC 0x2u  /* fire on every panic */
+#define CORODBG_FILTER_CRASH 0x4u  /* fire on a fatal signal */
+
+/* The one table of the process.  Exported as a dynamic symbol and placed
+ * in the allocated section ".corodbg", which `strip --strip-all` keeps. */
+extern struct corodbg_descriptor corodbg_table;
+
+/* Called only when an event passes the armed filter.  Never inlined and
+ * does nothing: debuggers put a breakpoint on it.  Its address is also in
+ * corodbg_table.event_hook, for stripped binaries. */
+void corodbg_event_hook(void);
+
+/* ---------------------------------------------------------------------
+ * The API for runtimes.
+ * ------------------------------------------------------------------- */
+
+enum corodbg_result {
+    CORODBG_OK = 0,
+    CORODBG_EINVAL = -1,   /* NULL handle or argument out of range */
+    CORODBG_ENOMEM = -2,   /* table full or allocation failed */
+    CORODBG_ENOENT = -3,   /* no live coroutine with that id */
+    CORODBG_ESTATE = -4,   /* not allowed in the coroutine's state */
+    CORODBG_ETRUNC = -5    /* string truncated to fit; call succeeded */
+};
+
+typedef struct corodbg_entry corodbg_co;
+
+/* Text for a result code; never NULL. */
+const char *corodbg_strerror(int result);
+
+/* Register a new coroutine in state RUNNABLE.  NAME may be NULL; a longer
+ * name is truncated to CORODBG_NAME_MAX-1 bytes.  ENTRY_FN, CREATE_PC and
+ * the stack are recorded for the debugger only.  The parent is the calling
+ * coroutine (corodbg_current()).  Returns NULL when the table is full
+ * (CORODBG_MAX_COROUTINES) or memory is exhausted. */
+corodbg_co *corodbg_create(const char *name, const void *entry_fn,
+                           void *stack_lo, size_t stack_size,
+                           const void *create_pc);
+
+/* The coroutine returned: state DEAD (an armed filter may fire), then the
+ * slot is freed for reuse and the handle becomes invalid.  Exiting a handle
+ * that is not live returns CORODBG_ESTATE and changes nothing. */
+int corodbg_exit(corodbg_co *co);
+
+/* FROM stops running (RUNNING -> RUNNABLE unless it already blocked,
+ * panicked or died) and TO starts running on this OS thread.  Either may
+ * be NULL: the scheduler's own stack is not a coroutine. */
+void corodbg_switch(corodbg_co *from, corodbg_co *to);
+
+/* CO waits for REASON on ADDR (state BLOCKED).  Call it before switching
+ * away; corodbg_switch keeps a blocked coroutine blocked. */
+int corodbg_block(corodbg_co *co, enum corodbg_wait reason,
+                  const void *addr);
+
+/* A blocked coroutine becomes RUNNABLE.  CORODBG_ESTATE if not blocked. */
+int corodbg_wake(corodbg_co *co);
+
+/* Rename; CORODBG_ETRUNC when NAME did not fit (it is still set). */
+int corodbg_set_name(corodbg_co *co, const char *name);
+
+/* The coroutine running on this OS thread, or NULL. */
+corodbg_co *corodbg_current(void);
+
+/* The live coroutine with this id, or NULL.  O(1). */
+corodbg_co *corodbg_lookup(uint64_t id);
+
+/* Its id, or 0 for NULL. */
+uint64_t corodbg_id(const corodbg_co *co);
+
+/* Its register block (CORODBG_NREGS uint64_t).  A runtime may save the
+ * context straight into it, which is what the table's readers see. */
+uint64_t *corodbg_regs(corodbg_co *co);
+
+/* Number of live coroutines (not FREE). */
+size_t corodbg_live_count(void);
+
+/* Record a panic on the current coroutine: message (truncated to
+ * CORODBG_PANIC_MAX-1 bytes), state PANICKED, and the panic event fires
+ * when armed.  Returns to the caller, which decides whether to abort or
+ * park the coroutine.  CORODBG_ESTATE when no coroutine runs here. */
+int corodbg_panic(const char *fmt, ...)
+    __attribute__((format(printf, 1, 2)));
+int corodbg_vpanic(const char *fmt, va_list ap);
+
+/* Install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
+ * record the running coroutine as CRASHED (signal, fault address), fire
+ * the crash event, then chain to the handler the program had or take the
+ * default action, so a core file names the crashing coroutine.  Idempotent. */
+int corodbg_install_crash_handler(void);
+
+/* Name the publisher in the descriptor ("corort", "ucontext", ...). */
+void corodbg_set_runtime_name(const char *name);
+
+/* ---------------------------------------------------------------------
+ * Leak hunting.
+ * ------------------------------------------------------------------- */
+
+/* A point in time to compare against: coroutines created after it and
+ * still live at the check are leaks. */
+typedef struct {
+    uint64_t first_id;  /* ids >= this were created after the mark */
+    size_t live;        /* corodbg_live_count() at the mark */
+} corodbg_mark;
+
+corodbg_mark corodbg_leak_mark(void);
+
+/* Print one line per coroutine created since MARK that is still live (id,
+ * name, state, wait reason, age, creation site via dladdr) to OUT (stderr
+ * if NULL).  Returns how many leaked. */
+size_t corodbg_leak_check(corodbg_mark mark, FILE *out);
+
+/* Print the same report for every BLOCKED coroutine; returns the count. */
+size_t corodbg_report_blocked(FILE *out);
+
+/* Run BLOCK and fail (print the report, then abort()) when it leaves more
+ * live coroutines than it found.  For tests. */
+#define CORODBG_ASSERT_CONSERVED(BLOCK)                                    \
+    do {                                                                   \
+        corodbg_mark corodbg__m = corodbg_leak_mark();                     \
+        BLOCK;                                                             \
+        if (corodbg_leak_check(corodbg__m, stderr) != 0) {                 \
+            fprintf(stderr, "%s:%d: coroutine count not conserved\n",      \
+                    __FILE__, __LINE__);                                   \
+            abort();                                                       \
+        }                                                                  \
+    } while (0)
+
+/* The most coroutines the table can hold. */
+#define CORODBG_MAX_COROUTINES (4u << 20)
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* CORODBG_H */
