@@ -65,6 +65,10 @@
 extern "C" {
 #endif
 
+/* Everything declared here is the library's public surface, even though
+ * the library itself is built with -fvisibility=hidden. */
+#pragma GCC visibility push(default)
+
 /* ---------------------------------------------------------------------
  * Vocabulary shared with the debugger side.  These X-macros are parsed by
  * tools/gen_layout.py to generate corodbg/core/layout.py: keep one entry
@@ -429,6 +433,8 @@ size_t corodbg_report_blocked(FILE *out);
 
 /* The most coroutines the table can hold. */
 #define CORODBG_MAX_COROUTINES (4u << 20)
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

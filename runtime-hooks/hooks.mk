@@ -1,0 +1,94 @@
+# libcorodbg: the runtime hooks and the coroutine table.
+# Exports for other fragments: HOOKS_INC, HOOKS_LIB_A, HOOKS_LIB_SO,
+# HOOKS_LIB_SAN_A, HOOKS_LDFLAGS (export the table from executables so
+# debuggers find it through .dynsym even after strip).
+
+HOOKS_DIR       := runtime-hooks
+HOOKS_B         := $(B)/runtime-hooks
+HOOKS_INC       := -I$(HOOKS_DIR)/include
+HOOKS_SRC       := $(sort $(wildcard $(HOOKS_DIR)/src/*.c))
+HOOKS_HDR       := $(HOOKS_DIR)/include/corodbg.h $(HOOKS_DIR)/src/internal.h
+HOOKS_OBJ       := $(HOOKS_SRC:$(HOOKS_DIR)/src/%.c=$(HOOKS_B)/obj/%.o)
+HOOKS_SAN_OBJ   := $(HOOKS_SRC:$(HOOKS_DIR)/src/%.c=$(HOOKS_B)/san/%.o)
+HOOKS_LIB_A     := $(HOOKS_B)/libcorodbg.a
+HOOKS_LIB_SO    := $(HOOKS_B)/libcorodbg.so
+HOOKS_LIB_SAN_A := $(HOOKS_B)/libcorodbg-san.a
+HOOKS_LDLIBS    := -lpthread -ldl
+HOOKS_LDFLAGS   := -Wl,--export-dynamic-symbol=corodbg_table \
+                   -Wl,--export-dynamic-symbol=corodbg_event_hook
+
+$(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+
+$(HOOKS_B)/san/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+
+$(HOOKS_LIB_A): $(HOOKS_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(HOOKS_LIB_SAN_A): $(HOOKS_SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(HOOKS_LIB_SO): $(HOOKS_OBJ)
+	$(CC) -shared -Wl,-soname,libcorodbg.so.1 -o $@ $^ $(HOOKS_LDLIBS)
+
+# Public-API symbols must be visible even though objects default to hidden.
+HOOKS_API_CHECK := $(HOOKS_B)/api-exported.ok
+$(HOOKS_API_CHECK): $(HOOKS_LIB_SO) $(HOOKS_DIR)/include/corodbg.h
+	@for s in corodbg_table corodbg_event_hook corodbg_create corodbg_exit \
+	  corodbg_switch corodbg_block corodbg_wake corodbg_panic \
+	  corodbg_install_crash_handler corodbg_leak_check; do \
+	  nm -D --defined-only $(HOOKS_LIB_SO) | grep -qw $$s || \
+	  { echo "libcorodbg.so does not export $$s" >&2; exit 1; }; done
+	@touch $@
+
+# Unit tests of the API, normal and sanitized.
+HOOKS_TESTS_SRC := $(sort $(wildcard $(HOOKS_DIR)/tests/*.c))
+HOOKS_TESTS     := $(HOOKS_TESTS_SRC:$(HOOKS_DIR)/tests/%.c=$(HOOKS_B)/tests/%) \
+                   $(HOOKS_TESTS_SRC:$(HOOKS_DIR)/tests/%.c=$(HOOKS_B)/tests/%-san) \
+                   $(HOOKS_B)/tests/test_api-shared
+
+$(HOOKS_B)/tests/%: $(HOOKS_DIR)/tests/%.c $(HOOKS_LIB_A) $(HOOKS_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
+	  $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+
+$(HOOKS_B)/tests/%-san: $(HOOKS_DIR)/tests/%.c $(HOOKS_LIB_SAN_A) $(HOOKS_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
+	  $(HOOKS_LIB_SAN_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+
+$(HOOKS_B)/tests/test_api-shared: $(HOOKS_DIR)/tests/test_api.c $(HOOKS_LIB_SO) $(HOOKS_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
+	  -L$(HOOKS_B) -l:libcorodbg.so -Wl,-rpath,'$$ORIGIN/..' $(HOOKS_LDLIBS)
+
+# The aarch64 build only has to compile (Debian's cross gcc).
+HOOKS_AARCH64_A := $(HOOKS_B)/aarch64/libcorodbg.a
+$(HOOKS_AARCH64_A): $(HOOKS_SRC) $(HOOKS_HDR)
+	@mkdir -p $(@D)
+	cd $(@D) && for f in $(abspath $(HOOKS_SRC)); do \
+	  aarch64-linux-gnu-gcc -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -O2 \
+	    -fvisibility=hidden -I$(abspath $(HOOKS_DIR)/include) -c $$f || exit 1; done
+	aarch64-linux-gnu-ar rcs $@ $(@D)/*.o
+
+ALL     += $(HOOKS_LIB_A) $(HOOKS_LIB_SO) $(HOOKS_LIB_SAN_A) $(HOOKS_API_CHECK)
+TESTBIN += $(HOOKS_TESTS) $(HOOKS_AARCH64_A)
+
+HOOKS_PC := $(HOOKS_B)/corodbg.pc
+$(HOOKS_PC): $(HOOKS_DIR)/corodbg.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
+
+.PHONY: install-hooks
+install-hooks: $(HOOKS_LIB_A) $(HOOKS_LIB_SO) $(HOOKS_PC)
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
+	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
+	install -m 644 $(HOOKS_LIB_A) $(DESTDIR)$(PREFIX)/lib/libcorodbg.a
+	install -m 755 $(HOOKS_LIB_SO) $(DESTDIR)$(PREFIX)/lib/libcorodbg.so.1
+	ln -sf libcorodbg.so.1 $(DESTDIR)$(PREFIX)/lib/libcorodbg.so
+	install -m 644 $(HOOKS_DIR)/include/corodbg.h $(DESTDIR)$(PREFIX)/include/
+	install -m 644 $(HOOKS_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/corodbg.pc
+INSTALL += install-hooks

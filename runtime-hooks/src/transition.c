@@ -1,0 +1,169 @@
+/* State transitions on the runtime's hot paths, and the event hook.
+ *
+ * corodbg_switch runs on every context switch, so it reads no clock,
+ * takes no lock and calls nothing: a few stores into two entries and one
+ * load of the armed state mask.  Only a transition whose new state is in
+ * the mask takes the slow path, which checks the id and name parts of the
+ * filter and calls corodbg_event_hook() for the debugger. */
+#include "internal.h"
+
+#include <fnmatch.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+__thread corodbg_co *corodbg__current;
+static __thread uint32_t tls_tid;
+
+uint64_t corodbg__now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    corodbg_table.clock_ns = ns;
+    return ns;
+}
+
+uint32_t corodbg__tid(void)
+{
+    /* Cached per thread; the fork handler below clears it in a child,
+     * whose only thread has a new id. */
+    if (CORODBG_UNLIKELY(!tls_tid))
+        tls_tid = (uint32_t)syscall(SYS_gettid);
+    return tls_tid;
+}
+
+static void clear_tid_after_fork(void) { tls_tid = 0; }
+
+__attribute__((constructor)) static void corodbg_init_fork_handler(void)
+{
+    pthread_atfork(NULL, NULL, clear_tid_after_fork);
+}
+
+__attribute__((noinline, used, visibility("default"))) void
+corodbg_event_hook(void)
+{
+    /* Keep the call and the function: debuggers break here. */
+    __asm__ __volatile__("" ::: "memory");
+}
+
+int corodbg__filter_matches(const corodbg_co *co)
+{
+    uint64_t want_id = corodbg_table.filter_id;
+    if (want_id && want_id != co->id)
+        return 0;
+    /* The debugger writes the glob; never trust it to be terminated. */
+    char glob[CORODBG_FILTER_NAME_MAX + 1];
+    memcpy(glob, corodbg_table.filter_name, CORODBG_FILTER_NAME_MAX);
+    glob[CORODBG_FILTER_NAME_MAX] = 0;
+    if (glob[0] && fnmatch(glob, co->name, 0) != 0)
+        return 0;
+    return 1;
+}
+
+/* One event at a time: the record in the descriptor is what the debugger
+ * reads while stopped in the hook.  A spinlock, not a mutex, because the
+ * crash handler fires events from a signal handler. */
+static volatile int event_lock;
+
+void corodbg__fire(uint32_t kind, corodbg_co *co, uint32_t old_state,
+                   uint32_t new_state)
+{
+    while (__atomic_exchange_n(&event_lock, 1, __ATOMIC_ACQUIRE))
+        sched_yield();
+    corodbg_table.event_kind = kind;
+    corodbg_table.event_id = co ? co->id : 0;
+    corodbg_table.event_old_state = old_state;
+    corodbg_table.event_new_state = new_state;
+    corodbg_table.event_seq++;
+    corodbg_table.hook_calls++;
+    corodbg_event_hook();
+    __atomic_store_n(&event_lock, 0, __ATOMIC_RELEASE);
+}
+
+void corodbg__state_event(corodbg_co *co, uint32_t old_state,
+                          uint32_t new_state)
+{
+    if (!(corodbg_table.filter_flags & CORODBG_FILTER_ARMED) ||
+        !(corodbg_table.filter_state_mask & (1u << new_state)))
+        return;
+    if (!corodbg__filter_matches(co)) {
+        __atomic_fetch_add(&corodbg_table.filtered, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    corodbg__fire(CORODBG_EVENT_STATE, co, old_state, new_state);
+}
+
+void corodbg_switch(corodbg_co *from, corodbg_co *to)
+{
+    uint32_t tid = corodbg__tid();
+    uint32_t old_from = 0, old_to = 0;
+    int fire_from = 0, fire_to = 0;
+
+    if (from) {
+        corodbg__entry_begin(from);
+        if (from->state == CORODBG_RUNNING)
+            fire_from = corodbg__set_state(from, CORODBG_RUNNABLE, &old_from);
+        from->tid = 0;
+        corodbg__entry_end(from);
+    }
+    if (to) {
+        corodbg__entry_begin(to);
+        fire_to = corodbg__set_state(to, CORODBG_RUNNING, &old_to);
+        to->tid = tid;
+        to->last_tid = tid;
+        to->switches++;
+        corodbg__entry_end(to);
+    }
+    corodbg__current = to;
+    if (CORODBG_UNLIKELY(fire_from))
+        corodbg__state_event(from, old_from, CORODBG_RUNNABLE);
+    if (CORODBG_UNLIKELY(fire_to))
+        corodbg__state_event(to, old_to, CORODBG_RUNNING);
+}
+
+int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
+{
+    if (!co)
+        return CORODBG_EINVAL;
+    if ((unsigned)reason >= CORODBG_NWAITS)
+        reason = CORODBG_WAIT_OTHER;
+    if (co->state != CORODBG_RUNNING && co->state != CORODBG_RUNNABLE)
+        return CORODBG_ESTATE;
+    uint64_t now = corodbg__now();
+    uint32_t old;
+    corodbg__entry_begin(co);
+    int fire = corodbg__set_state(co, CORODBG_BLOCKED, &old);
+    co->wait_reason = reason;
+    co->wait_addr = (uint64_t)(uintptr_t)addr;
+    co->since_ns = now;
+    corodbg__entry_end(co);
+    if (fire)
+        corodbg__state_event(co, old, CORODBG_BLOCKED);
+    return CORODBG_OK;
+}
+
+int corodbg_wake(corodbg_co *co)
+{
+    if (!co)
+        return CORODBG_EINVAL;
+    if (co->state != CORODBG_BLOCKED)
+        return CORODBG_ESTATE;
+    uint64_t now = corodbg__now();
+    uint32_t old;
+    corodbg__entry_begin(co);
+    int fire = corodbg__set_state(co, CORODBG_RUNNABLE, &old);
+    co->wait_reason = CORODBG_WAIT_NONE;
+    co->wait_addr = 0;
+    co->since_ns = now;
+    corodbg__entry_end(co);
+    if (fire)
+        corodbg__state_event(co, old, CORODBG_RUNNABLE);
+    return CORODBG_OK;
+}
+
+corodbg_co *corodbg_current(void)
+{
+    return corodbg__current;
+}
