@@ -32,7 +32,8 @@ $(HOOKS_LIB_SAN_A): $(HOOKS_SAN_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(HOOKS_LIB_SO): $(HOOKS_OBJ)
-	$(CC) -shared -Wl,-soname,libcorodbg.so.1 -o $@ $^ $(HOOKS_LDLIBS)
+	$(CC) -shared -Wl,-soname,libcorodbg.so.1 -o $@.1 $^ $(HOOKS_LDLIBS)
+	ln -sf libcorodbg.so.1 $@
 
 # Public-API symbols must be visible even though objects default to hidden.
 HOOKS_API_CHECK := $(HOOKS_B)/api-exported.ok
@@ -53,17 +54,17 @@ HOOKS_TESTS     := $(HOOKS_TESTS_SRC:$(HOOKS_DIR)/tests/%.c=$(HOOKS_B)/tests/%) 
 $(HOOKS_B)/tests/%: $(HOOKS_DIR)/tests/%.c $(HOOKS_LIB_A) $(HOOKS_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
-	  $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+	  $(HOOKS_LIB_A) -rdynamic $(HOOKS_LDLIBS)
 
 $(HOOKS_B)/tests/%-san: $(HOOKS_DIR)/tests/%.c $(HOOKS_LIB_SAN_A) $(HOOKS_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
-	  $(HOOKS_LIB_SAN_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+	  $(HOOKS_LIB_SAN_A) -rdynamic $(HOOKS_LDLIBS)
 
 $(HOOKS_B)/tests/test_api-shared: $(HOOKS_DIR)/tests/test_api.c $(HOOKS_LIB_SO) $(HOOKS_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
-	  -L$(HOOKS_B) -l:libcorodbg.so -Wl,-rpath,'$$ORIGIN/..' $(HOOKS_LDLIBS)
+	  -L$(HOOKS_B) -l:libcorodbg.so -Wl,-rpath,'$$ORIGIN/..' -rdynamic $(HOOKS_LDLIBS)
 
 # The aarch64 build only has to compile (Debian's cross gcc).
 HOOKS_AARCH64_A := $(HOOKS_B)/aarch64/libcorodbg.a
@@ -87,8 +88,19 @@ install-hooks: $(HOOKS_LIB_A) $(HOOKS_LIB_SO) $(HOOKS_PC)
 	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include \
 	  $(DESTDIR)$(PREFIX)/lib/pkgconfig
 	install -m 644 $(HOOKS_LIB_A) $(DESTDIR)$(PREFIX)/lib/libcorodbg.a
-	install -m 755 $(HOOKS_LIB_SO) $(DESTDIR)$(PREFIX)/lib/libcorodbg.so.1
+	install -m 755 $(HOOKS_LIB_SO).1 $(DESTDIR)$(PREFIX)/lib/libcorodbg.so.1
 	ln -sf libcorodbg.so.1 $(DESTDIR)$(PREFIX)/lib/libcorodbg.so
 	install -m 644 $(HOOKS_DIR)/include/corodbg.h $(DESTDIR)$(PREFIX)/include/
 	install -m 644 $(HOOKS_PC) $(DESTDIR)$(PREFIX)/lib/pkgconfig/corodbg.pc
 INSTALL += install-hooks
+
+# Programs the discovery tests strip: static library, and shared library.
+HOOKS_DISCOVER := $(HOOKS_B)/programs/discover-static $(HOOKS_B)/programs/discover-shared
+$(HOOKS_B)/programs/discover-static: $(HOOKS_DIR)/tests/programs/discover.c $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+$(HOOKS_B)/programs/discover-shared: $(HOOKS_DIR)/tests/programs/discover.c $(HOOKS_LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ -L$(HOOKS_B) -l:libcorodbg.so \
+	  -Wl,-rpath,'$$ORIGIN/..' $(HOOKS_LDLIBS)
+TESTBIN += $(HOOKS_DISCOVER)

@@ -1,0 +1,487 @@
+/* Unit tests for every libcorodbg API function, including misuse:
+ * NULL handles, double exit, unknown ids, names that are too long. */
+#include "corodbg.h"
+#include "check.h"
+
+#include <signal.h>
+#include <stddef.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static char stack_a[4096];
+
+static const struct corodbg_field *find_field(uint16_t off, uint16_t count,
+                                              uint16_t id)
+{
+    const struct corodbg_field *f =
+        (const void *)((const char *)&corodbg_table + off);
+    for (uint16_t i = 0; i < count; i++)
+        if (f[i].id == id)
+            return &f[i];
+    return NULL;
+}
+
+/* The table is valid before any function is called (static init). */
+static void test_static_descriptor(void)
+{
+    const struct corodbg_descriptor *d = &corodbg_table;
+    CHECK(memcmp(d->magic, CORODBG_MAGIC, 8) == 0);
+    CHECK_EQ(d->abi_major, CORODBG_ABI_MAJOR);
+    CHECK_EQ(d->desc_size, sizeof(struct corodbg_descriptor));
+    CHECK_EQ(d->entry_size, sizeof(struct corodbg_entry));
+    CHECK_EQ(d->ptr_size, 8);
+    CHECK_EQ(d->byte_order, 1);
+    CHECK_EQ(d->arch, CORODBG_ARCH_X86_64);
+    CHECK_EQ(d->field_record_size, 8);
+    CHECK_EQ(d->generation % 2, 0);
+    CHECK_EQ(d->live_count, 0);
+    CHECK_EQ(d->next_id, 1);
+    CHECK(d->chunk_dir != 0);
+    CHECK_EQ(d->chunk_entries, 4096);
+    CHECK_EQ(d->event_hook, (uint64_t)(uintptr_t)&corodbg_event_hook);
+    /* Every record points where the struct says. */
+    const struct corodbg_field *f;
+    f = find_field(d->desc_fields_off, d->desc_fields_count, CORODBG_DF_GENERATION);
+    CHECK(f && f->offset == offsetof(struct corodbg_descriptor, generation) && f->size == 8);
+    f = find_field(d->desc_fields_off, d->desc_fields_count, CORODBG_DF_FILTER_NAME);
+    CHECK(f && f->offset == offsetof(struct corodbg_descriptor, filter_name) &&
+          f->size == CORODBG_FILTER_NAME_MAX && f->kind == CORODBG_KIND_CHARS);
+    f = find_field(d->entry_fields_off, d->entry_fields_count, CORODBG_EF_REGS);
+    CHECK(f && f->offset == offsetof(struct corodbg_entry, regs) &&
+          f->size == 8 * CORODBG_NREGS && f->kind == CORODBG_KIND_U64S);
+    f = find_field(d->entry_fields_off, d->entry_fields_count, CORODBG_EF_NAME);
+    CHECK(f && f->offset == offsetof(struct corodbg_entry, name));
+    /* Records lie inside the descriptor and fields inside their struct. */
+    const struct corodbg_field *all =
+        (const void *)((const char *)d + d->entry_fields_off);
+    for (int i = 0; i < d->entry_fields_count; i++)
+        CHECK(all[i].offset + all[i].size <= d->entry_size);
+    CHECK_EQ(d->regs_count, 8);
+    const uint16_t *regs = (const void *)((const char *)d + d->regs_off);
+    CHECK_EQ(regs[0], 16); /* rip */
+    CHECK_EQ(regs[1], 7);  /* rsp */
+    CHECK_EQ(regs[2], 6);  /* rbp */
+}
+
+static void test_null_handles(void)
+{
+    CHECK_EQ(corodbg_exit(NULL), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_block(NULL, CORODBG_WAIT_SLEEP, NULL), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_wake(NULL), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_name(NULL, "x"), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_id(NULL), 0);
+    CHECK(corodbg_regs(NULL) == NULL);
+    corodbg_switch(NULL, NULL); /* the scheduler's stack to itself */
+    CHECK(corodbg_current() == NULL);
+    CHECK(corodbg_lookup(0) == NULL);
+    CHECK(corodbg_lookup(123456789) == NULL);
+}
+
+static void test_create_fields(void)
+{
+    size_t live = corodbg_live_count();
+    uint64_t first = corodbg_table.next_id;
+    corodbg_co *a = corodbg_create("alpha", (void *)test_create_fields,
+                                   stack_a, sizeof stack_a, (void *)0x1234);
+    CHECK(a != NULL);
+    CHECK_EQ(corodbg_id(a), first);
+    CHECK_EQ(a->state, CORODBG_RUNNABLE);
+    CHECK(strcmp(a->name, "alpha") == 0);
+    CHECK_EQ(a->entry_fn, (uintptr_t)test_create_fields);
+    CHECK_EQ(a->create_pc, 0x1234);
+    CHECK_EQ(a->stack_lo, (uintptr_t)stack_a);
+    CHECK_EQ(a->stack_hi, (uintptr_t)stack_a + sizeof stack_a);
+    CHECK(a->created_ns > 0 && a->since_ns == a->created_ns);
+    CHECK_EQ(a->parent_id, 0);
+    CHECK_EQ(a->seq % 2, 0);
+    CHECK_EQ(corodbg_table.generation % 2, 0);
+    CHECK_EQ(corodbg_live_count(), live + 1);
+    CHECK(corodbg_lookup(first) == a);
+    CHECK(corodbg_regs(a) == a->regs);
+
+    corodbg_co *b = corodbg_create(NULL, NULL, NULL, 0, NULL);
+    CHECK(b != NULL && b != a);
+    CHECK_EQ(corodbg_id(b), first + 1);
+    CHECK_EQ(b->name[0], 0);
+
+    /* A child created while A runs records A as its parent. */
+    corodbg_switch(NULL, a);
+    corodbg_co *c = corodbg_create("child", NULL, NULL, 0, NULL);
+    CHECK_EQ(c->parent_id, a->id);
+    corodbg_switch(a, NULL);
+
+    CHECK_EQ(corodbg_exit(a), CORODBG_OK);
+    CHECK_EQ(corodbg_exit(b), CORODBG_OK);
+    CHECK_EQ(corodbg_exit(c), CORODBG_OK);
+    CHECK_EQ(corodbg_live_count(), live);
+}
+
+static void test_names(void)
+{
+    const char *longname = "a-name-that-is-much-longer-than-thirty-one-bytes";
+    corodbg_co *a = corodbg_create(longname, NULL, NULL, 0, NULL);
+    CHECK_EQ(strlen(a->name), CORODBG_NAME_MAX - 1);
+    CHECK(strncmp(a->name, longname, CORODBG_NAME_MAX - 1) == 0);
+    CHECK_EQ(corodbg_set_name(a, "short"), CORODBG_OK);
+    CHECK(strcmp(a->name, "short") == 0);
+    CHECK_EQ(corodbg_set_name(a, longname), CORODBG_ETRUNC);
+    CHECK_EQ(a->name[CORODBG_NAME_MAX - 1], 0);
+    CHECK_EQ(corodbg_set_name(a, NULL), CORODBG_OK);
+    CHECK_EQ(a->name[0], 0);
+    corodbg_exit(a);
+}
+
+static void test_switch_block_wake(void)
+{
+    corodbg_co *a = corodbg_create("a", NULL, NULL, 0, NULL);
+    corodbg_co *b = corodbg_create("b", NULL, NULL, 0, NULL);
+    uint32_t tid = (uint32_t)gettid();
+
+    corodbg_switch(NULL, a);
+    CHECK_EQ(a->state, CORODBG_RUNNING);
+    CHECK_EQ(a->tid, tid);
+    CHECK_EQ(a->last_tid, tid);
+    CHECK_EQ(a->switches, 1);
+    CHECK(corodbg_current() == a);
+
+    corodbg_switch(a, b);
+    CHECK_EQ(a->state, CORODBG_RUNNABLE);
+    CHECK_EQ(a->tid, 0);
+    CHECK_EQ(a->last_tid, tid);
+    CHECK_EQ(b->state, CORODBG_RUNNING);
+    CHECK(corodbg_current() == b);
+
+    int chan;
+    CHECK_EQ(corodbg_block(b, CORODBG_WAIT_CHAN_RECV, &chan), CORODBG_OK);
+    CHECK_EQ(b->state, CORODBG_BLOCKED);
+    CHECK_EQ(b->wait_reason, CORODBG_WAIT_CHAN_RECV);
+    CHECK_EQ(b->wait_addr, (uintptr_t)&chan);
+    corodbg_switch(b, a); /* a blocked coroutine stays blocked */
+    CHECK_EQ(b->state, CORODBG_BLOCKED);
+    CHECK_EQ(b->tid, 0);
+    CHECK_EQ(corodbg_block(b, CORODBG_WAIT_SLEEP, NULL), CORODBG_ESTATE);
+
+    CHECK_EQ(corodbg_wake(a), CORODBG_ESTATE); /* running, not blocked */
+    CHECK_EQ(corodbg_wake(b), CORODBG_OK);
+    CHECK_EQ(b->state, CORODBG_RUNNABLE);
+    CHECK_EQ(b->wait_reason, CORODBG_WAIT_NONE);
+    CHECK_EQ(b->wait_addr, 0);
+    CHECK(b->since_ns >= b->created_ns);
+
+    /* An out-of-range wait reason is recorded as OTHER. */
+    CHECK_EQ(corodbg_block(a, (enum corodbg_wait)999, NULL), CORODBG_OK);
+    CHECK_EQ(a->wait_reason, CORODBG_WAIT_OTHER);
+    corodbg_switch(a, NULL);
+    CHECK(corodbg_current() == NULL);
+    CHECK_EQ(a->seq % 2, 0);
+    CHECK_EQ(b->seq % 2, 0);
+    corodbg_exit(a);
+    corodbg_exit(b);
+}
+
+static void test_exit_reuse_and_double_exit(void)
+{
+    corodbg_co *a = corodbg_create("gone", NULL, NULL, 0, NULL);
+    uint64_t id = corodbg_id(a);
+    CHECK_EQ(corodbg_exit(a), CORODBG_OK);
+    CHECK_EQ(a->state, CORODBG_FREE);
+    CHECK_EQ(a->id, 0);
+    CHECK(corodbg_lookup(id) == NULL);
+    CHECK_EQ(corodbg_exit(a), CORODBG_ESTATE); /* double exit */
+    corodbg_co *b = corodbg_create("reused", NULL, NULL, 0, NULL);
+    CHECK(b == a);                 /* LIFO reuse of the freed slot */
+    CHECK(corodbg_id(b) > id);     /* ids are never reused */
+    CHECK_EQ(corodbg_exit(a), CORODBG_OK); /* it is B's handle now */
+    CHECK_EQ(corodbg_exit(b), CORODBG_ESTATE);
+}
+
+static void arm(uint32_t mask, uint32_t flags, uint64_t id, const char *glob)
+{
+    corodbg_table.filter_state_mask = mask;
+    corodbg_table.filter_id = id;
+    memset(corodbg_table.filter_name, 0, sizeof corodbg_table.filter_name);
+    if (glob)
+        memcpy(corodbg_table.filter_name, glob, strlen(glob));
+    corodbg_table.filter_flags = flags;
+}
+
+static void test_event_filter(void)
+{
+    corodbg_co *a = corodbg_create("net-reader", NULL, NULL, 0, NULL);
+    corodbg_co *b = corodbg_create("disk-writer", NULL, NULL, 0, NULL);
+    uint64_t calls = corodbg_table.hook_calls;
+
+    /* Nothing armed: no calls at all. */
+    corodbg_switch(NULL, a);
+    corodbg_block(a, CORODBG_WAIT_IO, NULL);
+    corodbg_switch(a, NULL);
+    corodbg_wake(a);
+    CHECK_EQ(corodbg_table.hook_calls, calls);
+
+    /* Armed for BLOCKED only: switches do not call, a block does. */
+    arm(1u << CORODBG_BLOCKED, CORODBG_FILTER_ARMED, 0, NULL);
+    uint64_t seq = corodbg_table.event_seq;
+    corodbg_switch(NULL, a);
+    corodbg_switch(a, b);
+    CHECK_EQ(corodbg_table.hook_calls, calls);
+    corodbg_block(b, CORODBG_WAIT_MUTEX, NULL);
+    CHECK_EQ(corodbg_table.hook_calls, calls + 1);
+    CHECK_EQ(corodbg_table.event_seq, seq + 1);
+    CHECK_EQ(corodbg_table.event_kind, CORODBG_EVENT_STATE);
+    CHECK_EQ(corodbg_table.event_id, b->id);
+    CHECK_EQ(corodbg_table.event_old_state, CORODBG_RUNNING);
+    CHECK_EQ(corodbg_table.event_new_state, CORODBG_BLOCKED);
+    corodbg_switch(b, NULL);
+    corodbg_wake(b);
+
+    /* Id filter: B blocking does not call and counts as filtered. */
+    arm(1u << CORODBG_BLOCKED, CORODBG_FILTER_ARMED, a->id, NULL);
+    uint64_t filtered = corodbg_table.filtered;
+    corodbg_switch(NULL, b);
+    corodbg_block(b, CORODBG_WAIT_MUTEX, NULL);
+    corodbg_switch(b, NULL);
+    CHECK_EQ(corodbg_table.hook_calls, calls + 1);
+    CHECK_EQ(corodbg_table.filtered, filtered + 1);
+    corodbg_wake(b);
+    corodbg_switch(NULL, a); /* a was runnable since the switch a->b */
+    corodbg_block(a, CORODBG_WAIT_MUTEX, NULL);
+    corodbg_switch(a, NULL);
+    CHECK_EQ(corodbg_table.hook_calls, calls + 2);
+    CHECK_EQ(corodbg_table.event_id, a->id);
+    corodbg_wake(a);
+
+    /* Name glob filter. */
+    arm(1u << CORODBG_RUNNABLE, CORODBG_FILTER_ARMED, 0, "disk-*");
+    corodbg_switch(NULL, a);
+    corodbg_switch(a, NULL); /* net-reader -> runnable: filtered */
+    CHECK_EQ(corodbg_table.hook_calls, calls + 2);
+    corodbg_switch(NULL, b);
+    corodbg_switch(b, NULL); /* disk-writer -> runnable: fires */
+    CHECK_EQ(corodbg_table.hook_calls, calls + 3);
+    CHECK_EQ(corodbg_table.event_id, b->id);
+
+    /* An unterminated glob from a buggy debugger is still bounded. */
+    arm(1u << CORODBG_RUNNABLE, CORODBG_FILTER_ARMED, 0, NULL);
+    memset(corodbg_table.filter_name, '*', sizeof corodbg_table.filter_name);
+    corodbg_switch(NULL, a);
+    corodbg_switch(a, NULL);
+    CHECK_EQ(corodbg_table.hook_calls, calls + 4);
+
+    /* Mask set but not armed: nothing. */
+    arm(1u << CORODBG_RUNNABLE, 0, 0, NULL);
+    corodbg_switch(NULL, a);
+    corodbg_switch(a, NULL);
+    CHECK_EQ(corodbg_table.hook_calls, calls + 4);
+
+    /* DEAD is catchable before the slot is freed. */
+    arm(1u << CORODBG_DEAD, CORODBG_FILTER_ARMED, 0, NULL);
+    uint64_t aid = a->id;
+    corodbg_exit(a);
+    CHECK_EQ(corodbg_table.hook_calls, calls + 5);
+    CHECK_EQ(corodbg_table.event_id, aid);
+    CHECK_EQ(corodbg_table.event_new_state, CORODBG_DEAD);
+    arm(0, 0, 0, NULL);
+    corodbg_exit(b);
+}
+
+static void test_panic(void)
+{
+    CHECK_EQ(corodbg_panic("no coroutine %d", 1), CORODBG_ESTATE);
+    corodbg_co *a = corodbg_create("panicker", NULL, NULL, 0, NULL);
+    uint64_t calls = corodbg_table.hook_calls;
+    arm(0, CORODBG_FILTER_PANIC, 0, NULL);
+    corodbg_switch(NULL, a);
+    CHECK_EQ(corodbg_panic("request %d failed: %s", 42, "boom"), CORODBG_OK);
+    CHECK_EQ(a->state, CORODBG_PANICKED);
+    CHECK_EQ(a->panic_len, strlen("request 42 failed: boom"));
+    CHECK(strcmp((const char *)(uintptr_t)a->panic_msg, "request 42 failed: boom") == 0);
+    CHECK_EQ(corodbg_table.hook_calls, calls + 1);
+    CHECK_EQ(corodbg_table.event_kind, CORODBG_EVENT_PANIC);
+    CHECK_EQ(corodbg_table.event_id, a->id);
+    /* A second, overlong panic replaces the message, bounded. */
+    char big[1000];
+    memset(big, 'x', sizeof big - 1);
+    big[sizeof big - 1] = 0;
+    corodbg_panic("%s", big);
+    CHECK_EQ(a->panic_len, CORODBG_PANIC_MAX - 1);
+    CHECK_EQ(strlen((const char *)(uintptr_t)a->panic_msg), CORODBG_PANIC_MAX - 1);
+    corodbg_switch(a, NULL);
+    CHECK_EQ(a->state, CORODBG_PANICKED); /* switching away keeps it */
+    arm(0, 0, 0, NULL);
+    corodbg_exit(a);
+}
+
+/* Not static: the report names it through dladdr (linked -rdynamic). */
+void test_leak_helpers(void);
+void test_leak_helpers(void)
+{
+    corodbg_mark m = corodbg_leak_mark();
+    CHECK_EQ(corodbg_leak_check(m, stderr), 0);
+    corodbg_co *c[3];
+    int chan;
+    for (int i = 0; i < 3; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "leaky-%d", i);
+        c[i] = corodbg_create(name, NULL, NULL, 0, (void *)test_leak_helpers);
+        corodbg_switch(NULL, c[i]);
+        corodbg_block(c[i], CORODBG_WAIT_CHAN_RECV, &chan);
+        corodbg_switch(c[i], NULL);
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *out = open_memstream(&buf, &len);
+    CHECK_EQ(corodbg_leak_check(m, out), 3);
+    fclose(out);
+    CHECK(strstr(buf, "\"leaky-0\" blocked [chan receive 0x") != NULL);
+    CHECK(strstr(buf, "\"leaky-2\"") != NULL);
+    CHECK(strstr(buf, "created at test_leak_helpers+0x0") != NULL);
+    free(buf);
+
+    out = open_memstream(&buf, &len);
+    CHECK(corodbg_report_blocked(out) >= 3);
+    fclose(out);
+    CHECK(strstr(buf, "corodbg: blocked coroutines:") != NULL);
+    free(buf);
+
+    for (int i = 0; i < 3; i++)
+        corodbg_exit(c[i]);
+    CHECK_EQ(corodbg_leak_check(m, stderr), 0);
+    CORODBG_ASSERT_CONSERVED({
+        corodbg_co *t = corodbg_create("temp", NULL, NULL, 0, NULL);
+        corodbg_exit(t);
+    });
+}
+
+static void test_strerror(void)
+{
+    CHECK(strcmp(corodbg_strerror(CORODBG_OK), "success") == 0);
+    CHECK(strstr(corodbg_strerror(CORODBG_ENOENT), "no live coroutine") != NULL);
+    CHECK(strstr(corodbg_strerror(CORODBG_ETRUNC), "truncated") != NULL);
+    CHECK(strcmp(corodbg_strerror(12345), "unknown corodbg result") == 0);
+    corodbg_set_runtime_name("unit-test-runtime-name-too-long");
+    CHECK_EQ(strlen(corodbg_table.runtime_name), 15);
+}
+
+/* A chained user handler sees the crash already recorded. */
+static int report_fd;
+static void user_handler(int sig)
+{
+    uint64_t rec[4] = {corodbg_table.crashed_id, (uint64_t)sig, 0, 0};
+    corodbg_co *co = corodbg_lookup(rec[0]);
+    rec[2] = co ? co->state : 0;
+    rec[3] = co ? co->fault_addr : 0;
+    if (write(report_fd, rec, sizeof rec) != (ssize_t)sizeof rec)
+        _exit(3);
+    _exit(7);
+}
+
+static void crash_child(int chain)
+{
+    if (chain)
+        signal(SIGSEGV, user_handler);
+    corodbg_install_crash_handler();
+    CHECK_EQ(corodbg_install_crash_handler(), CORODBG_OK); /* idempotent */
+    corodbg_co *a = corodbg_create("crasher", NULL, NULL, 0, NULL);
+    corodbg_switch(NULL, a);
+    /* The address comes through a volatile so the compiler cannot see it. */
+    volatile uintptr_t where = 0x10;
+    *(volatile int *)where = 1;
+    _exit(99);
+}
+
+static void test_crash_handler(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        report_fd = fds[1];
+        crash_child(1);
+    }
+    close(fds[1]);
+    uint64_t rec[4] = {0};
+    CHECK_EQ(read(fds[0], rec, sizeof rec), sizeof rec);
+    close(fds[0]);
+    int status;
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+    CHECK(rec[0] != 0);
+    CHECK_EQ(rec[1], SIGSEGV);
+    CHECK_EQ(rec[2], CORODBG_CRASHED);
+    CHECK_EQ(rec[3], 0x10);
+
+    /* Without a handler of its own the process still dies of SIGSEGV. */
+    pid = fork();
+    if (pid == 0) {
+        /* No core file from this deliberate crash. */
+        struct rlimit none = {0, 0};
+        setrlimit(RLIMIT_CORE, &none);
+        crash_child(0);
+    }
+    waitpid(pid, &status, 0);
+    CHECK(WIFSIGNALED(status) && WTERMSIG(status) == SIGSEGV);
+}
+
+/* 1,000,000 create/exit cycles reuse one slot: memory stays bounded. */
+static void test_churn(void)
+{
+    uint32_t chunks = corodbg_table.nchunks;
+    for (int i = 0; i < 1000000; i++) {
+        corodbg_co *c = corodbg_create("churn", NULL, NULL, 0, NULL);
+        if (!c || corodbg_exit(c) != CORODBG_OK) {
+            CHECK(!"churn create/exit failed");
+            return;
+        }
+    }
+    CHECK_EQ(corodbg_table.nchunks, chunks);
+    CHECK_EQ(corodbg_table.generation % 2, 0);
+}
+
+/* 1,000,000 live coroutines at once: lookup stays exact, then all exit
+ * and a second wave reuses the same chunks. */
+static corodbg_co *many[1000000];
+static void test_million_live(void)
+{
+    size_t n = sizeof many / sizeof many[0];
+    size_t live = corodbg_live_count();
+    for (size_t i = 0; i < n; i++)
+        many[i] = corodbg_create("m", NULL, NULL, 0, NULL);
+    CHECK(many[n - 1] != NULL);
+    CHECK_EQ(corodbg_live_count(), live + n);
+    uint32_t chunks = corodbg_table.nchunks;
+    CHECK(chunks >= n / 4096);
+    size_t bad = 0;
+    for (size_t i = 0; i < n; i += 997)
+        bad += corodbg_lookup(corodbg_id(many[i])) != many[i];
+    CHECK_EQ(bad, 0);
+    for (size_t i = 0; i < n; i++)
+        bad += corodbg_exit(many[i]) != CORODBG_OK;
+    CHECK_EQ(bad, 0);
+    CHECK_EQ(corodbg_live_count(), live);
+    for (size_t i = 0; i < n; i++)
+        many[i] = corodbg_create("m2", NULL, NULL, 0, NULL);
+    CHECK_EQ(corodbg_table.nchunks, chunks);
+    for (size_t i = 0; i < n; i++)
+        corodbg_exit(many[i]);
+}
+
+int main(void)
+{
+    RUN(test_static_descriptor);
+    RUN(test_null_handles);
+    RUN(test_create_fields);
+    RUN(test_names);
+    RUN(test_switch_block_wake);
+    RUN(test_exit_reuse_and_double_exit);
+    RUN(test_event_filter);
+    RUN(test_panic);
+    RUN(test_leak_helpers);
+    RUN(test_strerror);
+    RUN(test_crash_handler);
+    RUN(test_churn);
+    RUN(test_million_live);
+    return check_summary();
+}
