@@ -31,7 +31,11 @@ INSTALL :=
 .PHONY: all test demo bench install deps clean fuzz
 all: deps-quiet
 
-include $(sort $(wildcard */*.mk))
+# Libraries first, so later fragments can name their variables (HOOKS_*,
+# CORORT_*) in prerequisites; then every other fragment.
+FIRST_MK := runtime-hooks/hooks.mk $(wildcard runtime/runtime.mk)
+include $(FIRST_MK)
+include $(filter-out $(FIRST_MK),$(sort $(wildcard */*.mk)))
 
 all: $(ALL)
 

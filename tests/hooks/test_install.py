@@ -1,0 +1,45 @@
+"""`make install` lays out a usable SDK: a user program builds against the
+installed header and library through pkg-config alone."""
+import os
+import subprocess
+
+PROGRAM = r'''
+#include <corodbg.h>
+int main(void) {
+    corodbg_co *co = corodbg_create("installed", 0, 0, 0, 0);
+    return corodbg_id(co) == 1 && corodbg_exit(co) == CORODBG_OK ? 0 : 1;
+}
+'''
+
+
+def test_make_install_and_pkg_config(root, tmp_path):
+    dest = tmp_path / "dest"
+    prefix = "/opt/corodbg"
+    subprocess.run(["make", "-s", "--no-print-directory", "install",
+                    "DESTDIR=%s" % dest, "PREFIX=%s" % prefix],
+                   cwd=root, check=True, capture_output=True)
+    inst = dest / prefix.lstrip("/")
+    for rel in ("include/corodbg.h", "lib/libcorodbg.a", "lib/libcorodbg.so",
+                "lib/libcorodbg.so.1", "lib/pkgconfig/corodbg.pc"):
+        assert (inst / rel).exists(), rel
+    pc = (inst / "lib/pkgconfig/corodbg.pc").read_text()
+    assert "prefix=/opt/corodbg" in pc
+
+    # Build against the staged tree: point pkg-config's sysroot at DESTDIR.
+    env = dict(os.environ, PKG_CONFIG_PATH=str(inst / "lib/pkgconfig"),
+               PKG_CONFIG_SYSROOT_DIR=str(dest))
+    flags = subprocess.run(["pkg-config", "--cflags", "--libs", "--static",
+                            "corodbg"], env=env, capture_output=True,
+                           text=True, check=True).stdout.split()
+    src = tmp_path / "user.c"
+    src.write_text(PROGRAM)
+    exe = tmp_path / "user"
+    subprocess.run(["gcc", "-std=c11", "-Wall", "-Werror", str(src), "-o",
+                    str(exe), "-static-libgcc"] + flags +
+                   ["-Wl,-rpath,%s" % (inst / "lib")], check=True)
+    assert subprocess.run([str(exe)]).returncode == 0
+    # The table is exported from the user's executable for debuggers.
+    syms = subprocess.run(["nm", "-D", str(exe)], capture_output=True,
+                          text=True).stdout
+    assert "corodbg_table" in syms or "libcorodbg.so" in subprocess.run(
+        ["ldd", str(exe)], capture_output=True, text=True).stdout
