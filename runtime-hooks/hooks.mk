@@ -95,7 +95,8 @@ install-hooks: $(HOOKS_LIB_A) $(HOOKS_LIB_SO) $(HOOKS_PC)
 INSTALL += install-hooks
 
 # Programs the discovery tests strip: static library, and shared library.
-HOOKS_DISCOVER := $(HOOKS_B)/programs/discover-static $(HOOKS_B)/programs/discover-shared
+HOOKS_DISCOVER := $(HOOKS_B)/programs/discover-static $(HOOKS_B)/programs/discover-shared \
+                  $(HOOKS_B)/programs/dump_table
 $(HOOKS_B)/programs/discover-static: $(HOOKS_DIR)/tests/programs/discover.c $(HOOKS_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
@@ -104,3 +105,6 @@ $(HOOKS_B)/programs/discover-shared: $(HOOKS_DIR)/tests/programs/discover.c $(HO
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ -L$(HOOKS_B) -l:libcorodbg.so \
 	  -Wl,-rpath,'$$ORIGIN/..' $(HOOKS_LDLIBS)
 TESTBIN += $(HOOKS_DISCOVER)
+$(HOOKS_B)/programs/dump_table: $(HOOKS_DIR)/tests/programs/dump_table.c $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
