@@ -52,7 +52,8 @@ CORODBG_HIDDEN void corodbg__fire(uint32_t kind, corodbg_co *co,
 CORODBG_HIDDEN int corodbg__filter_matches(const corodbg_co *co);
 
 /* The coroutine running on this thread (set by corodbg_switch). */
-CORODBG_HIDDEN extern __thread corodbg_co *corodbg__current;
+CORODBG_HIDDEN extern __thread corodbg_co *corodbg__current
+    __attribute__((tls_model("initial-exec")));
 
 /* Entry by slot index; the chunk must exist. */
 static inline corodbg_co *corodbg__slot(uint32_t idx)

@@ -13,8 +13,11 @@
 #include <time.h>
 #include <unistd.h>
 
-__thread corodbg_co *corodbg__current;
-static __thread uint32_t tls_tid;
+/* initial-exec: no __tls_get_addr call on the switch path, even when
+ * libcorodbg is a shared library or an LD_PRELOAD interposer. */
+#define CORODBG_TLS __thread __attribute__((tls_model("initial-exec")))
+CORODBG_TLS corodbg_co *corodbg__current;
+static CORODBG_TLS uint32_t tls_tid;
 
 uint64_t corodbg__now(void)
 {
