@@ -1,0 +1,35 @@
+# interpose: LD_PRELOAD library that publishes ucontext coroutines
+# (makecontext/swapcontext/setcontext/getcontext, plus a libpcl adapter)
+# in the corodbg table, and the programs its tests drive.
+
+UCX_DIR := interpose
+UCX_B   := $(B)/interpose
+UCX_SO  := $(UCX_B)/libcorodbg-ucontext.so
+UCX_OBJ := $(UCX_B)/obj/uc_interpose.o $(UCX_B)/obj/uc_stubs.o
+
+$(UCX_B)/obj/uc_interpose.o: $(UCX_DIR)/uc_interpose.c $(HOOKS_DIR)/include/corodbg.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+
+$(UCX_B)/obj/uc_stubs.o: $(UCX_DIR)/uc_stubs.S
+	@mkdir -p $(@D)
+	$(CC) -fPIC -g -c $< -o $@
+
+$(UCX_SO): $(UCX_OBJ) $(HOOKS_LIB_A) $(UCX_DIR)/exports.map
+	$(CC) -shared -o $@ $(UCX_OBJ) $(HOOKS_LIB_A) \
+	  -Wl,--version-script=$(UCX_DIR)/exports.map -Wl,-z,noexecstack \
+	  -lpthread -ldl
+
+# Test programs: they never include corodbg.h.  -rdynamic lets dladdr
+# name their coroutine functions; -fno-omit-frame-pointer keeps rbp chains.
+UCX_TB      := $(B)/interpose/tests
+UCX_TCFLAGS := -std=c11 $(WARN) -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -rdynamic
+$(UCX_TB)/pcl_demo: tests/interpose/pcl_demo.c
+	@mkdir -p $(@D)
+	$(CC) $(UCX_TCFLAGS) $< -o $@ -lpcl
+$(UCX_TB)/uc_demo: tests/interpose/uc_demo.c
+	@mkdir -p $(@D)
+	$(CC) $(UCX_TCFLAGS) $< -o $@
+
+ALL     += $(UCX_SO)
+TESTBIN += $(UCX_TB)/pcl_demo $(UCX_TB)/uc_demo

@@ -1,0 +1,279 @@
+"""The LD_PRELOAD ucontext interposer (interpose/), proven on Debian's libpcl.
+
+The programs (pcl_demo.c, uc_demo.c) never include corodbg.h.  gdb runs
+them with LD_PRELOAD=libcorodbg-ucontext.so and gdb_driver.py prints the
+table, decoded through its self-description (corotable.py), at every
+checkpoint and at every DEAD event (the in-process filter is armed for
+DEAD).  Parked coroutines are unwound from their register blocks.
+"""
+import json
+import os
+import re
+import struct
+import subprocess
+
+import pytest
+
+import corotable
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+LIBPCL = "/usr/lib/x86_64-linux-gnu/libpcl.so.1"
+REGS = ["rip", "rsp", "rbp", "rbx", "r12", "r13", "r14", "r15"]
+PCL_HELPER = "pcl:libpcl.so.1+0x1460"  # libpcl's static co_del_helper
+
+
+@pytest.fixture(scope="module")
+def lib(build):
+    path = build / "interpose" / "libcorodbg-ucontext.so"
+    assert path.exists(), "build it first: make %s" % path
+    return str(path)
+
+
+def program(build, name):
+    path = build / "interpose" / "tests" / name
+    assert path.exists(), "build it first: make test"
+    return str(path)
+
+
+def source_line(name, needle):
+    """1-based line of the first line of tests/interpose/NAME with NEEDLE."""
+    with open(os.path.join(HERE, name)) as f:
+        for n, line in enumerate(f, 1):
+            if needle in line:
+                return "%s:%d" % (name, n)
+    raise AssertionError("%s not in %s" % (needle, name))
+
+
+def drive(lib, prog, checkpoint, ucontexts=""):
+    env = dict(os.environ, UCX_LIB=lib, UCX_CHECKPOINT=checkpoint,
+               UCX_UCONTEXTS=ucontexts)
+    env.pop("LD_PRELOAD", None)
+    out = subprocess.run(
+        ["gdb", "-nx", "-batch", "-x", os.path.join(HERE, "gdb_driver.py"),
+         "--args", prog], env=env, stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT, timeout=60, universal_newlines=True).stdout
+    stops = [json.loads(line[len("UCX-JSON "):])
+             for line in out.splitlines() if line.startswith("UCX-JSON ")]
+    errors = [s["error"] for s in stops if s["stop"] == "error"]
+    assert not errors, errors
+    assert stops and stops[-1]["stop"] == "exited", out
+    return stops, out
+
+
+def by_name(stop):
+    return {e["name"]: e for e in stop["entries"]}
+
+
+def checkpoint(stops, phase):
+    found = [s for s in stops if s["stop"] == "checkpoint"
+             and s["phase"] == phase]
+    assert len(found) == 1, [s.get("phase") for s in stops]
+    return found[0]
+
+
+def frames(entry):
+    return [f["function"] for f in entry["frames"]]
+
+
+# ---- static facts -------------------------------------------------------
+
+def test_exports_only_interposed_functions_and_table(lib):
+    out = subprocess.run(["nm", "-D", "--defined-only", lib],
+                         stdout=subprocess.PIPE, check=True,
+                         universal_newlines=True).stdout
+    names = sorted(line.split()[-1] for line in out.splitlines())
+    assert names == ["co_create", "co_delete", "corodbg_event_hook",
+                     "corodbg_table", "getcontext", "makecontext",
+                     "setcontext", "swapcontext"]
+
+
+def test_debian_libpcl_switches_with_ucontext():
+    # If Debian rebuilt libpcl on setjmp/sigaltstack, the interposer would
+    # need other entry points: this is the fact the design rests on.
+    out = subprocess.run(["nm", "-D", "--undefined-only", LIBPCL],
+                         stdout=subprocess.PIPE, check=True,
+                         universal_newlines=True).stdout
+    used = {line.split()[-1].split("@")[0] for line in out.splitlines()}
+    assert {"getcontext", "makecontext", "swapcontext"} <= used
+    assert not {"setjmp", "_setjmp", "sigsetjmp", "sigaltstack"} & used
+
+
+def test_decoder_ids_match_header(root):
+    text = (root / "runtime-hooks" / "include" / "corodbg.h").read_text()
+
+    def xmacro(name):
+        body = re.search(r"#define %s\(X\)(.*?)\n\n" % name, text, re.S)
+        return {int(v): t for _, v, t in re.findall(
+            r'X\((\w+), (\d+), "([^"]*)"\)', body.group(1))}
+    assert xmacro("CORODBG_STATES") == corotable.STATES
+    assert xmacro("CORODBG_DESC_FIELDS") == corotable.DESC_FIELDS
+    assert xmacro("CORODBG_ENTRY_FIELDS") == corotable.ENTRY_FIELDS
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda b: b[:20], "no corodbg table"),
+    (lambda b: b"\0" + b[1:], "no corodbg table"),
+    (lambda b: b[:8] + struct.pack("<H", 9) + b[10:], "unknown ABI major 9"),
+    (lambda b: b[:12] + struct.pack("<H", 48) + b[14:],
+     "field records outside the descriptor"),
+])
+def test_decoder_rejects_bad_bytes(damage, message):
+    good = bytearray(568)
+    struct.pack_into("<8sHHHHBBHHHHHHHHH", good, 0, corotable.MAGIC, 1, 0,
+                     568, 224, 8, 1, 62, 216, 21, 384, 21, 552, 8, 8, 0)
+    bad = bytes(damage(bytes(good)))
+    with pytest.raises(corotable.TableError, match=message):
+        corotable.decode(lambda addr, size: bad[addr:addr + size], 0)
+
+
+def test_program_output_unchanged_under_preload(lib, build):
+    prog = program(build, "pcl_demo")
+    plain = subprocess.run([prog], stdout=subprocess.PIPE, check=True,
+                           universal_newlines=True).stdout
+    env = dict(os.environ, LD_PRELOAD=lib)
+    pre = subprocess.run([prog], stdout=subprocess.PIPE, check=True, env=env,
+                         universal_newlines=True).stdout
+    assert plain == pre == "pcl_demo: quick_ran=1 got=0,10\n"
+
+
+# ---- libpcl under gdb ---------------------------------------------------
+
+@pytest.fixture(scope="module")
+def pcl(lib, build):
+    return drive(lib, program(build, "pcl_demo"), "pcl_checkpoint")
+
+
+def test_pcl_table_while_a_coroutine_runs(pcl):
+    stops, out = pcl
+    assert "pcl_demo: quick_ran=1 got=0,10" in out
+    cp = checkpoint(stops, 1)
+    assert cp["desc"]["runtime_name"] == "ucontext"
+    assert cp["desc"]["live_count"] == 4
+    cos = by_name(cp)
+    assert sorted(cos) == sorted([PCL_HELPER, "pcl:consumer", "pcl:idle",
+                                  "pcl:producer"])
+    assert {n: (e["state"], e["switches"]) for n, e in cos.items()} == {
+        "pcl:producer": ("runnable", 2), "pcl:consumer": ("running", 3),
+        "pcl:idle": ("runnable", 0), PCL_HELPER: ("runnable", 1)}
+    assert cos["pcl:consumer"]["tid"] == cp["thread_tid"]
+    assert cos["pcl:producer"]["last_tid"] == cp["thread_tid"]
+    assert cos["pcl:producer"]["tid"] == 0
+    # ids in creation order; quick (1) already gone
+    assert [cos[n]["id"] for n in ("pcl:producer", "pcl:consumer",
+                                   "pcl:idle", PCL_HELPER)] == [2, 3, 4, 5]
+
+
+def test_pcl_entry_functions_and_creation_sites(pcl):
+    cos = by_name(checkpoint(pcl[0], 1))
+    for fn in ("producer", "consumer", "idle"):
+        e = cos["pcl:" + fn]
+        assert e["entry_sym"] == fn
+        assert e["create_sym"].startswith("main + ")
+        assert e["create_line"] == source_line(
+            "pcl_demo.c", "co_create(%s," % fn)
+        assert e["stack_lo"] < e["stack_hi"]
+        assert e["stack_hi"] - e["stack_lo"] >= 60 * 1024
+    # libpcl's own delete helper, created inside co_exit_to
+    assert cos[PCL_HELPER]["create_sym"].startswith("co_exit_to + ")
+
+
+def test_pcl_parked_register_blocks_unwind_to_the_caller(pcl):
+    stops, _ = pcl
+    prod = by_name(checkpoint(stops, 1))["pcl:producer"]
+    assert prod["pc_sym"].startswith("co_call + ")
+    assert prod["stack_lo"] <= prod["regs"][1] < prod["stack_hi"]
+    # (libpcl is built without frame pointers: rbp is just callee-saved)
+    assert frames(prod)[:3] == ["co_call", "co_resume", "producer"]
+    assert frames(prod)[-1] == "uc_exit_trampoline"  # unwinding stops
+
+    cons = by_name(checkpoint(stops, 2))["pcl:consumer"]
+    assert cons["state"] == "runnable"
+    assert frames(cons)[:3] == ["co_call", "co_resume", "consumer"]
+    assert frames(by_name(checkpoint(stops, 2))["pcl:producer"])[:3] == \
+        ["co_call", "co_resume", "producer"]
+
+
+def test_pcl_never_run_coroutine_starts_in_the_trampoline(pcl):
+    idle = by_name(checkpoint(pcl[0], 2))["pcl:idle"]
+    assert idle["switches"] == 0
+    # pc = libpcl's start routine (static co_runner), sp = top of stack
+    assert idle["pc_sym"] == ""
+    assert 0 < idle["stack_hi"] - idle["regs"][1] <= 64
+    assert len(frames(idle)) == 2
+    assert frames(idle)[1] == "uc_exit_trampoline"
+
+
+def test_pcl_dead_coroutines_seen_through_the_filter(pcl):
+    stops, _ = pcl
+    events = [s for s in stops if s["stop"] == "event"]
+    seen = []
+    for ev in events:
+        d = ev["desc"]
+        assert d["event_new_state"] == 4 and d["event_kind"] == 1
+        e = [x for x in ev["entries"] if x["id"] == d["event_id"]]
+        assert len(e) == 1 and e[0]["state"] == "dead"
+        seen.append((e[0]["name"], d["event_old_state"]))
+    # quick returned -> co_exit -> libpcl's helper co_delete()s it;
+    # the rest are co_delete()d by main.
+    assert seen == [("pcl:quick", 1), ("pcl:producer", 1),
+                    ("pcl:consumer", 1), ("pcl:idle", 1)]
+    assert events[-1]["desc"]["hook_calls"] == 4
+    cp3 = checkpoint(stops, 3)
+    assert cp3["desc"]["live_count"] == 1
+    assert sorted(by_name(cp3)) == [PCL_HELPER]
+
+
+# ---- raw glibc ucontext under gdb --------------------------------------
+
+@pytest.fixture(scope="module")
+def uc(lib, build):
+    return drive(lib, program(build, "uc_demo"), "uc_checkpoint",
+                 "gen_ctx,fin_ctx,jump_ctx")
+
+
+def test_uc_register_block_equals_saved_ucontext(uc):
+    cp = checkpoint(uc[0], 1)
+    gen = by_name(cp)["uc:generator"]
+    # glibc's swapcontext saved REG_RIP = return address into gen_yield and
+    # REG_RSP = the rsp after that return: the block holds the same values
+    assert dict(zip(REGS, gen["regs"])) == dict(
+        zip(REGS, cp["ucontexts"]["gen_ctx"]))
+    assert gen["pc_sym"].startswith("gen_yield + ")
+    assert frames(gen) == ["gen_yield", "generator", "uc_exit_trampoline"]
+
+
+def test_uc_never_run_and_setcontext(uc):
+    cp = checkpoint(uc[0], 1)
+    cos = by_name(cp)
+    assert sorted(cos) == ["uc:finisher", "uc:generator", "uc:jumper"]
+    fin = cos["uc:finisher"]
+    assert (fin["state"], fin["switches"]) == ("runnable", 0)
+    want = dict(zip(REGS, cp["ucontexts"]["fin_ctx"]))
+    assert (fin["regs"][0], fin["regs"][1], fin["regs"][3]) == \
+        (want["rip"], want["rsp"], want["rbx"])
+    assert fin["pc_sym"] == "finisher"
+    assert frames(fin) == ["finisher", "uc_exit_trampoline"]
+    # jumper left through setcontext(&main_ctx): parked, never saved
+    jump = cos["uc:jumper"]
+    assert (jump["state"], jump["switches"], jump["tid"]) == \
+        ("runnable", 1, 0)
+    assert jump["create_line"] == source_line("uc_demo.c",
+                                              "makecontext(&jump_ctx")
+    assert cos["uc:generator"]["create_line"] == source_line(
+        "uc_demo.c", "makecontext(&gen_ctx")
+
+
+def test_uc_return_through_uc_link_and_overwritten_context(uc):
+    stops, out = uc
+    assert "uc_demo: value=29 fin_done=1 jumped=1" in out  # 7 args passed
+    dead = []
+    for ev in (s for s in stops if s["stop"] == "event"):
+        e = [x for x in ev["entries"] if x["id"] == ev["desc"]["event_id"]]
+        dead.append((e[0]["name"], e[0]["state"],
+                     ev["desc"]["event_old_state"]))
+    # finisher died running (returned); generator died parked (overwritten)
+    assert dead == [("uc:finisher", "dead", 2), ("uc:generator", "dead", 1)]
+    cp2, cp3 = checkpoint(stops, 2), checkpoint(stops, 3)
+    assert sorted(by_name(cp2)) == ["uc:generator", "uc:jumper"]
+    assert sorted(by_name(cp3)) == ["uc:jumper"]
+    assert cp3["desc"]["live_count"] == 1

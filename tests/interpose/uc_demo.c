@@ -1,0 +1,90 @@
+/*
+ * uc_demo.c -- plain glibc ucontext coroutines, no corodbg.h.  Exercises
+ * what libpcl does not: a function that returns through uc_link,
+ * setcontext, seven makecontext arguments (some on the stack), and a
+ * coroutine context overwritten by getcontext.
+ *
+ * uc_checkpoint(PHASE) stops for a debugger:
+ *   1  gen parked in gen_yield (called from generator), jumper parked
+ *      after its setcontext back to main, finisher never ran
+ *   2  finisher returned through uc_link (exited), gen still parked
+ *   3  gen's context overwritten by getcontext (ended)
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <ucontext.h>
+
+static ucontext_t main_ctx, gen_ctx, fin_ctx, jump_ctx;
+static char gen_stack[65536] __attribute__((aligned(16)));
+static char fin_stack[65536] __attribute__((aligned(16)));
+static char jump_stack[65536] __attribute__((aligned(16)));
+static volatile long value, fin_done, jumped;
+
+__attribute__((noinline)) void uc_checkpoint(int phase)
+{
+    __asm__ __volatile__("" ::"r"(phase) : "memory");
+}
+
+__attribute__((noinline)) void gen_yield(void)
+{
+    if (swapcontext(&gen_ctx, &main_ctx) != 0)
+        abort();
+}
+
+/* Seven arguments: the last one travels on the stack. */
+__attribute__((noinline)) void generator(int a, int b, int c, int d, int e,
+                                         int f, int g)
+{
+    long v = a + b + c + d + e + f + g; /* 1+2+...+7 = 28 */
+    for (;;) {
+        value = v++;
+        gen_yield();
+    }
+}
+
+__attribute__((noinline)) void finisher(void)
+{
+    fin_done = 1; /* returns: uc_link takes us back to main */
+}
+
+__attribute__((noinline)) void jumper(void)
+{
+    jumped = 1;
+    setcontext(&main_ctx); /* leave without saving */
+}
+
+static void make(ucontext_t *uc, char *stack, size_t size, ucontext_t *link)
+{
+    if (getcontext(uc) != 0)
+        abort();
+    uc->uc_stack.ss_sp = stack;
+    uc->uc_stack.ss_size = size;
+    uc->uc_link = link;
+}
+
+int main(void)
+{
+    make(&gen_ctx, gen_stack, sizeof gen_stack, NULL);
+    makecontext(&gen_ctx, (void (*)(void))generator, 7, 1, 2, 3, 4, 5, 6, 7);
+    make(&fin_ctx, fin_stack, sizeof fin_stack, &main_ctx);
+    makecontext(&fin_ctx, finisher, 0);
+    make(&jump_ctx, jump_stack, sizeof jump_stack, NULL);
+    makecontext(&jump_ctx, jumper, 0);
+
+    if (swapcontext(&main_ctx, &gen_ctx) != 0) /* value = 28 */
+        abort();
+    if (swapcontext(&main_ctx, &gen_ctx) != 0) /* value = 29 */
+        abort();
+    if (swapcontext(&main_ctx, &jump_ctx) != 0) /* returns via setcontext */
+        abort();
+    uc_checkpoint(1);
+    if (swapcontext(&main_ctx, &fin_ctx) != 0) /* returns via uc_link */
+        abort();
+    uc_checkpoint(2);
+    if (getcontext(&gen_ctx) != 0) /* gen can never resume now */
+        abort();
+    uc_checkpoint(3);
+    printf("uc_demo: value=%ld fin_done=%ld jumped=%ld\n", value, fin_done,
+           jumped);
+    return 0;
+}
