@@ -1,0 +1,55 @@
+#!/bin/sh
+# The cost of libcorodbg's hooks inside corort, against the same runtime
+# built with -DCORORT_NO_HOOKS, measured in the same run.
+#
+#   switch       a yield round trip between two coroutines is two context
+#                switches (coroutine -> scheduler -> coroutine); per switch
+#                = per yield / 2.  Targets: ratio <= 1.10, <= 2 ns added.
+#   create+exit  spawn, first switch, return, exit, stack reuse.
+#   transition   one corodbg_switch() state change while a filter is armed
+#                but does not match (target <= 5 ns added).
+#
+# Each binary is run RUNS times (alternating) and every number is the best
+# of all runs (each run already keeps its best of 7): the machine has 2
+# noisy cores, and the minimum is the least disturbed measurement.
+set -eu
+cd "$(dirname "$0")/.."
+B=build/runtime/bench
+RUNS=${RUNS:-3}
+for b in "$B/hooks" "$B/hooks-nohooks"; do
+    [ -x "$b" ] || { echo "run-hooks: $b is not built (run make bench)" >&2; exit 1; }
+done
+
+tmp=$(mktemp)
+trap 'rm -f "$tmp"' EXIT
+i=0
+while [ "$i" -lt "$RUNS" ]; do
+    "$B/hooks"         | sed 's/^/hooks /'   >>"$tmp"
+    "$B/hooks-nohooks" | sed 's/^/nohooks /' >>"$tmp"
+    i=$((i + 1))
+done
+
+awk '
+{ k = $1 " " $2; if (!(k in best) || $3 < best[k]) best[k] = $3 }
+END {
+    hy = best["hooks yield"] / 2; ny = best["nohooks yield"] / 2
+    hc = best["hooks create_exit"]; nc = best["nohooks create_exit"]
+    tu = best["hooks transition_unarmed"]
+    ta = best["hooks transition_armed_miss"]
+    tm = best["hooks transition_mask_miss"]
+    printf "%-44s %10s %10s %8s %9s\n", "corort hooks (best of runs)", \
+        "hooks", "no hooks", "ratio", "added"
+    printf "%-44s %7.2f ns %7.2f ns %8.2f %6.2f ns  %s\n", \
+        "context switch (yield/2)", hy, ny, hy / ny, hy - ny, \
+        (hy / ny <= 1.10 && hy - ny <= 2.0) ? "target met" : \
+        "target: <=1.10 and <=2 ns: MISSED"
+    printf "%-44s %7.2f ns %7.2f ns %8.2f %6.2f ns\n", \
+        "create + run + exit, per coroutine", hc, nc, hc / nc, hc - nc
+    printf "%-44s %7.2f ns %10s %8.2f %6.2f ns\n", \
+        "transition, no filter (anchor)", tu, "-", 1.0, 0.0
+    printf "%-44s %7.2f ns %10s %8.2f %6.2f ns  %s\n", \
+        "transition, filter armed, id does not match", ta, "-", ta / tu, \
+        ta - tu, (ta - tu <= 5.0) ? "target met" : "target: <=5 ns: MISSED"
+    printf "%-44s %7.2f ns %10s %8.2f %6.2f ns\n", \
+        "transition, filter armed, state not in mask", tm, "-", tm / tu, tm - tu
+}' "$tmp"

@@ -1,0 +1,88 @@
+# corort: the reference coroutine runtime (runtime/), its tests
+# (tests/runtime/) and the hooks benchmark (bench/hooks/).
+# Exports for other fragments: RT_INC, RT_LIB_A (with hooks, needs
+# HOOKS_LIB_A), RT_LIB_NOHOOKS_A, RT_LIB_SAN_A (needs HOOKS_LIB_SAN_A),
+# RT_LDLIBS.  Fragments included before this one (examples/) must name the
+# archives by path in prerequisites: make expands those immediately.
+
+RT_DIR       := runtime
+RT_B         := $(B)/runtime
+RT_INC       := -I$(RT_DIR)/include $(HOOKS_INC)
+RT_SRC       := $(sort $(wildcard $(RT_DIR)/src/*.c))
+RT_HDR       := $(RT_DIR)/include/corort.h $(RT_DIR)/src/internal.h \
+                runtime-hooks/include/corodbg.h
+RT_ASM       := $(RT_DIR)/arch/x86_64/switch.S
+RT_LDLIBS    := -lpthread -ldl
+
+RT_OBJ         := $(RT_SRC:$(RT_DIR)/src/%.c=$(RT_B)/obj/%.o) $(RT_B)/obj/switch.o
+RT_NOHOOKS_OBJ := $(RT_SRC:$(RT_DIR)/src/%.c=$(RT_B)/nohooks/%.o) $(RT_B)/nohooks/switch.o
+RT_SAN_OBJ     := $(RT_SRC:$(RT_DIR)/src/%.c=$(RT_B)/san/%.o) $(RT_B)/san/switch.o
+
+RT_LIB_A         := $(RT_B)/libcorort.a
+RT_LIB_NOHOOKS_A := $(RT_B)/libcorort-nohooks.a
+RT_LIB_SAN_A     := $(RT_B)/libcorort-san.a
+
+$(RT_B)/obj/%.o: $(RT_DIR)/src/%.c $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(RT_INC) -c $< -o $@
+$(RT_B)/nohooks/%.o: $(RT_DIR)/src/%.c $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -DCORORT_NO_HOOKS $(RT_INC) -c $< -o $@
+$(RT_B)/san/%.o: $(RT_DIR)/src/%.c $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(RT_INC) -c $< -o $@
+$(RT_B)/obj/switch.o $(RT_B)/nohooks/switch.o $(RT_B)/san/switch.o: $(RT_ASM)
+	@mkdir -p $(@D)
+	$(CC) -fPIC -g -c $< -o $@
+
+$(RT_LIB_A): $(RT_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(RT_LIB_NOHOOKS_A): $(RT_NOHOOKS_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(RT_LIB_SAN_A): $(RT_SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+# aarch64: the runtime must build with Debian's cross compiler (not run).
+RT_AARCH64_A := $(RT_B)/aarch64/libcorort.a
+$(RT_AARCH64_A): $(RT_SRC) $(RT_HDR) $(RT_DIR)/arch/aarch64/switch.S
+	@mkdir -p $(@D)
+	cd $(@D) && for f in $(abspath $(RT_SRC) $(RT_DIR)/arch/aarch64/switch.S); do \
+	  aarch64-linux-gnu-gcc -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -O2 \
+	    -I$(abspath $(RT_DIR)/include) -I$(abspath runtime-hooks/include) \
+	    -c $$f || exit 1; done
+	aarch64-linux-gnu-ar rcs $@ $(@D)/*.o
+
+ALL += $(RT_LIB_A) $(RT_LIB_NOHOOKS_A) $(RT_LIB_SAN_A)
+
+# ---- tests: C programs driven by tests/runtime/test_*.py ----
+RT_TESTS_SRC := $(sort $(wildcard tests/runtime/*.c))
+RT_TESTS     := $(RT_TESTS_SRC:tests/runtime/%.c=$(RT_B)/tests/%) \
+                $(RT_TESTS_SRC:tests/runtime/%.c=$(RT_B)/tests/%-san) \
+                $(RT_B)/tests/rt_basic-nohooks
+
+$(RT_B)/tests/%: tests/runtime/%.c $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(RT_INC) $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
+	  $(HOOKS_LDFLAGS) $(RT_LDLIBS)
+$(RT_B)/tests/%-san: tests/runtime/%.c $(RT_LIB_SAN_A) $(HOOKS_LIB_SAN_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(RT_INC) $< -o $@ $(RT_LIB_SAN_A) $(HOOKS_LIB_SAN_A) \
+	  $(HOOKS_LDFLAGS) $(RT_LDLIBS)
+$(RT_B)/tests/rt_basic-nohooks: tests/runtime/rt_basic.c $(RT_LIB_NOHOOKS_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -DCORORT_NO_HOOKS $(RT_INC) $< -o $@ \
+	  $(RT_LIB_NOHOOKS_A) $(RT_LDLIBS)
+
+TESTBIN += $(RT_TESTS) $(RT_AARCH64_A)
+
+# ---- the hooks benchmark (bench/run-hooks.sh) ----
+RT_BENCH := $(RT_B)/bench/hooks $(RT_B)/bench/hooks-nohooks
+$(RT_B)/bench/hooks: bench/hooks/bench_hooks.c $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(RT_INC) $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
+	  $(HOOKS_LDFLAGS) $(RT_LDLIBS)
+$(RT_B)/bench/hooks-nohooks: bench/hooks/bench_hooks.c $(RT_LIB_NOHOOKS_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -DCORORT_NO_HOOKS $(RT_INC) $< -o $@ \
+	  $(RT_LIB_NOHOOKS_A) $(RT_LDLIBS)
+BENCH += $(RT_BENCH)
