@@ -29,7 +29,13 @@ $(UCX_TB)/pcl_demo: tests/interpose/pcl_demo.c
 	$(CC) $(UCX_TCFLAGS) $< -o $@ -lpcl
 $(UCX_TB)/uc_demo: tests/interpose/uc_demo.c
 	@mkdir -p $(@D)
-	$(CC) $(UCX_TCFLAGS) $< -o $@
+	$(CC) $(UCX_TCFLAGS) $< -o $@ -lpthread
 
 ALL     += $(UCX_SO)
 TESTBIN += $(UCX_TB)/pcl_demo $(UCX_TB)/uc_demo
+
+# The cost benchmark (interpose/bench.sh runs it plain and preloaded).
+$(UCX_B)/bench_swap: $(UCX_DIR)/bench_swap.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $< -o $@
+BENCH += $(UCX_B)/bench_swap $(UCX_SO)

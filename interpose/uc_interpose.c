@@ -233,7 +233,8 @@ __attribute__((constructor)) static void uc_constructor(void)
 
 /* ---- naming ---- */
 
-static void name_for(char *buf, size_t cap, const char *prefix, uint64_t fn)
+static void name_lookup(char *buf, size_t cap, const char *prefix,
+                        uint64_t fn)
 {
     Dl_info di;
     memset(&di, 0, sizeof di);
@@ -249,6 +250,26 @@ static void name_for(char *buf, size_t cap, const char *prefix, uint64_t fn)
     } else {
         snprintf(buf, cap, "%s:0x%llx", prefix, (unsigned long long)fn);
     }
+}
+
+/* dladdr walks a module's symbols: remember the last names (lock held). */
+#define NAME_CACHE 256
+static struct {
+    uint64_t fn;
+    int pcl;
+    char name[CORODBG_NAME_MAX];
+} name_cache[NAME_CACHE];
+
+static void name_for(char *buf, size_t cap, const char *prefix, uint64_t fn)
+{
+    int is_pcl_name = prefix[0] == 'p';
+    size_t i = (size_t)((fn * 0x9e3779b97f4a7c15ull) >> 56) % NAME_CACHE;
+    if (name_cache[i].fn != fn || name_cache[i].pcl != is_pcl_name) {
+        name_lookup(name_cache[i].name, sizeof name_cache[i].name, prefix, fn);
+        name_cache[i].fn = fn;
+        name_cache[i].pcl = is_pcl_name;
+    }
+    snprintf(buf, cap, "%s", name_cache[i].name);
 }
 
 /* ---- the hooks ---- */

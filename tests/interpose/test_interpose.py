@@ -277,3 +277,23 @@ def test_uc_return_through_uc_link_and_overwritten_context(uc):
     assert sorted(by_name(cp2)) == ["uc:generator", "uc:jumper"]
     assert sorted(by_name(cp3)) == ["uc:jumper"]
     assert cp3["desc"]["live_count"] == 1
+
+
+def test_uc_each_thread_has_its_own_current_and_coroutines_migrate(uc):
+    stops, _ = uc
+    cp3, cp4, cp5 = (checkpoint(stops, n) for n in (3, 4, 5))
+    main_tid, t_tid = cp3["thread_tid"], cp4["thread_tid"]
+    assert main_tid != t_tid
+    tw = by_name(cp4)["uc:tworker"]
+    assert (tw["state"], tw["tid"], tw["last_tid"], tw["switches"]) == \
+        ("running", t_tid, t_tid, 1)
+    assert tw["create_line"] == source_line("uc_demo.c",
+                                            "makecontext(&tw_ctx")
+    # the other thread's main context is not a coroutine: jumper untouched
+    assert by_name(cp4)["uc:jumper"]["state"] == "runnable"
+    tw = by_name(cp5)["uc:tworker"]
+    assert (tw["state"], tw["tid"], tw["last_tid"], tw["switches"]) == \
+        ("running", main_tid, main_tid, 2)
+    # its block was saved on the other thread, in its swapcontext call
+    assert tw["pc_sym"].startswith("tworker + ")
+    assert cp5["desc"]["live_count"] == 2

@@ -9,7 +9,10 @@
  *      after its setcontext back to main, finisher never ran
  *   2  finisher returned through uc_link (exited), gen still parked
  *   3  gen's context overwritten by getcontext (ended)
+ *   4  tworker, made on a second OS thread, running there
+ *   5  tworker migrated: resumed by main's thread after that thread ended
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <ucontext.h>
@@ -19,6 +22,10 @@ static char gen_stack[65536] __attribute__((aligned(16)));
 static char fin_stack[65536] __attribute__((aligned(16)));
 static char jump_stack[65536] __attribute__((aligned(16)));
 static volatile long value, fin_done, jumped;
+
+static ucontext_t t_main_ctx, tw_ctx, *tw_back;
+static char tw_stack[65536] __attribute__((aligned(16)));
+static volatile int tw_phase;
 
 __attribute__((noinline)) void uc_checkpoint(int phase)
 {
@@ -53,6 +60,16 @@ __attribute__((noinline)) void jumper(void)
     setcontext(&main_ctx); /* leave without saving */
 }
 
+/* Runs on whichever OS thread resumes it and reports that phase. */
+__attribute__((noinline)) void tworker(void)
+{
+    for (;;) {
+        uc_checkpoint(tw_phase);
+        if (swapcontext(&tw_ctx, tw_back) != 0)
+            abort();
+    }
+}
+
 static void make(ucontext_t *uc, char *stack, size_t size, ucontext_t *link)
 {
     if (getcontext(uc) != 0)
@@ -62,8 +79,21 @@ static void make(ucontext_t *uc, char *stack, size_t size, ucontext_t *link)
     uc->uc_link = link;
 }
 
+static void *thread_main(void *arg)
+{
+    (void)arg;
+    make(&tw_ctx, tw_stack, sizeof tw_stack, NULL);
+    makecontext(&tw_ctx, tworker, 0);
+    tw_phase = 4;
+    tw_back = &t_main_ctx;
+    if (swapcontext(&t_main_ctx, &tw_ctx) != 0)
+        abort();
+    return NULL;
+}
+
 int main(void)
 {
+    pthread_t t;
     make(&gen_ctx, gen_stack, sizeof gen_stack, NULL);
     makecontext(&gen_ctx, (void (*)(void))generator, 7, 1, 2, 3, 4, 5, 6, 7);
     make(&fin_ctx, fin_stack, sizeof fin_stack, &main_ctx);
@@ -84,6 +114,13 @@ int main(void)
     if (getcontext(&gen_ctx) != 0) /* gen can never resume now */
         abort();
     uc_checkpoint(3);
+    if (pthread_create(&t, NULL, thread_main, NULL) != 0 ||
+        pthread_join(t, NULL) != 0)
+        abort();
+    tw_phase = 5;
+    tw_back = &main_ctx;
+    if (swapcontext(&main_ctx, &tw_ctx) != 0) /* tworker migrates here */
+        abort();
     printf("uc_demo: value=%ld fin_done=%ld jumped=%ld\n", value, fin_done,
            jumped);
     return 0;
