@@ -81,7 +81,9 @@ typedef struct corosym_options {
     int use_symtab;                /* name the outermost frame from the ELF
                                       symbol table, like llvm-symbolizer (1) */
     int progress;                  /* progress lines on stderr (0) */
-    unsigned char reserved[32];    /* zero; room for growth */
+    int short_names;               /* DW_AT_name instead of linkage names,
+                                      no symbol-table override (0) */
+    unsigned char reserved[28];    /* zero; room for growth */
 } corosym_options;
 
 /* Why an address produced no (or only partial) information. */

@@ -1,0 +1,186 @@
+/* corosym_int.h - private types shared by libcorosym's .c files. */
+#ifndef COROSYM_INT_H
+#define COROSYM_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <gelf.h>
+
+#include "corosym.h"
+
+#define CS_NONE UINT32_MAX
+
+/* ---------------------------------------------------------------- util */
+void *cs_xmalloc(size_t n);
+void *cs_xcalloc(size_t n, size_t m);
+void *cs_xrealloc(void *p, size_t n);
+char *cs_xstrdup(const char *s);
+char *cs_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+uint64_t cs_hash(const void *p, size_t n);
+void cs_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 bytes */
+int cs_unhex(const char *s, size_t slen, uint8_t *out, size_t max,
+             size_t *outlen);
+
+/* Growable byte buffer. */
+typedef struct cs_buf { char *p; size_t n, cap; } cs_buf;
+void cs_buf_add(cs_buf *b, const void *p, size_t n);
+void *cs_buf_reserve(cs_buf *b, size_t n); /* returns room for N bytes */
+
+/* String pool: NUL-terminated strings in one blob, interned by content.
+   Offsets (uint32_t) are stable. */
+typedef struct cs_strpool {
+    cs_buf blob;
+    uint32_t *slots;   /* hash slots holding offset+1, 0 = empty */
+    size_t nslots, count;
+} cs_strpool;
+void cs_strpool_init(cs_strpool *sp);
+uint32_t cs_strpool_add(cs_strpool *sp, const char *s, size_t n);
+void cs_strpool_free(cs_strpool *sp);
+
+/* ----------------------------------------------------------------- ELF */
+typedef struct cs_section {
+    const char *name;
+    const uint8_t *data;   /* decompressed, NULL if NOBITS/absent */
+    size_t size;
+    uint64_t addr, flags;
+    uint32_t type;
+    int owned;             /* data was malloc'ed (decompressed) */
+} cs_section;
+
+typedef struct cs_elf {
+    char *path;
+    int fd;
+    void *map; size_t map_size;   /* whole file, read-only */
+    Elf *elf;
+    int is64, little;
+    uint16_t e_type, e_machine;
+    size_t nsec;
+    cs_section *sec;
+    uint8_t build_id[64]; size_t build_id_len;
+    const char *debuglink; uint32_t debuglink_crc; int has_debuglink;
+    GElf_Phdr *phdr; size_t nphdr;
+    uint64_t file_size, file_mtime;
+    char *err;                    /* first fatal error */
+} cs_elf;
+
+/* Opens PATH (or DATA/SIZE if DATA non-NULL).  Returns NULL with *ERR set
+   (malloc'ed one-line message) on failure. */
+cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
+                    char **err);
+void cs_elf_close(cs_elf *e);
+/* Section by name, decompressing on first use.  NULL if absent/empty.
+   Sets *ERR on a decompression failure. */
+const cs_section *cs_elf_section(cs_elf *e, const char *name, char **err);
+int cs_elf_has_dwarf(cs_elf *e);
+int cs_elf_has_symbols(cs_elf *e);
+
+/* --------------------------------------------------------------- index */
+/* Flat lookup tables, identical in memory and in the cache file. */
+typedef struct cs_row {
+    uint64_t addr;
+    uint32_t file;        /* global file id, CS_NONE = gap (end_sequence) */
+    uint32_t line;
+    uint32_t disc;
+    uint16_t col;
+    uint16_t pad;
+} cs_row;
+
+typedef struct cs_scope {
+    uint64_t low;         /* DW_AT_low_pc or first range start */
+    uint32_t parent;      /* enclosing scope, CS_NONE for a subprogram */
+    uint32_t name;        /* linkage-or-short name offset, CS_NONE unknown */
+    uint32_t sname;       /* DW_AT_name offset, CS_NONE unknown */
+    uint32_t call_file, call_line, call_col;
+    uint32_t decl_file, decl_line;
+    uint32_t inlined;     /* 1 for DW_TAG_inlined_subroutine */
+} cs_scope;
+
+typedef struct cs_seg {
+    uint64_t start;       /* segment covers [start, next.start) */
+    uint32_t scope;       /* innermost scope, CS_NONE = none */
+    uint32_t pad;
+} cs_seg;
+
+typedef struct cs_sym {
+    uint64_t addr, size;
+    uint32_t name;        /* string offset */
+    uint32_t file;        /* STT_FILE name offset for locals, CS_NONE */
+} cs_sym;
+
+typedef struct cs_index {
+    const cs_row *rows; size_t nrows;
+    const cs_scope *scopes; size_t nscopes;
+    const cs_seg *segs; size_t nsegs;
+    const cs_sym *syms; size_t nsyms;
+    const uint32_t *files; size_t nfiles;  /* file id -> string offset */
+    const char *str; size_t strsize;
+    unsigned flags;                         /* COROSYM_HAS_* */
+    /* ownership */
+    void *map; size_t map_size;             /* mmap'ed cache file */
+    void *owned[6];                         /* malloc'ed arrays */
+} cs_index;
+
+/* Builder used by the DWARF and ELF readers. */
+typedef struct cs_builder {
+    cs_strpool strs;
+    cs_buf rows, scopes, ranges, syms, files;
+    uint32_t *file_of_str;  /* not used: files dedup via hash below */
+    uint32_t *fslots; size_t nfslots, nfiles;
+    char *err;              /* first DWARF error, non-fatal */
+    int progress;
+} cs_builder;
+
+void cs_builder_init(cs_builder *b);
+void cs_builder_free(cs_builder *b);
+uint32_t cs_builder_file(cs_builder *b, const char *path, size_t n);
+/* Reads .debug_line / .debug_info of E into B.  Returns 0, or -1 with a
+   message in B->err when nothing could be read at all. */
+int cs_dwarf_read(cs_elf *e, cs_builder *b);
+/* Adds symbols of E (.symtab, else .dynsym) the way llvm-symbolizer does. */
+void cs_symtab_read(cs_elf *e, cs_builder *b);
+/* Turns the builder into a final index (consumes B). */
+void cs_index_finish(cs_builder *b, cs_index *ix);
+void cs_index_free(cs_index *ix);
+
+/* Cache file.  KEY identifies the inputs (sizes and mtimes). */
+int cs_cache_load(const char *path, uint64_t key, cs_index *ix, char **err);
+int cs_cache_save(const char *path, uint64_t key, const cs_index *ix,
+                  char **err);
+/* Validates a cache image in memory (fuzzing).  0 ok, -1 with *ERR. */
+int cs_cache_check(const void *data, size_t size, uint64_t key, char **err);
+/* Sets file_size and checksum of a cache image so the integrity checks
+   pass (fuzzing only). */
+void cs_cache_seal(void *data, size_t size);
+int cs_cache_view(const void *data, size_t size, uint64_t key,
+                  cs_index *ix, char **err);
+
+/* ------------------------------------------------------------- session */
+struct corosym_module {
+    struct corosym_module *next;
+    corosym_session *s;
+    char *path;            /* as asked */
+    uint8_t want_id[64]; size_t want_id_len;
+    uint8_t build_id[64]; size_t build_id_len;
+    char *debug_path;
+    char *error, *warning;
+    cs_elf *bin;           /* binary (kept for PT_LOAD), may be NULL */
+    cs_index ix;
+    int loaded;
+    /* demangle memo: string offset -> session string */
+    const char **dem; size_t ndem;
+};
+
+struct corosym_session {
+    corosym_options o;
+    char **dirs; size_t ndirs;
+    char *cache_dir;
+    corosym_module *mods;
+    cs_strpool extra;       /* demangled names etc. */
+    char **owned; size_t nowned, capowned;
+    void *dc;               /* debuginfod client */
+};
+
+const char *cs_session_keep(corosym_session *s, char *str); /* takes str */
+
+#endif

@@ -1,0 +1,413 @@
+/* elf.c - open an ELF file with libelf; sections (decompressed), notes,
+   build-id, .gnu_debuglink, program headers and symbol tables. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+#include <zstd.h>
+
+#include "corosym_int.h"
+
+#ifndef ELFCOMPRESS_ZSTD
+#define ELFCOMPRESS_ZSTD 2
+#endif
+
+void cs_elf_close(cs_elf *e)
+{
+    if (!e)
+        return;
+    for (size_t i = 0; i < e->nsec; i++)
+        if (e->sec[i].owned)
+            free((void *)e->sec[i].data);
+    free(e->sec);
+    free(e->phdr);
+    if (e->elf)
+        elf_end(e->elf);
+    if (e->map && e->map != MAP_FAILED)
+        munmap(e->map, e->map_size);
+    if (e->fd >= 0)
+        close(e->fd);
+    free(e->path);
+    free(e->err);
+    free(e);
+}
+
+static void read_build_id(cs_elf *e, const uint8_t *d, size_t n)
+{
+    size_t off = 0;
+    while (off + 12 <= n) {
+        uint32_t nsz, dsz, type;
+        memcpy(&nsz, d + off, 4);
+        memcpy(&dsz, d + off + 4, 4);
+        memcpy(&type, d + off + 8, 4);
+        size_t np = (nsz + 3) & ~(size_t)3, dp = (dsz + 3) & ~(size_t)3;
+        if (np > n - off - 12 || dp > n - off - 12 - np)
+            return;
+        const uint8_t *name = d + off + 12, *desc = name + np;
+        if (type == 3 && nsz == 4 && memcmp(name, "GNU", 4) == 0 &&
+            dsz > 0 && dsz <= sizeof e->build_id && !e->build_id_len) {
+            memcpy(e->build_id, desc, dsz);
+            e->build_id_len = dsz;
+        }
+        off += 12 + np + dp;
+    }
+}
+
+cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
+                    char **err)
+{
+    cs_elf *e = cs_xcalloc(1, sizeof *e);
+    e->fd = -1;
+    e->path = cs_xstrdup(path);
+    *err = NULL;
+    elf_version(EV_CURRENT);
+    if (data) {
+        e->map = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (e->map == MAP_FAILED) {
+            *err = cs_fmt("%s: cannot allocate %zu bytes", path, size);
+            goto fail;
+        }
+        memcpy(e->map, data, size);
+        e->map_size = size ? size : 1;
+        e->file_size = size;
+    } else {
+        struct stat st;
+        e->fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (e->fd < 0 || fstat(e->fd, &st) < 0) {
+            *err = cs_fmt("%s: %s", path, strerror(errno));
+            goto fail;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            *err = cs_fmt("%s: not a regular file", path);
+            goto fail;
+        }
+        if (st.st_size < 16) {
+            *err = cs_fmt("%s: not an ELF file (too short)", path);
+            goto fail;
+        }
+        e->file_size = (uint64_t)st.st_size;
+        e->file_mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
+                        (uint64_t)st.st_mtim.tv_nsec;
+        e->map_size = (size_t)st.st_size;
+        e->map = mmap(NULL, e->map_size, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE, e->fd, 0);
+        if (e->map == MAP_FAILED) {
+            *err = cs_fmt("%s: mmap: %s", path, strerror(errno));
+            goto fail;
+        }
+        size = e->map_size;
+    }
+    if (size < 16 || memcmp(e->map, ELFMAG, SELFMAG) != 0) {
+        *err = cs_fmt("%s: not an ELF file", path);
+        goto fail;
+    }
+    e->elf = elf_memory(e->map, size);
+    if (!e->elf || elf_kind(e->elf) != ELF_K_ELF) {
+        *err = cs_fmt("%s: invalid ELF: %s", path, elf_errmsg(-1));
+        goto fail;
+    }
+    GElf_Ehdr eh;
+    if (!gelf_getehdr(e->elf, &eh)) {
+        *err = cs_fmt("%s: invalid ELF header: %s", path, elf_errmsg(-1));
+        goto fail;
+    }
+    e->is64 = eh.e_ident[EI_CLASS] == ELFCLASS64;
+    e->little = eh.e_ident[EI_DATA] == ELFDATA2LSB;
+    e->e_type = eh.e_type;
+    e->e_machine = eh.e_machine;
+    if (!e->little) {
+        *err = cs_fmt("%s: big-endian ELF is not supported", path);
+        goto fail;
+    }
+    size_t shstrndx;
+    if (elf_getshdrnum(e->elf, &e->nsec) < 0 ||
+        elf_getshdrstrndx(e->elf, &shstrndx) < 0) {
+        *err = cs_fmt("%s: invalid section headers: %s", path,
+                      elf_errmsg(-1));
+        goto fail;
+    }
+    e->sec = cs_xcalloc(e->nsec ? e->nsec : 1, sizeof *e->sec);
+    for (size_t i = 0; i < e->nsec; i++) {
+        Elf_Scn *scn = elf_getscn(e->elf, i);
+        GElf_Shdr sh;
+        if (!scn || !gelf_getshdr(scn, &sh)) {
+            *err = cs_fmt("%s: invalid section header %zu: %s", path, i,
+                          elf_errmsg(-1));
+            goto fail;
+        }
+        cs_section *s = &e->sec[i];
+        const char *nm = elf_strptr(e->elf, shstrndx, sh.sh_name);
+        s->name = nm ? nm : "";
+        s->addr = sh.sh_addr;
+        s->flags = sh.sh_flags;
+        s->type = sh.sh_type;
+        s->size = sh.sh_size;
+        if (sh.sh_type != SHT_NOBITS && sh.sh_type != SHT_NULL &&
+            (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)) {
+            *err = cs_fmt("%s: section %s extends past the end of the file "
+                          "(truncated?)", path, s->name);
+            goto fail;
+        }
+        if (sh.sh_type == SHT_NOTE) {
+            Elf_Data *d = elf_rawdata(scn, NULL);
+            if (d && d->d_buf)
+                read_build_id(e, d->d_buf, d->d_size);
+        }
+        if (strcmp(s->name, ".gnu_debuglink") == 0 &&
+            sh.sh_type != SHT_NOBITS) {
+            Elf_Data *d = elf_rawdata(scn, NULL);
+            if (d && d->d_buf && d->d_size >= 8) {
+                const char *nmz = d->d_buf;
+                size_t l = strnlen(nmz, d->d_size);
+                size_t crco = (l + 4) & ~(size_t)3;
+                if (l > 0 && l < d->d_size && crco + 4 <= d->d_size) {
+                    e->debuglink = nmz;
+                    memcpy(&e->debuglink_crc, (char *)d->d_buf + crco, 4);
+                    e->has_debuglink = 1;
+                }
+            }
+        }
+    }
+    size_t nph = 0;
+    if (elf_getphdrnum(e->elf, &nph) == 0 && nph > 0) {
+        e->phdr = cs_xcalloc(nph, sizeof *e->phdr);
+        for (size_t i = 0; i < nph; i++) {
+            if (!gelf_getphdr(e->elf, (int)i, &e->phdr[e->nphdr]))
+                break;
+            GElf_Phdr *p = &e->phdr[e->nphdr];
+            if (p->p_type == PT_NOTE && !e->build_id_len &&
+                p->p_offset < size && p->p_filesz <= size - p->p_offset)
+                read_build_id(e, (uint8_t *)e->map + p->p_offset,
+                              p->p_filesz);
+            e->nphdr++;
+        }
+    }
+    return e;
+fail:
+    cs_elf_close(e);
+    return NULL;
+}
+
+static int decompress(cs_elf *e, cs_section *s, const uint8_t *raw,
+                      size_t rawn, char **err)
+{
+    uint32_t type = 0;
+    uint64_t usize = 0;
+    size_t hdr = 0;
+    if (s->flags & SHF_COMPRESSED) {
+        if (e->is64) {
+            Elf64_Chdr ch;
+            if (rawn < sizeof ch)
+                goto bad;
+            memcpy(&ch, raw, sizeof ch);
+            type = ch.ch_type;
+            usize = ch.ch_size;
+            hdr = sizeof ch;
+        } else {
+            Elf32_Chdr ch;
+            if (rawn < sizeof ch)
+                goto bad;
+            memcpy(&ch, raw, sizeof ch);
+            type = ch.ch_type;
+            usize = ch.ch_size;
+            hdr = sizeof ch;
+        }
+    } else { /* .zdebug: "ZLIB" + 8-byte big-endian size */
+        if (rawn < 12 || memcmp(raw, "ZLIB", 4) != 0)
+            goto bad;
+        for (int i = 0; i < 8; i++)
+            usize = usize << 8 | raw[4 + i];
+        type = ELFCOMPRESS_ZLIB;
+        hdr = 12;
+    }
+    if (usize > (uint64_t)1 << 34 || usize > rawn * 1100ull + 4096)
+        goto bad;
+    uint8_t *out = cs_xmalloc(usize ? usize : 1);
+    if (type == ELFCOMPRESS_ZLIB) {
+        uLongf dl = usize;
+        if (uncompress(out, &dl, raw + hdr, rawn - hdr) != Z_OK ||
+            dl != usize) {
+            free(out);
+            *err = cs_fmt("%s: section %s: corrupt zlib data", e->path,
+                          s->name);
+            return -1;
+        }
+    } else if (type == ELFCOMPRESS_ZSTD) {
+        size_t r = ZSTD_decompress(out, usize, raw + hdr, rawn - hdr);
+        if (ZSTD_isError(r) || r != usize) {
+            free(out);
+            *err = cs_fmt("%s: section %s: corrupt zstd data", e->path,
+                          s->name);
+            return -1;
+        }
+    } else {
+        free(out);
+        *err = cs_fmt("%s: section %s: unknown compression type %u",
+                      e->path, s->name, type);
+        return -1;
+    }
+    s->data = out;
+    s->size = usize;
+    s->owned = 1;
+    return 0;
+bad:
+    *err = cs_fmt("%s: section %s: bad compression header", e->path,
+                  s->name);
+    return -1;
+}
+
+const cs_section *cs_elf_section(cs_elf *e, const char *name, char **err)
+{
+    const char *zname = NULL;
+    for (size_t pass = 0; pass < 2; pass++) {
+        for (size_t i = 0; i < e->nsec; i++) {
+            cs_section *s = &e->sec[i];
+            if (pass == 0 ? strcmp(s->name, name) != 0
+                          : !(zname && strcmp(s->name, zname) == 0))
+                continue;
+            if (s->type == SHT_NOBITS || s->type == SHT_NULL)
+                return NULL;
+            if (s->data)
+                return s->size ? s : NULL;
+            Elf_Scn *scn = elf_getscn(e->elf, i);
+            GElf_Shdr sh;
+            if (!scn || !gelf_getshdr(scn, &sh))
+                return NULL;
+            const uint8_t *raw = (const uint8_t *)e->map + sh.sh_offset;
+            size_t rawn = sh.sh_size;
+            if ((s->flags & SHF_COMPRESSED) || pass == 1) {
+                if (decompress(e, s, raw, rawn, err) < 0)
+                    return NULL;
+            } else {
+                s->data = raw;
+                s->size = rawn;
+            }
+            return s->size ? s : NULL;
+        }
+        if (strncmp(name, ".debug_", 7) != 0)
+            break;
+        static __thread char zb[64];
+        snprintf(zb, sizeof zb, ".zdebug_%s", name + 7);
+        zname = zb;
+    }
+    return NULL;
+}
+
+int cs_elf_has_dwarf(cs_elf *e)
+{
+    for (size_t i = 0; i < e->nsec; i++) {
+        const cs_section *s = &e->sec[i];
+        if (s->type != SHT_NOBITS && s->size > 0 &&
+            (strcmp(s->name, ".debug_info") == 0 ||
+             strcmp(s->name, ".debug_line") == 0 ||
+             strcmp(s->name, ".zdebug_info") == 0 ||
+             strcmp(s->name, ".zdebug_line") == 0))
+            return 1;
+    }
+    return 0;
+}
+
+int cs_elf_has_symbols(cs_elf *e)
+{
+    for (size_t i = 0; i < e->nsec; i++)
+        if ((e->sec[i].type == SHT_SYMTAB || e->sec[i].type == SHT_DYNSYM) &&
+            e->sec[i].size > 0)
+            return 1;
+    return 0;
+}
+
+/* ------------------------------------------------------------ symbols */
+
+typedef struct tmp_sym {
+    uint64_t addr, size;
+    uint32_t name, file;
+    uint32_t order;
+} tmp_sym;
+
+static int cmp_tmp_sym(const void *a, const void *b)
+{
+    const tmp_sym *x = a, *y = b;
+    if (x->addr != y->addr)
+        return x->addr < y->addr ? -1 : 1;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static size_t read_one_symtab(cs_elf *e, cs_builder *b, uint32_t type,
+                              cs_buf *out)
+{
+    size_t added = 0;
+    for (size_t i = 0; i < e->nsec; i++) {
+        if (e->sec[i].type != type)
+            continue;
+        Elf_Scn *scn = elf_getscn(e->elf, i);
+        GElf_Shdr sh;
+        if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_entsize == 0)
+            continue;
+        Elf_Data *d = elf_getdata(scn, NULL);
+        if (!d)
+            continue;
+        size_t n = sh.sh_size / sh.sh_entsize;
+        uint32_t cur_file = CS_NONE;
+        for (size_t k = 1; k < n; k++) {
+            GElf_Sym sym;
+            if (!gelf_getsym(d, (int)k, &sym))
+                break;
+            int st = GELF_ST_TYPE(sym.st_info);
+            const char *nm = elf_strptr(e->elf, sh.sh_link, sym.st_name);
+            if (!nm)
+                continue;
+            if (st == STT_FILE) {
+                cur_file = cs_strpool_add(&b->strs, nm, strlen(nm));
+                continue;
+            }
+            if (sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS ||
+                sym.st_shndx == SHN_COMMON ||
+                (sym.st_shndx >= SHN_LORESERVE && sym.st_shndx != SHN_XINDEX))
+                continue;
+            if (sym.st_shndx < e->nsec &&
+                !(e->sec[sym.st_shndx].flags & SHF_ALLOC))
+                continue;
+            if (st != STT_NOTYPE && st != STT_FUNC && st != STT_OBJECT &&
+                st != STT_GNU_IFUNC)
+                continue;
+            tmp_sym *t = cs_buf_reserve(out, sizeof *t);
+            t->addr = sym.st_value;
+            t->size = sym.st_size;
+            t->name = cs_strpool_add(&b->strs, nm, strlen(nm));
+            t->file = GELF_ST_BIND(sym.st_info) == STB_LOCAL ? cur_file
+                                                              : CS_NONE;
+            t->order = (uint32_t)(out->n / sizeof *t);
+            added++;
+        }
+    }
+    return added;
+}
+
+void cs_symtab_read(cs_elf *e, cs_builder *b)
+{
+    cs_buf tmp = {0};
+    if (read_one_symtab(e, b, SHT_SYMTAB, &tmp) == 0)
+        read_one_symtab(e, b, SHT_DYNSYM, &tmp);
+    size_t n = tmp.n / sizeof(tmp_sym);
+    tmp_sym *t = (tmp_sym *)tmp.p;
+    if (n)
+        qsort(t, n, sizeof *t, cmp_tmp_sym);
+    /* Like llvm-symbolizer: for each address keep the last of the sorted
+       group (largest size, then last in table order). */
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && t[j + 1].addr == t[i].addr)
+            j++;
+        cs_sym s = {t[j].addr, t[j].size, t[j].name, t[j].file};
+        cs_buf_add(&b->syms, &s, sizeof s);
+        i = j + 1;
+    }
+    free(tmp.p);
+}

@@ -1,0 +1,515 @@
+/* index.c - the flat lookup index: building it from the readers' output,
+   and saving / mapping it as a per-build-id cache file.
+
+   Cache file layout (little-endian, every array 8-byte aligned):
+     struct cache_hdr   magic "CSYMIDX\1", version, sizes, key, checksum
+     cs_row[nrows] cs_scope[nscopes] cs_seg[nsegs] cs_sym[nsyms]
+     uint32_t files[nfiles] char str[strsize]
+   The checksum covers everything after the header; the key covers the
+   identity (size, mtime) of the files the index was built from.  Any
+   mismatch makes the caller rebuild and atomically replace the file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "corosym_int.h"
+
+typedef struct cs_range { uint64_t lo, hi; uint32_t scope, pad; } cs_range;
+
+void cs_builder_init(cs_builder *b)
+{
+    memset(b, 0, sizeof *b);
+    cs_strpool_init(&b->strs);
+    b->nfslots = 1024;
+    b->fslots = cs_xcalloc(b->nfslots, sizeof *b->fslots);
+}
+
+void cs_builder_free(cs_builder *b)
+{
+    cs_strpool_free(&b->strs);
+    free(b->rows.p);
+    free(b->scopes.p);
+    free(b->ranges.p);
+    free(b->syms.p);
+    free(b->files.p);
+    free(b->fslots);
+    free(b->err);
+    memset(b, 0, sizeof *b);
+}
+
+/* fslots hold (string offset + 1) << 32 | file id, keyed by offset. */
+uint32_t cs_builder_file(cs_builder *b, const char *path, size_t n)
+{
+    uint32_t so = cs_strpool_add(&b->strs, path, n);
+    uint64_t *slots = (uint64_t *)b->fslots;
+    if (b->nfiles * 2 >= b->nfslots / 2) {
+        size_t nn = b->nfslots * 2;
+        uint64_t *ns = cs_xcalloc(nn / 2, sizeof *ns);
+        for (size_t i = 0; i < b->nfslots / 2; i++)
+            if (slots[i]) {
+                uint32_t k = (uint32_t)(slots[i] >> 32);
+                size_t h = cs_hash(&k, 4) & (nn / 2 - 1);
+                while (ns[h])
+                    h = (h + 1) & (nn / 2 - 1);
+                ns[h] = slots[i];
+            }
+        free(b->fslots);
+        b->fslots = (uint32_t *)ns;
+        b->nfslots = nn;
+        slots = ns;
+    }
+    uint32_t key = so + 1;
+    size_t mask = b->nfslots / 2 - 1;
+    size_t h = cs_hash(&key, 4) & mask;
+    while (slots[h]) {
+        if ((uint32_t)(slots[h] >> 32) == key)
+            return (uint32_t)slots[h];
+        h = (h + 1) & mask;
+    }
+    uint32_t id = (uint32_t)b->nfiles++;
+    slots[h] = (uint64_t)key << 32 | id;
+    cs_buf_add(&b->files, &so, sizeof so);
+    return id;
+}
+
+/* -------------------------------------------------------------- finish */
+typedef struct seqd { uint64_t lo, hi; size_t first, n; } seqd;
+
+static int cmp_seq(const void *a, const void *b)
+{
+    const seqd *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+static int cmp_range(const void *a, const void *b)
+{
+    const cs_range *x = a, *y = b;
+    if (x->lo != y->lo)
+        return x->lo < y->lo ? -1 : 1;
+    if (x->hi != y->hi)
+        return x->hi > y->hi ? -1 : 1;
+    return x->scope < y->scope ? -1 : x->scope > y->scope;
+}
+
+static void seg_emit(cs_buf *segs, uint64_t start, uint32_t scope)
+{
+    size_t n = segs->n / sizeof(cs_seg);
+    cs_seg *s = (cs_seg *)segs->p;
+    if (n && s[n - 1].start == start) {
+        s[n - 1].scope = scope;
+        if (n >= 2 && s[n - 2].scope == scope)
+            segs->n -= sizeof(cs_seg);
+        return;
+    }
+    if (n && s[n - 1].scope == scope)
+        return;
+    cs_seg x = {start, scope, 0};
+    cs_buf_add(segs, &x, sizeof x);
+}
+
+void cs_index_finish(cs_builder *b, cs_index *ix)
+{
+    memset(ix, 0, sizeof *ix);
+    /* Rows: order sequences by start, drop overlapping ones. */
+    cs_row *rows = (cs_row *)b->rows.p;
+    size_t nrows = b->rows.n / sizeof *rows;
+    cs_buf seqs = {0};
+    int sorted = 1;
+    uint64_t prev_hi = 0;
+    for (size_t i = 0; i < nrows;) {
+        size_t j = i;
+        while (j < nrows && rows[j].file != CS_NONE)
+            j++;
+        if (j == nrows)
+            break;
+        seqd d = {rows[i].addr, rows[j].addr, i, j - i + 1};
+        if (d.lo < prev_hi)
+            sorted = 0;
+        prev_hi = d.hi;
+        cs_buf_add(&seqs, &d, sizeof d);
+        i = j + 1;
+    }
+    seqd *sq = (seqd *)seqs.p;
+    size_t nsq = seqs.n / sizeof *sq;
+    if (!sorted) {
+        qsort(sq, nsq, sizeof *sq, cmp_seq);
+        cs_row *nr = cs_xmalloc((nrows ? nrows : 1) * sizeof *nr);
+        size_t k = 0;
+        uint64_t hi = 0;
+        for (size_t i = 0; i < nsq; i++) {
+            if (sq[i].lo < hi)
+                continue;
+            memcpy(nr + k, rows + sq[i].first, sq[i].n * sizeof *nr);
+            k += sq[i].n;
+            hi = sq[i].hi;
+        }
+        free(b->rows.p);
+        b->rows.p = (char *)nr;
+        b->rows.n = k * sizeof *nr;
+        rows = nr;
+        nrows = k;
+    }
+    /* Rows inside a sequence must be non-decreasing for binary search;
+       llvm assumes it too.  Fix the rare exceptions by a stable pass. */
+    for (size_t i = 1; i < nrows; i++)
+        if (rows[i].addr < rows[i - 1].addr && rows[i - 1].file != CS_NONE)
+            rows[i].addr = rows[i - 1].addr;
+    free(seqs.p);
+
+    /* Segments: innermost scope for each address. */
+    cs_range *rg = (cs_range *)b->ranges.p;
+    size_t nrg = b->ranges.n / sizeof *rg;
+    qsort(rg, nrg, sizeof *rg, cmp_range);
+    cs_buf segs = {0};
+    cs_range *stk = cs_xmalloc((nrg ? nrg : 1) * sizeof *stk);
+    size_t sp = 0;
+    uint64_t cur = 0;
+    for (size_t i = 0; i <= nrg; i++) {
+        uint64_t lo = i < nrg ? rg[i].lo : UINT64_MAX;
+        while (sp && stk[sp - 1].hi <= lo) {
+            cs_range t = stk[--sp];
+            if (cur < t.hi) {
+                seg_emit(&segs, cur, t.scope);
+                cur = t.hi;
+            }
+        }
+        if (i == nrg)
+            break;
+        if (cur < lo) {
+            seg_emit(&segs, cur, sp ? stk[sp - 1].scope : CS_NONE);
+            cur = lo;
+        }
+        cs_range x = rg[i];
+        if (sp && x.hi > stk[sp - 1].hi)
+            x.hi = stk[sp - 1].hi;
+        if (x.hi <= cur)
+            continue;
+        stk[sp++] = x;
+    }
+    seg_emit(&segs, cur, CS_NONE);
+    free(stk);
+
+    ix->rows = (const cs_row *)b->rows.p;
+    ix->nrows = nrows;
+    ix->scopes = (const cs_scope *)b->scopes.p;
+    ix->nscopes = b->scopes.n / sizeof(cs_scope);
+    ix->segs = (const cs_seg *)segs.p;
+    ix->nsegs = segs.n / sizeof(cs_seg);
+    ix->syms = (const cs_sym *)b->syms.p;
+    ix->nsyms = b->syms.n / sizeof(cs_sym);
+    ix->files = (const uint32_t *)b->files.p;
+    ix->nfiles = b->files.n / sizeof(uint32_t);
+    ix->str = b->strs.blob.p;
+    ix->strsize = b->strs.blob.n;
+    ix->owned[0] = b->rows.p;
+    ix->owned[1] = b->scopes.p;
+    ix->owned[2] = segs.p;
+    ix->owned[3] = b->syms.p;
+    ix->owned[4] = b->files.p;
+    ix->owned[5] = b->strs.blob.p;
+    if (ix->nsyms)
+        ix->flags |= COROSYM_HAS_SYMTAB;
+    if (ix->nrows)
+        ix->flags |= COROSYM_HAS_LINES;
+    if (ix->nscopes)
+        ix->flags |= COROSYM_HAS_FUNCS;
+    for (size_t i = 0; i < ix->nscopes; i++)
+        if (ix->scopes[i].inlined) {
+            ix->flags |= COROSYM_HAS_INLINES;
+            break;
+        }
+    /* Ownership moved to IX. */
+    free(b->ranges.p);
+    b->rows.p = b->scopes.p = b->syms.p = b->files.p = b->ranges.p = NULL;
+    b->strs.blob.p = NULL;
+    cs_builder_free(b);
+}
+
+void cs_index_free(cs_index *ix)
+{
+    for (int i = 0; i < 6; i++)
+        free(ix->owned[i]);
+    if (ix->map)
+        munmap(ix->map, ix->map_size);
+    memset(ix, 0, sizeof *ix);
+}
+
+/* --------------------------------------------------------------- cache */
+#define CACHE_MAGIC "CSYMIDX\1"
+#define CACHE_VERSION 1
+
+typedef struct cache_hdr {
+    char magic[8];
+    uint32_t version, hdr_size;
+    uint64_t key, file_size, checksum;
+    uint64_t nrows, nscopes, nsegs, nsyms, nfiles, strsize;
+    uint32_t flags, row_size, scope_size, sym_size;
+} cache_hdr;
+
+static uint64_t checksum(const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    uint64_t h1 = 0x9e3779b97f4a7c15ull ^ n, h2 = 0xc2b2ae3d27d4eb4full;
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        uint64_t x, y;
+        memcpy(&x, b + i, 8);
+        memcpy(&y, b + i + 8, 8);
+        h1 = (h1 ^ x) * 0xff51afd7ed558ccdull;
+        h2 = (h2 ^ y) * 0xc4ceb9fe1a85ec53ull;
+        h1 ^= h1 >> 31;
+        h2 ^= h2 >> 29;
+    }
+    for (; i < n; i++)
+        h1 = (h1 ^ b[i]) * 0x100000001b3ull;
+    return h1 ^ (h2 * 31);
+}
+
+static size_t al8(size_t n) { return (n + 7) & ~(size_t)7; }
+
+int cs_cache_view(const void *data, size_t size, uint64_t key,
+                  cs_index *ix, char **err)
+{
+    const cache_hdr *h = data;
+    memset(ix, 0, sizeof *ix);
+    if (size < sizeof *h || memcmp(h->magic, CACHE_MAGIC, 8) != 0) {
+        *err = cs_fmt("not a corosym index (bad magic)");
+        return -1;
+    }
+    if (h->version != CACHE_VERSION || h->hdr_size != sizeof *h ||
+        h->row_size != sizeof(cs_row) || h->scope_size != sizeof(cs_scope) ||
+        h->sym_size != sizeof(cs_sym)) {
+        *err = cs_fmt("index version %u not supported", h->version);
+        return -1;
+    }
+    if (h->file_size != size) {
+        *err = cs_fmt("index truncated (%zu of %llu bytes)", size,
+                      (unsigned long long)h->file_size);
+        return -1;
+    }
+    if (h->key != key) {
+        *err = cs_fmt("index is stale (input files changed)");
+        return -1;
+    }
+    /* Sizes must add up exactly, without overflow. */
+    uint64_t lim = size;
+    if (h->nrows > lim / sizeof(cs_row) || h->nscopes > lim / sizeof(cs_scope) ||
+        h->nsegs > lim / sizeof(cs_seg) || h->nsyms > lim / sizeof(cs_sym) ||
+        h->nfiles > lim / 4 || h->strsize > lim) {
+        *err = cs_fmt("index sizes are corrupt");
+        return -1;
+    }
+    size_t off = sizeof *h;
+    size_t o_rows = off; off += al8(h->nrows * sizeof(cs_row));
+    size_t o_sc = off; off += al8(h->nscopes * sizeof(cs_scope));
+    size_t o_sg = off; off += al8(h->nsegs * sizeof(cs_seg));
+    size_t o_sy = off; off += al8(h->nsyms * sizeof(cs_sym));
+    size_t o_fi = off; off += al8(h->nfiles * 4);
+    size_t o_st = off; off += al8(h->strsize);
+    if (off != size) {
+        *err = cs_fmt("index sizes are corrupt");
+        return -1;
+    }
+    const uint8_t *base = data;
+    if (checksum(base + sizeof *h, size - sizeof *h) != h->checksum) {
+        *err = cs_fmt("index checksum mismatch (corrupt file)");
+        return -1;
+    }
+    const char *str = (const char *)base + o_st;
+    if (h->strsize && str[h->strsize - 1] != 0) {
+        *err = cs_fmt("index string table is corrupt");
+        return -1;
+    }
+    ix->rows = (const cs_row *)(base + o_rows);
+    ix->nrows = h->nrows;
+    ix->scopes = (const cs_scope *)(base + o_sc);
+    ix->nscopes = h->nscopes;
+    ix->segs = (const cs_seg *)(base + o_sg);
+    ix->nsegs = h->nsegs;
+    ix->syms = (const cs_sym *)(base + o_sy);
+    ix->nsyms = h->nsyms;
+    ix->files = (const uint32_t *)(base + o_fi);
+    ix->nfiles = h->nfiles;
+    ix->str = str;
+    ix->strsize = h->strsize;
+    ix->flags = h->flags & ~COROSYM_FROM_CACHE;
+    /* Every reference must stay inside its table (checksums catch
+       accidents, this catches crafted files). */
+    for (size_t i = 0; i < ix->nfiles; i++)
+        if (ix->files[i] >= ix->strsize)
+            goto bad;
+    for (size_t i = 0; i < ix->nrows; i++) {
+        uint32_t f = ix->rows[i].file;
+        if (f < CS_NONE - 1 && f >= ix->nfiles)
+            goto bad;
+        if (i && ix->rows[i].addr < ix->rows[i - 1].addr)
+            goto bad;
+    }
+    for (size_t i = 0; i < ix->nscopes; i++) {
+        const cs_scope *s = &ix->scopes[i];
+        if ((s->parent != CS_NONE && s->parent >= i) ||
+            (s->name != CS_NONE && s->name >= ix->strsize) ||
+            (s->sname != CS_NONE && s->sname >= ix->strsize) ||
+            (s->call_file != CS_NONE && s->call_file >= ix->nfiles) ||
+            (s->decl_file != CS_NONE && s->decl_file >= ix->nfiles))
+            goto bad;
+    }
+    for (size_t i = 0; i < ix->nsegs; i++)
+        if ((ix->segs[i].scope != CS_NONE && ix->segs[i].scope >= ix->nscopes) ||
+            (i && ix->segs[i].start <= ix->segs[i - 1].start))
+            goto bad;
+    for (size_t i = 0; i < ix->nsyms; i++)
+        if (ix->syms[i].name >= ix->strsize ||
+            (ix->syms[i].file != CS_NONE && ix->syms[i].file >= ix->strsize) ||
+            (i && ix->syms[i].addr <= ix->syms[i - 1].addr))
+            goto bad;
+    return 0;
+bad:
+    memset(ix, 0, sizeof *ix);
+    *err = cs_fmt("index references are out of range (corrupt file)");
+    return -1;
+}
+
+int cs_cache_check(const void *data, size_t size, uint64_t key, char **err)
+{
+    cs_index ix;
+    return cs_cache_view(data, size, key, &ix, err);
+}
+
+int cs_cache_load(const char *path, uint64_t key, cs_index *ix, char **err)
+{
+    *err = NULL;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            *err = cs_fmt("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    struct stat st;
+    if (fstat(fd, &st) < 0 || st.st_size == 0) {
+        close(fd);
+        *err = cs_fmt("%s: empty index file", path);
+        return -1;
+    }
+    void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        *err = cs_fmt("%s: mmap: %s", path, strerror(errno));
+        return -1;
+    }
+    char *e2 = NULL;
+    if (cs_cache_view(m, (size_t)st.st_size, key, ix, &e2) < 0) {
+        munmap(m, (size_t)st.st_size);
+        *err = cs_fmt("%s: %s", path, e2);
+        free(e2);
+        return -1;
+    }
+    ix->map = m;
+    ix->map_size = (size_t)st.st_size;
+    ix->flags |= COROSYM_FROM_CACHE;
+    return 0;
+}
+
+static int write_all(int fd, const void *p, size_t n)
+{
+    const char *c = p;
+    while (n) {
+        ssize_t w = write(fd, c, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return -1;
+        }
+        c += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+int cs_cache_save(const char *path, uint64_t key, const cs_index *ix,
+                  char **err)
+{
+    *err = NULL;
+    cache_hdr h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, CACHE_MAGIC, 8);
+    h.version = CACHE_VERSION;
+    h.hdr_size = sizeof h;
+    h.key = key;
+    h.nrows = ix->nrows;
+    h.nscopes = ix->nscopes;
+    h.nsegs = ix->nsegs;
+    h.nsyms = ix->nsyms;
+    h.nfiles = ix->nfiles;
+    h.strsize = ix->strsize;
+    h.flags = ix->flags & ~COROSYM_FROM_CACHE;
+    h.row_size = sizeof(cs_row);
+    h.scope_size = sizeof(cs_scope);
+    h.sym_size = sizeof(cs_sym);
+    struct { const void *p; size_t n; } part[6] = {
+        {ix->rows, ix->nrows * sizeof(cs_row)},
+        {ix->scopes, ix->nscopes * sizeof(cs_scope)},
+        {ix->segs, ix->nsegs * sizeof(cs_seg)},
+        {ix->syms, ix->nsyms * sizeof(cs_sym)},
+        {ix->files, ix->nfiles * 4},
+        {ix->str, ix->strsize},
+    };
+    size_t total = 0;
+    for (int i = 0; i < 6; i++)
+        total += al8(part[i].n);
+    char *body = malloc(total ? total : 1);
+    if (!body) {
+        *err = cs_fmt("%s: out of memory", path);
+        return -1;
+    }
+    size_t off = 0;
+    for (int i = 0; i < 6; i++) {
+        if (part[i].n)
+            memcpy(body + off, part[i].p, part[i].n);
+        memset(body + off + part[i].n, 0, al8(part[i].n) - part[i].n);
+        off += al8(part[i].n);
+    }
+    h.file_size = sizeof h + total;
+    h.checksum = checksum(body, total);
+    char *tmp = cs_fmt("%s.tmp.%ld", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    int rc = -1;
+    if (fd < 0) {
+        *err = cs_fmt("%s: %s", tmp, strerror(errno));
+        goto out;
+    }
+    if (write_all(fd, &h, sizeof h) < 0 || write_all(fd, body, total) < 0) {
+        *err = cs_fmt("%s: write: %s", tmp, strerror(errno));
+        close(fd);
+        unlink(tmp);
+        goto out;
+    }
+    close(fd);
+    if (rename(tmp, path) < 0) {
+        *err = cs_fmt("%s: rename: %s", path, strerror(errno));
+        unlink(tmp);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(tmp);
+    free(body);
+    return rc;
+}
+
+void cs_cache_seal(void *data, size_t size)
+{
+    if (size < sizeof(cache_hdr))
+        return;
+    cache_hdr h;
+    memcpy(&h, data, sizeof h);
+    h.file_size = size;
+    h.checksum = checksum((uint8_t *)data + sizeof h, size - sizeof h);
+    memcpy(data, &h, sizeof h);
+}

@@ -1,0 +1,498 @@
+/* main.c - corosym command line: a drop-in for llvm-symbolizer's line
+   protocol, on libcorosym.
+
+   Exit status: 0 all requests answered (unknown addresses print ??);
+   1 bad command line; 2 some module or input line had an error (each was
+   reported on stderr, the rest was symbolized).  Invoked as
+   "llvm-symbolizer", the exit status is 0 like the original. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "corosym_int.h"
+#include "lineproto.h"
+#include "output.h"
+
+#if __has_include("pprof_main.h")
+#include "pprof_main.h"
+#define HAVE_PPROF 1
+#endif
+
+static const char *prog = "corosym";
+static int llvm_mode;      /* argv[0] is llvm-symbolizer */
+static int had_error;      /* exit 2 */
+
+static const char usage_text[] =
+"Usage: corosym [options] [ADDRESS...]\n"
+"       corosym pprof IN.pb.gz -o OUT.pb.gz [options]\n"
+"\n"
+"Symbolizes module-relative addresses like llvm-symbolizer: each input\n"
+"line (stdin, or each ADDRESS argument) is one of\n"
+"  [CODE |DATA ]ADDR                with --obj FILE or --build-id HEX\n"
+"  [CODE |DATA ]MODULE ADDR\n"
+"  [CODE |DATA ]BUILDID:HEX ADDR\n"
+"  [CODE |DATA ][FILE:]MODULE SYMBOL[+OFFSET]\n"
+"\n"
+"llvm-symbolizer options:\n"
+"  --obj=FILE, --exe=FILE, -e FILE   default module\n"
+"  --build-id=HEX                    default module by build-id\n"
+"  --inlines, -i, --inlining         show inlined frames (default)\n"
+"  --no-inlines                      only the outermost frame\n"
+"  --functions[=none|short|linkage], -f   function names (default linkage)\n"
+"  --demangle, -C / --no-demangle    C++ demangling (default on)\n"
+"  --relative-address                addresses are relative to the image base\n"
+"  --adjust-vma=OFF                  add OFF to section addresses\n"
+"  --debug-file-directory=DIR        extra debug root (same as --debug-dir)\n"
+"  --output-style=LLVM|GNU|JSON      output format (default LLVM)\n"
+"  --print-address, --addresses, -a  print the address first\n"
+"  --pretty-print, -p                one line per frame\n"
+"  --basenames, -s                   strip directories from file names\n"
+"  --no-debuginfod                   do not ask debuginfod\n"
+"corosym options:\n"
+"  --debug-dir=DIR                   extra debug root, searched first\n"
+"  --no-default-debug-dir            do not search /usr/lib/debug\n"
+"  --cache-dir=DIR                   index cache (default $XDG_CACHE_HOME/corosym)\n"
+"  --no-cache                        neither read nor write the index cache\n"
+"  --progress                        progress on stderr (default: if a TTY)\n"
+"  --help, --version\n"
+"Debug info is searched in: --debug-dir trees (.build-id/NN/REST.debug),\n"
+"/usr/lib/debug, the binary itself, .gnu_debuglink (CRC checked), then\n"
+"debuginfod when DEBUGINFOD_URLS is set.\n"
+"Exit status: 0 ok, 1 usage error, 2 some input or module had an error.\n";
+
+static void die_usage(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "%s: error: ", prog);
+    fprintf(stderr, fmt, arg);
+    fputs("\n", stderr);
+    exit(1);
+}
+
+typedef struct cli {
+    corosym_options o;
+    cs_outcfg oc;
+    const char *obj;
+    uint8_t bid[64];
+    size_t bidlen;
+    uint64_t adjust_vma;
+    int relative;
+    char **dirs;
+    size_t ndirs;
+    char **addrs;
+    size_t naddrs;
+} cli;
+
+/* Matches "--name", "-name", "--name=V", "-name=V"; with NEEDS_VALUE the
+   value may also be the next argument. */
+static int opt(int argc, char **argv, int *i, const char *name,
+               int needs_value, const char **val)
+{
+    const char *a = argv[*i];
+    if (a[0] != '-')
+        return 0;
+    a += a[1] == '-' ? 2 : 1;
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) != 0)
+        return 0;
+    if (a[n] == 0) {
+        if (needs_value) {
+            if (*i + 1 >= argc)
+                die_usage("option '%s' requires a value", argv[*i]);
+            *val = argv[++*i];
+        }
+        return 1;
+    }
+    if (a[n] == '=') {
+        if (val)
+            *val = a + n + 1;
+        return needs_value ? 1 : (val ? 1 : 0);
+    }
+    return 0;
+}
+
+static int truthy(const char *v)
+{
+    return !(v && (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 ||
+                   strcmp(v, "no") == 0));
+}
+
+static void parse_args(cli *c, int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = NULL;
+        if (a[0] != '-' || a[1] == 0) {
+            c->addrs = cs_xrealloc(c->addrs, (c->naddrs + 1) * sizeof *c->addrs);
+            c->addrs[c->naddrs++] = argv[i];
+            continue;
+        }
+        if (!strcmp(a, "--")) {
+            for (i++; i < argc; i++) {
+                c->addrs = cs_xrealloc(c->addrs, (c->naddrs + 1) * sizeof *c->addrs);
+                c->addrs[c->naddrs++] = argv[i];
+            }
+            break;
+        }
+        if (!strcmp(a, "-h") || opt(argc, argv, &i, "help", 0, NULL)) {
+            fputs(usage_text, stdout);
+            exit(0);
+        }
+        if (!strcmp(a, "-v") || !strcmp(a, "-V") ||
+            opt(argc, argv, &i, "version", 0, NULL)) {
+            printf("corosym 1.0 (libcorosym API %d; llvm-symbolizer 19 "
+                   "compatible)\n", COROSYM_API_VERSION);
+            exit(0);
+        }
+        if (!strcmp(a, "-e") || opt(argc, argv, &i, "obj", 1, &v) ||
+            opt(argc, argv, &i, "exe", 1, &v)) {
+            if (!v) {
+                if (i + 1 >= argc)
+                    die_usage("option '%s' requires a value", a);
+                v = argv[++i];
+            }
+            c->obj = v;
+        } else if (!strncmp(a, "-e", 2) && a[2] != 0 && a[2] != '=') {
+            c->obj = a + 2;
+        } else if (opt(argc, argv, &i, "build-id", 1, &v)) {
+            if (cs_unhex(v, strlen(v), c->bid, sizeof c->bid, &c->bidlen) < 0)
+                die_usage("--build-id: '%s' is not a hex build-id", v);
+        } else if (!strcmp(a, "-i") || opt(argc, argv, &i, "inlines", 0, &v) ||
+                   opt(argc, argv, &i, "inlining", 0, &v)) {
+            c->o.inlines = truthy(v);
+        } else if (opt(argc, argv, &i, "no-inlines", 0, NULL)) {
+            c->o.inlines = 0;
+        } else if (!strcmp(a, "-C") || opt(argc, argv, &i, "demangle", 0, &v)) {
+            c->o.demangle = truthy(v);
+        } else if (opt(argc, argv, &i, "no-demangle", 0, NULL)) {
+            c->o.demangle = 0;
+        } else if (!strcmp(a, "-f") || opt(argc, argv, &i, "functions", 0, &v)) {
+            if (!v || !strcmp(v, "linkage"))
+                c->oc.functions = CS_FN_LINKAGE;
+            else if (!strcmp(v, "short"))
+                c->oc.functions = CS_FN_SHORT;
+            else if (!strcmp(v, "none"))
+                c->oc.functions = CS_FN_NONE;
+            else
+                die_usage("--functions: unknown value '%s'", v);
+        } else if (opt(argc, argv, &i, "relative-address", 0, NULL)) {
+            c->relative = 1;
+        } else if (opt(argc, argv, &i, "adjust-vma", 1, &v)) {
+            char *e;
+            c->adjust_vma = strtoull(v, &e, 0);
+            if (*e)
+                die_usage("--adjust-vma: '%s' is not a number", v);
+        } else if (opt(argc, argv, &i, "debug-file-directory", 1, &v) ||
+                   opt(argc, argv, &i, "debug-dir", 1, &v)) {
+            c->dirs = cs_xrealloc(c->dirs, (c->ndirs + 1) * sizeof *c->dirs);
+            c->dirs[c->ndirs++] = (char *)v;
+        } else if (opt(argc, argv, &i, "no-default-debug-dir", 0, NULL)) {
+            c->o.default_debug_dir = 0;
+        } else if (opt(argc, argv, &i, "cache-dir", 1, &v)) {
+            c->o.cache_dir = v;
+        } else if (opt(argc, argv, &i, "no-cache", 0, NULL)) {
+            c->o.use_cache = 0;
+        } else if (opt(argc, argv, &i, "progress", 0, NULL)) {
+            c->o.progress = 1;
+        } else if (opt(argc, argv, &i, "no-debuginfod", 0, NULL)) {
+            c->o.debuginfod = 0;
+        } else if (opt(argc, argv, &i, "debuginfod", 0, &v)) {
+            c->o.debuginfod = truthy(v);
+        } else if (opt(argc, argv, &i, "output-style", 1, &v)) {
+            if (!strcmp(v, "LLVM"))
+                c->oc.style = CS_STYLE_LLVM;
+            else if (!strcmp(v, "GNU"))
+                c->oc.style = CS_STYLE_GNU;
+            else if (!strcmp(v, "JSON"))
+                c->oc.style = CS_STYLE_JSON;
+            else
+                die_usage("--output-style: unknown value '%s'", v);
+        } else if (!strcmp(a, "-a") || opt(argc, argv, &i, "print-address", 0, NULL) ||
+                   opt(argc, argv, &i, "addresses", 0, NULL)) {
+            c->oc.print_address = 1;
+        } else if (!strcmp(a, "-p") || opt(argc, argv, &i, "pretty-print", 0, NULL)) {
+            c->oc.pretty = 1;
+        } else if (!strcmp(a, "-s") || opt(argc, argv, &i, "basenames", 0, NULL)) {
+            c->oc.basenames = 1;
+        } else if (opt(argc, argv, &i, "use-symbol-table", 0, &v)) {
+            c->o.use_symtab = truthy(v);
+        } else if (opt(argc, argv, &i, "default-arch", 1, &v) ||
+                   opt(argc, argv, &i, "color", 0, &v) ||
+                   opt(argc, argv, &i, "no-untag-addresses", 0, NULL)) {
+            /* accepted for compatibility, no effect */
+        } else {
+            die_usage("unknown option '%s' (see --help)", a);
+        }
+    }
+}
+
+/* ------------------------------------------------------------ running */
+typedef struct runner {
+    cli *c;
+    corosym_session *s;
+    cs_out out;
+    corosym_frame *fr;
+    size_t nfr;
+    int json_first;
+    /* last module, to skip lookups */
+    corosym_module *last;
+    char *last_name;
+    uint8_t last_bid[64];
+    size_t last_bidlen;
+    corosym_module **reported;
+    size_t nreported;
+    unsigned long count;
+} runner;
+
+static void report_module(runner *r, corosym_module *m, const char *name)
+{
+    for (size_t i = 0; i < r->nreported; i++)
+        if (r->reported[i] == m)
+            return;
+    r->reported = cs_xrealloc(r->reported, (r->nreported + 1) * sizeof *r->reported);
+    r->reported[r->nreported++] = m;
+    const char *e = corosym_module_error(m);
+    const char *w = corosym_module_warning(m);
+    if (e) {
+        cs_out_flush(&r->out);
+        fprintf(stderr, "%s: error: '%s': %s\n", prog, name,
+                strncmp(e, "corosym: ", 9) == 0 ? e + 9 : e);
+        had_error = 1;
+    }
+    if (w) {
+        cs_out_flush(&r->out);
+        fprintf(stderr, "%s: warning: '%s': %s\n", prog, name,
+                strncmp(w, "corosym: ", 9) == 0 ? w + 9 : w);
+    }
+}
+
+static corosym_module *get_module(runner *r, const char *name,
+                                  const uint8_t *bid, size_t bidlen)
+{
+    if (r->last && ((name && r->last_name && !strcmp(name, r->last_name)) ||
+                    (!name && !r->last_name)) &&
+        bidlen == r->last_bidlen && !memcmp(bid, r->last_bid, bidlen))
+        return r->last;
+    corosym_module *m = corosym_module_get(r->s, name, bidlen ? bid : NULL,
+                                           bidlen);
+    free(r->last_name);
+    r->last_name = name ? cs_xstrdup(name) : NULL;
+    memcpy(r->last_bid, bid, bidlen);
+    r->last_bidlen = bidlen;
+    r->last = m;
+    char hex[140];
+    if (!name) {
+        memcpy(hex, "BUILDID:", 8);
+        cs_hex(bid, bidlen, hex + 8);
+    }
+    report_module(r, m, name ? name : hex);
+    return m;
+}
+
+static uint64_t image_base(const corosym_module *m)
+{
+    uint64_t b = UINT64_MAX;
+    if (!m || !m->bin)
+        return 0;
+    for (size_t i = 0; i < m->bin->nphdr; i++)
+        if (m->bin->phdr[i].p_type == PT_LOAD && m->bin->phdr[i].p_vaddr < b)
+            b = m->bin->phdr[i].p_vaddr & ~(uint64_t)0xfff;
+    return b == UINT64_MAX ? 0 : b;
+}
+
+static int find_symbol(corosym_module *m, const char *name, uint64_t *addr)
+{
+    const cs_index *ix = &m->ix;
+    for (size_t i = 0; i < ix->nsyms; i++)
+        if (!strcmp(ix->str + ix->syms[i].name, name)) {
+            *addr = ix->syms[i].addr;
+            return 0;
+        }
+    for (size_t i = 0; i < ix->nscopes; i++)
+        if (!ix->scopes[i].inlined && ix->scopes[i].sname != CS_NONE &&
+            !strcmp(ix->str + ix->scopes[i].sname, name)) {
+            *addr = ix->scopes[i].low;
+            return 0;
+        }
+    return -1;
+}
+
+static void run_line(runner *r, const char *line, size_t len)
+{
+    cli *c = r->c;
+    corosym_request q;
+    int have_default = c->obj != NULL || c->bidlen > 0;
+    corosym_parse_request(line, len, have_default, &q);
+    const char *modname = q.module ? q.module : c->obj;
+    const uint8_t *bid = q.build_id_len ? q.build_id : c->bid;
+    size_t bidlen = q.build_id_len ? q.build_id_len : (q.module ? 0 : c->bidlen);
+    int first = r->json_first;
+    r->json_first = 0;
+    r->count++;
+    if (q.error) {
+        cs_out_flush(&r->out);
+        fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
+                q.error);
+        cs_print_error(&r->out, &c->oc, modname, q.error, first);
+        had_error = 1;
+        corosym_request_free(&q);
+        return;
+    }
+    corosym_module *m = get_module(r, modname, bid, bidlen);
+    uint64_t addr = q.offset;
+    if (q.symbol) {
+        uint64_t sa;
+        if (!m || corosym_module_error(m) || find_symbol(m, q.symbol, &sa) < 0) {
+            corosym_frame f;
+            memset(&f, 0, sizeof f);
+            if (q.kind == CS_REQ_DATA)
+                cs_print_data(&r->out, &c->oc, modname, bid, bidlen, 0,
+                              NULL, 0, 0, first);
+            else
+                cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 0, 0,
+                              &f, 1, first);
+            corosym_request_free(&q);
+            return;
+        }
+        addr = sa + q.offset;
+    } else {
+        if (c->relative)
+            addr += image_base(m);
+        addr -= c->adjust_vma;
+    }
+    if (q.kind == CS_REQ_FRAME) {
+        if (c->oc.style == CS_STYLE_JSON) {
+            cs_print_error(&r->out, &c->oc, modname, NULL, first);
+        } else {
+            if (c->oc.print_address) {
+                cs_out_hex(&r->out, q.offset);
+                cs_out_str(&r->out, c->oc.pretty ? ": " : "\n");
+            }
+            cs_out_str(&r->out, "??\n");
+            if (c->oc.style == CS_STYLE_LLVM)
+                cs_out_char(&r->out, '\n');
+        }
+        corosym_request_free(&q);
+        return;
+    }
+    size_t n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+    if (n > r->nfr) {
+        r->nfr = n;
+        r->fr = cs_xrealloc(r->fr, n * sizeof *r->fr);
+        n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+    }
+    if (q.kind == CS_REQ_DATA) {
+        const corosym_frame *f = &r->fr[n - 1];
+        cs_print_data(&r->out, &c->oc, modname, bid, bidlen, q.offset,
+                      f->symbol, f->symbol ? f->symbol_address : 0,
+                      f->symbol ? f->symbol_size : 0, first);
+    } else {
+        cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 1, q.offset,
+                      r->fr, n, first);
+    }
+    corosym_request_free(&q);
+}
+
+static int input_pending(void)
+{
+    struct pollfd p = {0, POLLIN, 0};
+    return poll(&p, 1, 0) > 0;
+}
+
+static void run_stdin(runner *r)
+{
+    size_t cap = 1 << 20, n = 0;
+    char *buf = cs_xmalloc(cap);
+    int tty = isatty(2) || r->c->o.progress;
+    unsigned long next_progress = 100000;
+    for (;;) {
+        if (n == cap) {
+            cap *= 2;
+            buf = cs_xrealloc(buf, cap);
+        }
+        ssize_t got = read(0, buf + n, cap - n);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got <= 0) {
+            if (n > 0)
+                run_line(r, buf, n);
+            break;
+        }
+        n += (size_t)got;
+        size_t start = 0;
+        for (;;) {
+            char *nl = memchr(buf + start, '\n', n - start);
+            if (!nl)
+                break;
+            run_line(r, buf + start, (size_t)(nl - (buf + start)));
+            start = (size_t)(nl - buf) + 1;
+        }
+        memmove(buf, buf + start, n - start);
+        n -= start;
+        if (tty && r->count >= next_progress) {
+            cs_out_flush(&r->out);
+            fprintf(stderr, "\r%s: %lu addresses", prog, r->count);
+            next_progress += 100000;
+        }
+        if (!input_pending())
+            cs_out_flush(&r->out);
+    }
+    if (tty && r->count >= 100000)
+        fprintf(stderr, "\r%s: %lu addresses, done\n", prog, r->count);
+    free(buf);
+}
+
+int main(int argc, char **argv)
+{
+    const char *b = strrchr(argv[0], '/');
+    b = b ? b + 1 : argv[0];
+    if (strncmp(b, "llvm-symbolizer", 15) == 0) {
+        llvm_mode = 1;
+        prog = "llvm-symbolizer";
+    }
+#ifdef HAVE_PPROF
+    if (argc > 1 && strcmp(argv[1], "pprof") == 0)
+        return corosym_pprof_main(argc - 1, argv + 1);
+#endif
+    cli c;
+    memset(&c, 0, sizeof c);
+    corosym_options_init(&c.o);
+    c.oc.functions = CS_FN_LINKAGE;
+    parse_args(&c, argc, argv);
+    if (c.obj && c.bidlen)
+        die_usage("%s", "--obj and --build-id are mutually exclusive");
+    c.o.debug_dirs = (const char *const *)c.dirs;
+    c.o.n_debug_dirs = c.ndirs;
+    c.o.short_names = c.oc.functions == CS_FN_SHORT;
+    runner r;
+    memset(&r, 0, sizeof r);
+    r.c = &c;
+    r.s = corosym_session_new(&c.o);
+    if (!r.s) {
+        fprintf(stderr, "%s: error: cannot create a session\n", prog);
+        return 1;
+    }
+    r.nfr = 64;
+    r.fr = cs_xmalloc(r.nfr * sizeof *r.fr);
+    r.json_first = 1;
+    cs_out_init(&r.out, 1);
+    if (c.naddrs) {
+        c.oc.json_array = c.oc.style == CS_STYLE_JSON;
+        for (size_t i = 0; i < c.naddrs; i++)
+            run_line(&r, c.addrs[i], strlen(c.addrs[i]));
+        if (c.oc.json_array)
+            cs_out_str(&r.out, "]\n");
+    } else {
+        run_stdin(&r);
+    }
+    cs_out_flush(&r.out);
+    corosym_session_free(r.s);
+    free(r.fr);
+    free(r.last_name);
+    free(r.reported);
+    free(c.dirs);
+    free(c.addrs);
+    free(r.out.buf);
+    return llvm_mode ? 0 : (had_error ? 2 : 0);
+}

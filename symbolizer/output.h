@@ -1,0 +1,51 @@
+/* output.h - llvm-symbolizer-compatible output (LLVM, GNU, JSON). */
+#ifndef COROSYM_OUTPUT_H
+#define COROSYM_OUTPUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "corosym.h"
+
+typedef struct cs_out {
+    char *buf;
+    size_t n, cap;
+    int fd;
+} cs_out;
+
+enum { CS_STYLE_LLVM, CS_STYLE_GNU, CS_STYLE_JSON };
+enum { CS_FN_NONE, CS_FN_SHORT, CS_FN_LINKAGE };
+
+typedef struct cs_outcfg {
+    int style;          /* CS_STYLE_* */
+    int functions;      /* CS_FN_* */
+    int print_address;  /* -a */
+    int pretty;         /* -p */
+    int basenames;      /* -s */
+    int json_array;     /* collect JSON objects in one array */
+} cs_outcfg;
+
+void cs_out_init(cs_out *o, int fd);
+void cs_out_flush(cs_out *o);
+void cs_out_str(cs_out *o, const char *s);
+void cs_out_mem(cs_out *o, const char *s, size_t n);
+void cs_out_char(cs_out *o, char c);
+void cs_out_u64(cs_out *o, uint64_t v);
+void cs_out_hex(cs_out *o, uint64_t v);
+void cs_out_json_str(cs_out *o, const char *s);
+
+/* One CODE request: FRAMES[0..N) innermost first. */
+void cs_print_code(cs_out *o, const cs_outcfg *c, const char *module,
+                   const uint8_t *bid, size_t bidlen, int has_addr,
+                   uint64_t addr, const corosym_frame *f, size_t n,
+                   int first_json);
+/* One DATA request. */
+void cs_print_data(cs_out *o, const cs_outcfg *c, const char *module,
+                   const uint8_t *bid, size_t bidlen, uint64_t addr,
+                   const char *name, uint64_t start, uint64_t size,
+                   int first_json);
+/* A request that could not be parsed or a module that failed, printed as
+   llvm does (unknown frame).  MSG non-NULL adds the JSON "Error". */
+void cs_print_error(cs_out *o, const cs_outcfg *c, const char *module,
+                    const char *msg, int first_json);
+
+#endif

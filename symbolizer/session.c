@@ -1,0 +1,688 @@
+/* session.c - sessions, modules, the debug-file search and lookups. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <elfutils/debuginfod.h>
+#include <libdwarf/libdwarf.h>
+
+#include "corosym_int.h"
+
+/* libstdc++'s demangler (C linkage). */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
+                            int *status);
+
+void corosym_options_init(corosym_options *o)
+{
+    memset(o, 0, sizeof *o);
+    o->struct_size = sizeof *o;
+    o->default_debug_dir = 1;
+    o->debuginfod = 1;
+    o->use_cache = 1;
+    o->demangle = 1;
+    o->inlines = 1;
+    o->use_symtab = 1;
+}
+
+const char *cs_session_keep(corosym_session *s, char *str)
+{
+    if (s->nowned == s->capowned) {
+        s->capowned = s->capowned ? 2 * s->capowned : 64;
+        s->owned = cs_xrealloc(s->owned, s->capowned * sizeof *s->owned);
+    }
+    s->owned[s->nowned++] = str;
+    return str;
+}
+
+corosym_session *corosym_session_new(const corosym_options *o)
+{
+    corosym_options def;
+    if (!o) {
+        corosym_options_init(&def);
+        o = &def;
+    }
+    if (o->struct_size != sizeof *o)
+        return NULL;
+    corosym_session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->o = *o;
+    s->ndirs = o->n_debug_dirs;
+    s->dirs = cs_xcalloc(s->ndirs ? s->ndirs : 1, sizeof *s->dirs);
+    for (size_t i = 0; i < s->ndirs; i++)
+        s->dirs[i] = cs_xstrdup(o->debug_dirs[i]);
+    s->o.debug_dirs = NULL;
+    if (o->cache_dir && *o->cache_dir) {
+        s->cache_dir = cs_xstrdup(o->cache_dir);
+    } else {
+        const char *x = getenv("XDG_CACHE_HOME");
+        const char *h = getenv("HOME");
+        if (x && *x == '/')
+            s->cache_dir = cs_fmt("%s/corosym", x);
+        else if (h && *h)
+            s->cache_dir = cs_fmt("%s/.cache/corosym", h);
+    }
+    s->o.cache_dir = NULL;
+    return s;
+}
+
+void corosym_session_free(corosym_session *s)
+{
+    if (!s)
+        return;
+    for (corosym_module *m = s->mods, *n; m; m = n) {
+        n = m->next;
+        cs_index_free(&m->ix);
+        cs_elf_close(m->bin);
+        free(m->path);
+        free(m->debug_path);
+        free(m->error);
+        free(m->warning);
+        free(m->dem);
+        free(m);
+    }
+    for (size_t i = 0; i < s->ndirs; i++)
+        free(s->dirs[i]);
+    free(s->dirs);
+    for (size_t i = 0; i < s->nowned; i++)
+        free(s->owned[i]);
+    free(s->owned);
+    free(s->cache_dir);
+    if (s->dc)
+        debuginfod_end(s->dc);
+    free(s);
+}
+
+/* ------------------------------------------------------------- search */
+static void add_warning(corosym_module *m, char *w)
+{
+    if (!m->warning) {
+        m->warning = w;
+    } else {
+        char *x = cs_fmt("%s; %s", m->warning, w);
+        free(m->warning);
+        free(w);
+        m->warning = x;
+    }
+}
+
+static int id_equal(const corosym_module *m, const cs_elf *e)
+{
+    return e->build_id_len == m->want_id_len &&
+           memcmp(e->build_id, m->want_id, m->want_id_len) == 0;
+}
+
+/* Opens CAND as a debug file for M.  Returns it if usable. */
+static cs_elf *try_debug(corosym_module *m, const char *cand, int quiet_enoent,
+                         uint32_t want_crc, int check_crc)
+{
+    if (quiet_enoent && access(cand, F_OK) != 0)
+        return NULL;
+    char *err = NULL;
+    cs_elf *e = cs_elf_open(cand, NULL, 0, &err);
+    if (!e) {
+        add_warning(m, cs_fmt("corosym: %s", err));
+        free(err);
+        return NULL;
+    }
+    if (m->want_id_len && e->build_id_len && !id_equal(m, e)) {
+        char a[129], b[129];
+        cs_hex(e->build_id, e->build_id_len, a);
+        cs_hex(m->want_id, m->want_id_len, b);
+        add_warning(m, cs_fmt("corosym: %s: build-id %s does not match "
+                              "wanted %s, refused", cand, a, b));
+        cs_elf_close(e);
+        return NULL;
+    }
+    if (check_crc) {
+        uint32_t crc = dwarf_basic_crc32(e->map, e->map_size, 0);
+        if (crc != want_crc) {
+            add_warning(m, cs_fmt("corosym: %s: .gnu_debuglink CRC %08x "
+                                  "does not match file CRC %08x, refused",
+                                  cand, want_crc, crc));
+            cs_elf_close(e);
+            return NULL;
+        }
+    }
+    if (!cs_elf_has_dwarf(e)) {
+        cs_elf_close(e);
+        return NULL;
+    }
+    return e;
+}
+
+static cs_elf *by_build_id_dir(corosym_module *m, const char *dir)
+{
+    if (!m->want_id_len)
+        return NULL;
+    char hex[129];
+    cs_hex(m->want_id, m->want_id_len, hex);
+    char *p = cs_fmt("%s/.build-id/%.2s/%s.debug", dir, hex, hex + 2);
+    cs_elf *e = try_debug(m, p, 1, 0, 0);
+    free(p);
+    return e;
+}
+
+static cs_elf *by_debuglink(corosym_module *m, const cs_elf *bin)
+{
+    if (!bin || !bin->has_debuglink)
+        return NULL;
+    const char *link = bin->debuglink;
+    if (strchr(link, '/') && link[0] != '/')
+        return NULL;
+    char real[PATH_MAX];
+    const char *bp = realpath(bin->path, real) ? real : bin->path;
+    char *dir = cs_xstrdup(bp);
+    char *sl = strrchr(dir, '/');
+    if (sl)
+        *sl = 0;
+    else
+        strcpy(dir, ".");
+    corosym_session *s = m->s;
+    size_t nc = 0;
+    char *cand[64];
+    if (link[0] == '/') {
+        cand[nc++] = cs_xstrdup(link);
+    } else {
+        cand[nc++] = cs_fmt("%s/%s", dir, link);
+        cand[nc++] = cs_fmt("%s/.debug/%s", dir, link);
+        for (size_t i = 0; i < s->ndirs && nc < 60; i++)
+            cand[nc++] = cs_fmt("%s%s/%s", s->dirs[i], dir, link);
+        if (s->o.default_debug_dir)
+            cand[nc++] = cs_fmt("/usr/lib/debug%s/%s", dir, link);
+    }
+    cs_elf *e = NULL;
+    for (size_t i = 0; i < nc; i++) {
+        if (!e && strcmp(cand[i], bp) != 0)
+            e = try_debug(m, cand[i], 1, bin->debuglink_crc, 1);
+        free(cand[i]);
+    }
+    free(dir);
+    return e;
+}
+
+static cs_elf *by_debuginfod(corosym_module *m)
+{
+    const char *urls = getenv("DEBUGINFOD_URLS");
+    if (!m->want_id_len || !m->s->o.debuginfod || !urls || !*urls)
+        return NULL;
+    if (!m->s->dc)
+        m->s->dc = debuginfod_begin();
+    if (!m->s->dc)
+        return NULL;
+    char *path = NULL;
+    int fd = debuginfod_find_debuginfo(m->s->dc, m->want_id,
+                                       (int)m->want_id_len, &path);
+    if (fd < 0) {
+        char hex[129];
+        cs_hex(m->want_id, m->want_id_len, hex);
+        add_warning(m, cs_fmt("corosym: debuginfod: %s: %s", hex,
+                              strerror(-fd)));
+        return NULL;
+    }
+    close(fd);
+    cs_elf *e = try_debug(m, path, 0, 0, 0);
+    free(path);
+    return e;
+}
+
+static uint64_t ident_key(const cs_elf *bin, const cs_elf *dbg, int demangle)
+{
+    uint64_t k[6] = {0, 0, 0, 0, 0, 3};
+    (void)demangle;
+    if (bin) {
+        k[0] = bin->file_size;
+        k[1] = bin->file_mtime;
+    }
+    if (dbg) {
+        k[2] = dbg->file_size;
+        k[3] = dbg->file_mtime;
+        k[4] = cs_hash(dbg->path, strlen(dbg->path));
+    }
+    return cs_hash(k, sizeof k);
+}
+
+static char *cache_path(corosym_module *m, const cs_elf *bin,
+                        const cs_elf *dbg)
+{
+    corosym_session *s = m->s;
+    if (!s->o.use_cache || !s->cache_dir)
+        return NULL;
+    char name[160];
+    if (m->want_id_len) {
+        cs_hex(m->want_id, m->want_id_len, name);
+    } else {
+        const cs_elf *e = bin ? bin : dbg;
+        if (!e)
+            return NULL;
+        char real[PATH_MAX];
+        const char *p = realpath(e->path, real) ? real : e->path;
+        snprintf(name, sizeof name, "path-%016llx",
+                 (unsigned long long)cs_hash(p, strlen(p)));
+    }
+    /* mkdir -p, one level below an existing parent is the common case */
+    if (mkdir(s->cache_dir, 0755) < 0 && errno == ENOENT) {
+        char *t = cs_xstrdup(s->cache_dir);
+        for (char *q = t + 1; *q; q++)
+            if (*q == '/') {
+                *q = 0;
+                mkdir(t, 0755);
+                *q = '/';
+            }
+        mkdir(t, 0755);
+        free(t);
+    }
+    return cs_fmt("%s/%s.idx", s->cache_dir, name);
+}
+
+static void load_module(corosym_module *m, const void *mem, size_t memsize)
+{
+    corosym_session *s = m->s;
+    char *err = NULL;
+    cs_elf *bin = NULL, *dbg = NULL;
+    if (m->path) {
+        bin = cs_elf_open(m->path, mem, memsize, &err);
+        if (!bin) {
+            m->error = cs_fmt("corosym: %s", err);
+            free(err);
+            if (!m->want_id_len)
+                return;
+        } else if (m->want_id_len && bin->build_id_len && !id_equal(m, bin)) {
+            char a[129], b[129];
+            cs_hex(bin->build_id, bin->build_id_len, a);
+            cs_hex(m->want_id, m->want_id_len, b);
+            m->error = cs_fmt("corosym: %s: build-id %s does not match "
+                              "wanted %s, refused", m->path, a, b);
+            cs_elf_close(bin);
+            bin = NULL;
+        } else if (!m->want_id_len && bin->build_id_len) {
+            memcpy(m->want_id, bin->build_id, bin->build_id_len);
+            m->want_id_len = bin->build_id_len;
+        }
+    }
+    if (!mem) {
+        for (size_t i = 0; i < s->ndirs && !dbg; i++)
+            dbg = by_build_id_dir(m, s->dirs[i]);
+        if (!dbg && s->o.default_debug_dir)
+            dbg = by_build_id_dir(m, "/usr/lib/debug");
+    }
+    int self = 0;
+    if (!dbg && bin && cs_elf_has_dwarf(bin))
+        self = 1;
+    if (!dbg && !self && !mem)
+        dbg = by_debuglink(m, bin);
+    if (!dbg && !self && !mem)
+        dbg = by_debuginfod(m);
+    if (!bin && !dbg) {
+        if (!m->error) {
+            char hex[129];
+            cs_hex(m->want_id, m->want_id_len, hex);
+            m->error = cs_fmt("corosym: no file found for build-id %s", hex);
+        } else if (m->warning && !m->path) {
+            char *x = cs_fmt("%s (%s)", m->error, m->warning);
+            free(m->error);
+            m->error = x;
+        }
+        return;
+    }
+    if (m->error && dbg) {
+        /* the binary path failed but the build-id found debug info */
+        add_warning(m, m->error);
+        m->error = NULL;
+    }
+    memcpy(m->build_id, m->want_id, m->want_id_len);
+    m->build_id_len = m->want_id_len;
+    cs_elf *dwarf_src = dbg ? dbg : (self ? bin : NULL);
+    cs_elf *sym_src = bin ? bin : dbg;
+    if (dwarf_src)
+        m->debug_path = cs_xstrdup(dwarf_src->path);
+
+    char *cpath = mem ? NULL : cache_path(m, bin, dbg);
+    uint64_t key = ident_key(bin, dbg, 0);
+    if (cpath) {
+        char *cerr = NULL;
+        if (cs_cache_load(cpath, key, &m->ix, &cerr) == 0) {
+            free(cpath);
+            m->bin = bin ? bin : dbg;
+            if (bin && dbg)
+                cs_elf_close(dbg);
+            return;
+        }
+        free(cerr); /* rebuilt below */
+    }
+    cs_builder b;
+    cs_builder_init(&b);
+    b.progress = s->o.progress;
+    if (dwarf_src && cs_dwarf_read(dwarf_src, &b) < 0 && b.err)
+        add_warning(m, cs_fmt("corosym: %s", b.err));
+    else if (b.err)
+        add_warning(m, cs_fmt("corosym: %s", b.err));
+    if (s->o.use_symtab)
+        cs_symtab_read(sym_src, &b);
+    cs_index_finish(&b, &m->ix);
+    if (!dwarf_src && !(m->ix.flags & COROSYM_HAS_SYMTAB))
+        add_warning(m, cs_fmt("corosym: %s: no debug info and no symbols",
+                              sym_src->path));
+    if (cpath) {
+        char *cerr = NULL;
+        if (cs_cache_save(cpath, key, &m->ix, &cerr) < 0) {
+            /* a read-only cache is not an error for the lookup */
+            free(cerr);
+        }
+        free(cpath);
+    }
+    m->bin = bin ? bin : dbg;
+    if (bin && dbg)
+        cs_elf_close(dbg);
+}
+
+static corosym_module *new_module(corosym_session *s, const char *path,
+                                  const uint8_t *id, size_t idlen)
+{
+    corosym_module *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->s = s;
+    m->path = path ? cs_xstrdup(path) : NULL;
+    if (idlen > sizeof m->want_id)
+        idlen = sizeof m->want_id;
+    if (id && idlen)
+        memcpy(m->want_id, id, idlen);
+    m->want_id_len = id ? idlen : 0;
+    m->next = s->mods;
+    s->mods = m;
+    return m;
+}
+
+corosym_module *corosym_module_get(corosym_session *s, const char *path,
+                                   const uint8_t *build_id,
+                                   size_t build_id_len)
+{
+    if (!s)
+        return NULL;
+    if (!build_id)
+        build_id_len = 0;
+    for (corosym_module *m = s->mods; m; m = m->next) {
+        if ((path == NULL) != (m->path == NULL))
+            continue;
+        if (path && strcmp(path, m->path) != 0)
+            continue;
+        if (build_id_len) {
+            if (m->want_id_len != build_id_len ||
+                memcmp(m->want_id, build_id, build_id_len) != 0)
+                continue;
+        } else if (!path) {
+            continue;
+        } else if (m->loaded == 2) {
+            continue; /* asked by path+id before; ask again by path */
+        }
+        return m;
+    }
+    corosym_module *m = new_module(s, path, build_id, build_id_len);
+    if (!m)
+        return NULL;
+    m->loaded = build_id_len ? 2 : 1;
+    if (!path && !build_id_len) {
+        m->error = cs_xstrdup("corosym: module has neither path nor build-id");
+        return m;
+    }
+    load_module(m, NULL, 0);
+    return m;
+}
+
+corosym_module *corosym_module_from_memory(corosym_session *s,
+                                           const char *name,
+                                           const void *data, size_t size)
+{
+    if (!s)
+        return NULL;
+    corosym_module *m = new_module(s, name ? name : "<memory>", NULL, 0);
+    if (!m)
+        return NULL;
+    m->loaded = 3;
+    load_module(m, data, size);
+    return m;
+}
+
+const char *corosym_module_error(const corosym_module *m)
+{
+    return m ? m->error : "corosym: no module";
+}
+
+const char *corosym_module_warning(const corosym_module *m)
+{
+    return m ? m->warning : NULL;
+}
+
+const char *corosym_module_path(const corosym_module *m)
+{
+    return m->bin ? m->bin->path : m->path;
+}
+
+const char *corosym_module_debug_path(const corosym_module *m)
+{
+    return m->debug_path;
+}
+
+const uint8_t *corosym_module_build_id(const corosym_module *m, size_t *len)
+{
+    *len = m->build_id_len;
+    return m->build_id_len ? m->build_id : NULL;
+}
+
+unsigned corosym_module_flags(const corosym_module *m)
+{
+    return m->error ? 0 : m->ix.flags;
+}
+
+int corosym_module_offset_to_vaddr(const corosym_module *m,
+                                   uint64_t off, uint64_t *vaddr)
+{
+    if (!m || !m->bin)
+        return -1;
+    for (size_t i = 0; i < m->bin->nphdr; i++) {
+        const GElf_Phdr *p = &m->bin->phdr[i];
+        if (p->p_type != PT_LOAD)
+            continue;
+        if (off >= p->p_offset && off - p->p_offset < p->p_memsz) {
+            *vaddr = p->p_vaddr + (off - p->p_offset);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+/* -------------------------------------------------------------- lookup */
+const char *corosym_demangle(corosym_session *s, const char *name)
+{
+    if (!name || name[0] != '_' || name[1] != 'Z')
+        return name;
+    int st = 0;
+    char *d = __cxa_demangle(name, NULL, NULL, &st);
+    if (!d || st != 0) {
+        free(d);
+        return name;
+    }
+    return cs_session_keep(s, d);
+}
+
+static const char *ix_str(const cs_index *ix, uint32_t off)
+{
+    return off < ix->strsize ? ix->str + off : NULL;
+}
+
+static const char *ix_file(const cs_index *ix, uint32_t id)
+{
+    return id < ix->nfiles ? ix->str + ix->files[id] : NULL;
+}
+
+static const char *fname(corosym_module *m, uint32_t off)
+{
+    const cs_index *ix = &m->ix;
+    if (off >= ix->strsize)
+        return NULL;
+    if (!m->s->o.demangle)
+        return ix->str + off;
+    const char *n = ix->str + off;
+    if (n[0] != '_' || n[1] != 'Z')
+        return n;
+    /* memo keyed by string offset (open addressing, offset+1 / ptr) */
+    if (m->ndem == 0) {
+        m->ndem = 1024;
+        m->dem = cs_xcalloc(m->ndem * 2, sizeof *m->dem);
+    }
+    size_t h = (off * 2654435761u) & (m->ndem - 1);
+    for (size_t probes = 0; probes < m->ndem; probes++) {
+        const char **slot = &m->dem[2 * h];
+        if (!slot[0]) {
+            slot[0] = n;
+            slot[1] = corosym_demangle(m->s, n);
+            return slot[1];
+        }
+        if (slot[0] == n)
+            return slot[1];
+        h = (h + 1) & (m->ndem - 1);
+    }
+    return corosym_demangle(m->s, n);
+}
+
+const char *corosym_miss_string(corosym_miss miss)
+{
+    switch (miss) {
+    case COROSYM_OK: return "ok";
+    case COROSYM_MISS_MODULE: return "module could not be loaded";
+    case COROSYM_MISS_NO_INFO: return "module has no debug info or symbols";
+    case COROSYM_MISS_NOT_FOUND: return "no symbol or line covers the address";
+    case COROSYM_MISS_NO_LINE: return "no line information for the address";
+    }
+    return "unknown";
+}
+
+size_t corosym_symbolize(corosym_module *m, uint64_t addr,
+                         corosym_frame *frames, size_t max,
+                         corosym_miss *miss)
+{
+    corosym_frame tmp;
+    corosym_frame *out = max ? frames : &tmp;
+    corosym_miss ms = COROSYM_OK;
+    memset(out, 0, sizeof *out);
+    if (!m || m->error) {
+        if (miss)
+            *miss = COROSYM_MISS_MODULE;
+        return 1;
+    }
+    const cs_index *ix = &m->ix;
+    if (!ix->nrows && !ix->nsegs && !ix->nsyms) {
+        if (miss)
+            *miss = COROSYM_MISS_NO_INFO;
+        return 1;
+    }
+    /* line row */
+    const cs_row *row = NULL;
+    {
+        size_t lo = 0, hi = ix->nrows;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (ix->rows[mid].addr <= addr)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > 0 && ix->rows[lo - 1].file != CS_NONE)
+            row = &ix->rows[lo - 1];
+    }
+    /* innermost scope */
+    uint32_t sc = CS_NONE;
+    {
+        size_t lo = 0, hi = ix->nsegs;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (ix->segs[mid].start <= addr)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > 0)
+            sc = ix->segs[lo - 1].scope;
+    }
+    /* symbol */
+    const cs_sym *sym = NULL;
+    {
+        size_t lo = 0, hi = ix->nsyms;
+        while (lo < hi) {
+            size_t mid = (lo + hi) / 2;
+            if (ix->syms[mid].addr <= addr)
+                lo = mid + 1;
+            else
+                hi = mid;
+        }
+        if (lo > 0) {
+            const cs_sym *y = &ix->syms[lo - 1];
+            if (!(y->size != 0 && addr - y->addr >= y->size))
+                sym = y;
+        }
+    }
+    size_t n = 0;
+    int inl = m->s->o.inlines;
+    uint32_t chain[256];
+    size_t nchain = 0;
+    for (uint32_t c = sc; c != CS_NONE && nchain < 256; c = ix->scopes[c].parent) {
+        chain[nchain++] = c;
+        if (!ix->scopes[c].inlined)
+            break;
+    }
+    size_t total = inl ? (nchain ? nchain : 1) : 1;
+    for (size_t i = 0; i < total; i++) {
+        corosym_frame f;
+        memset(&f, 0, sizeof f);
+        if (nchain) {
+            const cs_scope *s = &ix->scopes[chain[i]];
+            f.function = m->s->o.short_names ? ix_str(ix, s->sname)
+                                             : fname(m, s->name);
+            f.start_line = s->decl_line;
+            f.start_file = ix_file(ix, s->decl_file);
+            f.start_address = s->low;
+        }
+        if (i == 0) {
+            if (row) {
+                f.file = row->file < ix->nfiles ? ix_file(ix, row->file) : NULL;
+                if (f.file) {
+                    f.line = row->line;
+                    f.column = row->col;
+                    f.discriminator = row->disc;
+                }
+            }
+        } else {
+            const cs_scope *callee = &ix->scopes[chain[i - 1]];
+            f.file = ix_file(ix, callee->call_file);
+            f.line = callee->call_line;
+            f.column = callee->call_col;
+        }
+        if (sym) {
+            f.symbol = fname(m, sym->name);
+            f.symbol_address = sym->addr;
+            f.symbol_size = sym->size;
+            f.symbol_offset = addr - sym->addr;
+        }
+        if (i == total - 1 && sym && m->s->o.use_symtab &&
+            !m->s->o.short_names) {
+            f.function = f.symbol;
+            f.start_address = sym->addr;
+            if (!f.file && sym->file != CS_NONE)
+                f.file = ix_str(ix, sym->file);
+        }
+        if (n < max)
+            frames[n] = f;
+        n++;
+    }
+    if (!row && !nchain && !sym)
+        ms = COROSYM_MISS_NOT_FOUND;
+    else if (!row)
+        ms = COROSYM_MISS_NO_LINE;
+    if (miss)
+        *miss = ms;
+    return n;
+}
