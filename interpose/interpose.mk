@@ -27,15 +27,27 @@ UCX_TCFLAGS := -std=c11 $(WARN) -D_GNU_SOURCE -O1 -g -fno-omit-frame-pointer -rd
 $(UCX_TB)/pcl_demo: tests/interpose/pcl_demo.c
 	@mkdir -p $(@D)
 	$(CC) $(UCX_TCFLAGS) $< -o $@ -lpcl
+# The same program with libpcl linked statically: its calls to co_create
+# and co_delete cannot be interposed, so only the generic ucontext layer
+# sees it.
+$(UCX_TB)/pcl_demo_static: tests/interpose/pcl_demo.c
+	@mkdir -p $(@D)
+	$(CC) $(UCX_TCFLAGS) $< -o $@ -Wl,-Bstatic -lpcl -Wl,-Bdynamic -lpthread
 $(UCX_TB)/uc_demo: tests/interpose/uc_demo.c
 	@mkdir -p $(@D)
 	$(CC) $(UCX_TCFLAGS) $< -o $@ -lpthread
 
 ALL     += $(UCX_SO)
-TESTBIN += $(UCX_TB)/pcl_demo $(UCX_TB)/uc_demo
+TESTBIN += $(UCX_TB)/pcl_demo $(UCX_TB)/pcl_demo_static $(UCX_TB)/uc_demo
 
 # The cost benchmark (interpose/bench.sh runs it plain and preloaded).
 $(UCX_B)/bench_swap: $(UCX_DIR)/bench_swap.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $< -o $@
 BENCH += $(UCX_B)/bench_swap $(UCX_SO)
+
+.PHONY: install-interpose
+install-interpose: $(UCX_SO)
+	install -d $(DESTDIR)$(PREFIX)/lib
+	install -m 755 $(UCX_SO) $(DESTDIR)$(PREFIX)/lib/libcorodbg-ucontext.so
+INSTALL += install-interpose

@@ -14,6 +14,9 @@ registers, walks the frames, then puts them back).
 
 UCX_UCONTEXTS=name,name also reports those ucontext_t variables' saved
 registers (REG_RIP, REG_RSP, ...) to compare with the register blocks.
+UCX_FILTER_FLAGS adds filter flags (4: also stop on crashes); gdb passes
+fatal signals to the program silently, so its handler runs.
+UCX_TEXT=1 prints a human-readable listing instead of JSON.
 """
 import json
 import os
@@ -32,8 +35,31 @@ DEAD = 4
 FILTER_ARMED = 1
 
 
+STOP_TEXT = {"checkpoint": "checkpoint %(phase)s", "event": "event"}
+
+
+def text(record):
+    """The listing a person reads (UCX_TEXT=1)."""
+    if record["stop"] not in STOP_TEXT:
+        return "-- %s %s" % (record["stop"], record.get("error", ""))
+    d = record["desc"]
+    lines = ["-- %s: runtime %s, %d live" % (
+        STOP_TEXT[record["stop"]] % record, d["runtime_name"],
+        d["live_count"])]
+    for e in record["entries"]:
+        where = " <- ".join(f["function"] for f in e.get("frames", [])[:3])
+        lines.append(("  %3d %-24s %-8s sw=%-2d created %-16s %s" % (
+            e["id"], e["name"], e["state"], e["switches"],
+            e["create_line"] or e["create_sym"],
+            ("at " + where) if where else "")).rstrip())
+    return "\n".join(lines)
+
+
 def emit(record):
-    sys.stdout.write("UCX-JSON " + json.dumps(record) + "\n")
+    if os.environ.get("UCX_TEXT") == "1":
+        sys.stdout.write(text(record) + "\n")
+    else:
+        sys.stdout.write("UCX-JSON " + json.dumps(record) + "\n")
     sys.stdout.flush()
 
 
@@ -97,6 +123,7 @@ def snapshot():
             "create_line": source_line(e["create_pc"]),
             "stack_lo": e["stack_lo"], "stack_hi": e["stack_hi"],
             "regs": e["regs"], "pc_sym": symbol(e["regs"][0]),
+            "signal": e["signal"], "fault_addr": e["fault_addr"],
         })
     keep = ("generation", "live_count", "next_id", "runtime_name",
             "event_seq", "event_kind", "event_id", "event_old_state",
@@ -111,7 +138,8 @@ def arm_dead_filter():
     off = layout.desc["filter_state_mask"][0]
     inf.write_memory(addr + off, struct.pack("<I", 1 << DEAD))
     off = layout.desc["filter_flags"][0]
-    inf.write_memory(addr + off, struct.pack("<I", FILTER_ARMED))
+    flags = FILTER_ARMED | int(os.environ.get("UCX_FILTER_FLAGS", "0"))
+    inf.write_memory(addr + off, struct.pack("<I", flags))
 
 
 def ucontexts():
@@ -127,6 +155,7 @@ def main():
     lib, checkpoint = os.environ["UCX_LIB"], os.environ["UCX_CHECKPOINT"]
     for cmd in ("set pagination off", "set confirm off",
                 "set breakpoint pending on", "set startup-with-shell off",
+                "handle SIGSEGV nostop noprint pass",
                 "set environment LD_PRELOAD " + lib):
         gdb.execute(cmd)
     gdb.Breakpoint("main", internal=True)

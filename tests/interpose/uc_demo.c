@@ -11,10 +11,14 @@
  *   3  gen's context overwritten by getcontext (ended)
  *   4  tworker, made on a second OS thread, running there
  *   5  tworker migrated: resumed by main's thread after that thread ended
+ *
+ * `uc_demo crash` instead runs one coroutine, crasher, that dies of SIGSEGV.
  */
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <ucontext.h>
 
 static ucontext_t main_ctx, gen_ctx, fin_ctx, jump_ctx;
@@ -70,6 +74,11 @@ __attribute__((noinline)) void tworker(void)
     }
 }
 
+__attribute__((noinline)) void crasher(void)
+{
+    *(volatile int *)(uintptr_t)16 = 1; /* fault address 0x10 */
+}
+
 static void make(ucontext_t *uc, char *stack, size_t size, ucontext_t *link)
 {
     if (getcontext(uc) != 0)
@@ -91,9 +100,15 @@ static void *thread_main(void *arg)
     return NULL;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
     pthread_t t;
+    if (argc > 1 && strcmp(argv[1], "crash") == 0) {
+        make(&fin_ctx, fin_stack, sizeof fin_stack, &main_ctx);
+        makecontext(&fin_ctx, crasher, 0);
+        swapcontext(&main_ctx, &fin_ctx);
+        return 0; /* not reached */
+    }
     make(&gen_ctx, gen_stack, sizeof gen_stack, NULL);
     makecontext(&gen_ctx, (void (*)(void))generator, 7, 1, 2, 3, 4, 5, 6, 7);
     make(&fin_ctx, fin_stack, sizeof fin_stack, &main_ctx);
