@@ -116,6 +116,13 @@ typedef struct cs_index {
     const uint32_t *files; size_t nfiles;  /* file id -> string offset */
     const char *str; size_t strsize;
     unsigned flags;                         /* COROSYM_HAS_* */
+    /* acceleration: for bucket k of [acc_lo, acc_lo + nacc << acc_shift),
+       acc[t][k] is the first element of table t (rows, segs, syms) whose
+       address is >= the bucket's start; acc[t][nacc] closes the table. */
+    uint64_t acc_lo;
+    unsigned acc_shift;
+    size_t nacc;
+    uint32_t *acc[3];
     /* ownership */
     void *map; size_t map_size;             /* mmap'ed cache file */
     void *owned[6];                         /* malloc'ed arrays */
@@ -142,6 +149,11 @@ void cs_symtab_read(cs_elf *e, cs_builder *b);
 /* Turns the builder into a final index (consumes B). */
 void cs_index_finish(cs_builder *b, cs_index *ix);
 void cs_index_free(cs_index *ix);
+/* Builds the bucket tables (after finish or cache load). */
+void cs_index_accel(cs_index *ix);
+/* upper_bound - 1 on table T (0 rows, 1 segs, 2 syms): the last element
+   with address <= ADDR, or SIZE_MAX. */
+size_t cs_index_find(const cs_index *ix, int t, uint64_t addr);
 
 /* Cache file.  KEY identifies the inputs (sizes and mtimes). */
 int cs_cache_load(const char *path, uint64_t key, cs_index *ix, char **err);

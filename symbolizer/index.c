@@ -231,10 +231,84 @@ void cs_index_finish(cs_builder *b, cs_index *ix)
     cs_builder_free(b);
 }
 
+static inline uint64_t key_at(const cs_index *ix, int t, size_t i)
+{
+    return t == 0 ? ix->rows[i].addr : t == 1 ? ix->segs[i].start
+                                              : ix->syms[i].addr;
+}
+
+static size_t tab_size(const cs_index *ix, int t)
+{
+    return t == 0 ? ix->nrows : t == 1 ? ix->nsegs : ix->nsyms;
+}
+
+void cs_index_accel(cs_index *ix)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    size_t most = 0;
+    for (int t = 0; t < 3; t++) {
+        size_t n = tab_size(ix, t);
+        if (!n)
+            continue;
+        if (key_at(ix, t, 0) < lo)
+            lo = key_at(ix, t, 0);
+        if (key_at(ix, t, n - 1) > hi)
+            hi = key_at(ix, t, n - 1);
+        if (n > most)
+            most = n;
+    }
+    if (lo >= hi || most < 64)
+        return;
+    unsigned shift = 2;
+    while (shift < 40 && ((hi - lo) >> shift) > most)
+        shift++;
+    size_t nb = (size_t)((hi - lo) >> shift) + 1;
+    ix->acc_lo = lo;
+    ix->acc_shift = shift;
+    ix->nacc = nb;
+    for (int t = 0; t < 3; t++) {
+        size_t n = tab_size(ix, t);
+        uint32_t *a = cs_xmalloc((nb + 1) * sizeof *a);
+        size_t i = 0;
+        for (size_t k = 0; k < nb; k++) {
+            uint64_t start = lo + ((uint64_t)k << shift);
+            while (i < n && key_at(ix, t, i) < start)
+                i++;
+            a[k] = (uint32_t)i;
+        }
+        a[nb] = (uint32_t)n;
+        ix->acc[t] = a;
+    }
+}
+
+size_t cs_index_find(const cs_index *ix, int t, uint64_t addr)
+{
+    size_t lo = 0, hi = tab_size(ix, t);
+    if (ix->nacc && addr >= ix->acc_lo) {
+        uint64_t k = (addr - ix->acc_lo) >> ix->acc_shift;
+        if (k < ix->nacc) {
+            lo = ix->acc[t][k];
+            hi = ix->acc[t][k + 1];
+        } else {
+            lo = ix->acc[t][ix->nacc];
+        }
+    }
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        if (key_at(ix, t, mid) <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo ? lo - 1 : SIZE_MAX;
+}
+
 void cs_index_free(cs_index *ix)
 {
     for (int i = 0; i < 6; i++)
         free(ix->owned[i]);
+    for (int i = 0; i < 3; i++)
+        free(ix->acc[i]);
     if (ix->map)
         munmap(ix->map, ix->map_size);
     memset(ix, 0, sizeof *ix);

@@ -346,6 +346,7 @@ static void load_module(corosym_module *m, const void *mem, size_t memsize)
         char *cerr = NULL;
         if (cs_cache_load(cpath, key, &m->ix, &cerr) == 0) {
             free(cpath);
+            cs_index_accel(&m->ix);
             m->bin = bin ? bin : dbg;
             if (bin && dbg)
                 cs_elf_close(dbg);
@@ -363,6 +364,7 @@ static void load_module(corosym_module *m, const void *mem, size_t memsize)
     if (s->o.use_symtab)
         cs_symtab_read(sym_src, &b);
     cs_index_finish(&b, &m->ix);
+    cs_index_accel(&m->ix);
     if (!dwarf_src && !(m->ix.flags & COROSYM_HAS_SYMTAB))
         add_warning(m, cs_fmt("corosym: %s: no debug info and no symbols",
                               sym_src->path));
@@ -580,50 +582,20 @@ size_t corosym_symbolize(corosym_module *m, uint64_t addr,
             *miss = COROSYM_MISS_NO_INFO;
         return 1;
     }
-    /* line row */
     const cs_row *row = NULL;
-    {
-        size_t lo = 0, hi = ix->nrows;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (ix->rows[mid].addr <= addr)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo > 0 && ix->rows[lo - 1].file != CS_NONE)
-            row = &ix->rows[lo - 1];
-    }
-    /* innermost scope */
+    size_t k = cs_index_find(ix, 0, addr);
+    if (k != SIZE_MAX && ix->rows[k].file != CS_NONE)
+        row = &ix->rows[k];
     uint32_t sc = CS_NONE;
-    {
-        size_t lo = 0, hi = ix->nsegs;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (ix->segs[mid].start <= addr)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo > 0)
-            sc = ix->segs[lo - 1].scope;
-    }
-    /* symbol */
+    k = cs_index_find(ix, 1, addr);
+    if (k != SIZE_MAX)
+        sc = ix->segs[k].scope;
     const cs_sym *sym = NULL;
-    {
-        size_t lo = 0, hi = ix->nsyms;
-        while (lo < hi) {
-            size_t mid = (lo + hi) / 2;
-            if (ix->syms[mid].addr <= addr)
-                lo = mid + 1;
-            else
-                hi = mid;
-        }
-        if (lo > 0) {
-            const cs_sym *y = &ix->syms[lo - 1];
-            if (!(y->size != 0 && addr - y->addr >= y->size))
-                sym = y;
-        }
+    k = cs_index_find(ix, 2, addr);
+    if (k != SIZE_MAX) {
+        const cs_sym *y = &ix->syms[k];
+        if (!(y->size != 0 && addr - y->addr >= y->size))
+            sym = y;
     }
     size_t n = 0;
     int inl = m->s->o.inlines;
@@ -671,7 +643,8 @@ size_t corosym_symbolize(corosym_module *m, uint64_t addr,
             !m->s->o.short_names) {
             f.function = f.symbol;
             f.start_address = sym->addr;
-            if (!f.file && sym->file != CS_NONE)
+            if (!f.file && sym->file != CS_NONE && ix_str(ix, sym->file) &&
+                ix_str(ix, sym->file)[0])
                 f.file = ix_str(ix, sym->file);
         }
         if (n < max)
