@@ -1,0 +1,262 @@
+"""The adapter's side of the core API: memory, the table's address,
+symbolization, thread ids and the clock, with per-stop caches.
+
+Everything cached here is dropped on resume (gdb.events.cont), when the
+user writes memory (gdb.events.memory_changed) and when an objfile
+appears or the program goes away.
+"""
+import functools
+import re
+import time
+import traceback
+
+import gdb
+
+from corodbg.core import errors, reader, decode, query
+from corodbg.core.model import Location
+
+TABLE_SYMBOL = "corodbg_table"
+TABLE_SECTION = ".corodbg"
+BATCH_LINES = 2048
+
+
+class Session:
+    """Per-GDB state of the extension (one instance, `S`)."""
+
+    def __init__(self):
+        self.reader = reader.CachingReader(reader.FunctionReader(_read))
+        self.table = None
+        self.table_addr = None
+        self.locations = {}
+        self.runtime = query.RuntimeMatcher()
+        self.debug = False
+        self.stop_serial = 0
+
+    def invalidate(self, *_args):
+        """Forget what was read from the target (resume, memory write)."""
+        self.reader.invalidate()
+        self.table = None
+        self.stop_serial += 1
+
+    def invalidate_all(self, *_args):
+        """Also forget the table address and symbols (new objfile/exit)."""
+        self.invalidate()
+        self.table_addr = None
+        self.locations.clear()
+
+
+def _read(addr, size):
+    return gdb.selected_inferior().read_memory(addr, size).tobytes()
+
+
+S = Session()
+
+
+def _on_cont(_ev):
+    S.invalidate()
+    S.locations.clear()
+
+
+gdb.events.cont.connect(_on_cont)
+gdb.events.memory_changed.connect(S.invalidate)
+gdb.events.new_objfile.connect(S.invalidate_all)
+gdb.events.exited.connect(S.invalidate_all)
+if hasattr(gdb.events, "clear_objfiles"):
+    gdb.events.clear_objfiles.connect(S.invalidate_all)
+
+
+# ---- errors at the edge ---------------------------------------------------
+
+def gdb_errors(fn):
+    """Run a command body; turn core errors into gdb.GdbError (one line, no
+    traceback) and our own bugs into one line too (traceback only with
+    `set corodbg debug on`)."""
+    @functools.wraps(fn)
+    def wrapper(*args, **kw):
+        try:
+            return fn(*args, **kw)
+        except errors.CorodbgError as e:
+            raise gdb.GdbError(str(e))
+        except (gdb.GdbError, KeyboardInterrupt):
+            raise
+        except gdb.MemoryError as e:
+            raise gdb.GdbError("corodbg: %s" % e)
+        except gdb.error as e:
+            raise gdb.GdbError(str(e))
+        except Exception as e:  # a bug of ours: say so, briefly
+            if S.debug:
+                gdb.write(traceback.format_exc(), gdb.STDERR)
+            raise gdb.GdbError("corodbg: internal error: %s: %s "
+                               "(set corodbg debug on for details)"
+                               % (type(e).__name__, e))
+    return wrapper
+
+
+def write_lines(lines):
+    """Write LINES through GDB's pager in batches; stop quietly when the
+    user quits the pager."""
+    buf = []
+    try:
+        for line in lines:
+            buf.append(line)
+            if len(buf) >= BATCH_LINES:
+                gdb.write("".join(buf))
+                buf = []
+        if buf:
+            gdb.write("".join(buf))
+    except KeyboardInterrupt:
+        pass
+
+
+def warn(msg):
+    gdb.write("warning: corodbg: %s\n" % msg, gdb.STDERR)
+
+
+# ---- the target --------------------------------------------------------------
+
+def has_target():
+    inf = gdb.selected_inferior()
+    return inf is not None and inf.pid != 0
+
+
+def target_kind():
+    """'native', 'core', 'remote', 'extended-remote', ... or None."""
+    inf = gdb.selected_inferior()
+    conn = getattr(inf, "connection", None)
+    if conn is not None:
+        return conn.type
+    return None
+
+
+def is_live():
+    return has_target() and target_kind() != "core"
+
+
+def require_target():
+    if not has_target():
+        raise errors.NoTableError(
+            "The program is not being run (use run, attach, target remote "
+            "or core-file first).")
+
+
+def _symbol_addr():
+    try:
+        sym = gdb.lookup_global_symbol(TABLE_SYMBOL)
+        if sym is not None and sym.is_variable:
+            return int(sym.value().address)
+    except (gdb.error, RuntimeError):
+        pass
+    try:
+        v = gdb.parse_and_eval("(unsigned long)&%s" % TABLE_SYMBOL)
+        return int(v)
+    except gdb.error:
+        return None
+
+
+_SECTION_RE = re.compile(r"^\s*(0x[0-9a-f]+) - (0x[0-9a-f]+) is %s\b"
+                         % re.escape(TABLE_SECTION), re.M)
+
+
+def _section_addr():
+    """The .corodbg section from `info files` (works stripped and in cores)."""
+    try:
+        text = gdb.execute("info files", to_string=True)
+    except gdb.error:
+        return None
+    m = _SECTION_RE.search(text)
+    return int(m.group(1), 16) if m else None
+
+
+def table_address():
+    if S.table_addr is None:
+        addr = _symbol_addr()
+        if addr is None:
+            addr = _section_addr()
+        if addr is None:
+            raise errors.NoTableError(
+                "No coroutine table in this program (symbol %s and section "
+                "%s not found: is it linked with libcorodbg?)"
+                % (TABLE_SYMBOL, TABLE_SECTION))
+        S.table_addr = addr
+    return S.table_addr
+
+
+def table():
+    """The decoded table of this stop (cached).  Prints its warnings once."""
+    require_target()
+    if S.table is None:
+        t = decode.decode_table(S.reader, table_address())
+        S.table = t
+        for w in t.warnings:
+            warn(w)
+    return S.table
+
+
+def now_ns(t):
+    """'Now' for ages: the host clock for a live native process (same
+    CLOCK_MONOTONIC), else the last clock the runtime read (cores)."""
+    if target_kind() == "native":
+        return time.monotonic_ns()
+    return t.get("clock_ns")
+
+
+def current_lwp():
+    th = gdb.selected_thread()
+    if th is None or not th.is_valid():
+        return None
+    return th.ptid[1] or th.ptid[0]
+
+
+def thread_for_tid(tid):
+    for th in gdb.selected_inferior().threads():
+        if th.ptid[1] == tid or (th.ptid[1] == 0 and th.ptid[0] == tid):
+            return th
+    return None
+
+
+# ---- symbolization -------------------------------------------------------------
+
+def _function_at(pc):
+    try:
+        block = gdb.block_for_pc(pc)
+    except RuntimeError:
+        block = None
+    while block is not None and block.function is None:
+        block = block.superblock
+    if block is not None:
+        return block.function.print_name, block.start
+    try:
+        text = gdb.execute("info symbol 0x%x" % pc, to_string=True)
+    except gdb.error:
+        return None, None
+    m = re.match(r"(\S+)(?: \+ (\d+))? in section", text)
+    if not m:
+        return None, None
+    return m.group(1), pc - int(m.group(2) or 0)
+
+
+def symbolize(pc, is_return=True):
+    """pc -> Location(function, file, line, pc); cached per stop.
+
+    IS_RETURN: PC is a return address, so its line is that of the call
+    (look up pc - 1), unless PC starts a function (a coroutine that never
+    ran sits at its start routine)."""
+    if not pc:
+        return Location(None, None, 0, pc)
+    key = (pc, is_return)
+    loc = S.locations.get(key)
+    if loc is None:
+        fn, start = _function_at(pc)
+        look = pc - 1 if is_return and start != pc else pc
+        if look != pc:
+            fn2, _ = _function_at(look)
+            fn = fn2 or fn
+        path, line = None, 0
+        try:
+            sal = gdb.find_pc_line(look)
+            if sal.symtab is not None:
+                path, line = sal.symtab.filename, sal.line
+        except RuntimeError:
+            pass
+        loc = S.locations[key] = Location(fn, path, line, pc)
+    return loc

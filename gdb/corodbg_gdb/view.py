@@ -1,0 +1,248 @@
+"""Coroutine views: the unwinder, the frame filter and selection.
+
+Selecting a parked coroutine never writes registers (so it works on core
+files): while a view is active, our unwinder claims the selected thread's
+frame #0 and reports the coroutine's saved registers as that frame's
+caller.  Frame #1 is then the coroutine's top frame, unwound from there
+by GDB's normal CFI unwinders; the frame filter hides the real frame #0
+and the junk frames below the coroutine's start function.
+"""
+import gdb
+from gdb.unwinder import Unwinder, register_unwinder
+
+from corodbg.core import errors, layout
+from . import target
+from .target import S
+
+# DWARF register number -> GDB register name.
+DWARF_NAMES = {
+    layout.ARCH_X86_64: {16: "rip", 7: "rsp", 6: "rbp", 3: "rbx",
+                         12: "r12", 13: "r13", 14: "r14", 15: "r15"},
+    layout.ARCH_AARCH64: dict([(32, "pc"), (31, "sp")] +
+                              [(n, "x%d" % n) for n in range(19, 31)] +
+                              [(72 + k, "d%d" % (8 + k)) for k in range(8)]),
+}
+
+
+class View:
+    """The selected coroutine's saved context, bound to one GDB thread."""
+
+    def __init__(self, co, tbl, thread):
+        names = DWARF_NAMES.get(tbl.prefix["arch"])
+        if names is None:
+            raise errors.CorodbgError("unsupported architecture %d"
+                                      % tbl.prefix["arch"])
+        if not co.regs or not co.pc or not co.sp:
+            raise errors.CorodbgError("coroutine %d has no saved context"
+                                      % co.id)
+        if co.unreadable == "bad-stack":
+            raise errors.CorodbgError("coroutine %d: %s" % (co.id, co.note))
+        self.co = co
+        self.thread = thread
+        self.regs = [(names[d], v) for d, v in zip(tbl.reg_dwarf, co.regs)
+                     if d in names]
+        self.sp = co.sp
+        self.entry_name = target.symbolize(co.entry_fn, False).function \
+            if co.entry_fn else None
+
+
+VIEW = None
+
+
+class _FrameId:
+    def __init__(self, sp, pc):
+        self.sp = sp
+        self.pc = pc
+
+
+class CoroutineUnwinder(Unwinder):
+    """Claims frame #0 of the viewed thread; its caller is the coroutine."""
+
+    def __init__(self):
+        super().__init__("corodbg")
+        self._types = {}
+
+    def __call__(self, pending):
+        v = VIEW
+        if v is None or pending.level() != 0:
+            return None
+        if gdb.selected_thread() != v.thread:
+            return None
+        first = v.regs[0][0]
+        pc = pending.read_register(first)
+        sp_name = v.regs[1][0]
+        sp = pending.read_register(sp_name)
+        # Frame #0's id must be "inner" to the coroutine's frame, wherever
+        # the coroutine's stack lies relative to this thread's.
+        fid_sp = min(int(sp), v.sp) - 16
+        ui = pending.create_unwind_info(
+            _FrameId(gdb.Value(fid_sp).cast(sp.type), pc))
+        for name, value in v.regs:
+            t = self._types.get(name)
+            if t is None:
+                t = self._types[name] = pending.read_register(name).type
+            ui.add_saved_register(name, gdb.Value(value).cast(t))
+        return ui
+
+
+class CoroutineFrameFilter:
+    """Hides the real frame #0 and frames below the start function."""
+
+    def __init__(self):
+        self.name = "corodbg"
+        self.priority = 100
+        self.enabled = True
+        gdb.frame_filters[self.name] = self
+
+    def filter(self, frames):
+        v = VIEW
+        if v is None or gdb.selected_thread() != v.thread:
+            return frames
+        return self._hide(frames, v)
+
+    @staticmethod
+    def _hide(frames, v):
+        for dec in frames:
+            f = dec.inferior_frame()
+            if f.level() == 0:
+                continue
+            if f.pc() == 0:  # the zero return address ending the stack
+                break
+            yield dec
+            if v.entry_name and f.name() == v.entry_name:
+                break
+
+
+_unwinder = CoroutineUnwinder()
+register_unwinder(None, _unwinder, replace=True)
+CoroutineFrameFilter()
+
+
+def _drop_view(*_args):
+    global VIEW
+    if VIEW is not None:
+        VIEW = None
+        gdb.invalidate_cached_frames()
+
+
+gdb.events.cont.connect(_drop_view)
+gdb.events.exited.connect(_drop_view)
+
+
+def current_coroutine_id():
+    """Id of the coroutine being looked at: the view's, else the one running
+    on the selected thread, else 0."""
+    if VIEW is not None and gdb.selected_thread() == VIEW.thread:
+        return VIEW.co.id
+    if not target.has_target():
+        return 0
+    try:
+        tbl = target.table()
+    except errors.CorodbgError:
+        return 0
+    co = tbl.by_tid.get(target.current_lwp())
+    return co.id if co else 0
+
+
+def _set_view(view):
+    global VIEW
+    VIEW = view
+    gdb.invalidate_cached_frames()
+
+
+def _frame_at(level):
+    f = gdb.newest_frame()
+    while f is not None and f.level() < level:
+        f = f.older()
+    return f
+
+
+def save_selection():
+    th = gdb.selected_thread()
+    try:
+        level = gdb.selected_frame().level()
+    except gdb.error:
+        level = None
+    return (VIEW, th, level)
+
+
+def restore_selection(saved):
+    view, th, level = saved
+    if th is not None and th.is_valid() and gdb.selected_thread() != th:
+        th.switch()
+    _set_view(view)
+    if level is not None:
+        try:
+            f = _frame_at(level)
+            if f is not None:
+                f.select()
+        except gdb.error:
+            pass
+
+
+def enter(co, tbl, quiet=False):
+    """Make CO the selected context.  Returns a one-line description."""
+    if co.state == layout.STATE_RUNNING and co.tid:
+        th = target.thread_for_tid(co.tid)
+        if th is None:
+            raise errors.CorodbgError(
+                "coroutine %d runs on thread %d, which GDB does not know"
+                % (co.id, co.tid))
+        _set_view(None)
+        th.switch()
+        gdb.invalidate_cached_frames()
+        return ("[Switching to thread %d (LWP %d): coroutine %d \"%s\" is "
+                "running there]" % (th.num, co.tid, co.id, co.name))
+    th = gdb.selected_thread()
+    if th is None:
+        raise errors.CorodbgError("no thread to view coroutine %d from"
+                                  % co.id)
+    _set_view(View(co, tbl, th))
+    f = _frame_at(1)
+    if f is not None:
+        f.select()
+    return "[Switching to coroutine %d \"%s\" (%s%s)]" % (
+        co.id, co.name, co.state_name,
+        ", " + co.wait_name if co.wait_name else "")
+
+
+def leave():
+    _set_view(None)
+    try:
+        gdb.newest_frame().select()
+    except gdb.error:
+        pass
+
+
+def frames_of(co, tbl, depth):
+    """[(level, Location)] of CO's stack, at most DEPTH frames, as `bt`
+    numbers them.  Restores the selection."""
+    saved = save_selection()
+    out = []
+    try:
+        enter(co, tbl, quiet=True)
+        v = VIEW
+        f = gdb.selected_frame() if v is not None else gdb.newest_frame()
+        while f is not None and len(out) < depth:
+            pc = f.pc()
+            if pc == 0:
+                break
+            is_ret = f.level() > 0 and f.type() == gdb.NORMAL_FRAME
+            out.append((f.level(), target.symbolize(pc, is_ret)))
+            if v is not None and v.entry_name and f.name() == v.entry_name:
+                break
+            f = f.older()
+    except gdb.error:
+        pass
+    finally:
+        restore_selection(saved)
+    return out
+
+
+def user_location(co, tbl, max_depth=32):
+    """The first frame of CO outside the runtime (Location), or its pc."""
+    frames = frames_of(co, tbl, max_depth)
+    for _, loc in frames:
+        if loc.function and not S.runtime(loc.function):
+            return loc
+    return frames[0][1] if frames else target.symbolize(co.pc)

@@ -1,0 +1,51 @@
+# corodbg GDB front end: test fixture programs, bench program, install.
+# The extension itself is Python (gdb/corodbg-gdb.py, gdb/corodbg_gdb/,
+# python/corodbg/); nothing to compile for it.
+
+GDB_B        := $(B)/gdb
+GDB_FX_SRC   := tests/gdb/progs/fixture.c
+# -O0 so the tests can assert exact lines and every local.
+GDB_FX_FLAGS := -std=c11 $(WARN) -D_GNU_SOURCE -O0 -g $(HOOKS_INC)
+# -u keeps libcorodbg's .debug_gdb_scripts record in a static link.
+GDB_FX_LIBS  := $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) -Wl,-u,corodbg_gdb_script \
+                $(HOOKS_LDLIBS)
+
+$(GDB_B)/fixture: $(GDB_FX_SRC) $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(GDB_FX_FLAGS) -fPIE -pie $< -o $@ $(GDB_FX_LIBS)
+
+$(GDB_B)/fixture-nopie: $(GDB_FX_SRC) $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(GDB_FX_FLAGS) -fno-pie -no-pie $< -o $@ $(GDB_FX_LIBS)
+
+$(GDB_B)/fixture-stripped: $(GDB_B)/fixture
+	strip --strip-all -o $@ $<
+
+$(GDB_B)/fixture-shared: $(GDB_FX_SRC) $(HOOKS_LIB_SO)
+	@mkdir -p $(@D)
+	$(CC) $(GDB_FX_FLAGS) $< -o $@ -L$(HOOKS_B) -l:libcorodbg.so \
+	  -Wl,-rpath,'$$ORIGIN/../runtime-hooks' $(HOOKS_LDLIBS)
+
+# The bench program is the fixture built -O2 (what production looks like).
+$(GDB_B)/fixture-O2: $(GDB_FX_SRC) $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) -std=c11 $(WARN) -D_GNU_SOURCE -O2 -g $(HOOKS_INC) $< -o $@ \
+	  $(GDB_FX_LIBS)
+
+GDB_TESTBIN := $(GDB_B)/fixture $(GDB_B)/fixture-nopie \
+               $(GDB_B)/fixture-stripped $(GDB_B)/fixture-shared
+TESTBIN += $(GDB_TESTBIN)
+BENCH   += $(GDB_TESTBIN) $(GDB_B)/fixture-O2
+
+.PHONY: install-gdb
+install-gdb:
+	install -d $(DESTDIR)$(PREFIX)/share/corodbg/gdb/corodbg_gdb \
+	  $(DESTDIR)$(PREFIX)/share/corodbg/python/corodbg/core
+	install -m 644 gdb/corodbg-gdb.py $(DESTDIR)$(PREFIX)/share/corodbg/gdb/
+	install -m 644 gdb/corodbg_gdb/*.py \
+	  $(DESTDIR)$(PREFIX)/share/corodbg/gdb/corodbg_gdb/
+	install -m 644 python/corodbg/*.py \
+	  $(DESTDIR)$(PREFIX)/share/corodbg/python/corodbg/
+	install -m 644 python/corodbg/core/*.py \
+	  $(DESTDIR)$(PREFIX)/share/corodbg/python/corodbg/core/
+INSTALL += install-gdb

@@ -1,0 +1,139 @@
+"""The data model: a decoded table and its coroutines.
+
+A Coroutine keeps every entry field under its C name (id, state, tid, ...,
+name, regs).  A field the table does not describe is None.  `unreadable`
+is None for a good entry, else one of UNREADABLE_REASONS: the entry is
+still listed, with what could be read.
+"""
+import collections
+
+from . import layout
+
+STATE_NAMES = {v: t for _, v, t in layout.STATES}
+STATE_BY_NAME = {t: v for _, v, t in layout.STATES}
+WAIT_NAMES = {v: t for _, v, t in layout.WAITS}
+WAIT_BY_NAME = {t: v for _, v, t in layout.WAITS}
+EVENT_NAMES = {v: t for _, v, t in layout.EVENTS}
+
+# Why an entry is marked unreadable (documented, short, stable).
+UNREADABLE_REASONS = {
+    "bad-state": "state value out of range",
+    "mid-update": "entry was being updated when the program stopped",
+    "bad-stack": "saved stack pointer outside the coroutine's stack",
+    "duplicate-id": "another entry has the same id",
+    "bad-name": "name not NUL-terminated",
+}
+
+ENTRY_FIELD_NAMES = tuple(t for _, _, t in layout.ENTRY_FIELDS)
+
+Location = collections.namedtuple("Location", "function file line pc")
+Location.__doc__ = ("A symbolized address.  FUNCTION/FILE may be None and "
+                    "LINE 0 when unknown.")
+
+
+class Coroutine:
+    """One live coroutine as read from the table."""
+
+    __slots__ = ENTRY_FIELD_NAMES + ("slot", "addr", "unreadable", "note")
+
+    def __init__(self, **fields):
+        for f in self.__slots__:
+            setattr(self, f, fields.get(f))
+
+    @property
+    def state_name(self):
+        return STATE_NAMES.get(self.state, "state-%s" % self.state)
+
+    @property
+    def wait_name(self):
+        if self.state != layout.STATE_BLOCKED:
+            return ""
+        return WAIT_NAMES.get(self.wait_reason, "wait-%s" % self.wait_reason)
+
+    def reg(self, index):
+        regs = self.regs
+        if regs is None or index >= len(regs):
+            return None
+        return regs[index]
+
+    @property
+    def pc(self):
+        return self.reg(layout.REG_PC)
+
+    @property
+    def sp(self):
+        return self.reg(layout.REG_SP)
+
+    @property
+    def fp(self):
+        return self.reg(layout.REG_FP)
+
+    @property
+    def is_running(self):
+        return self.state == layout.STATE_RUNNING
+
+    def age_ns(self, now_ns):
+        """Time since the last block/wake/exit, or None when unknown."""
+        if self.since_ns is None or now_ns is None or not self.since_ns:
+            return None
+        return max(0, now_ns - self.since_ns)
+
+    def __repr__(self):
+        return "<Coroutine %s %s %r>" % (self.id, self.state_name, self.name)
+
+
+class Table:
+    """A decoded coroutine table.
+
+    addr: the descriptor's address.  prefix: fixed-prefix fields (dict).
+    desc: descriptor body fields by C name (dict; missing = absent).
+    coroutines: live coroutines, in slot order.  warnings: one-line
+    problems found while decoding (the listing is still usable).
+    mid_update: the generation counter was odd.
+    reg_dwarf: DWARF register number of each register-block slot.
+    """
+
+    def __init__(self, addr, prefix, desc, reg_dwarf):
+        self.addr = addr
+        self.prefix = prefix
+        self.desc = desc
+        self.reg_dwarf = reg_dwarf
+        self.coroutines = []
+        self.warnings = []
+        self.mid_update = False
+        self.entry_layout = None
+        self._by_id = None
+        self._by_tid = None
+
+    def get(self, name, default=None):
+        v = self.desc.get(name)
+        return default if v is None else v
+
+    @property
+    def by_id(self):
+        if self._by_id is None:
+            by_id = {}
+            for c in self.coroutines:
+                by_id.setdefault(c.id, c)  # a duplicate id: first slot wins
+            self._by_id = by_id
+        return self._by_id
+
+    @property
+    def by_tid(self):
+        """Running coroutines by OS thread id."""
+        if self._by_tid is None:
+            self._by_tid = {c.tid: c for c in self.coroutines
+                            if c.state == layout.STATE_RUNNING and c.tid}
+        return self._by_tid
+
+    def find(self, cid):
+        from .errors import UnknownCoroutineError
+        co = self.by_id.get(cid)
+        if co is None:
+            raise UnknownCoroutineError(cid)
+        return co
+
+    def counts(self):
+        """{state name: count} over the listed coroutines."""
+        out = collections.Counter(c.state_name for c in self.coroutines)
+        return dict(out)

@@ -1,0 +1,286 @@
+"""Queries as data: the one argument parser of the listing commands, the
+filters, location kinds and grouping.
+
+`parse_list_args` is shared by every front end (GDB `info coroutines`, LLDB
+`coroutine list`); it returns a ListQuery and never touches a debugger.
+"""
+import fnmatch
+import re
+import shlex
+
+from . import layout
+from .errors import UsageError
+from .model import STATE_BY_NAME, WAIT_BY_NAME
+
+# Location kinds, like Delve's -u/-r/-g/-s.
+LOC_USER = "user"      # first frame outside the runtime
+LOC_PC = "pc"          # where the coroutine is now (saved pc)
+LOC_GO = "go"          # creation site (the spawn call's return address)
+LOC_START = "start"    # start function
+LOC_KINDS = (LOC_USER, LOC_PC, LOC_GO, LOC_START)
+GROUP_KINDS = LOC_KINDS + ("state", "wait", "name")
+
+DEFAULT_RUNTIME_GLOBS = ("corort_*", "corodbg_*", "co_*", "*swapcontext*",
+                         "__*")
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)")
+_UNITS = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
+          "h": 3600 * 10**9, "d": 86400 * 10**9}
+
+
+def parse_duration(text):
+    """'1m23s', '500ms', '2h', '10' (seconds) -> nanoseconds."""
+    t = text.strip().lower()
+    if re.fullmatch(r"\d+(\.\d+)?", t):
+        return int(float(t) * 10**9)
+    pos, total = 0, 0
+    for m in _DURATION.finditer(t):
+        if m.start() != pos:
+            break
+        total += int(float(m.group(1)) * _UNITS[m.group(2)])
+        pos = m.end()
+    if pos != len(t) or not t:
+        raise UsageError("bad duration %r (use e.g. 1m23s, 500ms, 2h)"
+                         % text)
+    return total
+
+
+def parse_state(text):
+    """'blocked' (or a unique prefix) -> state value."""
+    t = text.lower()
+    if t in STATE_BY_NAME and t != "free":
+        return STATE_BY_NAME[t]
+    hits = [v for n, v in STATE_BY_NAME.items()
+            if n.startswith(t) and n != "free"]
+    if len(hits) == 1:
+        return hits[0]
+    raise UsageError("unknown state %r (one of: %s)" % (
+        text, ", ".join(n for _, _, n in layout.STATES if n != "free")))
+
+
+def parse_states(text):
+    return frozenset(parse_state(s) for s in text.split(",") if s)
+
+
+def parse_wait(text):
+    t = text.lower().replace("-", " ").replace("_", " ")
+    for n, v in WAIT_BY_NAME.items():
+        if n and (n == t or n.startswith(t)):
+            return v
+    raise UsageError("unknown wait reason %r" % text)
+
+
+def parse_id(text):
+    try:
+        v = int(text, 0)
+    except ValueError:
+        raise UsageError("bad coroutine id %r (expected a number)" % text)
+    if v <= 0:
+        raise UsageError("bad coroutine id %r (ids start at 1)" % text)
+    return v
+
+
+def parse_ids(words):
+    """IDs and ranges: '3', '5-9' -> list of ints (ranges expanded)."""
+    out = []
+    for w in words:
+        if re.fullmatch(r"\d+-\d+", w):
+            a, b = (int(x) for x in w.split("-"))
+            if b < a or b - a > layout.MAX_COROUTINES:
+                raise UsageError("bad id range %r" % w)
+            out.extend(range(a, b + 1))
+        else:
+            out.append(parse_id(w))
+    return out
+
+
+class ListQuery:
+    """What to list.  Every attribute has a neutral default."""
+
+    def __init__(self):
+        self.ids = []              # only these ids (empty: all)
+        self.states = None         # frozenset of state values, or None
+        self.name = None           # fnmatch glob
+        self.location = None       # substring of the shown location
+        self.running = False       # only RUNNING
+        self.min_age_ns = None     # only waiting at least this long
+        self.wait = None           # wait reason value
+        self.loc_kind = LOC_PC     # location shown on each line
+        self.group = None          # one of GROUP_KINDS
+        self.stack_depth = None    # -t [DEPTH]
+        self.max_groups = 50
+        self.samples = 5           # sample ids per group
+        self.limit = None          # print at most N lines
+
+    def needs_location(self):
+        return bool(self.location) or self.group in LOC_KINDS
+
+
+_OPTS_HELP = "-state S, -name GLOB, -loc TEXT, -running, -min-age D, " \
+             "-wait REASON, -u, -r, -g, -s, -group KIND, -t [DEPTH], -limit N"
+
+
+def parse_list_args(arg):
+    """Parse `info coroutines` options.  ARG is a string or word list."""
+    words = shlex.split(arg) if isinstance(arg, str) else list(arg)
+    q = ListQuery()
+    i = 0
+
+    def value(opt):
+        nonlocal i
+        i += 1
+        if i >= len(words):
+            raise UsageError("option %s needs a value" % opt)
+        return words[i]
+
+    while i < len(words):
+        w = words[i]
+        o = w.lstrip("-") if w.startswith("-") and len(w) > 1 \
+            and not w[1:].isdigit() else None
+        if o is None:
+            q.ids.extend(parse_ids([w]))
+        elif o in ("state", "st"):
+            q.states = (q.states or frozenset()) | parse_states(value(w))
+        elif o in ("name", "n"):
+            q.name = value(w)
+        elif o in ("loc", "location", "l"):
+            q.location = value(w)
+        elif o in ("running",):
+            q.running = True
+        elif o in ("min-age", "age"):
+            q.min_age_ns = parse_duration(value(w))
+        elif o in ("wait", "w"):
+            q.wait = parse_wait(value(w))
+        elif o in ("u", "user"):
+            q.loc_kind = LOC_USER
+        elif o in ("r", "pc", "current"):
+            q.loc_kind = LOC_PC
+        elif o in ("g", "go", "created", "creation"):
+            q.loc_kind = LOC_GO
+        elif o in ("s", "start"):
+            q.loc_kind = LOC_START
+        elif o in ("group", "G"):
+            g = value(w).lower()
+            if g in ("current", "r"):
+                g = LOC_PC
+            elif g in ("creation", "created", "g"):
+                g = LOC_GO
+            elif g in ("u",):
+                g = LOC_USER
+            elif g in ("s",):
+                g = LOC_START
+            if g not in GROUP_KINDS:
+                raise UsageError("bad group kind %r (one of: %s)"
+                                 % (g, ", ".join(GROUP_KINDS)))
+            q.group = g
+        elif o == "t":
+            q.stack_depth = 10
+            if i + 1 < len(words) and words[i + 1].isdigit():
+                i += 1
+                q.stack_depth = int(words[i])
+                if not 1 <= q.stack_depth <= 1000:
+                    raise UsageError("stack depth must be 1..1000")
+        elif o == "limit":
+            try:
+                q.limit = int(value(w))
+            except ValueError:
+                raise UsageError("-limit needs a number")
+        elif o == "samples":
+            try:
+                q.samples = max(1, int(value(w)))
+            except ValueError:
+                raise UsageError("-samples needs a number")
+        else:
+            raise UsageError("unknown option %s (options: %s)"
+                             % (w, _OPTS_HELP))
+        i += 1
+    return q
+
+
+class RuntimeMatcher:
+    """Decides whether a function name belongs to the runtime."""
+
+    def __init__(self, globs=DEFAULT_RUNTIME_GLOBS):
+        self.set(globs)
+
+    def set(self, globs):
+        if isinstance(globs, str):
+            globs = [g.strip() for g in globs.split(",") if g.strip()]
+        self.globs = tuple(globs)
+        rx = "|".join(fnmatch.translate(g) for g in self.globs) or "(?!)"
+        self._rx = re.compile(rx)
+        self._cache = {}
+
+    def __call__(self, function):
+        if not function:
+            return False
+        hit = self._cache.get(function)
+        if hit is None:
+            hit = self._cache[function] = bool(self._rx.match(function))
+        return hit
+
+
+def select(coroutines, q, now_ns):
+    """Apply the cheap filters (not -loc) of Q.  Returns a list."""
+    out = coroutines
+    if q.ids:
+        want = set(q.ids)
+        out = [c for c in out if c.id in want]
+    if q.running:
+        out = [c for c in out if c.state == layout.STATE_RUNNING]
+    if q.states is not None:
+        out = [c for c in out if c.state in q.states]
+    if q.wait is not None:
+        out = [c for c in out if c.state == layout.STATE_BLOCKED
+               and c.wait_reason == q.wait]
+    if q.name:
+        rx = re.compile(fnmatch.translate(q.name))
+        out = [c for c in out if c.name is not None and rx.match(c.name)]
+    if q.min_age_ns is not None:
+        m = q.min_age_ns
+        out = [c for c in out if c.state == layout.STATE_BLOCKED
+               and (c.age_ns(now_ns) or 0) >= m]
+    return out if out is not coroutines else list(out)
+
+
+def location_pc(co, kind, user_pc=None):
+    """The address a location kind names for CO (None when unknown).
+
+    USER_PC is a callable(co) -> pc computing the user frame (it needs
+    unwinding, which the adapter provides)."""
+    if kind == LOC_PC:
+        return co.pc
+    if kind == LOC_GO:
+        return co.create_pc
+    if kind == LOC_START:
+        return co.entry_fn
+    if kind == LOC_USER:
+        return user_pc(co) if user_pc else co.pc
+    raise UsageError("bad location kind %r" % kind)
+
+
+def group_key(co, kind, loc_text):
+    if kind == "state":
+        return co.state_name
+    if kind == "wait":
+        return co.wait_name or "(not waiting)"
+    if kind == "name":
+        return co.name or "(no name)"
+    return loc_text(co)
+
+
+def group(coroutines, kind, loc_text, max_groups=50, samples=5):
+    """Group by KIND.  Returns ([(key, count, [sample ids], members)],
+    omitted groups) with groups ordered by count, then key."""
+    groups = {}
+    for co in coroutines:
+        k = group_key(co, kind, loc_text)
+        g = groups.get(k)
+        if g is None:
+            groups[k] = [co]
+        else:
+            g.append(co)
+    ordered = sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    out = [(k, len(v), [c.id for c in v[:samples]], v)
+           for k, v in ordered[:max_groups]]
+    return out, max(0, len(ordered) - max_groups)

@@ -1,0 +1,107 @@
+"""info coroutines on a live process: columns, filters, kinds, grouping,
+stacks, errors (issue 3 section 3)."""
+import re
+
+from gdbdriver import line_of, listing, run_gdb
+
+STOP = ["break fixture_ready", "run"]
+
+
+def test_listing_live():
+    out = run_gdb(STOP + ["info coroutines"], ["list", 6])
+    rows = listing(out)
+    assert sorted(rows) == [1, 2, 3, 4, 5, 6]
+    assert rows[1][1] == "blocked" and rows[1][2].startswith("chan receive")
+    assert rows[2][1] == "blocked" and rows[2][2].startswith("sleep")
+    assert rows[3][1] == "runnable"
+    assert "consumer fx_park at fixture.c:132" in out
+    assert re.search(r"6  runnable\s+\S+ms yielder  fx_trampoline at "
+                     r"fixture.c:\d+", out)
+    assert "Total: 6 coroutines (2 runnable, 4 blocked)." in out
+
+
+def test_location_kinds_and_filters():
+    out = run_gdb(STOP + ["info coroutines -u -state blocked",
+                          "echo ==\\n",
+                          "info coroutines -g -name sleep*",
+                          "echo ==\\n",
+                          "info coroutines -s 3",
+                          "echo ==\\n",
+                          "info coroutines -loc consumer.c",
+                          "info coroutines -wait sleep -limit 1"],
+                  ["list", 6])
+    parts = out.split("==")
+    assert "consumer at fixture.c:%d" % line_of("LINE_CONSUMER_WAIT") \
+        in parts[0]
+    assert "sleeper  sleeper at fixture.c:%d" % line_of("LINE_SLEEPER_WAIT") \
+        in parts[0]
+    assert "Shown 4 of 6 coroutines" in parts[0]
+    assert sorted(listing(parts[1])) == [2, 5]
+    assert "make_mix at fixture.c:" in parts[1]
+    assert sorted(listing(parts[2])) == [3]
+    m = re.search(r"yielder +yielder at fixture.c:(\d+)", parts[2])
+    assert line_of("LINE_YIELDER_PARK") - 4 < int(m.group(1)) < \
+        line_of("LINE_YIELDER_PARK")
+    assert "No coroutines match." in parts[3]
+    assert sorted(listing(parts[3].split("Shown 0")[1])) == [2]
+
+
+def test_grouping():
+    out = run_gdb(STOP + ["info coroutines -group user",
+                          "info coroutines -group state"], ["list", 9])
+    assert re.search(r"3  consumer at fixture.c:%d  \[1, 4, 7\]"
+                     % line_of("LINE_CONSUMER_WAIT"), out)
+    assert re.search(r"3  sleeper at fixture.c:%d  \[2, 5, 8\]"
+                     % line_of("LINE_SLEEPER_WAIT"), out)
+    assert re.search(r"6  blocked  \[1, 2, 4, 5, 7, \.\.\.\]", out)
+    assert re.search(r"3  runnable  \[3, 6, 9\]", out)
+
+
+def test_stacks():
+    out = run_gdb(STOP + ["info coroutines -t 4 1 2"], ["list", 6])
+    assert "#1   fx_park at fixture.c:132" in out
+    assert "#2   fx_chan_recv at fixture.c" in out
+    assert "#3   consumer at fixture.c:%d" % line_of("LINE_CONSUMER_WAIT") \
+        in out
+    assert "#3   sleeper at fixture.c:%d" % line_of("LINE_SLEEPER_WAIT") \
+        in out
+    assert "Shown 2 of 6" in out
+
+
+def test_errors_are_one_line():
+    out = run_gdb(STOP + ["info coroutines 99", "info coroutines -bogus",
+                          "info coroutines -state sleepy",
+                          "coroutine 77", "coroutine abc",
+                          "coroutine apply", "coroutine leaks -x",
+                          "info coroutines 1"], ["list", 6])
+    assert "no coroutine with id 99" in out
+    assert "unknown option -bogus" in out
+    assert "unknown state 'sleepy'" in out
+    assert "no coroutine with id 77" in out
+    assert "bad coroutine id 'abc'" in out
+    assert "Usage: coroutine apply all|ID...|-state S COMMAND" in out
+    assert "Usage: coroutine leaks [-min-age DURATION]" in out
+    assert sorted(listing(out)) == [1]  # gdb went on after each error
+
+
+def test_not_running_and_no_table():
+    out = run_gdb(["info coroutines"], ["list", 6])
+    assert "The program is not being run" in out
+    out = run_gdb(["starti", "info coroutines"], target=["/bin/true"])
+    assert "No coroutine table in this program" in out
+
+
+def test_loading_prints_nothing():
+    out = run_gdb(["echo done\\n"], ["list", 1])
+    assert out.strip() == "done"
+    # auto-loaded through libcorodbg's .debug_gdb_scripts record
+    out = run_gdb(["break fixture_ready", "run", "info coroutines 1"],
+                  ["list", 1], source=False)
+    assert "Total: 1 coroutine (1 runnable)." in out or \
+        "Shown 1 of 1" in out or "1 coroutine" in out, out
+
+
+def test_pipe_and_pagination():
+    out = run_gdb(STOP + ["pipe info coroutines | grep -c consumer"],
+                  ["list", 6])
+    assert re.search(r"^2$", out, re.M)
