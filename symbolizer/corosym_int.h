@@ -38,6 +38,10 @@ void cs_strpool_init(cs_strpool *sp);
 uint32_t cs_strpool_add(cs_strpool *sp, const char *s, size_t n);
 void cs_strpool_free(cs_strpool *sp);
 
+/* Demangles an Itanium name in llvm's spelling; malloc'ed, or NULL when
+   NAME is not a mangled C++ name. */
+char *cs_demangle(const char *name);
+
 /* ----------------------------------------------------------------- ELF */
 typedef struct cs_section {
     const char *name;

@@ -214,10 +214,7 @@ void cs_print_code(cs_out *o, const cs_outcfg *c, const char *module,
         cs_out_str(o, c->basenames ? base_name(fn) : fn);
         cs_out_char(o, ':');
         if (c->style == CS_STYLE_GNU) {
-            if (x->line)
-                cs_out_u64(o, x->line);
-            else
-                cs_out_char(o, '?');
+            cs_out_u64(o, x->line);
             if (x->discriminator) {
                 cs_out_str(o, " (discriminator ");
                 cs_out_u64(o, x->discriminator);

@@ -11,9 +11,6 @@
 
 #include "corosym_int.h"
 
-/* libstdc++'s demangler (C linkage). */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len,
-                            int *status);
 
 void corosym_options_init(corosym_options *o)
 {
@@ -502,13 +499,8 @@ const char *corosym_demangle(corosym_session *s, const char *name)
 {
     if (!name || name[0] != '_' || name[1] != 'Z')
         return name;
-    int st = 0;
-    char *d = __cxa_demangle(name, NULL, NULL, &st);
-    if (!d || st != 0) {
-        free(d);
-        return name;
-    }
-    return cs_session_keep(s, d);
+    char *d = cs_demangle(name);
+    return d ? cs_session_keep(s, d) : name;
 }
 
 static const char *ix_str(const cs_index *ix, uint32_t off)

@@ -5,7 +5,7 @@
 
 CS_DIR   := symbolizer
 CS_OUT   := $(B)/symbolizer
-CS_LIBSRC := util.c elf.c dwarf.c index.c session.c lineproto.c
+CS_LIBSRC := util.c elf.c dwarf.c index.c session.c lineproto.c demangle.c
 CS_LIBOBJ := $(addprefix $(CS_OUT)/obj/,$(CS_LIBSRC:.c=.o))
 CS_CFLAGS := $(BASE_CFLAGS) -I$(CS_DIR)/include -I$(CS_DIR)
 CS_LIBS  := -ldwarf -lelf -ldebuginfod -lzstd -lz -lstdc++
