@@ -1,11 +1,227 @@
-"""Catchpoints and crash reporting (placeholder filled in step 5)."""
+"""State-conditional catchpoints, coroutine-restricted breakpoints and
+crash-in-coroutine reports.
+
+`catch coroutine state|panic` arms the runtime's in-process event filter
+(descriptor fields filter_state_mask, filter_flags, filter_id,
+filter_name) with the union of the enabled catchpoints, and puts one GDB
+breakpoint per catchpoint on the address in descriptor.event_hook.  A
+transition that does not match the armed filter never stops the process;
+one that does is re-checked precisely in Breakpoint.stop().
+"""
+import fnmatch
+import signal as _signal
+import struct
+
 import gdb
 
-from corodbg.core import layout
-from . import target
+from corodbg.core import decode, errors, layout, query, reader
+from . import target, view
+from .target import S, gdb_errors
+
+_RAW = reader.FunctionReader(lambda a, n: gdb.selected_inferior()
+                             .read_memory(a, n).tobytes())
+FATAL = {"SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT"}
+CATCHPOINTS = []          # live CoroutineCatchpoint objects
+_pending = []             # (message, coroutine id) to show at the stop
+
+
+def _descriptor():
+    """The descriptor only (fresh, uncached): layout + filter + event."""
+    return decode.decode_descriptor(_RAW, target.table_address())
+
+
+def _write_desc(tbl, name, value):
+    rec = tbl.entry_layout  # noqa: F841  (layout kept for symmetry)
+    off, size, kind = _desc_field(tbl, name)
+    if kind == layout.FIELD_KIND_CHARS:
+        raw = value.encode()[:size - 1].ljust(size, b"\0")
+    else:
+        raw = struct.pack(tbl.prefix["endian"] + decode.UINT_CODES[size],
+                          value)
+    gdb.selected_inferior().write_memory(tbl.addr + off, raw)
+
+
+def _desc_field(tbl, name):
+    data = _RAW.read(tbl.addr, tbl.prefix["desc_size"])
+    recs = decode._field_records(data, tbl.prefix, "desc_fields_off",
+                                 "desc_fields_count", tbl.prefix["desc_size"],
+                                 decode.DESC_NAMES, "descriptor", [])
+    if name not in recs:
+        raise errors.BadTableError("descriptor has no %s field" % name)
+    return recs[name]
+
+
+def rearm(*_args):
+    """Write the union of the enabled catchpoints into the filter."""
+    if not target.is_live():
+        return
+    try:
+        tbl = _descriptor()
+    except errors.CorodbgError:
+        return
+    live = [c for c in CATCHPOINTS if c.is_valid() and c.enabled]
+    mask, flags = 0, 0
+    ids, globs = set(), set()
+    for c in live:
+        if c.kind == "panic":
+            flags |= layout.FILTER_PANIC
+        else:
+            mask |= 1 << c.state
+            ids.add(c.cid or 0)
+            globs.add(c.glob or "")
+    if mask:
+        flags |= layout.FILTER_ARMED
+    # Several state catchpoints with different ids/names: arm the widest
+    # filter; stop() re-checks each catchpoint precisely.
+    fid = ids.pop() if len(ids) == 1 else 0
+    glob = globs.pop() if len(globs) == 1 else ""
+    try:
+        _write_desc(tbl, "filter_id", fid)
+        _write_desc(tbl, "filter_name", glob)
+        _write_desc(tbl, "filter_state_mask", mask)
+        _write_desc(tbl, "filter_flags", flags)
+    except (gdb.error, gdb.MemoryError, errors.CorodbgError) as e:
+        target.warn("cannot arm the coroutine event filter: %s" % e)
+
+
+def _hook_location():
+    if target.is_live():
+        try:
+            hook = _descriptor().get("event_hook")
+            if hook:
+                return "*0x%x" % hook
+        except errors.CorodbgError:
+            pass
+    return "corodbg_event_hook"
+
+
+class CoroutineCatchpoint(gdb.Breakpoint):
+    """One `catch coroutine ...`: a breakpoint on the event hook."""
+
+    def __init__(self, kind, state=None, cid=None, glob=None):
+        self.kind = kind
+        self.state = state
+        self.cid = cid
+        self.glob = glob
+        super().__init__(_hook_location(), gdb.BP_BREAKPOINT,
+                         internal=False)
+        self.silent = True
+        CATCHPOINTS.append(self)
+
+    def describe(self):
+        if self.kind == "panic":
+            return "coroutine panic"
+        what = "coroutine state %s" % _state_name(self.state)
+        if self.cid:
+            what += " id %d" % self.cid
+        if self.glob:
+            what += " name %s" % self.glob
+        return what
+
+    def stop(self):
+        try:
+            tbl = _descriptor()
+        except errors.CorodbgError:
+            return False
+        d = tbl.desc
+        kind, cid, new = d.get("event_kind"), d.get("event_id"), \
+            d.get("event_new_state")
+        if self.kind == "panic":
+            if kind != layout.EVENT_PANIC:
+                return False
+        else:
+            if kind != layout.EVENT_STATE or new != self.state:
+                return False
+            if self.cid and cid != self.cid:
+                return False
+        co = None
+        if self.glob or self.kind == "panic" or True:
+            S.invalidate()
+            try:
+                co = target.table().by_id.get(cid)
+            except errors.CorodbgError:
+                co = None
+            if self.glob and (co is None or
+                              not fnmatch.fnmatchcase(co.name or "",
+                                                      self.glob)):
+                return False
+        _pending.append((self, cid))
+        return True
+
+
+def _state_name(v):
+    return dict((val, t) for _, val, t in layout.STATES).get(v, str(v))
+
+
+def _report_event(bp, cid):
+    tbl = target.table()
+    co = tbl.by_id.get(cid)
+    if co is None:
+        gdb.write("Catchpoint %d (%s): coroutine %s (gone)\n"
+                  % (bp.number, bp.describe(), cid))
+        return
+    if bp.kind == "panic":
+        msg = decode.read_string(S.reader, co.panic_msg, co.panic_len or
+                                 layout.PANIC_MAX)
+        gdb.write("Catchpoint %d (coroutine panic): coroutine %d \"%s\" "
+                  "panicked: %s\n" % (bp.number, co.id, co.name,
+                                      msg[0] if msg else "(no message)"))
+    else:
+        gdb.write("Catchpoint %d (%s): coroutine %d \"%s\" %s -> %s\n"
+                  % (bp.number, bp.describe(), co.id, co.name,
+                     _state_name(tbl.get("event_old_state")),
+                     co.state_name))
+    if co.tid and co.tid == target.current_lwp():
+        f = view.select_user_frame()
+    else:
+        gdb.write(view.enter(co, tbl) + "\n")
+        f = gdb.selected_frame()
+    if f is not None:
+        gdb.execute("frame", False)
+
+
+def _on_stop(ev):
+    try:
+        while _pending:
+            bp, cid = _pending.pop(0)
+            if isinstance(ev, gdb.BreakpointEvent) and bp in ev.breakpoints:
+                _report_event(bp, cid)
+        if isinstance(ev, gdb.SignalEvent) and ev.stop_signal in FATAL:
+            _report_signal(ev.stop_signal)
+    except (gdb.error, errors.CorodbgError) as e:
+        target.warn(str(e).splitlines()[0] if str(e) else repr(e))
+
+
+def _siginfo_addr():
+    try:
+        return int(gdb.parse_and_eval("$_siginfo._sifields._sigfault."
+                                      "si_addr"))
+    except gdb.error:
+        return None
+
+
+def _signame(num):
+    try:
+        return _signal.Signals(num).name
+    except ValueError:
+        return "signal %d" % num
+
+
+def _report_signal(signame):
+    S.invalidate()
+    tbl = target.table()
+    co = tbl.by_tid.get(target.current_lwp())
+    if co is None:
+        return
+    addr = _siginfo_addr()
+    gdb.write("[corodbg] Coroutine %d \"%s\" crashed: %s%s.  `coroutine "
+              "crashed` selects it.\n"
+              % (co.id, co.name, signame,
+                 ", fault address 0x%x" % addr if addr is not None else ""))
 
 
 def crashed_coroutine(tbl):
+    """(coroutine, description) of the crash to show, or (None, None)."""
     cid = tbl.get("crashed_id", 0)
     co = tbl.by_id.get(cid) if cid else None
     if co is None:
@@ -13,7 +229,268 @@ def crashed_coroutine(tbl):
             if c.state == layout.STATE_CRASHED:
                 co = c
                 break
-    if co is None:
-        return None, None
-    return co, "Coroutine %d \"%s\" crashed: signal %d, fault address 0x%x" % (
-        co.id, co.name, co.signal or 0, co.fault_addr or 0)
+    if co is not None:
+        return co, "Coroutine %d \"%s\" crashed: %s, fault address 0x%x" % (
+            co.id, co.name, _signame(co.signal or 0), co.fault_addr or 0)
+    # Live stop on a fatal signal, before the program's handler ran.
+    co = tbl.by_tid.get(target.current_lwp())
+    if co is not None:
+        addr = _siginfo_addr()
+        sig = None
+        try:
+            sig = int(gdb.parse_and_eval("$_siginfo.si_signo"))
+        except gdb.error:
+            pass
+        if sig:
+            return co, ("Coroutine %d \"%s\" crashed: %s, fault address 0x%x"
+                        % (co.id, co.name, _signame(sig), addr or 0))
+    for c in tbl.coroutines:
+        if c.state == layout.STATE_PANICKED:
+            msg = decode.read_string(S.reader, c.panic_msg, c.panic_len or
+                                     layout.PANIC_MAX)
+            return c, "Coroutine %d \"%s\" panicked: %s" % (
+                c.id, c.name, msg[0] if msg else "(no message)")
+    return None, None
+
+
+_reported_cores = set()
+
+
+def _maybe_report_core(*_args):
+    """On core load: say which coroutine crashed (once per core).  Runs in
+    the new_objfile handler itself (gdb.post_event from there crashes GDB
+    13 at exit); until the objfile holding the table is loaded, it tries
+    again on the next one."""
+    if target.target_kind() != "core":
+        return
+    key = gdb.selected_inferior().pid
+    if key in _reported_cores:
+        return
+    try:
+        S.invalidate_all()
+        tbl = target.table()
+    except (gdb.error, errors.CorodbgError):
+        return
+    _reported_cores.add(key)
+    try:
+        co, line = crashed_coroutine(tbl)
+    except (gdb.error, errors.CorodbgError):
+        return
+    if co is not None:
+        gdb.write("[corodbg] %s.  `coroutine crashed` selects it.\n" % line)
+
+
+def _on_new_objfile(ev):
+    _maybe_report_core()
+    if CATCHPOINTS and target.is_live():
+        S.invalidate_all()
+        rearm()
+
+
+def _on_bp_change(bp):
+    if bp in CATCHPOINTS:
+        if not bp.is_valid():
+            CATCHPOINTS.remove(bp)
+        rearm()
+
+
+def _on_bp_deleted(bp):
+    for c in list(CATCHPOINTS):
+        if c is bp or not c.is_valid():
+            CATCHPOINTS.remove(c)
+    rearm()
+
+
+gdb.events.stop.connect(_on_stop)
+gdb.events.new_objfile.connect(_on_new_objfile)
+gdb.events.breakpoint_modified.connect(_on_bp_change)
+gdb.events.breakpoint_deleted.connect(_on_bp_deleted)
+
+
+class CatchCoroutine(gdb.Command):
+    """Catch coroutine events.
+
+Usage: catch coroutine panic
+       catch coroutine state STATE [ID|NAME-GLOB]"""
+
+    def __init__(self):
+        super().__init__("catch coroutine", gdb.COMMAND_BREAKPOINTS,
+                         prefix=True)
+
+
+class CatchCoroutinePanic(gdb.Command):
+    """Stop when any coroutine panics.
+
+Usage: catch coroutine panic
+
+Arms the runtime's panic event; the stop prints the coroutine's id, name
+and message and selects its frame that called the panic."""
+
+    def __init__(self):
+        super().__init__("catch coroutine panic", gdb.COMMAND_BREAKPOINTS)
+
+    @gdb_errors
+    def invoke(self, arg, from_tty):
+        if arg.strip():
+            raise errors.UsageError("Usage: catch coroutine panic")
+        target.table_address() if target.has_target() else None
+        bp = CoroutineCatchpoint("panic")
+        rearm()
+        gdb.write("Catchpoint %d (coroutine panic)\n" % bp.number)
+
+
+class CatchCoroutineState(gdb.Command):
+    """Stop when a matching coroutine enters STATE.
+
+Usage: catch coroutine state STATE [ID|NAME-GLOB]
+
+STATE is runnable, running, blocked, dead, panicked or crashed.  With ID
+only that coroutine, with NAME-GLOB only coroutines whose name matches.
+The filter is armed inside the process: a transition that does not match
+costs the program nanoseconds and never stops it.  The catchpoint shows in
+`info breakpoints` (as a breakpoint on corodbg_event_hook); `delete`,
+`disable` and `enable` work on it."""
+
+    def __init__(self):
+        super().__init__("catch coroutine state", gdb.COMMAND_BREAKPOINTS)
+
+    @gdb_errors
+    def invoke(self, arg, from_tty):
+        words = arg.split()
+        if not 1 <= len(words) <= 2:
+            raise errors.UsageError(
+                "Usage: catch coroutine state STATE [ID|NAME-GLOB]")
+        state = query.parse_state(words[0])
+        cid = glob = None
+        if len(words) == 2:
+            if words[1].isdigit():
+                cid = query.parse_id(words[1])
+            else:
+                glob = words[1]
+                if len(glob.encode()) >= layout.FILTER_NAME_MAX:
+                    raise errors.UsageError(
+                        "name glob longer than %d bytes"
+                        % (layout.FILTER_NAME_MAX - 1))
+        if target.has_target():
+            target.table_address()
+        bp = CoroutineCatchpoint("state", state, cid, glob)
+        rearm()
+        gdb.write("Catchpoint %d (%s)\n" % (bp.number, bp.describe()))
+
+
+CatchCoroutine()
+CatchCoroutinePanic()
+CatchCoroutineState()
+
+
+# ---- breakpoints restricted to coroutines ---------------------------------
+
+_tid_slot = {}   # lwp -> Coroutine (slot address) seen running there
+
+
+def running_here():
+    """The coroutine running on the selected thread, read cheaply: re-read
+    the entry last seen on this thread, else decode the table."""
+    lwp = target.current_lwp()
+    try:
+        tbl = S.table or _descriptor()
+    except errors.CorodbgError:
+        return None
+    hint = _tid_slot.get(lwp)
+    if hint is not None and tbl.entry_layout is not None:
+        try:
+            co = decode.read_entry(_RAW, tbl, hint)
+        except errors.CorodbgError:
+            co = None
+        if co is not None and co.tid == lwp and \
+                co.state == layout.STATE_RUNNING:
+            return co
+    S.invalidate()
+    try:
+        full = target.table()
+    except errors.CorodbgError:
+        return None
+    _tid_slot.clear()
+    _tid_slot.update(full.by_tid)
+    return full.by_tid.get(lwp)
+
+
+class CoroutineBreakpoint(gdb.Breakpoint):
+    """A location breakpoint that stops only in matching coroutines."""
+
+    def __init__(self, spec, cid=None, glob=None, states=None):
+        self.cid = cid
+        self.glob = glob
+        self.states = states
+        super().__init__(spec, gdb.BP_BREAKPOINT, internal=False)
+
+    def stop(self):
+        co = running_here()
+        if co is None:
+            return False
+        if self.cid and co.id != self.cid:
+            return False
+        if self.glob and not fnmatch.fnmatchcase(co.name or "", self.glob):
+            return False
+        if self.states and co.state not in self.states:
+            return False
+        return True
+
+
+class CoroutineBreak(gdb.Command):
+    """Set a breakpoint that stops only inside matching coroutines.
+
+Usage: coroutine break LOCATION [if-id N] [if-name GLOB] [if-state S[,S]]
+
+LOCATION is any GDB location (function, file:line, *address).  The
+breakpoint stops only when the coroutine running on the stopping thread
+matches every given condition; code outside coroutines never stops.  It
+is an ordinary breakpoint otherwise: info breakpoints, delete, disable,
+condition and commands work on it.
+
+Examples:
+  coroutine break handle_request if-name 'worker*'
+  coroutine break server.c:42 if-id 7"""
+
+    def __init__(self):
+        super().__init__("coroutine break", gdb.COMMAND_BREAKPOINTS)
+
+    @gdb_errors
+    def invoke(self, arg, from_tty):
+        words = arg.split()
+        if not words:
+            raise errors.UsageError("Usage: coroutine break LOCATION "
+                                    "[if-id N] [if-name GLOB] "
+                                    "[if-state S]")
+        spec, rest = words[0], words[1:]
+        cid = glob = states = None
+        while rest:
+            if len(rest) < 2:
+                raise errors.UsageError("%s needs a value" % rest[0])
+            key, val = rest[0], rest[1]
+            if key == "if-id":
+                cid = query.parse_id(val)
+            elif key == "if-name":
+                glob = val
+            elif key == "if-state":
+                states = query.parse_states(val)
+            else:
+                raise errors.UsageError(
+                    "unknown condition %s (if-id, if-name or if-state)"
+                    % key)
+            rest = rest[2:]
+        bp = CoroutineBreakpoint(spec, cid, glob, states)
+        conds = []
+        if cid:
+            conds.append("id %d" % cid)
+        if glob:
+            conds.append("name %s" % glob)
+        if states:
+            conds.append("state %s" % ",".join(_state_name(s)
+                                               for s in sorted(states)))
+        gdb.write("Breakpoint %d only in coroutines%s\n"
+                  % (bp.number, (" with " + ", ".join(conds))
+                     if conds else ""))
+
+
+CoroutineBreak()

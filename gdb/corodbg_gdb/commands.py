@@ -18,6 +18,11 @@ def _loc_text_fn(tbl, kind):
     is_ret = kind != query.LOC_START
 
     def text(co):
+        if kind == query.LOC_PC and co.tid:
+            # on a thread now: its saved registers are stale
+            frames = view.frames_of(co, tbl, 1)
+            if frames:
+                return render.format_location(frames[0][1])
         pc = query.location_pc(co, kind)
         return render.format_location(target.symbolize(pc, is_ret)) \
             if pc else "??"

@@ -182,17 +182,20 @@ def restore_selection(saved):
 
 def enter(co, tbl, quiet=False):
     """Make CO the selected context.  Returns a one-line description."""
-    if co.state == layout.STATE_RUNNING and co.tid:
-        th = target.thread_for_tid(co.tid)
-        if th is None:
-            raise errors.CorodbgError(
-                "coroutine %d runs on thread %d, which GDB does not know"
-                % (co.id, co.tid))
+    th = _thread_running(co)
+    if th is not None:
+        # On an OS thread right now (running, or stopped in a crash, a
+        # panic or an event before switching away): its stack is the
+        # thread's, and the saved registers are stale.
         _set_view(None)
-        th.switch()
+        if th != gdb.selected_thread():
+            th.switch()
         gdb.invalidate_cached_frames()
-        return ("[Switching to thread %d (LWP %d): coroutine %d \"%s\" is "
-                "running there]" % (th.num, co.tid, co.id, co.name))
+        if not quiet:
+            select_user_frame()
+        return ("[Switching to thread %d (LWP %d): coroutine %d \"%s\" "
+                "(%s) is on it]" % (th.num, th.ptid[1], co.id, co.name,
+                                    co.state_name))
     th = gdb.selected_thread()
     if th is None:
         raise errors.CorodbgError("no thread to view coroutine %d from"
@@ -204,6 +207,58 @@ def enter(co, tbl, quiet=False):
     return "[Switching to coroutine %d \"%s\" (%s%s)]" % (
         co.id, co.name, co.state_name,
         ", " + co.wait_name if co.wait_name else "")
+
+
+def _thread_running(co):
+    """The GDB thread CO is on now, or None: its tid, else the selected
+    thread when that thread's sp lies inside CO's stack."""
+    if co.tid:
+        th = target.thread_for_tid(co.tid)
+        if th is None:
+            raise errors.CorodbgError(
+                "coroutine %d runs on thread %d, which GDB does not know"
+                % (co.id, co.tid))
+        return th
+    th = gdb.selected_thread()
+    if th is None or not co.stack_lo or not co.stack_hi:
+        return None
+    try:
+        sp = int(gdb.newest_frame().read_register(_SP_NAME))
+    except (gdb.error, RuntimeError):
+        return None
+    if co.stack_lo <= sp < co.stack_hi:
+        return th
+    return None
+
+
+_SP_NAME = "sp"
+
+
+def select_user_frame():
+    """Select the newest frame of the thread outside the runtime, past a
+    signal handler's frames if there are any."""
+    newest = gdb.newest_frame()
+    f = newest
+    # after a signal: start below the handler
+    while f is not None:
+        if f.type() == gdb.SIGTRAMP_FRAME:
+            newest = f.older()
+            break
+        f = f.older()
+    fallback = None
+    f = newest
+    while f is not None:
+        name = f.name()
+        if name and f.type() == gdb.NORMAL_FRAME:
+            if not S.runtime(name):
+                f.select()
+                return f
+            if fallback is None and not name.startswith("corodbg"):
+                fallback = f
+        f = f.older()
+    if fallback is not None:
+        fallback.select()
+    return fallback
 
 
 def leave():

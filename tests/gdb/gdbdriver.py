@@ -67,3 +67,33 @@ def listing(out):
                                      m.group(4).strip())
     return rows
 
+
+
+def kernel_core(tmp_path, args, prog="fixture"):
+    """Run PROG ARGS until it dumps core; return the core file's path.
+
+    Uses the current core_pattern when it names a plain file (the core then
+    lands in TMP_PATH, the child's cwd).  When it pipes to a helper, it is
+    set to a file in TMP_PATH for the run and restored afterwards."""
+    import resource
+    pattern_file = pathlib.Path("/proc/sys/kernel/core_pattern")
+    old = pattern_file.read_text()
+    changed = False
+    if old.startswith("|") or old.strip().startswith("/"):
+        pattern_file.write_text(str(tmp_path / "core.%p") + "\n")
+        changed = True
+
+    def limits():
+        resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
+                                                  resource.RLIM_INFINITY))
+    try:
+        res = subprocess.run([str(binary(prog))] + [str(a) for a in args],
+                             cwd=str(tmp_path), preexec_fn=limits,
+                             capture_output=True, timeout=60)
+    finally:
+        if changed:
+            pattern_file.write_text(old)
+    assert res.returncode < 0, "the program did not crash: %r" % res
+    cores = sorted(tmp_path.glob("core*"))
+    assert cores, "no core file in %s (core_pattern %r)" % (tmp_path, old)
+    return cores[0]

@@ -111,6 +111,6 @@ def test_running_coroutine_selects_its_thread():
     rows = listing(out)
     assert rows[7][1] == "running" and rows[8][1] == "running"
     assert re.search(r"\[Switching to thread \d+ \(LWP \d+\): coroutine 7 "
-                     r'"spinner" is running there\]', out)
-    last = listing(out.split("is running there]")[1])
+                     r'"spinner" \(running\) is on it\]', out)
+    last = listing(out.split("is on it]")[1])
     assert last[7][0] == "*"

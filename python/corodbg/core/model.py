@@ -120,10 +120,15 @@ class Table:
 
     @property
     def by_tid(self):
-        """Running coroutines by OS thread id."""
+        """Coroutines on an OS thread now (tid set: running, or crashed or
+        panicked there), by thread id; a RUNNING one wins a tie."""
         if self._by_tid is None:
-            self._by_tid = {c.tid: c for c in self.coroutines
-                            if c.state == layout.STATE_RUNNING and c.tid}
+            out = {}
+            for c in self.coroutines:
+                if c.tid and (c.tid not in out or
+                              c.state == layout.STATE_RUNNING):
+                    out[c.tid] = c
+            self._by_tid = out
         return self._by_tid
 
     def find(self, cid):

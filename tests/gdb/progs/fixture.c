@@ -24,7 +24,7 @@
 
 /* Stacks are carved from large arenas so a million coroutines need
  * neither a million mappings nor much memory.  FIXTURE_STACK overrides. */
-static size_t stack_size = 16 * 1024;
+static size_t stack_size = 64 * 1024;
 static char *arena, *arena_end;
 
 struct co {
@@ -108,7 +108,7 @@ static struct co *spawn(const char *name, void (*fn)(struct co *), long arg)
     c->regs = corodbg_regs(c->dbg);
     /* Never ran: pc = trampoline, sp = top of stack holding a zero return
      * address so unwinders stop. */
-    uint64_t *top = (uint64_t *)(stack + stack_size) - 2;
+    uint64_t *top = (uint64_t *)(stack + stack_size) - 1; /* 16n+8 */
     top[0] = 0;
     c->regs[0] = (uint64_t)(uintptr_t)fx_trampoline;
     c->regs[1] = (uint64_t)(uintptr_t)top;
