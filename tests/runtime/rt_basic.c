@@ -10,6 +10,7 @@
 #include <corort.h>
 #include <corodbg.h>
 
+#include <fenv.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -379,6 +380,44 @@ static void case_deadlock(void)
     CHECK(corort_init(NULL) == CORORT_ESTATE); /* coroutines exist */
 }
 
+/* ---- fpu: rounding mode (MXCSR and x87 control word) is per coroutine ---- */
+
+static int fpu_ok = 1;
+
+static void rounds_up(void *arg)
+{
+    (void)arg;
+    fesetround(FE_UPWARD);
+    for (int i = 0; i < 3; i++) {
+        corort_yield();
+        if (fegetround() != FE_UPWARD)
+            fpu_ok = 0;
+    }
+}
+
+static void rounds_default(void *arg)
+{
+    (void)arg;
+    for (int i = 0; i < 3; i++) {
+        if (fegetround() != FE_TONEAREST)
+            fpu_ok = 0;
+        volatile double x = 1.0, y = 3.0;
+        if (x / y * 3.0 != 1.0) /* round-to-nearest gives exactly 1 */
+            fpu_ok = 0;
+        corort_yield();
+    }
+}
+
+static void case_fpu(void)
+{
+    init();
+    corort_spawn("up", rounds_up, NULL);
+    corort_spawn("nearest", rounds_default, NULL);
+    long left = corort_run();
+    printf("run=%ld fpu_ok=%d main_nearest=%d\n", left, fpu_ok,
+           fegetround() == FE_TONEAREST);
+}
+
 /* ---- errors: NULL handles and misuse get codes, not crashes ---- */
 
 static void case_errors(void)
@@ -414,7 +453,7 @@ int main(int argc, char **argv)
         {"buffered", case_buffered}, {"close", case_close},
         {"sleep", case_sleep},       {"wg", case_wg},
         {"join", case_join},         {"deadlock", case_deadlock},
-        {"errors", case_errors},
+        {"errors", case_errors},     {"fpu", case_fpu},
     };
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {

@@ -17,6 +17,7 @@ EXPECTED = {
                  "table: name=stuck-1 state=3 wait=2 addr_ok=1 "
                  "runtime=corort"],
     "errors": ["errors ok"],
+    "fpu": ["run=0 fpu_ok=1 main_nearest=1"],
 }
 
 

@@ -1,0 +1,28 @@
+/* Shared by the examples: the debugger stop point and argument parsing. */
+#include "common.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+/* Debuggers break here.  The asm keeps calls from being merged away. */
+__attribute__((noinline)) void example_checkpoint(void)
+{
+    __asm__ volatile("" ::: "memory");
+}
+
+long example_count(const char *prog, const char *what, const char *arg,
+                   long def, long min, long max)
+{
+    if (!arg)
+        return def;
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || v < min || v > max) {
+        fprintf(stderr, "%s: %s must be an integer from %ld to %ld, not '%s'\n",
+                prog, what, min, max, arg);
+        exit(2);
+    }
+    return v;
+}
