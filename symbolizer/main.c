@@ -245,6 +245,23 @@ typedef struct runner {
     unsigned long count;
 } runner;
 
+/* The module error as llvm words it: without our "corosym: PATH: "
+   prefix. */
+static const char *module_message(corosym_module *m, const char *name)
+{
+    const char *e = corosym_module_error(m);
+    if (!e)
+        return "";
+    if (!strncmp(e, "corosym: ", 9))
+        e += 9;
+    size_t n = strlen(name);
+    if (!strncmp(e, name, n) && !strncmp(e + n, ": ", 2))
+        e += n + 2;
+    if (!strncmp(e, "no file found for build-id", 26))
+        return "could not find build ID";
+    return e;
+}
+
 static void report_module(runner *r, corosym_module *m, const char *name)
 {
     for (size_t i = 0; i < r->nreported; i++)
@@ -255,13 +272,11 @@ static void report_module(runner *r, corosym_module *m, const char *name)
     const char *e = corosym_module_error(m);
     const char *w = corosym_module_warning(m);
     if (e) {
-        cs_out_flush(&r->out);
         fprintf(stderr, "%s: error: '%s': %s\n", prog, name,
-                strncmp(e, "corosym: ", 9) == 0 ? e + 9 : e);
+                module_message(m, name));
         had_error = 1;
     }
     if (w) {
-        cs_out_flush(&r->out);
         fprintf(stderr, "%s: warning: '%s': %s\n", prog, name,
                 strncmp(w, "corosym: ", 9) == 0 ? w + 9 : w);
     }
@@ -283,22 +298,15 @@ static corosym_module *get_module(runner *r, const char *name,
     r->last = m;
     char hex[140];
     if (!name) {
-        memcpy(hex, "BUILDID:", 8);
-        cs_hex(bid, bidlen, hex + 8);
+        static const char d[] = "0123456789ABCDEF";
+        for (size_t i = 0; i < bidlen; i++) {
+            hex[2 * i] = d[bid[i] >> 4];
+            hex[2 * i + 1] = d[bid[i] & 15];
+        }
+        hex[2 * bidlen] = 0;
     }
     report_module(r, m, name ? name : hex);
     return m;
-}
-
-static uint64_t image_base(const corosym_module *m)
-{
-    uint64_t b = UINT64_MAX;
-    if (!m || !m->bin)
-        return 0;
-    for (size_t i = 0; i < m->bin->nphdr; i++)
-        if (m->bin->phdr[i].p_type == PT_LOAD && m->bin->phdr[i].p_vaddr < b)
-            b = m->bin->phdr[i].p_vaddr & ~(uint64_t)0xfff;
-    return b == UINT64_MAX ? 0 : b;
 }
 
 static int find_symbol(corosym_module *m, const char *name, uint64_t *addr)
@@ -318,7 +326,7 @@ static int find_symbol(corosym_module *m, const char *name, uint64_t *addr)
     return -1;
 }
 
-static void run_line(runner *r, const char *line, size_t len)
+static void run_line_raw(runner *r, const char *line, size_t len)
 {
     cli *c = r->c;
     corosym_request q;
@@ -331,36 +339,54 @@ static void run_line(runner *r, const char *line, size_t len)
     r->json_first = 0;
     r->count++;
     if (q.error) {
-        cs_out_flush(&r->out);
         fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
                 q.error);
-        cs_print_error(&r->out, &c->oc, modname, q.error, first);
+        size_t k = 0;
+        while (k < len && (line[k] == ' ' || line[k] == '\r'))
+            k++;
+        /* llvm names no module for an empty line */
+        cs_print_error(&r->out, &c->oc, k == len ? "" : modname, q.error,
+                       first);
         had_error = 1;
         corosym_request_free(&q);
         return;
     }
     corosym_module *m = get_module(r, modname, bid, bidlen);
+    char bidname[140];
+    if (!modname) {
+        static const char d[] = "0123456789ABCDEF";
+        for (size_t i = 0; i < bidlen; i++) {
+            bidname[2 * i] = d[bid[i] >> 4];
+            bidname[2 * i + 1] = d[bid[i] & 15];
+        }
+        bidname[2 * bidlen] = 0;
+        modname = bidname;
+    }
     uint64_t addr = q.offset;
+    if (corosym_module_error(m) && !q.symbol && q.kind != CS_REQ_FRAME) {
+        cs_print_module_error(&r->out, &c->oc, modname, q.offset,
+                              module_message(m, modname), first);
+        corosym_request_free(&q);
+        return;
+    }
     if (q.symbol) {
         uint64_t sa;
-        if (!m || corosym_module_error(m) || find_symbol(m, q.symbol, &sa) < 0) {
-            corosym_frame f;
-            memset(&f, 0, sizeof f);
-            if (q.kind == CS_REQ_DATA)
-                cs_print_data(&r->out, &c->oc, modname, bid, bidlen, 0,
-                              NULL, 0, 0, first);
-            else
-                cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 0, 0,
-                              &f, 1, first);
+        if (!m || corosym_module_error(m) || q.kind == CS_REQ_DATA ||
+            find_symbol(m, q.symbol, &sa) < 0) {
+            cs_print_symbol(&r->out, &c->oc, modname, q.symbol,
+                            q.kind == CS_REQ_DATA, NULL, first);
             corosym_request_free(&q);
             return;
         }
         addr = sa + q.offset;
-    } else {
-        if (c->relative)
-            addr += image_base(m);
-        addr -= c->adjust_vma;
+        size_t n = corosym_symbolize(m, addr, r->fr, 1, NULL);
+        (void)n;
+        cs_print_symbol(&r->out, &c->oc, modname, q.symbol, 0, &r->fr[0],
+                        first);
+        corosym_request_free(&q);
+        return;
     }
+    addr -= c->adjust_vma;
     if (q.kind == CS_REQ_FRAME) {
         if (c->oc.style == CS_STYLE_JSON) {
             cs_print_error(&r->out, &c->oc, modname, NULL, first);
@@ -386,12 +412,28 @@ static void run_line(runner *r, const char *line, size_t len)
         const corosym_frame *f = &r->fr[n - 1];
         cs_print_data(&r->out, &c->oc, modname, bid, bidlen, q.offset,
                       f->symbol, f->symbol ? f->symbol_address : 0,
-                      f->symbol ? f->symbol_size : 0, first);
+                      f->symbol ? f->symbol_size : 0,
+                      f->symbol && !f->line ? f->file : NULL, 0, first);
     } else {
         cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 1, q.offset,
                       r->fr, n, first);
     }
     corosym_request_free(&q);
+}
+
+static void run_line(runner *r, const char *line, size_t len)
+{
+    cli *c = r->c;
+    if (c->oc.style != CS_STYLE_JSON || !c->oc.pretty) {
+        run_line_raw(r, line, len);
+        return;
+    }
+    if (r->out.n > r->out.cap / 2)
+        cs_out_flush(&r->out);
+    int depth = c->oc.json_array && !r->json_first ? 1 : 0;
+    size_t from = r->out.n;
+    run_line_raw(r, line, len);
+    cs_json_pretty(&r->out, from, depth);
 }
 
 static int input_pending(void)
@@ -481,8 +523,13 @@ int main(int argc, char **argv)
         c.oc.json_array = c.oc.style == CS_STYLE_JSON;
         for (size_t i = 0; i < c.naddrs; i++)
             run_line(&r, c.addrs[i], strlen(c.addrs[i]));
-        if (c.oc.json_array)
-            cs_out_str(&r.out, "]\n");
+        if (c.oc.json_array) {
+            size_t from = r.out.n;
+            cs_out_str(&r.out, "]");
+            if (c.oc.pretty)
+                cs_json_pretty(&r.out, from, 1);
+            cs_out_str(&r.out, "\n");
+        }
     } else {
         run_stdin(&r);
     }

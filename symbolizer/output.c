@@ -154,6 +154,102 @@ static void json_footer(cs_out *o, const cs_outcfg *c)
         cs_out_char(o, '\n');
 }
 
+/* Re-indents compact JSON in o->buf[from..] like llvm's formatv("{0:2}"):
+   two spaces per level, "key": value, empty [] and {} kept. */
+static void json_pretty(cs_out *o, size_t from, int depth)
+{
+    size_t n = o->n - from;
+    char *src = malloc(n + 1);
+    if (!src)
+        return;
+    memcpy(src, o->buf + from, n);
+    src[n] = 0;
+    o->n = from;
+    int instr = 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = src[i];
+        if (instr) {
+            cs_out_char(o, ch);
+            if (ch == '\\' && i + 1 < n)
+                cs_out_char(o, src[++i]);
+            else if (ch == '"')
+                instr = 0;
+            continue;
+        }
+        switch (ch) {
+        case '"':
+            instr = 1;
+            cs_out_char(o, ch);
+            break;
+        case '[': case '{':
+            cs_out_char(o, ch);
+            if (src[i + 1] == (ch == '[' ? ']' : '}')) {
+                cs_out_char(o, src[++i]);
+                break;
+            }
+            depth++;
+            cs_out_char(o, '\n');
+            for (int k = 0; k < depth; k++)
+                cs_out_str(o, "  ");
+            break;
+        case ']': case '}':
+            depth--;
+            cs_out_char(o, '\n');
+            for (int k = 0; k < depth; k++)
+                cs_out_str(o, "  ");
+            cs_out_char(o, ch);
+            break;
+        case ',':
+            cs_out_char(o, ',');
+            cs_out_char(o, '\n');
+            for (int k = 0; k < depth; k++)
+                cs_out_str(o, "  ");
+            break;
+        case ':':
+            cs_out_str(o, ": ");
+            break;
+        default:
+            cs_out_char(o, ch);
+        }
+    }
+    free(src);
+}
+
+void cs_json_pretty(cs_out *o, size_t from, int depth)
+{
+    json_pretty(o, from, depth);
+}
+
+static void json_frame(cs_out *o, const cs_outcfg *c,
+                   const corosym_frame *x)
+{
+    cs_out_str(o, "{\"Column\":");
+    cs_out_u64(o, x->column);
+    cs_out_str(o, ",\"Discriminator\":");
+    cs_out_u64(o, x->discriminator);
+    cs_out_str(o, ",\"FileName\":");
+    const char *fn = x->file ? x->file : "";
+    cs_out_json_str(o, c->basenames ? base_name(fn) : fn);
+    cs_out_str(o, ",\"FunctionName\":");
+    cs_out_json_str(o, c->functions != CS_FN_NONE && x->function
+                           ? x->function : "");
+    cs_out_str(o, ",\"Line\":");
+    cs_out_u64(o, x->line);
+    cs_out_str(o, ",\"StartAddress\":");
+    if (x->start_address) {
+        cs_out_char(o, '"');
+        cs_out_hex(o, x->start_address);
+        cs_out_char(o, '"');
+    } else {
+        cs_out_str(o, "\"\"");
+    }
+    cs_out_str(o, ",\"StartFileName\":");
+    cs_out_json_str(o, x->start_file ? x->start_file : "");
+    cs_out_str(o, ",\"StartLine\":");
+    cs_out_u64(o, x->start_line);
+    cs_out_char(o, '}');
+}
+
 void cs_print_code(cs_out *o, const cs_outcfg *c, const char *module,
                    const uint8_t *bid, size_t bidlen, int has_addr,
                    uint64_t addr, const corosym_frame *f, size_t n,
@@ -163,34 +259,9 @@ void cs_print_code(cs_out *o, const cs_outcfg *c, const char *module,
         json_header(o, c, module, bid, bidlen, has_addr, addr, first_json);
         cs_out_str(o, ",\"Symbol\":[");
         for (size_t i = 0; i < n; i++) {
-            const corosym_frame *x = &f[i];
             if (i)
                 cs_out_char(o, ',');
-            cs_out_str(o, "{\"Column\":");
-            cs_out_u64(o, x->column);
-            cs_out_str(o, ",\"Discriminator\":");
-            cs_out_u64(o, x->discriminator);
-            cs_out_str(o, ",\"FileName\":");
-            const char *fn = x->file ? x->file : "";
-            cs_out_json_str(o, c->basenames ? base_name(fn) : fn);
-            cs_out_str(o, ",\"FunctionName\":");
-            cs_out_json_str(o, c->functions != CS_FN_NONE && x->function
-                                   ? x->function : "");
-            cs_out_str(o, ",\"Line\":");
-            cs_out_u64(o, x->line);
-            cs_out_str(o, ",\"StartAddress\":");
-            if (x->start_address) {
-                cs_out_char(o, '"');
-                cs_out_hex(o, x->start_address);
-                cs_out_char(o, '"');
-            } else {
-                cs_out_str(o, "\"\"");
-            }
-            cs_out_str(o, ",\"StartFileName\":");
-            cs_out_json_str(o, x->start_file ? x->start_file : "");
-            cs_out_str(o, ",\"StartLine\":");
-            cs_out_u64(o, x->start_line);
-            cs_out_char(o, '}');
+            json_frame(o, c, &f[i]);
         }
         cs_out_char(o, ']');
         json_footer(o, c);
@@ -231,20 +302,85 @@ void cs_print_code(cs_out *o, const cs_outcfg *c, const char *module,
         cs_out_char(o, '\n');
 }
 
+static void json_frame(cs_out *o, const cs_outcfg *c,
+                       const corosym_frame *x);
+
+void cs_print_symbol(cs_out *o, const cs_outcfg *c, const char *module,
+                     const char *sym, int data, const corosym_frame *f,
+                     int first_json)
+{
+    if (c->style == CS_STYLE_JSON) {
+        if (c->json_array)
+            cs_out_str(o, first_json ? "[" : ",");
+        cs_out_char(o, '{');
+        if (data) {
+            cs_out_str(o, "\"Data\":{\"Name\":\"\",\"Size\":\"0x0\","
+                          "\"Start\":\"0x0\"},");
+        } else {
+            cs_out_str(o, "\"Loc\":[");
+            if (f)
+                json_frame(o, c, f);
+            cs_out_str(o, "],");
+        }
+        cs_out_str(o, "\"ModuleName\":");
+        cs_out_json_str(o, module ? module : "");
+        cs_out_str(o, ",\"SymName\":");
+        cs_out_json_str(o, sym);
+        json_footer(o, c);
+        return;
+    }
+    if (data) {
+        cs_print_data(o, c, module, NULL, 0, 0, NULL, 0, 0, NULL, 0, 0);
+        return;
+    }
+    corosym_frame z;
+    memset(&z, 0, sizeof z);
+    cs_outcfg c2 = *c;
+    c2.print_address = 0;
+    cs_print_code(o, &c2, module, NULL, 0, 0, 0, f ? f : &z, 1, 0);
+}
+
+void cs_print_module_error(cs_out *o, const cs_outcfg *c, const char *module,
+                           uint64_t addr, const char *msg, int first_json)
+{
+    if (c->style == CS_STYLE_JSON) {
+        if (c->json_array)
+            cs_out_str(o, first_json ? "[" : ",");
+        cs_out_str(o, "{\"Address\":\"");
+        cs_out_hex(o, addr);
+        cs_out_str(o, "\",\"Error\":{\"Message\":");
+        cs_out_json_str(o, msg);
+        cs_out_str(o, "},\"ModuleName\":");
+        cs_out_json_str(o, module ? module : "");
+        json_footer(o, c);
+        return;
+    }
+    corosym_frame z;
+    memset(&z, 0, sizeof z);
+    cs_print_code(o, c, module, NULL, 0, 1, addr, &z, 1, first_json);
+}
+
 void cs_print_data(cs_out *o, const cs_outcfg *c, const char *module,
                    const uint8_t *bid, size_t bidlen, uint64_t addr,
                    const char *name, uint64_t start, uint64_t size,
+                   const char *decl_file, uint32_t decl_line,
                    int first_json)
 {
     if (c->style == CS_STYLE_JSON) {
-        json_header(o, c, module, bid, bidlen, 1, addr, first_json);
-        cs_out_str(o, ",\"Data\":{\"Name\":");
+        (void)bid;
+        (void)bidlen;
+        if (c->json_array)
+            cs_out_str(o, first_json ? "[" : ",");
+        cs_out_str(o, "{\"Address\":\"");
+        cs_out_hex(o, addr);
+        cs_out_str(o, "\",\"Data\":{\"Name\":");
         cs_out_json_str(o, name ? name : "");
         cs_out_str(o, ",\"Size\":\"");
         cs_out_hex(o, size);
         cs_out_str(o, "\",\"Start\":\"");
         cs_out_hex(o, start);
-        cs_out_str(o, "\"}");
+        cs_out_str(o, "\"},\"ModuleName\":");
+        cs_out_json_str(o, module ? module : "");
         json_footer(o, c);
         return;
     }
@@ -257,7 +393,15 @@ void cs_print_data(cs_out *o, const cs_outcfg *c, const char *module,
     cs_out_u64(o, start);
     cs_out_char(o, ' ');
     cs_out_u64(o, size);
-    cs_out_str(o, "\n??:?\n");
+    cs_out_char(o, '\n');
+    if (decl_file && *decl_file) {
+        cs_out_str(o, c->basenames ? base_name(decl_file) : decl_file);
+        cs_out_char(o, ':');
+        cs_out_u64(o, decl_line);
+        cs_out_char(o, '\n');
+    } else {
+        cs_out_str(o, "??:?\n");
+    }
     if (c->style == CS_STYLE_LLVM)
         cs_out_char(o, '\n');
 }
@@ -265,19 +409,11 @@ void cs_print_data(cs_out *o, const cs_outcfg *c, const char *module,
 void cs_print_error(cs_out *o, const cs_outcfg *c, const char *module,
                     const char *msg, int first_json)
 {
-    if (c->style == CS_STYLE_JSON) {
-        json_header(o, c, module, NULL, 0, 0, 0, first_json);
-        if (msg) {
-            cs_out_str(o, ",\"Error\":{\"Message\":");
-            cs_out_json_str(o, msg);
-            cs_out_char(o, '}');
-        }
-        json_footer(o, c);
-        return;
-    }
+    (void)msg;
     corosym_frame f;
     memset(&f, 0, sizeof f);
     cs_outcfg c2 = *c;
     c2.print_address = 0;
     cs_print_code(o, &c2, module, NULL, 0, 0, 0, &f, 1, first_json);
+    return;
 }

@@ -33,6 +33,9 @@ void cs_out_u64(cs_out *o, uint64_t v);
 void cs_out_hex(cs_out *o, uint64_t v);
 void cs_out_json_str(cs_out *o, const char *s);
 
+/* Re-indents the compact JSON written since FROM (llvm's -p), starting at
+   nesting DEPTH. */
+void cs_json_pretty(cs_out *o, size_t from, int depth);
 /* One CODE request: FRAMES[0..N) innermost first. */
 void cs_print_code(cs_out *o, const cs_outcfg *c, const char *module,
                    const uint8_t *bid, size_t bidlen, int has_addr,
@@ -42,7 +45,16 @@ void cs_print_code(cs_out *o, const cs_outcfg *c, const char *module,
 void cs_print_data(cs_out *o, const cs_outcfg *c, const char *module,
                    const uint8_t *bid, size_t bidlen, uint64_t addr,
                    const char *name, uint64_t start, uint64_t size,
+                   const char *decl_file, uint32_t decl_line,
                    int first_json);
+/* A SYMBOL[+OFF] request: llvm prints the frame, or in JSON a "Loc"
+   list.  F may be NULL when the symbol is unknown. */
+void cs_print_symbol(cs_out *o, const cs_outcfg *c, const char *module,
+                     const char *sym, int data, const corosym_frame *f,
+                     int first_json);
+/* A module that could not be loaded (MSG is llvm's error text). */
+void cs_print_module_error(cs_out *o, const cs_outcfg *c, const char *module,
+                           uint64_t addr, const char *msg, int first_json);
 /* A request that could not be parsed or a module that failed, printed as
    llvm does (unknown frame).  MSG non-NULL adds the JSON "Error". */
 void cs_print_error(cs_out *o, const cs_outcfg *c, const char *module,
