@@ -16,7 +16,7 @@
 #include <time.h>
 #include <ucontext.h>
 
-#define STACK 16384
+#define STACK 8192
 
 static ucontext_t main_ctx, *ctxs;
 static volatile long work;

@@ -18,6 +18,7 @@ $(UCX_B)/obj/uc_stubs.o: $(UCX_DIR)/uc_stubs.S
 $(UCX_SO): $(UCX_OBJ) $(HOOKS_LIB_A) $(UCX_DIR)/exports.map
 	$(CC) -shared -o $@ $(UCX_OBJ) $(HOOKS_LIB_A) \
 	  -Wl,--version-script=$(UCX_DIR)/exports.map -Wl,-z,noexecstack \
+	  -Wl,--no-undefined \
 	  -lpthread -ldl
 
 # Test programs: they never include corodbg.h.  -rdynamic lets dladdr

@@ -39,6 +39,8 @@
 #include "corodbg.h"
 
 #define HIDDEN __attribute__((visibility("hidden")))
+/* Preloaded at start-up, so static TLS: no __tls_get_addr call per hook. */
+#define TLS __thread __attribute__((tls_model("initial-exec")))
 
 /* The stack frame the assembly stubs pass (uc_stubs.S). */
 struct uc_frame {
@@ -73,17 +75,17 @@ static size_t nbuckets, count;
 static uint64_t start_context; /* glibc's __start_context, or 0 */
 
 /* The coroutine running on this OS thread; NULL on its own context. */
-static __thread struct ucoro *cur;
+static TLS struct ucoro *cur;
 
 /* Between makecontext's pre- and post-hook (see uc_stubs.S). */
-static __thread struct {
+static TLS struct {
     uint64_t ret;
     uintptr_t ucp;
     uint64_t fn;
 } making;
 
 /* Set by the co_create adapter around the real co_create. */
-static __thread struct {
+static TLS struct {
     int active;
     uint64_t fn;
     uint64_t create_pc;
