@@ -21,6 +21,14 @@ $(GDB_B)/fixture-nopie: $(GDB_FX_SRC) $(HOOKS_LIB_A)
 $(GDB_B)/fixture-stripped: $(GDB_B)/fixture
 	strip --strip-all -o $@ $<
 
+# Not exported in .dynsym, then stripped: the table is found only through
+# its allocated ELF section .corodbg.
+$(GDB_B)/fixture-nodyn: $(GDB_FX_SRC) $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(GDB_FX_FLAGS) $< -o $@.tmp $(HOOKS_LIB_A) \
+	  -Wl,-u,corodbg_gdb_script $(HOOKS_LDLIBS)
+	strip --strip-all -o $@ $@.tmp && rm -f $@.tmp
+
 $(GDB_B)/fixture-shared: $(GDB_FX_SRC) $(HOOKS_LIB_SO)
 	@mkdir -p $(@D)
 	$(CC) $(GDB_FX_FLAGS) $< -o $@ -L$(HOOKS_B) -l:libcorodbg.so \
@@ -33,7 +41,8 @@ $(GDB_B)/fixture-O2: $(GDB_FX_SRC) $(HOOKS_LIB_A)
 	  $(GDB_FX_LIBS)
 
 GDB_TESTBIN := $(GDB_B)/fixture $(GDB_B)/fixture-nopie \
-               $(GDB_B)/fixture-stripped $(GDB_B)/fixture-shared
+               $(GDB_B)/fixture-stripped $(GDB_B)/fixture-shared \
+               $(GDB_B)/fixture-nodyn
 TESTBIN += $(GDB_TESTBIN)
 BENCH   += $(GDB_TESTBIN) $(GDB_B)/fixture-O2
 

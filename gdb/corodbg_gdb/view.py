@@ -8,6 +8,7 @@ by GDB's normal CFI unwinders; the frame filter hides the real frame #0
 and the junk frames below the coroutine's start function.
 """
 import gdb
+from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
 from corodbg.core import errors, layout
@@ -85,6 +86,17 @@ class CoroutineUnwinder(Unwinder):
         return ui
 
 
+class _Named(FrameDecorator):
+    """Print "??" for a function GDB cannot name, as plain bt does."""
+
+    def function(self):
+        fn = super().function()
+        if isinstance(fn, int):  # GDB could not name it: an address
+            name, _ = target._function_at(fn)
+            return name or "??"
+        return fn if fn else "??"
+
+
 class CoroutineFrameFilter:
     """Hides the real frame #0 and frames below the start function."""
 
@@ -108,7 +120,7 @@ class CoroutineFrameFilter:
                 continue
             if f.pc() == 0:  # the zero return address ending the stack
                 break
-            yield dec
+            yield _Named(dec)
             if v.entry_name and f.name() == v.entry_name:
                 break
 

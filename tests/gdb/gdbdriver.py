@@ -61,7 +61,7 @@ def listing(out):
     """Parse `info coroutines` lines into {id: (mark, state, rest...)}."""
     rows = {}
     for line in out.splitlines():
-        m = re.match(r"^([ *?]) (\d+)\s+(\w+)\s+(.*)$", line)
+        m = re.match(r"^([ *?]) (\d+)\s+(\S+)\s+(.*)$", line)
         if m:
             rows[int(m.group(2))] = (m.group(1), m.group(3),
                                      m.group(4).strip())

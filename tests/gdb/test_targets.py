@@ -1,0 +1,123 @@
+"""Every target of issue 3 section 7: PIE and non-PIE, libcorodbg shared,
+stripped (dynamic symbol and section-only), attach, gdbserver, N worker
+threads, and libpcl under the LD_PRELOAD interposer."""
+import re
+import socket
+import subprocess
+
+import pytest
+
+from gdbdriver import ROOT, binary, line_of, listing, run_gdb
+
+STOP = ["break fixture_ready", "run"]
+MIX = {1: "blocked", 2: "blocked", 3: "runnable", 4: "blocked",
+       5: "blocked", 6: "runnable"}
+
+
+def _states(out):
+    return {k: v[1] for k, v in listing(out).items()}
+
+
+@pytest.mark.parametrize("prog", ["fixture", "fixture-nopie",
+                                  "fixture-shared"])
+def test_pie_nopie_shared(prog):
+    out = run_gdb(STOP + ["info coroutines", "coroutine 4 bt"], ["list", 6],
+                  prog=prog)
+    assert _states(out) == MIX
+    assert re.search(r"#3  0x[0-9a-f]+ in consumer \(self=0x[0-9a-f]+\) at "
+                     r"tests/gdb/progs/fixture.c:%d"
+                     % line_of("LINE_CONSUMER_WAIT"), out)
+
+
+@pytest.mark.parametrize("prog", ["fixture-stripped", "fixture-nodyn"])
+def test_stripped(prog):
+    """No symbols at all (fixture-nodyn: not even .dynsym has the table):
+    ids, states, names and waits still come out; bt gives addresses."""
+    out = run_gdb(["run", "info coroutines", "coroutine 1 bt",
+                   "coroutine crashed"], ["crash"], prog=prog)
+    rows = listing(out)
+    assert {k: v[1] for k, v in rows.items()} == {**MIX, 7: "running"}
+    assert rows[1][2].startswith("chan receive") and "consumer" in rows[1][2]
+    assert rows[2][2].startswith("sleep") and "sleeper" in rows[2][2]
+    assert rows[7][0] == "*" and "crasher" in rows[7][2]
+    assert re.search(r"#3  0x[0-9a-f]+ in \?\? \(\)", out)
+    assert 'Coroutine 7 "crasher" crashed: SIGSEGV, fault address 0x0' in out
+
+
+def test_attach():
+    proc = subprocess.Popen([str(binary()), "sleep"], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("ready"), line
+        out = run_gdb(["attach %d" % proc.pid, "info coroutines",
+                       "coroutine 2 bt", "detach"], target=[])
+        assert _states(out) == MIX
+        assert re.search(r"#3  0x[0-9a-f]+ in sleeper .*fixture.c:%d"
+                         % line_of("LINE_SLEEPER_WAIT"), out)
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def test_gdbserver():
+    port = _free_port()
+    server = subprocess.Popen(["gdbserver", "127.0.0.1:%d" % port,
+                               str(binary()), "list", "6"],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.PIPE, text=True)
+    try:
+        line = server.stderr.readline()
+        while line and "Listening on port" not in line:
+            line = server.stderr.readline()
+        assert "Listening on port %d" % port in line, line
+        out = run_gdb(["target remote 127.0.0.1:%d" % port,
+                       "break fixture_ready", "continue",
+                       "info coroutines", "coroutine 1 bt",
+                       "coroutine leaks", "kill"],
+                      target=[str(binary())])
+        assert _states(out) == MIX
+        assert re.search(r"#3  0x[0-9a-f]+ in consumer .*fixture.c:%d"
+                         % line_of("LINE_CONSUMER_WAIT"), out)
+        assert "2  blocked on chan receive" in out
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_worker_threads():
+    out = run_gdb(STOP + ["info coroutines"], ["threads", 3])
+    st = _states(out)
+    assert [st[i] for i in (7, 8, 9)] == ["running"] * 3
+    assert {k: st[k] for k in range(1, 7)} == MIX
+    assert "Total: 9 coroutines (2 runnable, 3 running, 4 blocked)." in out
+
+
+PCL_PRELOAD = ROOT / "build" / "interpose" / "libcorodbg-ucontext.so"
+PCL_DEMO = ROOT / "build" / "interpose" / "tests" / "pcl_demo"
+
+
+def test_libpcl_under_interposer():
+    if not (PCL_PRELOAD.exists() and PCL_DEMO.exists()):
+        pytest.skip("interposer build missing (%s, %s): built by "
+                    "interpose/interpose.mk" % (PCL_PRELOAD, PCL_DEMO))
+    out = run_gdb(["set corodbg runtime-functions co_*,uc_*",
+                   "set environment LD_PRELOAD=%s" % PCL_PRELOAD,
+                   "break pcl_checkpoint if phase == 2", "run",
+                   "info coroutines -u", "coroutine apply all bt"],
+                  target=[str(PCL_DEMO)])
+    rows = listing(out)
+    assert any("pcl:producer" in v[2] and "producer at pcl_demo.c" in v[2]
+               for v in rows.values()), out
+    assert any("pcl:consumer" in v[2] and "consumer at pcl_demo.c" in v[2]
+               for v in rows.values()), out
+    assert re.search(r"in producer \(arg=.*\) at tests/interpose/"
+                     r"pcl_demo.c:\d+", out)
