@@ -5,7 +5,9 @@
  * shutdown, which never comes.  Handlers pile up, all created at the same
  * line and all waiting at the same line: the shape `info coroutines`
  * grouping by creation site is made for.  N (default 1000, up to
- * 1,000,000) bounds the loop so the program ends.
+ * 1,000,000) bounds the loop so the program ends.  With N <= 10 the
+ * program also prints libcorodbg's leak check: every coroutine created
+ * since a mark taken at startup that is still live.
  *
  *   build/examples/spawn-loop [N]
  */
@@ -55,6 +57,7 @@ int main(int argc, char **argv)
                          .no_guard = n > 10000};
     setvbuf(stdout, NULL, _IOLBF, 0);
     corort_init(&cfg);
+    corodbg_mark mark = corodbg_leak_mark();
     shutdown_wg = corort_wg_new();
     corort_wg_add(shutdown_wg, 1); /* released at shutdown: never */
     corort_spawn("dispatcher", dispatcher, (void *)(intptr_t)n);
@@ -62,6 +65,8 @@ int main(int argc, char **argv)
     long stuck = corort_run();
     printf("spawn-loop: %ld handlers parked, %zu coroutines in the table\n",
            stuck, corodbg_live_count());
+    if (n <= 10)
+        corodbg_leak_check(mark, stdout);
     example_checkpoint();
     return 0;
 }

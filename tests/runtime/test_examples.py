@@ -51,6 +51,33 @@ def test_spawn_loop(build):
                         "in the table\n")
 
 
+def test_spawn_loop_leak_check(build):
+    r = run(build, "spawn-loop", 3)
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.splitlines()
+    assert lines[:2] == [
+        "spawn-loop: 3 handlers parked, 3 coroutines in the table",
+        "corodbg: coroutines created since the mark and still live:"]
+    sites = set()
+    for i, line in enumerate(lines[2:]):
+        m = re.fullmatch(
+            r'  #%d "handler-%d" blocked \[waitgroup 0x[0-9a-f]+\] for \d+ms, '
+            r'created at spawn-loop\+(0x[0-9a-f]+)' % (i + 2, i + 1), line)
+        assert m, line
+        sites.add(m.group(1))
+    assert len(lines) == 5
+    assert [function_at(build, "spawn-loop", s) for s in sites] == [
+        "dispatcher"]
+
+
+def test_demo_part_runs(root):
+    r = subprocess.run(["sh", str(root / "examples/demo/10-leak-report.sh")],
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert "3 coroutines blocked forever" in r.stdout
+    assert '"handler-4" blocked [waitgroup' in r.stdout
+
+
 @pytest.mark.parametrize("name", ["panic", "panic-stripped"])
 def test_panic_aborts_like_go(build, name):
     r = run(build, name)
