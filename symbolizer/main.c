@@ -57,6 +57,7 @@ static const char usage_text[] =
 "  --cache-dir=DIR                   index cache (default $XDG_CACHE_HOME/corosym)\n"
 "  --no-cache                        neither read nor write the index cache\n"
 "  --progress                        progress on stderr (default: if a TTY)\n"
+"  --offsets                         name+0xOFF for frames without line info\n"
 "  --help, --version\n"
 "Debug info is searched in: --debug-dir trees (.build-id/NN/REST.debug),\n"
 "/usr/lib/debug, the binary itself, .gnu_debuglink (CRC checked), then\n"
@@ -191,6 +192,8 @@ static void parse_args(cli *c, int argc, char **argv)
             c->o.default_debug_dir = 0;
         } else if (opt(argc, argv, &i, "cache-dir", 1, &v)) {
             c->o.cache_dir = v;
+        } else if (opt(argc, argv, &i, "offsets", 0, NULL)) {
+            c->oc.offsets = 1;
         } else if (opt(argc, argv, &i, "no-cache", 0, NULL)) {
             c->o.use_cache = 0;
         } else if (opt(argc, argv, &i, "progress", 0, NULL)) {

@@ -277,6 +277,11 @@ void cs_print_code(cs_out *o, const cs_outcfg *c, const char *module,
             if (c->pretty && i > 0)
                 cs_out_str(o, " (inlined by) ");
             cs_out_str(o, x->function ? x->function : "??");
+            if (c->offsets && !x->line && x->symbol &&
+                x->function == x->symbol) {
+                cs_out_char(o, '+');
+                cs_out_hex(o, x->symbol_offset);
+            }
             cs_out_str(o, c->pretty ? " at " : "\n");
         } else if (c->pretty && i > 0) {
             cs_out_str(o, " (inlined by) ");

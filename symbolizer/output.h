@@ -22,6 +22,7 @@ typedef struct cs_outcfg {
     int pretty;         /* -p */
     int basenames;      /* -s */
     int json_array;     /* collect JSON objects in one array */
+    int offsets;        /* corosym: symbol+0xOFF when there is no line */
 } cs_outcfg;
 
 void cs_out_init(cs_out *o, int fd);

@@ -482,12 +482,30 @@ int corosym_module_offset_to_vaddr(const corosym_module *m,
 {
     if (!m || !m->bin)
         return -1;
-    for (size_t i = 0; i < m->bin->nphdr; i++) {
-        const GElf_Phdr *p = &m->bin->phdr[i];
+    const cs_elf *e = m->bin;
+    /* objcopy --only-keep-debug files keep the program headers but zero
+       the file offsets of segments whose bytes they dropped.  For those,
+       assume the usual linker layout: offset = vaddr - first LOAD vaddr. */
+    uint64_t base = UINT64_MAX;
+    int debug_only = 0;
+    for (size_t i = 0; i < e->nphdr; i++) {
+        const GElf_Phdr *p = &e->phdr[i];
         if (p->p_type != PT_LOAD)
             continue;
-        if (off >= p->p_offset && off - p->p_offset < p->p_memsz) {
-            *vaddr = p->p_vaddr + (off - p->p_offset);
+        if (base == UINT64_MAX)
+            base = p->p_vaddr & ~(p->p_align > 1 ? p->p_align - 1 : 0);
+        if ((p->p_flags & PF_X) && p->p_filesz == 0 && p->p_memsz > 0)
+            debug_only = 1;
+    }
+    for (size_t i = 0; i < e->nphdr; i++) {
+        const GElf_Phdr *p = &e->phdr[i];
+        if (p->p_type != PT_LOAD)
+            continue;
+        uint64_t poff = p->p_offset;
+        if (debug_only && p->p_filesz == 0)
+            poff = p->p_vaddr - base;
+        if (off >= poff && off - poff < p->p_memsz) {
+            *vaddr = p->p_vaddr + (off - poff);
             return 0;
         }
     }
