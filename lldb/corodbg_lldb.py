@@ -1,0 +1,835 @@
+"""corodbg for LLDB: the `coroutine` command and the coroutine threads.
+
+Load with
+    (lldb) command script import /path/to/corodbg/lldb/corodbg_lldb.py
+This adds one multiword command, `coroutine` (list, select, apply, leaks,
+catch, config), and sets target.process.python-os-plugin-path to
+corodbg_os.py so parked coroutines appear as threads (see that file).
+
+Every command acts on the execution context LLDB passes it, decodes the
+table with corodbg's debugger-independent core (python/corodbg/core) and
+formats with it; this file only adapts LLDB.  A user mistake or a bad
+table is a one-line error; our own bugs are one line too (`coroutine
+config debug on` prints the traceback).
+"""
+import functools
+import os
+import shlex
+import sys
+import traceback
+
+import lldb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corodbg_lldb_target as T  # noqa: E402
+from corodbg.core import errors, layout, query, render, leaks  # noqa: E402
+
+OS_PLUGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                         "corodbg_os.py")
+MODULE = __name__
+
+
+class _Out:
+    """Collects output lines for an SBCommandReturnObject."""
+
+    def __init__(self, result):
+        self.result = result
+
+    def lines(self, lines):
+        self.result.AppendMessage("".join(lines).rstrip("\n"))
+
+
+def command(fn):
+    """Run a command body with (process, args, result); errors become one
+    line on the result."""
+    @functools.wraps(fn)
+    def wrapper(self, debugger, arg, exe_ctx, result):
+        try:
+            fn(self, debugger, arg, exe_ctx, result)
+            if result.GetStatus() == lldb.eReturnStatusInvalid:
+                result.SetStatus(lldb.eReturnStatusSuccessFinishResult)
+        except errors.CorodbgError as e:
+            result.SetError(str(e))
+        except ValueError as e:  # shlex: unterminated quote
+            result.SetError("bad arguments: %s" % e)
+        except Exception as e:  # a bug of ours: one line unless debugging
+            msg = "corodbg: internal error: %s: %s" % (type(e).__name__, e)
+            if T.CONFIG.debug:
+                msg += "\n" + traceback.format_exc()
+            else:
+                msg += " (coroutine config debug on for details)"
+            result.SetError(msg)
+    return wrapper
+
+
+def _process(exe_ctx):
+    p = exe_ctx.GetProcess()
+    if not p.IsValid() or p.GetState() not in (lldb.eStateStopped,
+                                               lldb.eStateCrashed,
+                                               lldb.eStateSuspended):
+        if p.IsValid() and p.GetState() == lldb.eStateRunning:
+            raise errors.CorodbgError("The process is running: interrupt "
+                                      "it first (process interrupt).")
+        raise errors.NoTableError(
+            "No stopped process (use process launch, process attach or "
+            "target create --core first).")
+    return p
+
+
+def _ensure_plugin(debugger, process):
+    """Make sure the OS plugin runs for PROCESS (set the setting if the
+    user loaded us after the target was created)."""
+    if process.GetUniqueID() in T.PLUGINS or not T.CONFIG.threads:
+        return
+    ret = lldb.SBCommandReturnObject()
+    debugger.GetCommandInterpreter().HandleCommand(
+        "settings set target.process.python-os-plugin-path %s"
+        % _quote(OS_PLUGIN), ret)
+
+
+def _quote(path):
+    return '"%s"' % path.replace('"', '\\"')
+
+
+def _marker_id(process):
+    th = process.GetSelectedThread()
+    if not th.IsValid():
+        return None
+    tid = th.GetThreadID()
+    cid = T.coro_id_of_tid(tid)
+    if cid is not None:
+        return cid
+    try:
+        co = T.session(process).on_threads().get(tid)
+    except errors.CorodbgError:
+        return None
+    return co.id if co else None
+
+
+# ---- stacks and locations --------------------------------------------------
+
+def frames_of(sess, co, depth):
+    """[(level, Location)] of CO's stack (its coroutine thread, or its OS
+    thread while it runs), at most DEPTH frames."""
+    th = sess.thread_for(co)
+    if th is None:
+        return []
+    real = T.coro_id_of_tid(th.GetThreadID()) is None
+    out = []
+    for i in range(min(depth, th.GetNumFrames())):
+        f = th.GetFrameAtIndex(i)
+        pc = f.GetPC()
+        out.append((i, sess.symbolize(pc, not (real and i == 0))))
+    return out
+
+
+def user_location(sess, co, depth=32):
+    """First frame of CO outside the runtime, else its saved pc."""
+    frames = frames_of(sess, co, depth)
+    for _, loc in frames:
+        if loc.function and not T.CONFIG.runtime(loc.function):
+            return loc
+    return frames[0][1] if frames else sess.symbolize(co.pc)
+
+
+def loc_text_fn(sess, kind):
+    """co -> location text for a location kind."""
+    if kind == query.LOC_USER:
+        return lambda co: render.format_location(user_location(sess, co))
+    is_ret = kind != query.LOC_START
+    on = {c.id: tid for tid, c in sess.on_threads().items()} \
+        if kind == query.LOC_PC else {}
+
+    def text(co):
+        tid = on.get(co.id)
+        if tid is not None:
+            # Executing on an OS thread: where that thread is, not the
+            # stale saved context.
+            th = sess.process.GetThreadByID(tid)
+            f = th.GetFrameAtIndex(0) if th.IsValid() else None
+            if f is not None and f.IsValid():
+                return render.format_location(sess.symbolize(f.GetPC(),
+                                                             False))
+        pc = query.location_pc(co, kind)
+        return render.format_location(sess.symbolize(pc, is_ret)) \
+            if pc else "??"
+    return text
+
+
+MAX_WARNINGS = 10
+
+
+def warning_lines(tbl):
+    """The table's warnings, at most MAX_WARNINGS of them (a corrupt
+    directory can produce one per chunk)."""
+    out = ["warning: corodbg: %s\n" % w for w in tbl.warnings[:MAX_WARNINGS]]
+    more = len(tbl.warnings) - MAX_WARNINGS
+    if more > 0:
+        out.append("warning: corodbg: ... and %d more warnings like these\n"
+                   % more)
+    return out
+
+
+def list_lines(sess, q, marker):
+    """The listing for query Q as lines (shared by `coroutine list`)."""
+    tbl = sess.table()
+    now = sess.now_ns(tbl)
+    out = warning_lines(tbl)
+    for cid in q.ids:
+        if cid not in tbl.by_id:
+            raise errors.UnknownCoroutineError(cid)
+    cos = query.select(tbl.coroutines, q, now)
+    loc_text = loc_text_fn(sess, q.loc_kind)
+    if q.location:
+        cos = [c for c in cos if q.location in loc_text(c)]
+    if q.group:
+        gtext = loc_text_fn(sess, q.group) if q.group in query.LOC_KINDS \
+            else loc_text
+        groups, omitted = query.group(cos, q.group, gtext, q.max_groups,
+                                      q.samples)
+        out.append("Grouped by %s:\n" % q.group)
+        out += render.group_lines(groups, omitted, q.group)
+        out.append(render.total_line(len(cos), tbl))
+        return out
+    if q.limit is not None:
+        cos = cos[:q.limit]
+    if not cos:
+        out.append("No coroutines match.\n" if tbl.coroutines
+                   else "No coroutines.\n")
+        out.append(render.total_line(0, tbl))
+        return out
+    rows = render.listing_rows(cos, now, loc_text, marker)
+    lines = render.format_rows(rows)
+    out.append(lines[0])
+    for line, co in zip(lines[1:], cos):
+        out.append(line)
+        if q.stack_depth:
+            out += render.stack_lines(frames_of(sess, co, q.stack_depth))
+    out.append(render.total_line(len(cos), tbl))
+    if sess.cut_note:
+        out.append("note: %s\n" % sess.cut_note)
+    return out
+
+
+# ---- the commands ----------------------------------------------------------
+
+class _Command:
+    """Base: the class docstring is the long help, its first line the
+    short help."""
+
+    def __init__(self, debugger, internal_dict):
+        pass
+
+    def get_short_help(self):
+        return self.__doc__.strip().splitlines()[0]
+
+    def get_long_help(self):
+        return self.__doc__.strip()
+
+
+class CoroutineList(_Command):
+    """List the program's coroutines, like `thread list`.
+
+Usage: coroutine list [OPTION]... [ID]...
+
+Each line shows a marker (* = the coroutine of the selected thread, ? = an
+entry that could not be fully read), the id, state, wait reason, age (time
+since it last blocked or woke), name and a location.  A total line ends
+the listing.
+
+Location shown (like Delve's goroutines -u/-r/-g/-s):
+  -r          where the coroutine is now (its saved pc; the default)
+  -u          the first frame outside the runtime (needs unwinding; see
+              coroutine config runtime-functions)
+  -g          where it was created (the spawn call)
+  -s          its start function
+
+Filters:
+  -state S[,S]   only these states (runnable, running, blocked, dead,
+                 panicked, crashed; unique prefixes work)
+  -name GLOB     only names matching the shell glob
+  -loc TEXT      only coroutines whose shown location contains TEXT
+  -running       only coroutines running on an OS thread
+  -wait REASON   only coroutines blocked for REASON (e.g. "chan receive")
+  -min-age D     only blocked coroutines waiting at least D (1m23s, 500ms)
+  -limit N       print at most N lines
+  ID...          only these ids (ranges like 5-9 work)
+
+Grouping:
+  -group KIND    one line per group with its count and a few sample ids;
+                 KIND is user, pc, go, start, state, wait or name
+  -samples N     sample ids per group (default 5)
+
+Stacks:
+  -t [DEPTH]     add each coroutine's stack (default depth 10)
+
+Examples:
+  coroutine list -state blocked -min-age 1m
+  coroutine list -group go
+  coroutine list -t 5 -name 'worker*'"""
+
+    @command
+    def __call__(self, debugger, arg, exe_ctx, result):
+        q = query.parse_list_args(arg)
+        process = _process(exe_ctx)
+        _ensure_plugin(debugger, process)
+        sess = T.session(process)
+        result.AppendMessage("".join(
+            list_lines(sess, q, _marker_id(process))).rstrip("\n"))
+
+
+def select_coroutine(debugger, process, co, result=None):
+    """Select CO's thread (creating it past the thread cap)."""
+    sess = T.session(process)
+    th = sess.thread_for(co)
+    if th is None:
+        if co.state == layout.STATE_RUNNING:
+            raise errors.CorodbgError(
+                "coroutine %d runs on thread %d, which LLDB does not list"
+                % (co.id, co.tid))
+        raise errors.CorodbgError(
+            "coroutine %d has no thread: is the OS plugin loaded? (coroutine"
+            " config threads on)" % co.id)
+    process.SetSelectedThread(th)
+    return th
+
+
+class CoroutineSelect(_Command):
+    """Select a coroutine's thread, like `thread select`.
+
+Usage: coroutine select ID
+
+A parked coroutine is a thread of its own (id 2^32+ID, named
+"coro ID NAME [STATE: WAIT]"), so bt, frame select, frame variable, up and
+down then show its stack and locals.  A coroutine past the thread cap gets
+its thread now and keeps it.  A running coroutine selects the OS thread it
+runs on.  With no ID, say which coroutine the selected thread shows."""
+
+    @command
+    def __call__(self, debugger, arg, exe_ctx, result):
+        words = shlex.split(arg)
+        process = _process(exe_ctx)
+        _ensure_plugin(debugger, process)
+        sess = T.session(process)
+        tbl = sess.table()
+        if not words:
+            cid = _marker_id(process)
+            if not cid:
+                result.AppendMessage("No coroutine on the selected thread.")
+                return
+            co = tbl.find(cid)
+            result.AppendMessage(T.describe_coroutine(sess, co) + ".")
+            return
+        if len(words) != 1:
+            raise errors.UsageError("Usage: coroutine select ID")
+        co = tbl.find(query.parse_id(words[0]))
+        th = select_coroutine(debugger, process, co)
+        result.AppendMessage("[Switching to thread %d (tid %d): %s]"
+                             % (th.GetIndexID(), th.GetThreadID(),
+                                T.describe_coroutine(sess, co)))
+        ret = lldb.SBCommandReturnObject()
+        debugger.GetCommandInterpreter().HandleCommand(
+            "frame select 0", lldb.SBExecutionContext(th.GetSelectedFrame()), ret)
+        result.AppendMessage((ret.GetOutput() or "").rstrip("\n"))
+
+
+def parse_apply(arg, tbl):
+    """'all CMD' | 'ID... CMD' | '-state S CMD' -> (coroutines, CMD)."""
+    usage = "Usage: coroutine apply all|ID...|-state S COMMAND"
+    words = arg.split()
+    if not words:
+        raise errors.UsageError(usage)
+    if words[0] == "all":
+        cos, rest = list(tbl.coroutines), arg.split(None, 1)[1:]
+    elif words[0] in ("-state", "-s"):
+        if len(words) < 2:
+            raise errors.UsageError("-state needs a value")
+        states = query.parse_states(words[1])
+        cos = [c for c in tbl.coroutines if c.state in states]
+        rest = arg.split(None, 2)[2:]
+    else:
+        ids, k = [], 0
+        while k < len(words) and words[k][0].isdigit():
+            ids.extend(query.parse_ids([words[k]]))
+            k += 1
+        if not ids:
+            raise errors.UsageError(usage)
+        cos = [tbl.find(i) for i in ids]
+        rest = arg.split(None, k)[k:]
+    if not rest or not rest[0].strip():
+        raise errors.UsageError("coroutine apply: no command to apply")
+    cmd = rest[0].strip()
+    if cmd.startswith("-- "):
+        cmd = cmd[3:]
+    return cos, cmd
+
+
+class CoroutineApply(_Command):
+    """Run an LLDB command on several coroutines, like `thread apply`.
+
+Usage: coroutine apply all|ID...|-state STATE COMMAND
+
+For each coroutine print a header line, select its thread and run COMMAND
+(e.g. bt, "frame variable", "bt 3").  The table is read once; an error in
+one coroutine is printed and the loop goes on.  The selected thread is
+restored afterwards.
+
+Examples:
+  coroutine apply all bt
+  coroutine apply 3 5-7 frame variable
+  coroutine apply -state blocked bt 3"""
+
+    @command
+    def __call__(self, debugger, arg, exe_ctx, result):
+        process = _process(exe_ctx)
+        _ensure_plugin(debugger, process)
+        sess = T.session(process)
+        tbl = sess.table()
+        cos, cmd = parse_apply(arg, tbl)
+        interp = debugger.GetCommandInterpreter()
+        saved = process.GetSelectedThread()
+        out = []
+        try:
+            for co in cos:
+                out.append('\nCoroutine %d "%s" (%s%s):\n'
+                           % (co.id, co.name, co.state_name,
+                              ", " + co.wait_name if co.wait_name else ""))
+                try:
+                    th = select_coroutine(debugger, process, co)
+                except errors.CorodbgError as e:
+                    out.append("error: %s\n" % e)
+                    continue
+                ret = lldb.SBCommandReturnObject()
+                interp.HandleCommand(cmd, lldb.SBExecutionContext(th.GetSelectedFrame()), ret)
+                out.append(ret.GetOutput() or "")
+                if not ret.Succeeded():
+                    out.append(ret.GetError() or "error: command failed\n")
+        finally:
+            if saved.IsValid():
+                process.SetSelectedThread(saved)
+        result.AppendMessage("".join(out).rstrip("\n"))
+
+
+class CoroutineLeaks(_Command):
+    """Group blocked coroutines by creation site and wait site.
+
+Usage: coroutine leaks [-min-age DURATION]
+
+Each group shows how many coroutines it holds, the oldest age, a few
+sample ids, where they were created (the spawn call) and where they wait
+(the first frame outside the runtime).  -min-age keeps only coroutines
+blocked for at least DURATION (e.g. 30s, 1m23s, 500ms)."""
+
+    @command
+    def __call__(self, debugger, arg, exe_ctx, result):
+        words = shlex.split(arg)
+        min_age = None
+        i = 0
+        while i < len(words):
+            if words[i] in ("-min-age", "--min-age", "-age"):
+                if i + 1 >= len(words):
+                    raise errors.UsageError("-min-age needs a duration")
+                min_age = query.parse_duration(words[i + 1])
+                i += 2
+            else:
+                raise errors.UsageError(
+                    "Usage: coroutine leaks [-min-age DURATION]")
+        process = _process(exe_ctx)
+        _ensure_plugin(debugger, process)
+        sess = T.session(process)
+        tbl = sess.table()
+        now = sess.now_ns(tbl)
+
+        def site(co, kind):
+            if kind == "go":
+                return render.format_location(
+                    sess.symbolize(co.create_pc, True))
+            return render.format_location(user_location(sess, co))
+        groups = leaks.leak_groups(tbl.coroutines, now, site, min_age)
+        result.AppendMessage("".join(leaks.leak_lines(
+            groups, None, min_age, render.format_age)).rstrip("\n"))
+
+
+# ---- catchpoints: the in-process event filter ------------------------------
+
+# What `coroutine catch` asked for, per target (armed at the next stop of a
+# process that does not exist yet).
+_PENDING = {}
+
+
+class CatchSpec:
+    """The filter the user asked for: flags, state mask, id, name."""
+
+    def __init__(self):
+        self.panic = False
+        self.crash = False
+        self.states = frozenset()
+        self.cid = 0
+        self.name = ""
+
+    def values(self):
+        mask = 0
+        for s in self.states:
+            mask |= 1 << s
+        flags = (layout.FILTER_ARMED if mask else 0) | \
+            (layout.FILTER_PANIC if self.panic else 0) | \
+            (layout.FILTER_CRASH if self.crash else 0)
+        return {"filter_state_mask": mask, "filter_flags": flags,
+                "filter_id": self.cid if mask else 0,
+                "filter_name": self.name if mask else ""}
+
+    def describe(self):
+        parts = []
+        if self.panic:
+            parts.append("panic")
+        if self.crash:
+            parts.append("crash")
+        if self.states:
+            names = ",".join(layout.STATES[s][2] for s in sorted(self.states))
+            what = "state %s" % names
+            if self.cid:
+                what += " of coroutine %d" % self.cid
+            if self.name:
+                what += " named %s" % self.name
+            parts.append(what)
+        return " and ".join(parts) or "nothing"
+
+
+def _target_spec(target):
+    """One CatchSpec per target (keyed by executable path)."""
+    return _PENDING.setdefault(target.GetExecutable().fullpath, CatchSpec())
+
+
+def hook_breakpoint(target):
+    """The breakpoint (with our callback) on the runtime's event hook.
+
+    Created from a command, never from a breakpoint callback (LLDB 19 cannot
+    attach a script callback there).  By address from the table when the
+    process is stopped, else by the exported name corodbg_event_hook (it is
+    in .dynsym, so it survives strip)."""
+    bp = _find_bp(target, "corodbg-catch")
+    if bp is not None:
+        return bp
+    hook = None
+    process = target.GetProcess()
+    if process.IsValid() and process.GetState() == lldb.eStateStopped:
+        try:
+            hook = T.session(process).table().get("event_hook")
+        except errors.CorodbgError:
+            hook = None
+    if hook:
+        bp = target.BreakpointCreateByAddress(hook)
+    else:
+        bp = target.BreakpointCreateByName("corodbg_event_hook")
+    bp.AddName("corodbg-catch")
+    bp.SetScriptCallbackFunction("%s.on_event_hook" % MODULE)
+    return bp
+
+
+def arm(target, spec):
+    """Write SPEC into the live process's filter (the breakpoint on the
+    hook must already exist).  Returns the hook address."""
+    process = target.GetProcess()
+    sess = T.session(process)
+    tbl = sess.table()
+    hook = tbl.get("event_hook")
+    if not hook:
+        raise errors.CorodbgError("the table has no event_hook address")
+    T.write_desc(sess, spec.values())
+    return hook
+
+
+def _find_bp(target, name):
+    names = lldb.SBBreakpointList(target)
+    target.FindBreakpointsByName(name, names)
+    return names.GetBreakpointAtIndex(0) if names.GetSize() else None
+
+
+def on_event_hook(frame, bp_loc, extra_args=None, internal_dict=None):
+    """Breakpoint callback on corodbg_event_hook: say what happened, stop.
+
+    Runs inside LLDB's stop handling: it must never raise."""
+    try:
+        process = frame.GetThread().GetProcess()
+        sess = T.session(process)
+        kind, cid, old, new, seq = T.event_record(sess)
+        tbl = sess.table()
+        co = tbl.by_id.get(cid)
+        if co is None:
+            text = "corodbg: %s event on coroutine %s (no longer live)" % (
+                kind, cid)
+        elif kind == "state":
+            text = 'corodbg: coroutine %d "%s" %s -> %s' % (
+                cid, co.name, layout.STATES[old][2] if old < len(
+                    layout.STATES) else old,
+                layout.STATES[new][2] if new < len(layout.STATES) else new)
+        else:
+            text = "corodbg: " + T.describe_coroutine(sess, co)
+        sess.last_event = text
+        print(text)
+        sys.stdout.flush()
+    except Exception as e:  # never break LLDB's stop handling
+        print("corodbg: cannot read the event: %s" % e)
+        return True
+    # Report the stop as the completion of a one-instruction scripted step
+    # whose stop description is TEXT: IDEs (lldb-dap) show a breakpoint stop
+    # as "breakpoint N.M" but a plan's stop with its own description.
+    if T.CONFIG.describe_stops:
+        try:
+            global _STOP_TEXT
+            _STOP_TEXT = text
+            err = lldb.SBError()
+            frame.GetThread().StepUsingScriptedThreadPlan(
+                "%s.EventStop" % MODULE, lldb.SBStructuredData(), False)
+            return False
+        except Exception:
+            return True
+    return True
+
+
+_STOP_TEXT = None
+
+
+class EventStop:
+    """A scripted thread plan of one instruction that stops with the event's
+    description (see on_event_hook)."""
+
+    def __init__(self, thread_plan, args_data=None, internal_dict=None):
+        self.plan = thread_plan
+        self.text = _STOP_TEXT or "corodbg event"
+
+    def explains_stop(self, event):
+        return True
+
+    def should_stop(self, event):
+        self.plan.SetPlanComplete(True)
+        return True
+
+    def should_step(self):
+        return True
+
+    def is_stale(self):
+        return False
+
+    def stop_description(self, stream):
+        stream.Print(self.text)
+
+
+def on_entry(frame, bp_loc, extra_args=None, internal_dict=None):
+    """One-shot breakpoint at program entry: arm a pending catch, go on."""
+    try:
+        target = frame.GetThread().GetProcess().GetTarget()
+        spec = _target_spec(target)
+        arm(target, spec)
+        bp = _find_bp(target, "corodbg-arm")
+        if bp is not None:
+            bp.SetEnabled(False)
+    except Exception as e:
+        print("corodbg: cannot arm the catchpoint: %s" % e)
+        return True
+    return False
+
+
+class CoroutineCatch(_Command):
+    """Stop when a coroutine panics, crashes or enters a state.
+
+Usage: coroutine catch panic
+       coroutine catch crash
+       coroutine catch state STATE[,STATE] [-id ID] [-name GLOB]
+       coroutine catch off
+       coroutine catch info
+
+The debugger writes a filter into the program's coroutine table and puts
+one breakpoint on the runtime's event hook; the runtime calls the hook only
+for transitions that match, so a non-matching transition costs nanoseconds,
+not a debugger stop.  At the stop the event is printed (e.g. 'coroutine 7
+"panicker" panicked: bad request 7') and the stopped thread is the one the
+coroutine runs on.  Given before the process exists, the catch is armed at
+program entry.  Catches add up until `coroutine catch off`."""
+
+    @command
+    def __call__(self, debugger, arg, exe_ctx, result):
+        words = shlex.split(arg)
+        target = exe_ctx.GetTarget()
+        if not target.IsValid():
+            target = debugger.GetSelectedTarget()
+        if not target.IsValid():
+            raise errors.CorodbgError("No target: use target create first.")
+        spec = _target_spec(target)
+        if not words:
+            raise errors.UsageError("Usage: coroutine catch panic|crash|"
+                                    "state STATES|off|info")
+        what = words[0]
+        if what == "info":
+            self._info(target, spec, result)
+            return
+        if what == "panic" and len(words) == 1:
+            spec.panic = True
+        elif what == "crash" and len(words) == 1:
+            spec.crash = True
+        elif what == "off" and len(words) == 1:
+            _PENDING[target.GetExecutable().fullpath] = spec = CatchSpec()
+        elif what == "state":
+            if len(words) < 2:
+                raise errors.UsageError("coroutine catch state needs states "
+                                        "(e.g. blocked,panicked)")
+            states = query.parse_states(words[1])
+            cid, name, i = 0, "", 2
+            while i < len(words):
+                if words[i] in ("-id", "--id") and i + 1 < len(words):
+                    cid = query.parse_id(words[i + 1])
+                elif words[i] in ("-name", "--name") and i + 1 < len(words):
+                    name = words[i + 1]
+                    if len(name.encode()) >= layout.FILTER_NAME_MAX:
+                        raise errors.UsageError(
+                            "name glob longer than %d bytes"
+                            % (layout.FILTER_NAME_MAX - 1))
+                else:
+                    raise errors.UsageError("unknown catch option %s"
+                                            % words[i])
+                i += 2
+            spec.states, spec.cid, spec.name = states, cid, name
+        else:
+            raise errors.UsageError("Usage: coroutine catch panic|crash|"
+                                    "state STATES|off|info")
+        bp = hook_breakpoint(target)
+        bp.SetEnabled(what != "off")
+        process = target.GetProcess()
+        if process.IsValid() and process.GetState() in (
+                lldb.eStateStopped, lldb.eStateSuspended):
+            if T.session(process).is_core():
+                raise errors.CorodbgError(
+                    "cannot catch events in a core file")
+            hook = arm(target, spec)
+            result.AppendMessage("Catching %s (filter armed in the table; "
+                                 "breakpoint on the event hook at 0x%x)."
+                                 % (spec.describe(), hook))
+            return
+        if what == "off":
+            result.AppendMessage("Catching nothing.")
+            return
+        entry = _entry_address(target)
+        bp = _find_bp(target, "corodbg-arm")
+        if bp is None:
+            bp = target.BreakpointCreateBySBAddress(entry) \
+                if entry is not None else \
+                target.BreakpointCreateByName("main")
+            bp.AddName("corodbg-arm")
+            bp.SetScriptCallbackFunction("%s.on_entry" % MODULE)
+        bp.SetEnabled(True)
+        result.AppendMessage("Catching %s: the filter will be armed when "
+                             "the program starts." % spec.describe())
+
+    @staticmethod
+    def _info(target, spec, result):
+        lines = ["Catching %s." % spec.describe()]
+        process = target.GetProcess()
+        if process.IsValid() and process.GetState() == lldb.eStateStopped:
+            try:
+                tbl = T.session(process).table()
+                lines.append("In the table: filter_flags 0x%x, state mask "
+                             "0x%x, id %d, name %r; hook called %d times, "
+                             "%d transitions filtered out." % (
+                                 tbl.get("filter_flags", 0),
+                                 tbl.get("filter_state_mask", 0),
+                                 tbl.get("filter_id", 0),
+                                 tbl.get("filter_name", ""),
+                                 tbl.get("hook_calls", 0),
+                                 tbl.get("filtered", 0)))
+            except errors.CorodbgError as e:
+                lines.append("(table unreadable: %s)" % e)
+        result.AppendMessage("\n".join(lines))
+
+
+def _entry_address(target):
+    m = target.GetModuleAtIndex(0)
+    if not m.IsValid():
+        return None
+    a = m.GetObjectFileEntryPointAddress()
+    return a if a.IsValid() else None
+
+
+class CoroutineConfig(_Command):
+    """Show or change corodbg's LLDB settings.
+
+Usage: coroutine config
+       coroutine config max-threads N
+       coroutine config threads on|off
+       coroutine config runtime-functions GLOB[,GLOB]...
+       coroutine config debug on|off
+
+max-threads       most coroutine threads the OS plugin lists (default 2000;
+                  the coroutine of the stop and selected ones are always
+                  listed; also env CORODBG_LLDB_MAX_THREADS)
+threads           list parked coroutines as threads at all
+runtime-functions globs naming the runtime's functions: the user location
+                  (coroutine list -u, coroutine leaks) is the first frame
+                  matching none of them
+debug             print tracebacks of corodbg's internal errors"""
+
+    @command
+    def __call__(self, debugger, arg, exe_ctx, result):
+        words = shlex.split(arg)
+        c = T.CONFIG
+        if not words:
+            result.AppendMessage(
+                "max-threads: %d\nthreads: %s\nruntime-functions: %s\n"
+                "debug: %s" % (c.max_threads, _onoff(c.threads),
+                               ",".join(c.runtime.globs), _onoff(c.debug)))
+            return
+        if len(words) != 2:
+            raise errors.UsageError("Usage: coroutine config SETTING VALUE")
+        key, val = words
+        if key == "max-threads":
+            if not val.isdigit() or not 1 <= int(val) <= 10**7:
+                raise errors.UsageError("max-threads needs a number >= 1")
+            c.max_threads = int(val)
+        elif key == "threads":
+            c.threads = _parse_bool(val)
+        elif key == "debug":
+            c.debug = _parse_bool(val)
+        elif key == "runtime-functions":
+            c.runtime.set(val)
+        else:
+            raise errors.UsageError("unknown setting %r (max-threads, "
+                                    "threads, runtime-functions, debug)"
+                                    % key)
+        result.AppendMessage("%s: %s" % (key, val))
+
+
+def _onoff(b):
+    return "on" if b else "off"
+
+
+def _parse_bool(v):
+    if v.lower() in ("on", "1", "true", "yes"):
+        return True
+    if v.lower() in ("off", "0", "false", "no"):
+        return False
+    raise errors.UsageError("expected on or off, not %r" % v)
+
+
+COMMANDS = (("list", CoroutineList), ("select", CoroutineSelect),
+            ("apply", CoroutineApply), ("leaks", CoroutineLeaks),
+            ("catch", CoroutineCatch), ("config", CoroutineConfig))
+
+
+def __lldb_init_module(debugger, internal_dict):
+    interp = debugger.GetCommandInterpreter()
+    ret = lldb.SBCommandReturnObject()
+
+    def run(cmd):
+        ret.Clear()
+        interp.HandleCommand(cmd, ret)
+        return ret.Succeeded()
+
+    run("command container delete coroutine")
+    run('command container add -h "Inspect and control coroutines '
+        '(corodbg)." -H "Subcommands: list, select, apply, leaks, catch, '
+        'config.  See help coroutine SUBCOMMAND." coroutine')
+    for name, cls in COMMANDS:
+        run("command script add -o -c %s.%s coroutine %s"
+            % (MODULE, cls.__name__, name))
+    if T.CONFIG.threads:
+        run("settings set target.process.python-os-plugin-path %s"
+            % _quote(OS_PLUGIN))

@@ -1,0 +1,448 @@
+"""The LLDB adapter's side of the core API: memory reads, the table's
+address, symbolization, thread ids and the clock, cached per stop.
+
+Shared by the commands (corodbg_lldb.py) and the OperatingSystem plugin
+(corodbg_os.py): both run in LLDB's one Python interpreter, so they share
+one Session per process and decode the table once per stop.
+
+Nothing here writes target memory except `arm_filter` (the in-process
+event filter, on the user's explicit `coroutine catch`).
+"""
+import os
+import struct
+import sys
+import time
+
+import lldb
+
+_HERE = os.path.dirname(os.path.abspath(__file__))
+for _p in (os.path.join(_HERE, "..", "python"),   # source tree
+           os.path.join(_HERE, "python")):         # installed layout
+    _p = os.path.normpath(_p)
+    if os.path.isdir(os.path.join(_p, "corodbg")) and _p not in sys.path:
+        sys.path.insert(0, _p)
+
+from corodbg.core import errors, reader, decode, layout, query  # noqa: E402
+from corodbg.core.model import Location  # noqa: E402
+
+TABLE_SYMBOL = "corodbg_table"
+TABLE_SECTION = ".corodbg"
+# Thread ids of coroutine threads: 2^32 + coroutine id (never a Linux tid).
+CORO_TID_BASE = 1 << 32
+DEFAULT_MAX_THREADS = 2000
+SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
+                11: "SIGSEGV"}
+
+
+class Config:
+    """User settings (`coroutine config`), shared by commands and plugin."""
+
+    def __init__(self):
+        env = os.environ.get("CORODBG_LLDB_MAX_THREADS", "")
+        self.max_threads = int(env) if env.isdigit() else DEFAULT_MAX_THREADS
+        self.threads = True          # the OS plugin lists coroutines
+        self.debug = False           # print tracebacks of internal errors
+        self.describe_stops = True   # report events as described stops
+        self.runtime = query.RuntimeMatcher()
+
+
+CONFIG = Config()
+# OperatingSystem plugin instances by SBProcess unique id.
+PLUGINS = {}
+
+
+def coro_tid(cid):
+    return CORO_TID_BASE + cid
+
+
+def coro_id_of_tid(tid):
+    return tid - CORO_TID_BASE if tid > CORO_TID_BASE else None
+
+
+class _ProcessReader(reader.MemoryReader):
+    """SBProcess.ReadMemory, falling back to the executable's sections for
+    read-only file-backed pages that core files do not contain."""
+
+    def __init__(self, process):
+        self.process = process
+        self.target = process.GetTarget()
+
+    def read(self, addr, size):
+        err = lldb.SBError()
+        data = self.process.ReadMemory(addr, size, err)
+        if err.Success() and data is not None and len(data) == size:
+            return bytes(data)
+        data = self._from_file(addr, size)
+        if data is not None:
+            return data
+        raise errors.MemoryReadError(addr, size,
+                                     err.GetCString() or "unreadable")
+
+    def _from_file(self, addr, size):
+        sbaddr = self.target.ResolveLoadAddress(addr)
+        sec = sbaddr.GetSection()
+        if not sec.IsValid():
+            return None
+        off = sbaddr.GetOffset()
+        if off + size > sec.GetFileByteSize():
+            return None
+        data = sec.GetSectionData(off, size)
+        err = lldb.SBError()
+        raw = data.ReadRawData(err, 0, size) if data.GetByteSize() else None
+        if not err.Success() or raw is None or len(raw) != size:
+            return None
+        return bytes(raw)
+
+
+class Session:
+    """What we know about one process; the per-stop parts are dropped when
+    the stop id changes."""
+
+    def __init__(self, process):
+        self.process = process
+        self.target = process.GetTarget()
+        self.reader = reader.CachingReader(
+            reader.FunctionReader(_ProcessReader(process).read))
+        self.table_addr = None
+        self.stop_id = None
+        self._table = None
+        self._table_error = None
+        self.locations = {}
+        self.warned = set()
+        self.pinned = set()         # coroutine ids the user selected
+        self.cut_note = None        # what the plugin left out this stop
+        self.catch = None           # armed catchpoint description
+        self.catch_bp = None
+        self._on_threads = None
+        self.last_event = None
+
+    # ---- per-stop cache -------------------------------------------------
+    def _fresh(self):
+        sid = self.process.GetStopID()
+        if sid != self.stop_id:
+            self.stop_id = sid
+            self.reader.invalidate()
+            self._table = None
+            self._table_error = None
+            self._on_threads = None
+
+    def is_core(self):
+        plugin = self.process.GetPluginName() or ""
+        return "elf-core" in plugin or "core" in plugin.lower()
+
+    def table_address(self):
+        if self.table_addr is None:
+            self.table_addr = find_table(self.target, self.reader)
+        return self.table_addr
+
+    def table(self):
+        """The decoded table of this stop (cached), or raises
+        CorodbgError."""
+        self._fresh()
+        if self._table is not None:
+            return self._table
+        if self._table_error is not None:
+            raise self._table_error
+        try:
+            self._table = decode.decode_table(self.reader,
+                                              self.table_address())
+        except errors.CorodbgError as e:
+            self._table_error = e
+            raise
+        return self._table
+
+    def now_ns(self, tbl):
+        """'Now' for ages: the host's CLOCK_MONOTONIC for a live local
+        process, else the last clock the runtime read (core files)."""
+        if not self.is_core() and self.target.GetPlatform().IsConnected() \
+                and self.target.GetPlatform().GetName() == "host":
+            return time.monotonic_ns()
+        return tbl.get("clock_ns")
+
+    # ---- symbolization --------------------------------------------------
+    def symbolize(self, pc, is_return=True):
+        """pc -> Location(function, file, line, pc).
+
+        IS_RETURN: PC is a return address, so its line is the call's
+        (look up pc - 1), unless PC starts a function (a coroutine that
+        never ran sits at its start routine)."""
+        if not pc:
+            return Location(None, None, 0, pc)
+        key = (pc, is_return)
+        loc = self.locations.get(key)
+        if loc is None:
+            loc = self.locations[key] = _symbolize(self.target, pc,
+                                                   is_return)
+        return loc
+
+    def loc_text(self, pc, is_return=True):
+        from corodbg.core import render
+        return render.format_location(self.symbolize(pc, is_return))
+
+    # ---- threads ----------------------------------------------------------
+    def on_threads(self):
+        """{OS thread id: coroutine executing on it} for this stop.
+
+        A coroutine is on a thread when its entry names that thread (tid is
+        kept while it runs, also once it panicked or crashed there), or,
+        for runtimes that do not set tid, when the thread's stack pointer
+        lies inside the coroutine's stack."""
+        self._fresh()
+        if self._on_threads is not None:
+            return self._on_threads
+        tbl = self.table()
+        by_tid = {}
+        for co in tbl.coroutines:
+            if co.tid and co.state != layout.STATE_DEAD:
+                by_tid.setdefault(co.tid, co)
+        out = {}
+        stacks = None
+        for i in range(self.process.GetNumThreads()):
+            th = self.process.GetThreadAtIndex(i)
+            tid = th.GetThreadID()
+            if tid >= CORO_TID_BASE:
+                continue
+            co = by_tid.get(tid)
+            if co is None:
+                if stacks is None:
+                    stacks = sorted((c.stack_lo, c.stack_hi or 0, c)
+                                    for c in tbl.coroutines
+                                    if c.stack_lo and not c.tid)
+                co = _stack_owner(stacks, _thread_sp(th))
+            if co is not None:
+                out[tid] = co
+        self._on_threads = out
+        return out
+
+    def thread_for(self, co, create=True):
+        """The SBThread showing CO: the OS thread it executes on, else the
+        plugin's coroutine thread (created on demand past the cap)."""
+        for tid, c in self.on_threads().items():
+            if c is co or c.id == co.id:
+                th = self.process.GetThreadByID(tid)
+                return th if th.IsValid() else None
+        tid = coro_tid(co.id)
+        th = self.process.GetThreadByID(tid)
+        if th.IsValid():
+            return th
+        if not create:
+            return None
+        self.pinned.add(co.id)
+        th = self.process.CreateOSPluginThread(tid, co.addr or 0)
+        if th.IsValid():
+            return th
+        return None
+
+
+def real_thread_order(process):
+    """OS thread ids in the order LLDB's own (non-plugin) thread list has
+    them, which is what an OS plugin's "core" index refers to: the
+    NT_PRSTATUS notes of a core file; lldb-server's order (creation order,
+    i.e. ascending tids) for a live local process.  None when unknown."""
+    try:
+        core = process.GetCoreFile()
+        path = core.fullpath if core is not None and core.IsValid() else None
+        if path:
+            return _core_thread_ids(path)
+        pid = process.GetProcessID()
+        task = "/proc/%d/task" % pid
+        if pid and os.path.isdir(task):
+            return sorted(int(t) for t in os.listdir(task) if t.isdigit())
+    except (OSError, ValueError, struct.error):
+        return None
+    return None
+
+
+def _core_thread_ids(path):
+    """pr_pid of each NT_PRSTATUS note of an x86-64 ELF core, in order."""
+    out = []
+    with open(path, "rb") as f:
+        eh = f.read(64)
+        if eh[:4] != b"\x7fELF" or eh[4] != 2 or eh[5] != 1:
+            return None
+        phoff, = struct.unpack_from("<Q", eh, 32)
+        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
+        f.seek(phoff)
+        phs = f.read(phentsize * phnum)
+        for i in range(min(phnum, 4096)):
+            ptype, = struct.unpack_from("<I", phs, i * phentsize)
+            if ptype != 4:  # PT_NOTE
+                continue
+            off, = struct.unpack_from("<Q", phs, i * phentsize + 8)
+            size, = struct.unpack_from("<Q", phs, i * phentsize + 32)
+            f.seek(off)
+            data = f.read(min(size, 64 << 20))
+            pos = 0
+            while pos + 12 <= len(data):
+                nsz, dsz, ntype = struct.unpack_from("<III", data, pos)
+                desc = pos + 12 + ((nsz + 3) & ~3)
+                if ntype == 1 and desc + 36 <= len(data):  # NT_PRSTATUS
+                    out.append(struct.unpack_from("<i", data, desc + 32)[0])
+                pos = desc + ((dsz + 3) & ~3)
+    return out
+
+
+def _thread_sp(th):
+    f = th.GetFrameAtIndex(0)
+    return f.GetSP() if f.IsValid() else 0
+
+
+def _stack_owner(stacks, sp):
+    """The coroutine whose [stack_lo, stack_hi) holds SP (STACKS sorted)."""
+    import bisect
+    if not sp or not stacks:
+        return None
+    i = bisect.bisect_right(stacks, (sp, 1 << 64)) - 1
+    if i >= 0:
+        lo, hi, co = stacks[i]
+        if lo <= sp < hi:
+            return co
+    return None
+
+
+_SESSIONS = {}
+
+
+def session(process):
+    """The Session of PROCESS (an SBProcess), created on first use."""
+    if process is None or not process.IsValid():
+        raise errors.NoTableError(
+            "No process (use run, attach or target create --core first).")
+    key = (process.GetUniqueID(), process.GetProcessID())
+    s = _SESSIONS.get(key)
+    if s is None:
+        if len(_SESSIONS) > 16:
+            _SESSIONS.clear()
+        s = _SESSIONS[key] = Session(process)
+    else:
+        s.process = process
+    return s
+
+
+def find_table(target, rd):
+    """Address of corodbg_table: the dynamic/static symbol, else the
+    .corodbg section (works stripped and in core files)."""
+    cands = []
+    syms = target.FindSymbols(TABLE_SYMBOL)
+    for i in range(syms.GetSize()):
+        sym = syms.GetContextAtIndex(i).GetSymbol()
+        if sym.IsValid():
+            a = sym.GetStartAddress().GetLoadAddress(target)
+            if a != lldb.LLDB_INVALID_ADDRESS and a not in cands:
+                cands.append(a)
+    for m in target.module_iter():
+        sec = m.FindSection(TABLE_SECTION)
+        if sec.IsValid():
+            a = sec.GetLoadAddress(target)
+            if a != lldb.LLDB_INVALID_ADDRESS and a not in cands:
+                cands.append(a)
+    for a in cands:
+        try:
+            if rd.read(a, 8) == layout.MAGIC:
+                return a
+        except errors.MemoryReadError:
+            continue
+    if cands:
+        return cands[0]   # let the decoder say what is wrong with it
+    raise errors.NoTableError(
+        "No coroutine table in this program (symbol %s and section %s not "
+        "found: is it linked with libcorodbg?)" % (TABLE_SYMBOL,
+                                                    TABLE_SECTION))
+
+
+def _symbolize(target, pc, is_return):
+    addr = target.ResolveLoadAddress(pc)
+    sym = addr.GetSymbol()
+    look = pc
+    if is_return and not (sym.IsValid() and
+                          sym.GetStartAddress().GetLoadAddress(target) == pc):
+        look = pc - 1
+    a = target.ResolveLoadAddress(look) if look != pc else addr
+    sc = target.ResolveSymbolContextForAddress(
+        a, lldb.eSymbolContextFunction | lldb.eSymbolContextSymbol |
+        lldb.eSymbolContextLineEntry | lldb.eSymbolContextBlock)
+    fn = None
+    block = sc.GetBlock()
+    inl = block.GetContainingInlinedBlock() if block.IsValid() else None
+    if inl is not None and inl.IsValid() and inl.GetInlinedName():
+        fn = inl.GetInlinedName()
+    elif sc.GetFunction().IsValid():
+        fn = sc.GetFunction().GetName()
+    elif sc.GetSymbol().IsValid():
+        fn = sc.GetSymbol().GetName()
+    if fn and fn.startswith("___lldb_unnamed_symbol"):
+        fn = None  # LLDB's name for an eh_frame range of a stripped binary
+    path, line = None, 0
+    le = sc.GetLineEntry()
+    if le.IsValid() and le.GetLine():
+        fs = le.GetFileSpec()
+        path = fs.fullpath or fs.GetFilename()
+        line = le.GetLine()
+    return Location(fn, path, line, pc)
+
+
+# ---- the in-process event filter -----------------------------------------
+
+def desc_fields(sess):
+    """{descriptor field name: (offset, size, kind)} from the table's own
+    self-description (the core keeps these private; see README request)."""
+    tbl = sess.table()
+    p = tbl.prefix
+    data = sess.reader.read(tbl.addr, p["desc_size"])
+    return decode._field_records(data, p, "desc_fields_off",
+                                 "desc_fields_count", p["desc_size"],
+                                 decode.DESC_NAMES, "descriptor", [])
+
+
+def write_desc(sess, values):
+    """Write descriptor fields (name -> int or str) into the live process."""
+    if sess.is_core():
+        raise errors.CorodbgError("cannot arm a catchpoint in a core file")
+    tbl = sess.table()
+    fields = desc_fields(sess)
+    endian = tbl.prefix["endian"]
+    for name, v in values.items():
+        if name not in fields:
+            raise errors.CorodbgError("this table has no %s field: its "
+                                      "runtime cannot filter events" % name)
+        off, size, kind = fields[name]
+        if kind == decode.KIND_CHARS:
+            raw = v.encode()[:size - 1]
+            raw = raw + b"\0" * (size - len(raw))
+        else:
+            raw = struct.pack(endian + decode.UINT_CODES[size], v)
+        err = lldb.SBError()
+        n = sess.process.WriteMemory(tbl.addr + off, raw, err)
+        if not err.Success() or n != len(raw):
+            raise errors.CorodbgError("cannot write %s at 0x%x: %s" % (
+                name, tbl.addr + off, err.GetCString()))
+    sess.reader.invalidate()
+    sess._table = None
+
+
+def event_record(sess):
+    """The last event: (kind name, coroutine id, old state, new state,
+    seq) read fresh from the descriptor."""
+    tbl = sess.table()
+    d = tbl.desc
+    from corodbg.core.model import EVENT_NAMES
+    return (EVENT_NAMES.get(d.get("event_kind"), "event-%s"
+                            % d.get("event_kind")),
+            d.get("event_id"), d.get("event_old_state"),
+            d.get("event_new_state"), d.get("event_seq"))
+
+
+def describe_coroutine(sess, co):
+    """'Coroutine 7 "panicker" panicked: bad request 7' style text."""
+    if co.state == layout.STATE_PANICKED:
+        msg = decode.read_string(sess.reader, co.panic_msg,
+                                 co.panic_len or layout.PANIC_MAX)
+        text = msg[0] if msg else "(message unreadable)"
+        return 'Coroutine %d "%s" panicked: %s' % (co.id, co.name, text)
+    if co.state == layout.STATE_CRASHED:
+        sig = SIGNAL_NAMES.get(co.signal, "signal %s" % co.signal)
+        return 'Coroutine %d "%s" crashed: %s, fault address 0x%x' % (
+            co.id, co.name, sig, co.fault_addr or 0)
+    w = co.wait_name
+    return 'Coroutine %d "%s" is %s%s' % (co.id, co.name, co.state_name,
+                                          " (%s)" % w if w else "")

@@ -1,0 +1,238 @@
+"""corodbg's LLDB OperatingSystem plugin: parked coroutines as threads.
+
+Load it with
+    settings set target.process.python-os-plugin-path /path/to/corodbg_os.py
+(`command script import corodbg_lldb.py` does this for you).
+
+Each parked coroutine (runnable, blocked, panicked, crashed, dead but not
+yet freed) becomes a thread whose id is 2^32 + the coroutine id (stable
+across stops, never a Linux tid) and whose name is
+    coro ID NAME [STATE: WAIT REASON]
+Its registers are the table entry's register block, read in place
+(`register_data_addr`), so `thread list`, `bt`, `frame variable`, core
+files and lldb-dap all work without writing a register.  A coroutine that
+is running stays on its OS thread, which is renamed
+    coro ID NAME [running] on thread TID
+LLDB keeps the real threads first.
+
+At most `coroutine config max-threads` coroutine threads are listed (default
+2000; Delve caps at 1024 for the same reason: 1M threads freeze IDEs).  The
+cut keeps the coroutine of the stop (the event or crash being reported) and
+those the user selected, then the most recently active ones; the last
+listed thread's name says how many were left out and `coroutine list`
+shows them all.
+
+The plugin never raises into LLDB: any failure yields the real threads only
+and one warning per stop.
+"""
+import os
+import sys
+
+import lldb
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import corodbg_lldb_target as T  # noqa: E402
+from corodbg.core import errors, layout  # noqa: E402
+
+# DWARF register number -> (LLDB name, generic role) for x86-64.
+X86_64_REGS = {16: ("rip", "pc"), 7: ("rsp", "sp"), 6: ("rbp", "fp"),
+               3: ("rbx", None), 12: ("r12", None), 13: ("r13", None),
+               14: ("r14", None), 15: ("r15", None)}
+# The register block's order when the table cannot be read (corodbg.h).
+DEFAULT_DWARF = (16, 7, 6, 3, 12, 13, 14, 15)
+PARKED = (layout.STATE_RUNNABLE, layout.STATE_BLOCKED, layout.STATE_DEAD,
+          layout.STATE_PANICKED, layout.STATE_CRASHED)
+
+
+def _warn(process, msg):
+    try:
+        sys.stderr.write("warning: corodbg: %s\n" % msg)
+        sys.stderr.flush()
+    except Exception:  # never let a warning fail a stop
+        pass
+
+
+def thread_name(sess, co):
+    """'coro 7 worker [blocked: chan receive]'."""
+    if co.state == layout.STATE_BLOCKED:
+        st = "%s: %s" % (co.state_name, co.wait_name)
+    elif co.state in (layout.STATE_PANICKED, layout.STATE_CRASHED):
+        text = T.describe_coroutine(sess, co)
+        st = "%s: %s" % (co.state_name, text.split(": ", 1)[-1])
+    else:
+        st = co.state_name
+    if co.unreadable:
+        st += "; ? %s" % co.unreadable
+    return "coro %d %s [%s]" % (co.id, co.name or "", st)
+
+
+def stop_coroutine_ids(tbl):
+    """Ids the stop is about: the last event's coroutine when the program
+    stopped in the event hook, and the crashed coroutine."""
+    out = set()
+    cid = tbl.get("crashed_id", 0)
+    if cid:
+        out.add(cid)
+    eid = tbl.get("event_id", 0)
+    if eid and tbl.get("hook_calls", 0):
+        out.add(eid)
+    return out
+
+
+def choose(coroutines, cap, must):
+    """The coroutines to show as threads: all of MUST (ids) that exist, then
+    the most recently active (largest since_ns, then newest id) up to CAP.
+    Returns (chosen in id order, number left out)."""
+    parked = [c for c in coroutines if c.state in PARKED and c.regs]
+    if len(parked) <= cap:
+        return parked, 0
+    first = [c for c in parked if c.id in must]
+    rest = [c for c in parked if c.id not in must]
+    rest.sort(key=lambda c: (c.since_ns or 0, c.id), reverse=True)
+    chosen = first + rest[:max(0, cap - len(first))]
+    chosen.sort(key=lambda c: c.id)
+    return chosen, len(parked) - len(chosen)
+
+
+class OperatingSystemPlugIn:
+    """The OperatingSystem plugin class LLDB instantiates per process."""
+
+    def __init__(self, process):
+        self.process = process
+        self._reg_info = None
+        self._dwarf = DEFAULT_DWARF
+        self._reg_off = None
+        self._warned_stop = None
+        T.PLUGINS[process.GetUniqueID()] = self
+
+    # ---- the register layout -------------------------------------------
+    def get_register_info(self):
+        if self._reg_info is None:
+            dwarf = DEFAULT_DWARF
+            try:
+                sess = T.session(self.process)
+                tbl = sess.table()
+                if tbl.prefix.get("arch") == layout.ARCH_X86_64 and \
+                        tbl.reg_dwarf:
+                    dwarf = tuple(tbl.reg_dwarf)
+            except Exception:
+                pass
+            regs = []
+            for i, d in enumerate(dwarf):
+                name, generic = X86_64_REGS.get(d, ("r%d" % d, None))
+                r = {"name": name, "bitsize": 64, "offset": 8 * i,
+                     "encoding": "uint", "format": "hex", "set": 0,
+                     "gcc": d, "dwarf": d}
+                if generic:
+                    r["generic"] = generic
+                    r["alt-name"] = generic
+                regs.append(r)
+            self._dwarf = dwarf
+            self._reg_info = {"sets": ["General Purpose Registers"],
+                              "registers": regs}
+        return self._reg_info
+
+    def _regs_offset(self, tbl):
+        if self._reg_off is None:
+            efields = tbl.entry_layout[2]
+            f = efields.get("regs")
+            self._reg_off = f[0] if f else -1
+        return self._reg_off
+
+    # ---- threads ------------------------------------------------------------
+    def _info(self, sess, tbl, co, name=None):
+        info = {"tid": T.coro_tid(co.id), "name": name or thread_name(sess, co),
+                "queue": "", "state": "stopped", "stop_reason": "none"}
+        off = self._regs_offset(tbl)
+        if off >= 0 and co.addr:
+            info["register_data_addr"] = co.addr + off
+        return info
+
+    def get_thread_info(self):
+        try:
+            return self._thread_info()
+        except Exception as e:  # never fail a stop
+            sid = self.process.GetStopID()
+            if self._warned_stop != sid:
+                self._warned_stop = sid
+                if isinstance(e, errors.NoTableError):
+                    return []
+                _warn(self.process, "coroutine threads unavailable: %s" % e)
+            return []
+
+    def _thread_info(self):
+        if not T.CONFIG.threads:
+            return []
+        sess = T.session(self.process)
+        tbl = sess.table()
+        out = []
+        # Coroutines executing on an OS thread: name that thread (backed by
+        # the real thread, "core" = its index, so registers and stepping
+        # are the real ones) and do not list them again.
+        tbl_on = {}
+        for co in tbl.coroutines:
+            if co.tid and co.state != layout.STATE_DEAD:
+                tbl_on.setdefault(co.tid, co)
+        order = T.real_thread_order(self.process)
+        if order is None:  # fall back on the previous stop's list
+            order = [self.process.GetThreadAtIndex(i).GetThreadID()
+                     for i in range(self.process.GetNumThreads())]
+            order = [t for t in order if t < T.CORO_TID_BASE]
+        for idx, tid in enumerate(order):
+            co = tbl_on.get(tid)
+            if co is not None:
+                out.append({"tid": tid, "core": idx, "queue": "",
+                            "state": "stopped", "stop_reason": "none",
+                            "name": "%s on thread %d" % (
+                                thread_name(sess, co), tid)})
+        # A coroutine on an OS thread is never shown with its (stale) saved
+        # registers, even when that thread could not be found.
+        skip = set(c.id for c in tbl_on.values())
+        must = stop_coroutine_ids(tbl) | sess.pinned
+        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip],
+                             T.CONFIG.max_threads, must)
+        for co in chosen:
+            out.append(self._info(sess, tbl, co))
+        sess.cut_note = None
+        if cut:
+            note = ("%d more coroutine threads not shown (max-threads %d): "
+                    "coroutine list shows all; coroutine select ID shows one"
+                    % (cut, T.CONFIG.max_threads))
+            sess.cut_note = note
+            last = out[-1]
+            last["name"] += " (+%d more: see coroutine list)" % cut
+            sid = self.process.GetStopID()
+            if self._warned_stop != sid:
+                self._warned_stop = sid
+                _warn(self.process, note)
+        return out
+
+    def create_thread(self, tid, context):
+        """A coroutine thread on demand (SBProcess.CreateOSPluginThread),
+        e.g. `coroutine select` past the cap."""
+        try:
+            cid = T.coro_id_of_tid(tid)
+            if cid is None:
+                return None
+            sess = T.session(self.process)
+            tbl = sess.table()
+            co = tbl.by_id.get(cid)
+            if co is None or not co.regs:
+                return None
+            return self._info(sess, tbl, co)
+        except Exception:
+            return None
+
+    def get_register_data(self, tid):
+        """Register bytes for TID (used when no register_data_addr)."""
+        try:
+            cid = T.coro_id_of_tid(tid)
+            sess = T.session(self.process)
+            co = sess.table().by_id.get(cid)
+            regs = co.regs if co is not None and co.regs else ()
+        except Exception:
+            regs = ()
+        n = len(self._dwarf)
+        vals = list(regs[:n]) + [0] * (n - len(regs[:n]))
+        import struct
+        return struct.pack("<%dQ" % n, *vals)

@@ -1,0 +1,28 @@
+# LLDB front end: the test program (plain, stripped), and the DAP test
+# client's npm packages (tests/dap/node_modules, gitignored).
+
+LLDB_B      := $(B)/lldb
+LLDB_PROG   := $(LLDB_B)/lldbprog
+LLDB_STRIP  := $(LLDB_B)/lldbprog-stripped
+LLDB_DAPDEPS := tests/dap/node_modules/.corodbg-installed
+
+$(LLDB_PROG): tests/lldb/progs/lldbprog.c $(HOOKS_LIB_A) runtime-hooks/include/corodbg.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(HOOKS_INC) $< -o $@ \
+	  $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) -lpthread -ldl
+
+$(LLDB_STRIP): $(LLDB_PROG)
+	strip --strip-all -o $@ $<
+
+# npm is allowed to fail (no network): the DAP tests then skip and say why.
+$(LLDB_DAPDEPS): tests/dap/package.json
+	@if command -v npm >/dev/null 2>&1 && \
+	   (cd tests/dap && npm install --no-audit --no-fund --loglevel=error >/dev/null); then \
+	  touch $@; \
+	else echo "lldb.mk: npm install in tests/dap failed: the DAP tests will skip" >&2; fi
+
+.PHONY: lldb-dap-deps
+lldb-dap-deps: $(LLDB_DAPDEPS)
+
+TESTBIN += $(LLDB_PROG) $(LLDB_STRIP) lldb-dap-deps
+BENCH   += $(LLDB_PROG)

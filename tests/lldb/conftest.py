@@ -1,0 +1,169 @@
+"""Fixtures for the LLDB front-end tests: the test program, its marked
+lines, a batch-mode LLDB runner that splits the transcript per command,
+and core files (kernel and gcore) made once per session."""
+import os
+import re
+import resource
+import shutil
+import signal
+import subprocess
+import time
+
+import pytest
+
+LLDB = shutil.which("lldb-19")
+LLDB_SERVER = "/usr/lib/llvm-19/bin/lldb-server"
+
+
+def pytest_collection_modifyitems(config, items):
+    if LLDB is None:
+        skip = pytest.mark.skip(reason="lldb-19 is not installed "
+                                "(scripts/install-deps.sh installs it)")
+        for item in items:
+            if "tests/lldb" in str(item.fspath):
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def lldb_dir(root):
+    return root / "lldb"
+
+
+@pytest.fixture(scope="session")
+def prog(build):
+    p = build / "lldb" / "lldbprog"
+    if not p.exists():
+        pytest.fail("%s is missing: run make (lldb/lldb.mk builds it)" % p)
+    return p
+
+
+@pytest.fixture(scope="session")
+def stripped(build):
+    p = build / "lldb" / "lldbprog-stripped"
+    if not p.exists():
+        pytest.fail("%s is missing: run make" % p)
+    return p
+
+
+@pytest.fixture(scope="session")
+def lines(root):
+    """{'LINE_CONSUMER_WAIT': 159, ...} from the markers in lldbprog.c."""
+    out = {}
+    src = (root / "tests" / "lldb" / "progs" / "lldbprog.c").read_text()
+    for n, text in enumerate(src.splitlines(), 1):
+        m = re.search(r"/\* (LINE_[A-Z_]+) \*/", text)
+        if m:
+            out[m.group(1)] = n
+    return out
+
+
+def lldb_env():
+    env = dict(os.environ)
+    env["LLDB_DEBUGSERVER_PATH"] = LLDB_SERVER
+    env.pop("CORODBG_LLDB_MAX_THREADS", None)
+    return env
+
+
+class Transcript:
+    """LLDB's batch output split per command: t['coroutine list'] is the
+    output of the first command with that text, t.all('bt') every one."""
+
+    def __init__(self, text, rc):
+        self.text = text
+        self.rc = rc
+        self.parts = []
+        cur = None
+        for line in text.splitlines():
+            if line.startswith("(lldb) "):
+                cur = [line[7:].strip(), []]
+                self.parts.append(cur)
+            elif cur is not None:
+                cur[1].append(line)
+
+    def __getitem__(self, cmd):
+        for c, out in self.parts:
+            if c == cmd:
+                return "\n".join(out)
+        raise KeyError("command %r not in transcript:\n%s" % (cmd, self.text))
+
+    def all(self, cmd):
+        return ["\n".join(out) for c, out in self.parts if c == cmd]
+
+
+@pytest.fixture(scope="session")
+def run_lldb(lldb_dir):
+    """run_lldb(commands, plugin=True, timeout=60) -> Transcript."""
+    def run(commands, plugin=True, timeout=90, env=None):
+        args = [LLDB, "--no-lldbinit", "-b"]
+        pre = []
+        if plugin:
+            pre.append("command script import %s"
+                       % (lldb_dir / "corodbg_lldb.py"))
+        for c in pre + list(commands):
+            args += ["-o", c]
+        p = subprocess.run(args, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True,
+                           timeout=timeout, env=env or lldb_env(),
+                           stdin=subprocess.DEVNULL)
+        assert "Traceback" not in p.stdout, p.stdout
+        return Transcript(p.stdout, p.returncode)
+    return run
+
+
+def _core_limit():
+    resource.setrlimit(resource.RLIMIT_CORE, (resource.RLIM_INFINITY,
+                                              resource.RLIM_INFINITY))
+
+
+@pytest.fixture(scope="session")
+def kernel_core(prog, tmp_path_factory):
+    """A kernel core of `lldbprog crash` (SIGSEGV inside coroutine 7).
+
+    Needs core_pattern to write a file into the working directory (the
+    Debian default 'core'); otherwise the tests that use it skip."""
+    pattern = open("/proc/sys/kernel/core_pattern").read().strip()
+    if pattern.startswith("|"):
+        pytest.skip("kernel core files go to a helper (%s), not to a file"
+                    % pattern)
+    d = tmp_path_factory.mktemp("kcore")
+    p = subprocess.run([str(prog), "crash"], cwd=d, preexec_fn=_core_limit,
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=30)
+    assert p.returncode == -signal.SIGSEGV
+    cores = sorted(d.glob("core*"))
+    if not cores:
+        pytest.skip("no kernel core written (core_pattern %r)" % pattern)
+    return cores[0]
+
+
+@pytest.fixture(scope="session")
+def gcore(prog, tmp_path_factory):
+    """A gcore (GDB's) of `lldbprog sleep 2`: six parked coroutines and two
+    running ones on their own threads."""
+    if shutil.which("gcore") is None:
+        pytest.skip("gcore (package gdb) is not installed")
+    d = tmp_path_factory.mktemp("gcore")
+    proc = subprocess.Popen([str(prog), "sleep", "2"], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("ready "), line
+        out = d / "sleep.core"
+        subprocess.run(["gcore", "-o", str(d / "sleep"), str(proc.pid)],
+                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                       timeout=60, check=True)
+        got = d / ("sleep.%d" % proc.pid)
+        got.rename(out)
+        return out
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def wait_for(pred, timeout=10.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        if pred():
+            return True
+        time.sleep(0.05)
+    return False

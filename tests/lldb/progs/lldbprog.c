@@ -1,0 +1,345 @@
+/* lldbprog.c -- a tiny coroutine program for the corodbg LLDB and DAP tests.
+ *
+ * Self-contained (its own x86-64 switch routine, saving straight into the
+ * table's register block) so the tests pin exact line numbers, locals and
+ * states without depending on the reference runtime.
+ *
+ * Usage: lldbprog MODE [N]
+ *   list N     N workers in mixed states, then example_checkpoint()
+ *   panic      list 6, then worker "panicker" calls corodbg_panic()
+ *   crash      list 6, then worker "crasher" writes through NULL (SIGSEGV)
+ *   states     list 6, then wakes worker 2 (blocked -> runnable -> running)
+ *   threads N  list 6 plus N OS threads, each running one coroutine
+ *   server N   N parked coroutines (blocked on a channel), for benchmarks
+ *   sleep [N]  list 6 (+ N spinner threads), print "ready PID", then sleep
+ *              (attach, gcore)
+ *   corrupt K  list 6, then damage the table (K: magic, major, count,
+ *              unmapped, chunkptr, cycle, strings, midupdate, panicmsg)
+ *              and stop in example_checkpoint(); never resumed after
+ *
+ * Lines marked LINE_* are asserted by tests/lldb (they grep for the
+ * marker to find the line number).
+ */
+#include <corodbg.h>
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+struct co {
+    corodbg_co *dbg;
+    uint64_t *regs; /* = corodbg_regs(dbg): the switch saves into the table */
+    void (*fn)(struct co *);
+    long arg;
+};
+
+/* lp_switch(save, load): save the callee-saved context into SAVE (rip =
+ * return address, rsp = stack pointer after that return, then rbp, rbx,
+ * r12..r15) and resume LOAD by jumping to its rip on its rsp. */
+void lp_switch(uint64_t *save, const uint64_t *load);
+void lp_trampoline(void);
+__asm__(".text\n"
+        ".globl lp_switch\n"
+        ".type lp_switch,@function\n"
+        "lp_switch:\n"
+        "    .cfi_startproc\n"
+        "    movq (%rsp), %rax\n"
+        "    movq %rax, 0(%rdi)\n"
+        "    leaq 8(%rsp), %rax\n"
+        "    movq %rax, 8(%rdi)\n"
+        "    movq %rbp, 16(%rdi)\n"
+        "    movq %rbx, 24(%rdi)\n"
+        "    movq %r12, 32(%rdi)\n"
+        "    movq %r13, 40(%rdi)\n"
+        "    movq %r14, 48(%rdi)\n"
+        "    movq %r15, 56(%rdi)\n"
+        "    movq 16(%rsi), %rbp\n"
+        "    movq 24(%rsi), %rbx\n"
+        "    movq 32(%rsi), %r12\n"
+        "    movq 40(%rsi), %r13\n"
+        "    movq 48(%rsi), %r14\n"
+        "    movq 56(%rsi), %r15\n"
+        "    movq 8(%rsi), %rsp\n"
+        "    jmpq *0(%rsi)\n"
+        "    .cfi_endproc\n"
+        ".size lp_switch, .-lp_switch\n"
+        /* The first frame of every coroutine: rip is undefined in its CFI
+         * so unwinders stop here. */
+        ".globl lp_trampoline\n"
+        ".type lp_trampoline,@function\n"
+        "lp_trampoline:\n"
+        "    .cfi_startproc\n"
+        "    .cfi_undefined rip\n"
+        "    xorl %ebp, %ebp\n"
+        "    call lp_start\n"
+        "    ud2\n"
+        "    .cfi_endproc\n"
+        ".size lp_trampoline, .-lp_trampoline\n");
+
+static __thread uint64_t sched_regs[CORODBG_NREGS];
+static __thread struct co *current;
+static int chan_token; /* what blocked workers wait on */
+static size_t stack_size = 64 * 1024;
+
+void lp_start(void);
+__attribute__((noinline, used)) void lp_start(void)
+{
+    struct co *c = current;
+    c->fn(c);
+    corodbg_exit(c->dbg);
+    c->dbg = NULL;
+    uint64_t dead[CORODBG_NREGS];
+    corodbg_switch(NULL, NULL);
+    lp_switch(dead, sched_regs);
+    abort();
+}
+
+static __attribute__((noinline)) struct co *spawn(const char *name,
+                                                  void (*fn)(struct co *),
+                                                  long arg)
+{
+    struct co *c = calloc(1, sizeof *c);
+    char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+    if (!c || stack == MAP_FAILED) {
+        perror("lldbprog: spawn");
+        exit(2);
+    }
+    c->fn = fn;
+    c->arg = arg;
+    c->dbg = corodbg_create(name, (void *)fn, stack, stack_size,
+                            __builtin_return_address(0));
+    c->regs = corodbg_regs(c->dbg);
+    /* Never ran: pc = trampoline, sp = top of stack over a zero return
+     * address so unwinders stop. */
+    uint64_t *top = (uint64_t *)(stack + stack_size) - 2;
+    top[0] = 0;
+    top[1] = 0;
+    c->regs[0] = (uint64_t)(uintptr_t)lp_trampoline;
+    c->regs[1] = (uint64_t)(uintptr_t)top;
+    return c;
+}
+
+/* Run C until it yields or blocks. */
+static void resume(struct co *c)
+{
+    current = c;
+    corodbg_switch(NULL, c->dbg);
+    lp_switch(sched_regs, c->regs);
+    current = NULL;
+}
+
+/* From inside a coroutine: give the thread back to the scheduler. */
+static __attribute__((noinline)) void park(void)
+{
+    struct co *me = current;
+    corodbg_switch(me->dbg, NULL);
+    lp_switch(me->regs, sched_regs); /* LINE_PARK */
+}
+
+static __attribute__((noinline)) void chan_recv(int *chan)
+{
+    corodbg_block(current->dbg, CORODBG_WAIT_CHAN_RECV, chan);
+    park(); /* LINE_RECV_PARK */
+}
+
+static __attribute__((noinline)) void nap(long ms)
+{
+    corodbg_block(current->dbg, CORODBG_WAIT_SLEEP, NULL);
+    park();
+    (void)ms;
+}
+
+/* ---- the workers: their lines and locals are asserted by the tests ---- */
+
+static __attribute__((noinline)) void consumer(struct co *self)
+{
+    long want = self->arg * 10;
+    int got = 0;
+    chan_recv(&chan_token); /* LINE_CONSUMER_WAIT */
+    got = (int)want;
+    printf("consumer got %d\n", got);
+}
+
+static __attribute__((noinline)) void sleeper(struct co *self)
+{
+    long naps = self->arg + 1;
+    nap(naps * 100); /* LINE_SLEEPER_WAIT */
+}
+
+static __attribute__((noinline)) void yielder(struct co *self)
+{
+    volatile long spins = self->arg;
+    park(); /* LINE_YIELDER_PARK */
+    spins++;
+}
+
+static __attribute__((noinline)) void crasher(struct co *self)
+{
+    volatile int *bad = (int *)(uintptr_t)self->arg;
+    *bad = 42; /* LINE_CRASH */
+}
+
+static __attribute__((noinline)) void panicker(struct co *self)
+{
+    long code = self->arg;
+    corodbg_panic("bad request %ld", code); /* LINE_PANIC */
+    park();
+}
+
+static __attribute__((noinline)) void server_conn(struct co *self)
+{
+    long conn = self->arg;
+    chan_recv(&chan_token); /* LINE_SERVER_WAIT */
+    (void)conn;
+}
+
+/* The tests break here: the table is complete and consistent. */
+__attribute__((noinline)) void example_checkpoint(void)
+{
+    __asm__ __volatile__("" ::: "memory");
+}
+
+static struct co *all[64];
+
+static void make_mix(long n)
+{
+    /* i % 3: consumer (blocked, chan receive), sleeper (blocked, sleep),
+     * yielder (runnable, parked); the last one never runs. */
+    for (long i = 0; i < n; i++) {
+        struct co *c;
+        switch (i % 3) {
+        case 0: c = spawn("consumer", consumer, i); break; /* LINE_SPAWN_C */
+        case 1: c = spawn("sleeper", sleeper, i); break;   /* LINE_SPAWN_S */
+        default: c = spawn("yielder", yielder, i); break;  /* LINE_SPAWN_Y */
+        }
+        if (i < 64)
+            all[i] = c;
+        if (i < n - 1 || n < 3)
+            resume(c);
+    }
+}
+
+static uint64_t fake_dir[4];
+
+/* Damage the table the way a memory corruption or a stop in the middle
+ * of an update would; the debugger must say so, not crash or hang. */
+static int corrupt(const char *kind)
+{
+    struct corodbg_descriptor *t = &corodbg_table;
+    uint64_t *dir = (uint64_t *)(uintptr_t)t->chunk_dir;
+    if (!strcmp(kind, "magic")) {
+        t->magic[1] = 'X';
+    } else if (!strcmp(kind, "major")) {
+        t->abi_major = 99;
+    } else if (!strcmp(kind, "count")) {
+        t->nchunks = 0xffffffffu;
+        t->live_count = (uint64_t)1 << 40;
+    } else if (!strcmp(kind, "unmapped")) {
+        t->chunk_dir = 0xdead0000;
+    } else if (!strcmp(kind, "chunkptr")) {
+        fake_dir[0] = 0xbad00000;
+        t->chunk_dir = (uint64_t)(uintptr_t)fake_dir;
+        t->nchunks = 1;
+    } else if (!strcmp(kind, "cycle")) {
+        for (int i = 0; i < 4; i++)
+            fake_dir[i] = dir[0];
+        t->chunk_dir = (uint64_t)(uintptr_t)fake_dir;
+        t->nchunks = 4;
+    } else if (!strcmp(kind, "strings")) {
+        memset(all[0]->dbg->name, 'A', sizeof all[0]->dbg->name);
+        memset(t->runtime_name, 'R', sizeof t->runtime_name);
+    } else if (!strcmp(kind, "midupdate")) {
+        t->generation |= 1;
+        all[1]->dbg->seq |= 1;
+    } else if (!strcmp(kind, "panicmsg")) {
+        all[2]->dbg->state = CORODBG_PANICKED;
+        all[2]->dbg->panic_msg = 0xbad00000;
+        all[2]->dbg->panic_len = 200;
+    } else {
+        return -1;
+    }
+    return 0;
+}
+
+static void *thread_main(void *arg)
+{
+    long i = (long)arg;
+    struct co *c = spawn("spinner", NULL, i);
+    /* Registered as RUNNING on this thread's own stack. */
+    corodbg_switch(NULL, c->dbg);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    const char *mode = argc > 1 ? argv[1] : "list";
+    long n = argc > 2 ? atol(argv[2]) : 6;
+    corodbg_set_runtime_name("lldbprog");
+    corodbg_install_crash_handler();
+    if (!strcmp(mode, "list")) {
+        make_mix(n);
+        example_checkpoint();
+    } else if (!strcmp(mode, "panic")) {
+        make_mix(6);
+        example_checkpoint();
+        resume(spawn("panicker", panicker, 7));
+        example_checkpoint();
+    } else if (!strcmp(mode, "crash")) {
+        make_mix(6);
+        example_checkpoint();
+        resume(spawn("crasher", crasher, 0));
+    } else if (!strcmp(mode, "states")) {
+        make_mix(6);
+        example_checkpoint();
+        corodbg_wake(all[1]->dbg); /* sleeper id 2: blocked -> runnable */
+        resume(all[1]);            /* runnable -> running, then it exits */
+        example_checkpoint();
+    } else if (!strcmp(mode, "threads")) {
+        make_mix(6);
+        for (long i = 0; i < n; i++) {
+            pthread_t t;
+            pthread_create(&t, NULL, thread_main, (void *)i);
+        }
+        while (corodbg_live_count() < (size_t)(6 + n))
+            usleep(1000);
+        example_checkpoint();
+    } else if (!strcmp(mode, "server")) {
+        stack_size = 16 * 1024;
+        for (long i = 0; i < n; i++)
+            resume(spawn("conn", server_conn, i));
+        example_checkpoint();
+    } else if (!strcmp(mode, "corrupt")) {
+        make_mix(6);
+        if (corrupt(argc > 2 ? argv[2] : "") != 0) {
+            fprintf(stderr, "lldbprog: unknown corruption\n");
+            return 2;
+        }
+        example_checkpoint();
+        abort(); /* the tests kill it at the checkpoint */
+    } else if (!strcmp(mode, "sleep")) {
+        long nt = argc > 2 ? n : 0; /* spinner threads */
+        make_mix(6);
+        for (long i = 0; i < nt; i++) {
+            pthread_t t;
+            pthread_create(&t, NULL, thread_main, (void *)i);
+        }
+        while (corodbg_live_count() < (size_t)(6 + nt))
+            usleep(1000);
+        example_checkpoint();
+        printf("ready %d\n", (int)getpid());
+        fflush(stdout);
+        for (;;)
+            pause();
+    } else {
+        fprintf(stderr, "lldbprog: unknown mode %s\n", mode);
+        return 2;
+    }
+    return 0;
+}
