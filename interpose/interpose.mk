@@ -21,6 +21,18 @@ $(UCX_SO): $(UCX_OBJ) $(HOOKS_LIB_A) $(UCX_DIR)/exports.map
 	  -Wl,--no-undefined \
 	  -lpthread -ldl
 
+# ASan/UBSan variant for the tests: preload it after the ASan runtime,
+# LD_PRELOAD="$(gcc -print-file-name=libasan.so) .../libcorodbg-ucontext-san.so".
+UCX_SAN_SO := $(UCX_B)/libcorodbg-ucontext-san.so
+$(UCX_B)/san/uc_interpose.o: $(UCX_DIR)/uc_interpose.c $(HOOKS_DIR)/include/corodbg.h
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+$(UCX_SAN_SO): $(UCX_B)/san/uc_interpose.o $(UCX_B)/obj/uc_stubs.o $(HOOKS_LIB_SAN_A) $(UCX_DIR)/exports.map
+	$(CC) -shared -fsanitize=address,undefined -o $@ $(UCX_B)/san/uc_interpose.o \
+	  $(UCX_B)/obj/uc_stubs.o $(HOOKS_LIB_SAN_A) \
+	  -Wl,--version-script=$(UCX_DIR)/exports.map -Wl,-z,noexecstack -lpthread -ldl
+TESTBIN += $(UCX_SAN_SO)
+
 # Test programs: they never include corodbg.h.  -rdynamic lets dladdr
 # name their coroutine functions; -fno-omit-frame-pointer keeps rbp chains.
 UCX_TB      := $(B)/interpose/tests

@@ -336,3 +336,24 @@ def test_crash_in_a_coroutine_is_recorded_when_opted_in(lib, build):
     assert e["id"] == d["event_id"] and e["state"] == "crashed"
     assert (e["signal"], e["fault_addr"]) == (11, 0x10)
     assert "exited with code" in out or "terminated with signal SIGSEGV" in out
+
+
+@pytest.mark.parametrize("name, args, expected", [
+    ("pcl_demo", [], "pcl_demo: quick_ran=1 got=0,10\n"),
+    ("uc_demo", [], "uc_demo: value=29 fin_done=1 jumped=1\n"),
+])
+def test_under_asan_and_ubsan(build, name, args, expected):
+    san = build / "interpose" / "libcorodbg-ucontext-san.so"
+    assert san.exists(), "build it first: make test"
+    asan = subprocess.run(["gcc", "-print-file-name=libasan.so"],
+                          stdout=subprocess.PIPE, check=True,
+                          universal_newlines=True).stdout.strip()
+    env = dict(os.environ, LD_PRELOAD="%s %s" % (asan, san),
+               UBSAN_OPTIONS="halt_on_error=1:print_stacktrace=1",
+               ASAN_OPTIONS="detect_leaks=1")
+    r = subprocess.run([program(build, name)] + args, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       universal_newlines=True, timeout=60)
+    assert "ERROR: AddressSanitizer" not in r.stderr, r.stderr
+    assert "runtime error" not in r.stderr, r.stderr
+    assert (r.returncode, r.stdout) == (0, expected), r.stderr
