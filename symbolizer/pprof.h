@@ -92,10 +92,11 @@ int pprof_check(const struct pprof *pr, char *err, size_t errlen);
 /* String at index I, or "" when out of range. */
 const char *pprof_str(const struct pprof *pr, int64_t i);
 
-/* Lookups by id (linear index built lazily; NULL when absent). */
-PprofMapping *pprof_mapping_by_id(struct pprof *pr, uint64_t id);
-PprofLocation *pprof_location_by_id(struct pprof *pr, uint64_t id);
-PprofFunction *pprof_function_by_id(struct pprof *pr, uint64_t id);
+/* Lookups by id (array slot when ids are 1..N, else a hash; NULL when
+   absent). */
+PprofMapping *pprof_mapping_by_id(const struct pprof *pr, uint64_t id);
+PprofLocation *pprof_location_by_id(const struct pprof *pr, uint64_t id);
+PprofFunction *pprof_function_by_id(const struct pprof *pr, uint64_t id);
 
 /* ---- editing (all memory from the profile's arena) ---- */
 

@@ -279,3 +279,48 @@ def test_usage_errors(tmp_path):
     r = corosym(["--help"])
     assert r.returncode == 0
     assert "Exit status: 0 done" in r.stdout
+
+
+CXX_SRC = r"""
+namespace ns {
+struct Acc {
+    int v;
+    __attribute__((noinline)) int step(int x);
+};
+int Acc::step(int x)
+{
+    v += x * 3;
+    return v;
+}
+}
+int main(int argc, char **)
+{
+    ns::Acc a{argc};
+    return a.step(argc) & 1;
+}
+"""
+
+
+def test_cxx_names_demangled_with_system_name(tmp_path):
+    """Function.name is demangled, Function.system_name keeps the symbol.
+    A mapping with start = limit = offset = 0 carries module addresses."""
+    src, exe = tmp_path / "acc.cc", tmp_path / "acc"
+    src.write_text(CXX_SRC)
+    pf.run(["g++", "-O1", "-g", "-o", exe, src])
+    addr = pf.symbols(exe)["_ZN2ns3Acc4stepEi"][0]
+    b = pprof_wire.Builder()
+    m = b.mapping(0, 0, 0, str(exe))
+    lid = b.location(m, addr)
+    b.sample([lid], [1])
+    raw, out = tmp_path / "raw.pb.gz", tmp_path / "out.pb.gz"
+    b.write(raw)
+    r = corosym([raw, "-o", out] + ISOLATE)
+    assert r.returncode == 0, r.stderr
+    p = pprof_wire.read(out)
+    fn = p.functions[p.locations[lid]["lines"][0]["function_id"]]
+    assert fn["name"] == "ns::Acc::step(int)"
+    assert fn["system_name"] == "_ZN2ns3Acc4stepEi"
+    want = pf.llvm_frames(exe, [addr])[0]
+    assert p.frames(lid) == [("ns::Acc::step(int)",) + want[0][1:]]
+    assert p.locations[lid]["lines"][0]["line"] == 9       # v += x * 3;
+    assert fn["start_line"] == 7
