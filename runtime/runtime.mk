@@ -91,3 +91,10 @@ $(RT_B)/bench/hooks-nohooks: bench/hooks/bench_hooks.c $(RT_LIB_NOHOOKS_A) $(RT_
 	$(CC) $(BASE_CFLAGS) -DCORORT_NO_HOOKS $(RT_INC) $< -o $@ \
 	  $(RT_LIB_NOHOOKS_A) $(RT_LDLIBS)
 BENCH += $(RT_BENCH)
+
+.PHONY: install-runtime
+install-runtime: $(RT_LIB_A)
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 644 $(RT_LIB_A) $(DESTDIR)$(PREFIX)/lib/libcorort.a
+	install -m 644 $(RT_DIR)/include/corort.h $(DESTDIR)$(PREFIX)/include/
+INSTALL += install-runtime

@@ -42,3 +42,23 @@ def test_unknown_case_is_one_line_error(rt):
     r = rt.run("rt_basic", "nosuch", check=False)
     assert r.returncode == 2
     assert r.stderr == "rt_basic: unknown case 'nosuch'\n"
+
+
+def test_header_example_compiles_and_runs(root, build, tmp_path):
+    """The complete program in corort.h's manual is real."""
+    import subprocess
+    text = (root / "runtime/include/corort.h").read_text()
+    block = text.split(" * A COMPLETE PROGRAM\n", 1)[1].split(" * CONCEPTS", 1)[0]
+    src = "\n".join(line[7:] if line.startswith(" *     ") else ""
+                    for line in block.splitlines())
+    (tmp_path / "example.c").write_text(src)
+    exe = tmp_path / "example"
+    subprocess.run(["gcc", "-std=c11", "-Wall", "-Wextra", "-Werror",
+                    "-I%s" % (root / "runtime/include"),
+                    "-I%s" % (root / "runtime-hooks/include"),
+                    str(tmp_path / "example.c"), "-o", str(exe),
+                    str(build / "runtime/libcorort.a"),
+                    str(build / "runtime-hooks/libcorodbg.a"),
+                    "-lpthread", "-ldl"], check=True)
+    r = subprocess.run([str(exe)], capture_output=True, text=True, timeout=10)
+    assert (r.returncode, r.stdout) == (0, "got 1\ngot 2\ngot 3\n")
