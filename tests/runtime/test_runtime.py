@@ -18,6 +18,10 @@ EXPECTED = {
                  "runtime=corort"],
     "errors": ["errors ok"],
     "fpu": ["run=0 fpu_ok=1 main_nearest=1"],
+    # A stack overflow faults in the guard page; the crash handler runs on
+    # the worker's alternate signal stack and records the coroutine.
+    "overflow": ["crashed: sig=11 id_matches=1 state=6 signal=11 "
+                 "fault_in_guard_page=1"],
 }
 
 
