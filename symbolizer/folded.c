@@ -134,20 +134,49 @@ static int cmp_stack(const void *a, const void *b)
     return strcmp(((const struct stack *)a)->s, ((const struct stack *)b)->s);
 }
 
+/* The frames of location L, root-first and ';'-joined, into B (reset). */
+static void location_frames(struct pprof *pr, struct buf *b,
+                            const PprofLocation *l)
+{
+    size_t k;
+
+    b->len = 0;
+    if (l->n_line == 0) {
+        frame_unknown(pr, b, l);
+        return;
+    }
+    /* line[0] is the innermost inlined frame: outermost first */
+    for (k = l->n_line; k-- > 0;) {
+        const PprofFunction *f =
+            pprof_function_by_id(pr, l->line[k]->function_id);
+        const char *name = f ? pprof_str(pr, f->name) : "";
+        if (!*name && f)
+            name = pprof_str(pr, f->system_name);
+        if (k + 1 < l->n_line)
+            buf_put(b, ";", 1);
+        if (*name)
+            buf_name(b, name);
+        else
+            frame_unknown(pr, b, l);
+    }
+}
+
 int folded_write(struct pprof *pr, FILE *out, int idx, char *err,
                  size_t errlen)
 {
     const PprofProfile *p = pr->p;
     struct stack *st = NULL;
-    size_t nst = 0, i, j, k;
-    struct buf b = {0};
+    char **locstr = NULL;   /* per location index, built on first use */
+    size_t *loclen = NULL;
+    size_t nst = 0, i, j;
+    struct buf b = {0}, lb = {0};
     int rc = PPROF_OK;
 
     st = calloc(p->n_sample ? p->n_sample : 1, sizeof *st);
-    if (!st) {
-        snprintf(err, errlen, "out of memory");
-        return PPROF_E_NOMEM;
-    }
+    locstr = calloc(p->n_location ? p->n_location : 1, sizeof *locstr);
+    loclen = calloc(p->n_location ? p->n_location : 1, sizeof *loclen);
+    if (!st || !locstr || !loclen)
+        goto nomem;
     for (i = 0; i < p->n_sample; i++) {
         const PprofSample *s = p->sample[i];
         int first = 1;
@@ -157,44 +186,26 @@ int folded_write(struct pprof *pr, FILE *out, int idx, char *err,
         b.len = 0;
         /* location_id[0] is the leaf: walk backwards for root-first */
         for (j = s->n_location_id; j-- > 0;) {
-            const PprofLocation *l = pprof_location_by_id(pr,
-                                                          s->location_id[j]);
-            if (!l)
+            long li = pprof_location_index(pr, s->location_id[j]);
+            if (li < 0)
                 continue;
-            if (l->n_line == 0) {
-                if (!first)
-                    buf_put(&b, ";", 1);
-                first = 0;
-                frame_unknown(pr, &b, l);
-                continue;
+            if (!locstr[li]) {
+                location_frames(pr, &lb, p->location[li]);
+                if (lb.nomem || !lb.s || !(locstr[li] = strdup(lb.s)))
+                    goto nomem;
+                loclen[li] = lb.len;
             }
-            /* line[0] is the innermost inlined frame: outermost first */
-            for (k = l->n_line; k-- > 0;) {
-                const PprofFunction *f =
-                    pprof_function_by_id(pr, l->line[k]->function_id);
-                const char *name = f ? pprof_str(pr, f->name) : "";
-                if (!*name && f)
-                    name = pprof_str(pr, f->system_name);
-                if (!first)
-                    buf_put(&b, ";", 1);
-                first = 0;
-                if (*name)
-                    buf_name(&b, name);
-                else
-                    frame_unknown(pr, &b, l);
-            }
+            if (!first)
+                buf_put(&b, ";", 1);
+            first = 0;
+            buf_put(&b, locstr[li], loclen[li]);
         }
-        if (b.nomem || !b.s) {
-            rc = PPROF_E_NOMEM;
-            snprintf(err, errlen, "out of memory");
-            goto out;
-        }
-        st[nst].s = strdup(b.s);
-        if (!st[nst].s) {
-            rc = PPROF_E_NOMEM;
-            snprintf(err, errlen, "out of memory");
-            goto out;
-        }
+        if (b.nomem || !b.s)
+            goto nomem;
+        st[nst].s = malloc(b.len + 1);
+        if (!st[nst].s)
+            goto nomem;
+        memcpy(st[nst].s, b.s, b.len + 1);
         st[nst].v = s->value[idx];
         nst++;
     }
@@ -210,10 +221,20 @@ int folded_write(struct pprof *pr, FILE *out, int idx, char *err,
         rc = PPROF_E_IO;
         snprintf(err, errlen, "writing folded stacks: %s", strerror(errno));
     }
+    goto out;
+nomem:
+    rc = PPROF_E_NOMEM;
+    snprintf(err, errlen, "out of memory");
 out:
     for (i = 0; i < nst; i++)
         free(st[i].s);
     free(st);
+    if (locstr)
+        for (i = 0; i < p->n_location; i++)
+            free(locstr[i]);
+    free(locstr);
+    free(loclen);
     free(b.s);
+    free(lb.s);
     return rc;
 }

@@ -101,6 +101,7 @@ struct pprof_index {
     size_t fcap, fn;
     uint64_t next_fid;
     size_t string_cap, function_cap; /* capacities of arena arrays */
+    int dense_map, dense_loc, dense_fn; /* ids are 1..N in array order */
 };
 
 static uint64_t mix64(uint64_t x)
@@ -168,6 +169,10 @@ static void *idx_get(const struct idx *t, uint64_t key)
     return NULL;
 }
 
+/* The id hashes map an id to its array index + 1 (0 is "absent"). */
+#define SLOT(i) ((void *)(uintptr_t)((i) + 1))
+#define UNSLOT(v) ((size_t)(uintptr_t)(v) - 1)
+
 static void idx_free(struct idx *t)
 {
     free(t->keys);
@@ -216,12 +221,13 @@ static int index_build(const struct pprof *pr, char *err, size_t errlen)
             yes = (arr)[k_]->id == k_ + 1;                                 \
     } while (0)
     DENSE(p->mapping, p->n_mapping, dense);
+    ix->dense_map = dense;
     for (i = 0; !dense && i < p->n_mapping; i++) {
         if (!p->mapping[i]->id) {
             snprintf(err, errlen, "invalid profile: mapping #%zu has id 0", i);
             return PPROF_E_INVALID;
         }
-        r = idx_put(&ix->mappings, p->mapping[i]->id, p->mapping[i]);
+        r = idx_put(&ix->mappings, p->mapping[i]->id, SLOT(i));
         if (r) {
             snprintf(err, errlen, r < 0 ? "out of memory"
                      : "invalid profile: duplicate mapping id %llu",
@@ -230,12 +236,13 @@ static int index_build(const struct pprof *pr, char *err, size_t errlen)
         }
     }
     DENSE(p->location, p->n_location, dense);
+    ix->dense_loc = dense;
     for (i = 0; !dense && i < p->n_location; i++) {
         if (!p->location[i]->id) {
             snprintf(err, errlen, "invalid profile: location #%zu has id 0", i);
             return PPROF_E_INVALID;
         }
-        r = idx_put(&ix->locations, p->location[i]->id, p->location[i]);
+        r = idx_put(&ix->locations, p->location[i]->id, SLOT(i));
         if (r) {
             snprintf(err, errlen, r < 0 ? "out of memory"
                      : "invalid profile: duplicate location id %llu",
@@ -245,6 +252,7 @@ static int index_build(const struct pprof *pr, char *err, size_t errlen)
     }
     ix->next_fid = p->n_function + 1;
     DENSE(p->function, p->n_function, dense);
+    ix->dense_fn = dense;
 #undef DENSE
     for (i = 0; !dense && i < p->n_function; i++) {
         uint64_t id = p->function[i]->id;
@@ -252,7 +260,7 @@ static int index_build(const struct pprof *pr, char *err, size_t errlen)
             snprintf(err, errlen, "invalid profile: function #%zu has id 0", i);
             return PPROF_E_INVALID;
         }
-        r = idx_put(&ix->functions, id, p->function[i]);
+        r = idx_put(&ix->functions, id, SLOT(i));
         if (r) {
             snprintf(err, errlen, r < 0 ? "out of memory"
                      : "invalid profile: duplicate function id %llu",
@@ -268,29 +276,42 @@ static int index_build(const struct pprof *pr, char *err, size_t errlen)
 
 /* Writers usually number ids 1..N in order: try the array slot first and
    fall back to the hash only when that guess is wrong (fewer cache misses
-   on big profiles). */
+   on big profiles, and no hash at all for dense ids). */
+#define BY_ID(arr, n, table, dense)                                         \
+    do {                                                                   \
+        void *v_;                                                          \
+        if (id >= 1 && id <= (n) &&                                        \
+            (IX(pr)->dense || (arr)[id - 1]->id == id))                    \
+            return (arr)[id - 1];                                          \
+        v_ = idx_get(&IX(pr)->table, id);                                  \
+        return v_ ? (arr)[UNSLOT(v_)] : NULL;                              \
+    } while (0)
+
 PprofMapping *pprof_mapping_by_id(const struct pprof *pr, uint64_t id)
 {
-    const PprofProfile *p = pr->p;
-    if (id >= 1 && id <= p->n_mapping && p->mapping[id - 1]->id == id)
-        return p->mapping[id - 1];
-    return idx_get(&IX(pr)->mappings, id);
+    BY_ID(pr->p->mapping, pr->p->n_mapping, mappings, dense_map);
 }
 
 PprofLocation *pprof_location_by_id(const struct pprof *pr, uint64_t id)
 {
-    const PprofProfile *p = pr->p;
-    if (id >= 1 && id <= p->n_location && p->location[id - 1]->id == id)
-        return p->location[id - 1];
-    return idx_get(&IX(pr)->locations, id);
+    BY_ID(pr->p->location, pr->p->n_location, locations, dense_loc);
 }
 
 PprofFunction *pprof_function_by_id(const struct pprof *pr, uint64_t id)
 {
+    BY_ID(pr->p->function, pr->p->n_function, functions, dense_fn);
+}
+
+long pprof_location_index(const struct pprof *pr, uint64_t id)
+{
     const PprofProfile *p = pr->p;
-    if (id >= 1 && id <= p->n_function && p->function[id - 1]->id == id)
-        return p->function[id - 1];
-    return idx_get(&IX(pr)->functions, id);
+    void *v;
+
+    if (id >= 1 && id <= p->n_location &&
+        (IX(pr)->dense_loc || p->location[id - 1]->id == id))
+        return (long)(id - 1);
+    v = idx_get(&IX(pr)->locations, id);
+    return v ? (long)UNSLOT(v) : -1;
 }
 
 const char *pprof_str(const struct pprof *pr, int64_t i)
@@ -951,7 +972,7 @@ uint64_t pprof_add_function(struct pprof *pr, const char *name,
         return 0;
     p->function = (PprofFunction **)arr;
     p->function[p->n_function++] = f;
-    if (idx_put(&ix->functions, f->id, f) < 0)
+    if (idx_put(&ix->functions, f->id, SLOT(p->n_function - 1)) < 0)
         return 0;
     return fmap_find(ix, k, f->id, &nomem);
 }

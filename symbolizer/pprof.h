@@ -98,6 +98,9 @@ PprofMapping *pprof_mapping_by_id(const struct pprof *pr, uint64_t id);
 PprofLocation *pprof_location_by_id(const struct pprof *pr, uint64_t id);
 PprofFunction *pprof_function_by_id(const struct pprof *pr, uint64_t id);
 
+/* Index of location ID in pr->p->location, or -1. */
+long pprof_location_index(const struct pprof *pr, uint64_t id);
+
 /* ---- editing (all memory from the profile's arena) ---- */
 
 /* Index of string S in the string table, appending it when new. -1: NOMEM. */
