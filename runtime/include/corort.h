@@ -18,6 +18,9 @@
  *     send and receive, close
  *   - sleep (a timer heap), wait groups, coroutine mutexes, join
  *   - corort_panic(): records the panic for the debugger, prints it, aborts
+ *   - every worker thread gets an alternate signal stack, so a stack
+ *     overflow into the guard page is still recorded as a crash of the
+ *     right coroutine; stacks are announced to ASan and Valgrind
  *
  * A COMPLETE PROGRAM
  *

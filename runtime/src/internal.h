@@ -76,6 +76,7 @@ struct corort_co {
 #ifdef __SANITIZE_ADDRESS__
     void *asan_fake;         /* ASan fake stack while switched out */
 #endif
+    unsigned valgrind_id;    /* VALGRIND_STACK_REGISTER handle */
     uint64_t own_regs[CORORT_NREGS];
 };
 

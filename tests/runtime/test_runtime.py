@@ -66,3 +66,17 @@ def test_header_example_compiles_and_runs(root, build, tmp_path):
                     "-lpthread", "-ldl"], check=True)
     r = subprocess.run([str(exe)], capture_output=True, text=True, timeout=10)
     assert (r.returncode, r.stdout) == (0, "got 1\ngot 2\ngot 3\n")
+
+
+@pytest.mark.parametrize("case", ["chan", "close", "wg", "join"])
+def test_valgrind_clean(rt, case):
+    """Stacks are registered with Valgrind: no stack-switch warnings, no
+    errors (memcheck), same output."""
+    import subprocess
+    r = subprocess.run(["valgrind", "--error-exitcode=9",
+                        str(rt.path("rt_basic")), case],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr[-3000:]
+    assert r.stdout.splitlines() == EXPECTED[case]
+    assert "switching stacks" not in r.stderr
+    assert "ERROR SUMMARY: 0 errors" in r.stderr
