@@ -221,8 +221,10 @@ static int symbolize_location(struct pprof *pr, corosym_session *s,
         const corosym_frame *f = &fr[i];
         const char *raw = f->function ? f->function : "";
         const char *name = *raw ? corosym_demangle(s, raw) : "";
-        const char *file = f->start_file ? f->start_file
-                                         : (f->file ? f->file : "");
+        /* the frame's own source file, as pprof's llvm-symbolizer path
+           records it (start_file may be relative to the CU's comp_dir) */
+        const char *file = f->file ? f->file
+                                   : (f->start_file ? f->start_file : "");
         uint64_t fid = pprof_add_function(pr, name ? name : raw, raw, file,
                                           f->start_line);
         if (!fid) {

@@ -144,3 +144,44 @@ def test_llvm_symbolizer_dropin_for_go_pprof(fx, tmp_path):
     assert re.search(r"leaf_mix \S*prog\.c:%d " % leaf, r.stdout), r.stdout
     sq = pf.mark_line(pf.LIB_C, "lib_square")
     assert re.search(r"lib_square \S*lib\.c:%d " % sq, r.stdout), r.stdout
+
+
+def test_same_answers_as_pprof_with_llvm_symbolizer(fx, tmp_path):
+    """Differential: every byte address of the fixture's functions, symbolized
+    by `corosym pprof` and by upstream pprof running llvm-symbolizer-19,
+    gives the same (function, file, line) inline chains."""
+    import pprof_wire
+    b = pprof_wire.Builder()
+    maps = {}
+    locs = []
+    for binary in (fx.prog, fx.lib):
+        off, seg_vaddr, memsz = pf.exec_segment(binary)
+        base = pf.PROG_BASE if binary == fx.prog else pf.LIB_BASE
+        maps[binary] = b.mapping(base + seg_vaddr, base + seg_vaddr + memsz,
+                                 off, str(binary), fx.ids[binary.name])
+        for name, (start, size) in sorted(pf.symbols(binary).items()):
+            for a in range(start, start + size):
+                locs.append(b.location(maps[binary], base + a))
+    for lid in locs:
+        b.sample([lid], [1])
+    raw = b.write(tmp_path / "all.pb.gz")
+    tools = tmp_path / "llvm"
+    tools.mkdir()
+    (tools / "llvm-symbolizer").symlink_to("/usr/bin/llvm-symbolizer-19")
+    ref = tmp_path / "ref.pb.gz"
+    go_pprof(["-proto", "-symbolize=local", "-output", ref, raw], tmp_path,
+             env_extra={"PPROF_TOOLS": str(tools)}, path=str(tools),
+             upstream=True)
+    ours = tmp_path / "ours.pb.gz"
+    r = subprocess.run(pf.corosym_pprof() + [str(raw), "-o", str(ours)] +
+                       ISOLATE, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+    def chains(path):
+        p = pprof_wire.read(path)
+        return dict((l["address"], [f[:3] for f in p.frames(l["id"])])
+                    for l in p.locations.values())
+    want, got = chains(ref), chains(ours)
+    assert len(want) == len(locs) > 200
+    diff = [(hex(a), want[a], got.get(a)) for a in want if want[a] != got.get(a)]
+    assert diff == []
