@@ -324,3 +324,39 @@ def test_cxx_names_demangled_with_system_name(tmp_path):
     assert p.frames(lid) == [("ns::Acc::step(int)",) + want[0][1:]]
     assert p.locations[lid]["lines"][0]["line"] == 9       # v += x * 3;
     assert fn["start_line"] == 7
+
+
+def test_debug_info_from_debuginfod(fx, tmp_path):
+    """Mappings resolved through a real debuginfod (private netns, loopback
+    only) serving the fixture's debug files, found by build-id."""
+    import shutil
+    import socket
+    srv = tmp_path / "srv"
+    srv.mkdir()
+    for f in fx.debugdir.rglob("*.debug"):
+        shutil.copy(f, srv / f.name)
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    raw, out = tmp_path / "raw.pb.gz", tmp_path / "out.pb.gz"
+    _, locs, addrs = fx.raw_profile(raw, extra_mapping=False)
+    cmd = ["unshare", "-rn" if os.getuid() else "-n", "/usr/bin/python3",
+           pf.ROOT / "tests" / "symbolizer" / "debuginfod_run.py", srv,
+           port, tmp_path / "db.sqlite", tmp_path / "cache", "--"] + \
+        pf.corosym_pprof() + [raw, "-o", out, "--no-cache",
+                              "--no-default-debug-dir"]
+    r = subprocess.run([str(c) for c in cmd], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines()[-1] == (
+        "corosym pprof: mappings: 2 found, 0 missing; locations: 5 of 5 "
+        "symbolized")
+    p = pprof_wire.read(out)
+    want = expected(fx, addrs)
+    for role in ("hot_leaf", "lib_leaf", "main"):
+        assert [f[0] for f in p.frames(locs[role])] == [
+            f[0] for f in want[role]], role
+        assert [f[2] for f in p.frames(locs[role])] == [
+            f[2] for f in want[role]], role
+    assert list((tmp_path / "cache").rglob("debuginfo"))
