@@ -25,6 +25,7 @@ shows them all.
 The plugin never raises into LLDB: any failure yields the real threads only
 and one warning per stop.
 """
+import heapq
 import os
 import sys
 
@@ -40,8 +41,9 @@ X86_64_REGS = {16: ("rip", "pc"), 7: ("rsp", "sp"), 6: ("rbp", "fp"),
                14: ("r14", None), 15: ("r15", None)}
 # The register block's order when the table cannot be read (corodbg.h).
 DEFAULT_DWARF = (16, 7, 6, 3, 12, 13, 14, 15)
-PARKED = (layout.STATE_RUNNABLE, layout.STATE_BLOCKED, layout.STATE_DEAD,
-          layout.STATE_PANICKED, layout.STATE_CRASHED)
+PARKED = frozenset((layout.STATE_RUNNABLE, layout.STATE_BLOCKED,
+                    layout.STATE_DEAD, layout.STATE_PANICKED,
+                    layout.STATE_CRASHED))
 
 
 def _warn(process, msg):
@@ -79,18 +81,23 @@ def stop_coroutine_ids(tbl):
     return out
 
 
+def _recency(c):
+    return (c.since_ns or 0, c.id)
+
+
 def choose(coroutines, cap, must):
     """The coroutines to show as threads: all of MUST (ids) that exist, then
     the most recently active (largest since_ns, then newest id) up to CAP.
     Returns (chosen in id order, number left out)."""
-    parked = [c for c in coroutines if c.state in PARKED and c.regs]
+    parked_states = PARKED
+    parked = [c for c in coroutines if c.state in parked_states]
     if len(parked) <= cap:
-        return parked, 0
+        return [c for c in parked if c.regs], 0
     first = [c for c in parked if c.id in must]
-    rest = [c for c in parked if c.id not in must]
-    rest.sort(key=lambda c: (c.since_ns or 0, c.id), reverse=True)
-    chosen = first + rest[:max(0, cap - len(first))]
-    chosen.sort(key=lambda c: c.id)
+    rest = [c for c in parked if c.id not in must] if first else parked
+    chosen = first + heapq.nlargest(max(0, cap - len(first)), rest,
+                                    key=_recency)
+    chosen = sorted((c for c in chosen if c.regs), key=lambda c: c.id)
     return chosen, len(parked) - len(chosen)
 
 
