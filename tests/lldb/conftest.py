@@ -1,18 +1,15 @@
 """Fixtures for the LLDB front-end tests: the test program, its marked
 lines, a batch-mode LLDB runner that splits the transcript per command,
 and core files (kernel and gcore) made once per session."""
-import os
 import re
 import resource
 import shutil
 import signal
 import subprocess
-import time
 
 import pytest
 
-LLDB = shutil.which("lldb-19")
-LLDB_SERVER = "/usr/lib/llvm-19/bin/lldb-server"
+from lldbutil import LLDB, Transcript, lldb_env
 
 
 def pytest_collection_modifyitems(config, items):
@@ -55,39 +52,6 @@ def lines(root):
         if m:
             out[m.group(1)] = n
     return out
-
-
-def lldb_env():
-    env = dict(os.environ)
-    env["LLDB_DEBUGSERVER_PATH"] = LLDB_SERVER
-    env.pop("CORODBG_LLDB_MAX_THREADS", None)
-    return env
-
-
-class Transcript:
-    """LLDB's batch output split per command: t['coroutine list'] is the
-    output of the first command with that text, t.all('bt') every one."""
-
-    def __init__(self, text, rc):
-        self.text = text
-        self.rc = rc
-        self.parts = []
-        cur = None
-        for line in text.splitlines():
-            if line.startswith("(lldb) "):
-                cur = [line[7:].strip(), []]
-                self.parts.append(cur)
-            elif cur is not None:
-                cur[1].append(line)
-
-    def __getitem__(self, cmd):
-        for c, out in self.parts:
-            if c == cmd:
-                return "\n".join(out)
-        raise KeyError("command %r not in transcript:\n%s" % (cmd, self.text))
-
-    def all(self, cmd):
-        return ["\n".join(out) for c, out in self.parts if c == cmd]
 
 
 @pytest.fixture(scope="session")
@@ -158,12 +122,3 @@ def gcore(prog, tmp_path_factory):
     finally:
         proc.kill()
         proc.wait()
-
-
-def wait_for(pred, timeout=10.0):
-    end = time.time() + timeout
-    while time.time() < end:
-        if pred():
-            return True
-        time.sleep(0.05)
-    return False

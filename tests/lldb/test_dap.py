@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import LLDB_SERVER
+from lldbutil import LLDB_SERVER
 
 
 def test_dap_client(root, prog, lines, kernel_core):

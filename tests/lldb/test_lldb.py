@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from conftest import lldb_env, LLDB
+from lldbutil import lldb_env, LLDB
 
 CORO = 1 << 32
 BREAK = ["b example_checkpoint"]

@@ -5,7 +5,7 @@ import re
 
 import pytest
 
-from conftest import Transcript  # noqa: F401  (fixtures come from conftest)
+from lldbutil import Transcript  # noqa: F401  (fixtures come from conftest)
 
 CORO = 1 << 32
 

@@ -8,7 +8,7 @@ import itertools
 
 import pytest
 
-from conftest import compile_c, compare, sample_addresses, symbolize
+from symutil import compile_c, compare, sample_addresses, symbolize
 
 MATRIX = list(itertools.product(
     ["gcc", "clang"], ["-O0", "-O2", "-O3"], ["4", "5"],

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from conftest import HERE, compile_c, run
+from symutil import HERE, compile_c, run
 
 SRC = HERE / "src"
 

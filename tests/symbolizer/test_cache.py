@@ -1,0 +1,121 @@
+"""The persistent per-build-id index: warm runs answer like cold ones,
+corrupt / truncated / stale index files are detected and rebuilt, and
+concurrent runs are safe."""
+import os
+import subprocess
+
+import pytest
+
+from symutil import compile_c, run, sample_addresses, HERE
+
+SRC = HERE / "src"
+
+
+@pytest.fixture(scope="module")
+def prog(tmp_path_factory):
+    d = tmp_path_factory.mktemp("cache")
+    p = compile_c(d / "prog", ["prog.c", "lib.c"],
+                  flags=["-O2", "-g", "-I", str(SRC)])
+    return p
+
+
+def bid(path):
+    for line in run(["readelf", "-n", path]).stdout.splitlines():
+        if "Build ID:" in line:
+            return line.split()[-1]
+
+
+def sym(corosym, args, inp, env=None):
+    return run([corosym, "--stats", "--no-default-debug-dir"] + args,
+               input=inp, env=env)
+
+
+def inp_for(prog):
+    addrs = sample_addresses(prog, limit=800)
+    return "".join("%s 0x%x\n" % (prog, a) for a in addrs)
+
+
+def test_warm_equals_cold(prog, corosym, tmp_path):
+    inp = inp_for(prog)
+    cold = sym(corosym, ["--no-cache"], inp)
+    first = sym(corosym, ["--cache-dir", tmp_path / "c"], inp)
+    warm = sym(corosym, ["--cache-dir", tmp_path / "c"], inp)
+    assert "index built" in first.stderr
+    assert "index from cache" in warm.stderr
+    assert cold.stdout == first.stdout == warm.stdout
+    assert (tmp_path / "c" / (bid(prog) + ".idx")).is_file()
+    assert "compute\n" in warm.stdout
+
+
+def test_default_cache_dir_is_xdg(prog, corosym, tmp_path):
+    env = dict(os.environ, XDG_CACHE_HOME=str(tmp_path / "xdg"))
+    sym(corosym, [], inp_for(prog), env=env)
+    assert (tmp_path / "xdg" / "corosym" / (bid(prog) + ".idx")).is_file()
+
+
+@pytest.mark.parametrize("damage", ["flip", "truncate", "empty", "garbage",
+                                    "header"])
+def test_corrupt_index_is_rebuilt(prog, corosym, tmp_path, damage):
+    inp = inp_for(prog)
+    c = tmp_path / "c"
+    good = sym(corosym, ["--cache-dir", c], inp).stdout
+    f = c / (bid(prog) + ".idx")
+    data = bytearray(f.read_bytes())
+    if damage == "flip":
+        data[len(data) // 2] ^= 0x40
+    elif damage == "truncate":
+        data = data[: len(data) - 100]
+    elif damage == "empty":
+        data = b""
+    elif damage == "garbage":
+        data = os.urandom(4096)
+    else:
+        data[24:32] = b"\xff" * 8      # a header field (file_size)
+    f.write_bytes(bytes(data))
+    r = sym(corosym, ["--cache-dir", c], inp)
+    assert "index built" in r.stderr
+    assert r.stdout == good
+    r = sym(corosym, ["--cache-dir", c], inp)     # replaced atomically
+    assert "index from cache" in r.stderr
+    assert r.stdout == good
+
+
+def test_stale_index_rebuilt_when_binary_changes(corosym, tmp_path):
+    p = compile_c(tmp_path / "p", ["prog.c", "lib.c"],
+                  flags=["-O0", "-g", "-I", str(SRC), "-Wl,--build-id=0x1234abcd"])
+    inp = inp_for(p)
+    c = tmp_path / "c"
+    a = sym(corosym, ["--cache-dir", c], inp)
+    # same build-id, other contents (a forced id, as some builds do)
+    compile_c(p, ["prog.c", "lib.c"],
+              flags=["-O2", "-g", "-I", str(SRC), "-Wl,--build-id=0x1234abcd"])
+    inp2 = inp_for(p)
+    b = sym(corosym, ["--cache-dir", c], inp2)
+    assert "index built" in b.stderr
+    assert b.stdout == sym(corosym, ["--no-cache"], inp2).stdout
+    assert a.stdout != b.stdout
+
+
+def test_concurrent_runs(prog, corosym, tmp_path):
+    inp = inp_for(prog)
+    c = tmp_path / "c"
+    want = sym(corosym, ["--no-cache"], inp).stdout
+    procs = [subprocess.Popen([str(corosym), "--cache-dir", str(c)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              stderr=subprocess.PIPE, text=True)
+             for _ in range(6)]
+    outs = [p.communicate(inp) for p in procs]
+    assert all(p.returncode == 0 for p in procs)
+    assert all(o == want for o, _ in outs)
+    assert not [x for x in c.iterdir() if ".tmp." in x.name]
+    r = sym(corosym, ["--cache-dir", c], inp)
+    assert "index from cache" in r.stderr and r.stdout == want
+
+
+def test_unwritable_cache_dir(prog, corosym, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    inp = inp_for(prog)
+    r = sym(corosym, ["--cache-dir", blocker / "sub"], inp)
+    assert r.returncode == 0
+    assert r.stdout == sym(corosym, ["--no-cache"], inp).stdout
