@@ -209,3 +209,34 @@ test('panic-catch reaches the IDE on the panicking coroutine\'s thread',
       await stop(dc);
     }
   });
+
+test('a corrupt table: the adapter survives, lists the real threads, ' +
+     'and the command says what is wrong', { skip: SKIP, timeout: 60000 },
+  async () => {
+    const dc = await client();
+    try {
+      const ev = await startSession(dc, 'launch', {
+        program: PROG, args: ['corrupt', 'magic'], cwd: path.dirname(PROG),
+        initCommands: initCommands(),
+      }, ['example_checkpoint']);
+      const threads = (await dc.threadsRequest()).body.threads;
+      assert.ok(threads.some((t) => t.id === ev.threadId));
+      assert.strictEqual(threads.filter((t) => t.name.startsWith('coro '))
+                         .length, 0);
+      const st = (await dc.stackTraceRequest({ threadId: ev.threadId,
+                                               startFrame: 0, levels: 3 }))
+        .body.stackFrames;
+      assert.ok(st[0].name.startsWith('example_checkpoint'), st[0].name);
+      let text;
+      try {
+        const r = await dc.evaluateRequest({ expression: '`coroutine list',
+                                             context: 'repl' });
+        text = r.body.result;
+      } catch (e) {
+        text = e.message;
+      }
+      assert.match(text, /bad magic 7f584f524f444247: not a corodbg table/);
+    } finally {
+      await stop(dc);
+    }
+  });
