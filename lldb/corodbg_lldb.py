@@ -76,11 +76,25 @@ def _process(exe_ctx):
     return p
 
 
-def _ensure_plugin(debugger, process):
-    """Make sure the OS plugin runs for PROCESS (set the setting if the
-    user loaded us after the target was created)."""
-    if process.GetUniqueID() in T.PLUGINS or not T.CONFIG.threads:
+def _ensure_plugin(debugger, process, force=False):
+    """Make sure this stop's thread list has the coroutine threads.
+
+    Call it once the table was read.  The plugin is (re)loaded when it is
+    missing (corodbg imported after the target was made) or when its list
+    for this stop was not made from the table: after `process attach`
+    LLDB builds the first thread list before the program's modules are
+    loaded.  Setting the path again reloads the plugin and flushes the
+    thread list."""
+    if not T.CONFIG.threads:
         return
+    plug = T.PLUGINS.get(process.GetUniqueID())
+    if not force and plug is not None and \
+            plug.ok_stop == process.GetStopID():
+        return
+    if plug is not None and not force:
+        process.GetNumThreads()   # let LLDB ask the plugin for this stop
+        if plug.ok_stop == process.GetStopID():
+            return
     ret = lldb.SBCommandReturnObject()
     debugger.GetCommandInterpreter().HandleCommand(
         "settings set target.process.python-os-plugin-path %s"
@@ -272,8 +286,9 @@ Examples:
     def __call__(self, debugger, arg, exe_ctx, result):
         q = query.parse_list_args(arg)
         process = _process(exe_ctx)
-        _ensure_plugin(debugger, process)
         sess = T.session(process)
+        sess.table()
+        _ensure_plugin(debugger, process)
         result.AppendMessage("".join(
             list_lines(sess, q, _marker_id(process))).rstrip("\n"))
 
@@ -309,9 +324,9 @@ runs on.  With no ID, say which coroutine the selected thread shows."""
     def __call__(self, debugger, arg, exe_ctx, result):
         words = shlex.split(arg)
         process = _process(exe_ctx)
-        _ensure_plugin(debugger, process)
         sess = T.session(process)
         tbl = sess.table()
+        _ensure_plugin(debugger, process)
         if not words:
             cid = _marker_id(process)
             if not cid:
@@ -382,9 +397,9 @@ Examples:
     @command
     def __call__(self, debugger, arg, exe_ctx, result):
         process = _process(exe_ctx)
-        _ensure_plugin(debugger, process)
         sess = T.session(process)
         tbl = sess.table()
+        _ensure_plugin(debugger, process)
         cos, cmd = parse_apply(arg, tbl)
         interp = debugger.GetCommandInterpreter()
         saved = process.GetSelectedThread()
@@ -435,9 +450,9 @@ blocked for at least DURATION (e.g. 30s, 1m23s, 500ms)."""
                 raise errors.UsageError(
                     "Usage: coroutine leaks [-min-age DURATION]")
         process = _process(exe_ctx)
-        _ensure_plugin(debugger, process)
         sess = T.session(process)
         tbl = sess.table()
+        _ensure_plugin(debugger, process)
         now = sess.now_ns(tbl)
 
         def site(co, kind):
@@ -761,7 +776,10 @@ Usage: coroutine config
 max-threads       most coroutine threads the OS plugin lists (default 2000;
                   the coroutine of the stop and selected ones are always
                   listed; also env CORODBG_LLDB_MAX_THREADS)
-threads           list parked coroutines as threads at all
+threads           list parked coroutines as threads at all; "on" also
+                  reloads the plugin, which refreshes the thread list (after
+                  `process attach` LLDB lists threads before the program's
+                  modules are loaded: any coroutine command does the same)
 runtime-functions globs naming the runtime's functions: the user location
                   (coroutine list -u, coroutine leaks) is the first frame
                   matching none of them
@@ -786,6 +804,10 @@ debug             print tracebacks of corodbg's internal errors"""
             c.max_threads = int(val)
         elif key == "threads":
             c.threads = _parse_bool(val)
+            p = exe_ctx.GetProcess()
+            if c.threads and p.IsValid() and \
+                    p.GetState() == lldb.eStateStopped:
+                _ensure_plugin(debugger, p, force=True)
         elif key == "debug":
             c.debug = _parse_bool(val)
         elif key == "runtime-functions":

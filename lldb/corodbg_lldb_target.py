@@ -146,6 +146,8 @@ class Session:
         try:
             self._table = decode.decode_table(self.reader,
                                               self.table_address())
+        except errors.NoTableError:
+            raise   # not cached: the modules may not be loaded yet (attach)
         except errors.CorodbgError as e:
             self._table_error = e
             raise

@@ -110,6 +110,7 @@ class OperatingSystemPlugIn:
         self._dwarf = DEFAULT_DWARF
         self._reg_off = None
         self._warned_stop = None
+        self.ok_stop = None   # stop id of the last list made from a table
         T.PLUGINS[process.GetUniqueID()] = self
 
     # ---- the register layout -------------------------------------------
@@ -172,6 +173,7 @@ class OperatingSystemPlugIn:
             return []
         sess = T.session(self.process)
         tbl = sess.table()
+        self.ok_stop = self.process.GetStopID()
         out = []
         # Coroutines executing on an OS thread: name that thread (backed by
         # the real thread, "core" = its index, so registers and stepping

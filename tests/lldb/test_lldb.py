@@ -381,3 +381,28 @@ def test_process_interrupt_and_detach_safe(prog, lldb_dir):
     p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                        text=True, timeout=60, env=lldb_env())
     assert "exited with status = 0" in p.stdout, p.stdout
+
+
+def test_attach_to_live_process(run_lldb, prog):
+    """`process attach` to a running program with two coroutines running
+    on their own threads: every coroutine is where its entry says."""
+    proc = subprocess.Popen([str(prog), "sleep", "2"], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("ready "), line
+        # LLDB lists threads before the modules are loaded on attach: the
+        # first coroutine command refreshes the list (docs/lldb.md).
+        t = run_lldb(["process attach -p %d" % proc.pid,
+                      "coroutine list -running", "thread list",
+                      "coroutine select 8", "bt 3", "detach"])
+        names = expect_six_threads(t["thread list"])
+        real = [n for k, n in names.items() if k < CORO]
+        for cid in (7, 8):
+            assert any(re.fullmatch(r"coro %d spinner \[running\] on thread "
+                                    r"\d+" % cid, n) for n in real), real
+        assert sorted(rows(t["coroutine list -running"])) == [7, 8]
+        assert "thread_main(arg=0x0000000000000001)" in t["bt 3"]
+    finally:
+        proc.kill()
+        proc.wait()
