@@ -842,7 +842,11 @@ static int read_die_at(ctx *c, cu *u, uint64_t off, dieinfo *d)
             } else if (x->name == DW_AT_specification && v.cls == C_REF) {
                 d->spec = v.v; d->has_spec = 1;
             } else if (x->name == DW_AT_decl_file) {
-                d->decl_file = v.v; d->has_decl_file = 1;
+                /* llvm loses the unit of implicit_const values and then
+                   cannot name the file: match it (docs/symbolizer.md) */
+                d->decl_file = x->form == DW_FORM_implicit_const
+                                   ? UINT64_MAX : v.v;
+                d->has_decl_file = 1;
             } else if (x->name == DW_AT_decl_line) {
                 d->decl_line = v.v; d->has_decl_line = 1;
             } else if (!d->linkage) d->linkage = v.s;
@@ -1005,7 +1009,7 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
         } else {
             uint64_t low = 0, high = 0, rng = 0;
             int low_cls = C_NONE, high_cls = C_NONE, rng_cls = C_NONE;
-            int is_decl = 0;
+            int is_decl = 0, has_low = 0;
             cs_scope s;
             memset(&s, 0, sizeof s);
             s.parent = a->tag == DW_TAG_subprogram ? CS_NONE : parent;
@@ -1021,7 +1025,11 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
                     break;
                 }
                 switch (at[i].name) {
-                case DW_AT_low_pc: low = v.v; low_cls = v.cls; break;
+                case DW_AT_low_pc:
+                    low = v.v;
+                    low_cls = v.cls;
+                    has_low = 1;
+                    break;
                 case DW_AT_high_pc: high = v.v; high_cls = v.cls; break;
                 case DW_AT_ranges: rng = v.v; rng_cls = v.cls; break;
                 case DW_AT_call_file: s.call_file = file_of(u, v.v); break;
@@ -1043,7 +1051,8 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
             if (has_pc) {
                 uint32_t id = (uint32_t)(c->b->scopes.n / sizeof(cs_scope));
                 if (rng_cls != C_NONE) {
-                    s.low = read_ranges(c, u, rng, rng_cls, id);
+                    read_ranges(c, u, rng, rng_cls, id);
+                    s.low = has_low ? low : 0; /* llvm: DW_AT_low_pc only */
                 } else {
                     s.low = low;
                     add_range(c, low, high, id);

@@ -58,6 +58,7 @@ static const char usage_text[] =
 "  --no-cache                        neither read nor write the index cache\n"
 "  --progress                        progress on stderr (default: if a TTY)\n"
 "  --offsets                         name+0xOFF for frames without line info\n"
+"  --stats                           say on stderr where each index came from\n"
 "  --help, --version\n"
 "Debug info is searched in: --debug-dir trees (.build-id/NN/REST.debug),\n"
 "/usr/lib/debug, the binary itself, .gnu_debuglink (CRC checked), then\n"
@@ -80,6 +81,7 @@ typedef struct cli {
     size_t bidlen;
     uint64_t adjust_vma;
     int relative;
+    int stats;
     char **dirs;
     size_t ndirs;
     char **addrs;
@@ -192,6 +194,8 @@ static void parse_args(cli *c, int argc, char **argv)
             c->o.default_debug_dir = 0;
         } else if (opt(argc, argv, &i, "cache-dir", 1, &v)) {
             c->o.cache_dir = v;
+        } else if (opt(argc, argv, &i, "stats", 0, NULL)) {
+            c->stats = 1;
         } else if (opt(argc, argv, &i, "offsets", 0, NULL)) {
             c->oc.offsets = 1;
         } else if (opt(argc, argv, &i, "no-cache", 0, NULL)) {
@@ -274,6 +278,17 @@ static void report_module(runner *r, corosym_module *m, const char *name)
     r->reported[r->nreported++] = m;
     const char *e = corosym_module_error(m);
     const char *w = corosym_module_warning(m);
+    if (r->c->stats) {
+        unsigned f = corosym_module_flags(m);
+        const char *dp = corosym_module_debug_path(m);
+        fprintf(stderr, "%s: stats: '%s': index %s, debug info %s, "
+                "flags%s%s%s%s\n", prog, name,
+                (f & COROSYM_FROM_CACHE) ? "from cache" : "built",
+                dp ? dp : "none", (f & COROSYM_HAS_SYMTAB) ? " symtab" : "",
+                (f & COROSYM_HAS_LINES) ? " lines" : "",
+                (f & COROSYM_HAS_FUNCS) ? " functions" : "",
+                (f & COROSYM_HAS_INLINES) ? " inlines" : "");
+    }
     if (e) {
         fprintf(stderr, "%s: error: '%s': %s\n", prog, name,
                 module_message(m, name));

@@ -5,6 +5,7 @@ looked up (sampled when large) with inlined frames; at least 99.9 % of the
 answers must be identical in function, file, line, column and inline
 chain (docs/symbolizer.md lists the known kinds of difference)."""
 import itertools
+import json
 
 import pytest
 
@@ -47,6 +48,15 @@ def test_matches_llvm(tmp_path, corosym, llvm_symbolizer, cc, opt, dw, comp,
     # the answers carry real content, not only ??
     assert "prog.c" in ours or "lib.c" in ours
     assert "mix" in ours
+    # JSON (start address, start file and line, discriminator too)
+    ours = symbolize(corosym, elf, addrs[::4], ["--no-cache",
+                                                "--output-style=JSON"])
+    theirs = symbolize(llvm_symbolizer, elf, addrs[::4],
+                       ["--output-style=JSON"])
+    a, b = ours.splitlines(), theirs.splitlines()
+    assert len(a) == len(b) == len(addrs[::4])
+    bad = [(x, y) for x, y in zip(a, b) if json.loads(x) != json.loads(y)]
+    assert len(bad) <= len(a) * 0.001, bad[:3]
 
 
 @pytest.mark.parametrize("opts", [["--no-inlines"], ["--functions=short"],
