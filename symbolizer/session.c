@@ -6,10 +6,41 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <dlfcn.h>
 #include <elfutils/debuginfod.h>
 #include <libdwarf/libdwarf.h>
 
 #include "corosym_int.h"
+
+/* libdebuginfod pulls in libcurl and its TLS stack (about 30 shared
+   libraries); load it only when a lookup needs it. */
+static struct {
+    int tried;
+    void *h;
+    debuginfod_client *(*begin)(void);
+    void (*end)(debuginfod_client *);
+    int (*find)(debuginfod_client *, const unsigned char *, int, char **);
+} dfd;
+
+static int dfd_load(void)
+{
+    if (dfd.tried)
+        return dfd.h != NULL;
+    dfd.tried = 1;
+    dfd.h = dlopen("libdebuginfod.so.1", RTLD_NOW | RTLD_LOCAL);
+    if (!dfd.h)
+        return 0;
+    *(void **)&dfd.begin = dlsym(dfd.h, "debuginfod_begin");
+    *(void **)&dfd.end = dlsym(dfd.h, "debuginfod_end");
+    *(void **)&dfd.find = dlsym(dfd.h, "debuginfod_find_debuginfo");
+    if (!dfd.begin || !dfd.end || !dfd.find) {
+        dlclose(dfd.h);
+        dfd.h = NULL;
+        return 0;
+    }
+    return 1;
+}
+
 
 
 void corosym_options_init(corosym_options *o)
@@ -89,7 +120,7 @@ void corosym_session_free(corosym_session *s)
     free(s->owned);
     free(s->cache_dir);
     if (s->dc)
-        debuginfod_end(s->dc);
+        dfd.end(s->dc);
     free(s);
 }
 
@@ -206,13 +237,17 @@ static cs_elf *by_debuginfod(corosym_module *m)
     const char *urls = getenv("DEBUGINFOD_URLS");
     if (!m->want_id_len || !m->s->o.debuginfod || !urls || !*urls)
         return NULL;
+    if (!dfd_load()) {
+        add_warning(m, cs_fmt("corosym: debuginfod: cannot load "
+                              "libdebuginfod.so.1: %s", dlerror()));
+        return NULL;
+    }
     if (!m->s->dc)
-        m->s->dc = debuginfod_begin();
+        m->s->dc = dfd.begin();
     if (!m->s->dc)
         return NULL;
     char *path = NULL;
-    int fd = debuginfod_find_debuginfo(m->s->dc, m->want_id,
-                                       (int)m->want_id_len, &path);
+    int fd = dfd.find(m->s->dc, m->want_id, (int)m->want_id_len, &path);
     if (fd < 0) {
         char hex[129];
         cs_hex(m->want_id, m->want_id_len, hex);
