@@ -16,16 +16,25 @@ def _loc_text_fn(tbl, kind):
         return lambda co: render.format_location(
             view.user_location(co, tbl))
     is_ret = kind != query.LOC_START
+    cache = {}
+    field = {query.LOC_PC: None, query.LOC_GO: "create_pc",
+             query.LOC_START: "entry_fn"}[kind]
 
     def text(co):
-        if kind == query.LOC_PC and co.tid:
-            # on a thread now: its saved registers are stale
-            frames = view.frames_of(co, tbl, 1)
-            if frames:
-                return render.format_location(frames[0][1])
-        pc = query.location_pc(co, kind)
-        return render.format_location(target.symbolize(pc, is_ret)) \
-            if pc else "??"
+        if field is None:
+            if co.tid:
+                # on a thread now: its saved registers are stale
+                frames = view.frames_of(co, tbl, 1)
+                if frames:
+                    return render.format_location(frames[0][1])
+            pc = co.pc
+        else:
+            pc = getattr(co, field)
+        t = cache.get(pc)
+        if t is None:
+            t = cache[pc] = render.format_location(
+                target.symbolize(pc, is_ret)) if pc else "??"
+        return t
     return text
 
 

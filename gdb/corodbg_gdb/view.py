@@ -281,9 +281,9 @@ def leave():
         pass
 
 
-def frames_of(co, tbl, depth):
-    """[(level, Location)] of CO's stack, at most DEPTH frames, as `bt`
-    numbers them.  Restores the selection."""
+def real_frames(co, tbl, depth):
+    """[(pc, sp, level)] of CO's stack by GDB's own unwinder, at most DEPTH
+    frames, ending at its start function.  Restores the selection."""
     saved = save_selection()
     out = []
     try:
@@ -294,8 +294,11 @@ def frames_of(co, tbl, depth):
             pc = f.pc()
             if pc == 0:
                 break
-            is_ret = f.level() > 0 and f.type() == gdb.NORMAL_FRAME
-            out.append((f.level(), target.symbolize(pc, is_ret)))
+            if f.type() == gdb.INLINE_FRAME:
+                f = f.older()
+                continue
+            sp = int(f.read_register(_SP_NAME))
+            out.append((pc, sp, f.level()))
             if v is not None and v.entry_name and f.name() == v.entry_name:
                 break
             f = f.older()
@@ -304,6 +307,42 @@ def frames_of(co, tbl, depth):
     finally:
         restore_selection(saved)
     return out
+
+
+def _fast():
+    u = S.__dict__.get("fast_unwinder")
+    if u is None:
+        from corodbg.core.stackwalk import FrameSizeUnwinder
+        from corodbg.core import reader as _reader
+        raw = _reader.FunctionReader(lambda a, n: gdb.selected_inferior()
+                                     .read_memory(a, n).tobytes())
+
+        def learn(co, depth):
+            return [(pc, sp) for pc, sp, _ in real_frames(co, target.table(),
+                                                          depth)]
+        u = S.fast_unwinder = FrameSizeUnwinder(raw, learn)
+    return u
+
+
+def _drop_fast(*_args):
+    S.__dict__.pop("fast_unwinder", None)
+
+
+gdb.events.new_objfile.connect(_drop_fast)
+
+
+def frames_of(co, tbl, depth):
+    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered as
+    `bt` numbers them.  A parked coroutine's stack is walked by learned
+    frame sizes (stackwalk.py); one on a thread by GDB."""
+    if co.tid or co.unreadable == "bad-stack" or not co.sp:
+        return [(lvl, target.symbolize(pc, lvl > 0))
+                for pc, _, lvl in real_frames(co, tbl, depth)]
+    if _thread_running(co) is not None:
+        return [(lvl, target.symbolize(pc, lvl > 0))
+                for pc, _, lvl in real_frames(co, tbl, depth)]
+    return [(k + 1, target.symbolize(pc, True))
+            for k, (pc, _) in enumerate(_fast().frames(co, depth))]
 
 
 def user_location(co, tbl, max_depth=32):

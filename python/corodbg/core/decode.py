@@ -212,7 +212,10 @@ def decode_descriptor(reader, addr):
             raise BadTableError("entry field %s overlaps another field"
                                 % name)
     table.entry_layout = (estruct, eindex, efields)
-    table.make = _make_factory(eindex, efields)
+    hstruct, hindex = _hot_struct(efields, p["endian"], p["entry_size"])
+    table.hot_struct = hstruct
+    table.entry_class = _entry_class(estruct, eindex, efields, hindex)
+    table.scan = _scanner(hindex, table.entry_class)
     if desc.get("generation") is not None and desc["generation"] & 1:
         table.mid_update = True
         table.warnings.append(
@@ -222,55 +225,129 @@ def decode_descriptor(reader, addr):
     return table
 
 
-def _make_factory(eindex, efields):
-    """Compile a function turning one unpacked tuple into a Coroutine.
+_CSTR = {}
 
-    Generated once per table layout: it is the hot loop of a 1M listing.
-    """
-    lines = ["def make(t, slot, addr):",
-             "    c = new(Coroutine)",
-             "    c.slot = slot",
-             "    c.addr = addr",
-             "    c.unreadable = None",
-             "    c.note = None"]
+
+def _cstr(raw):
+    """NUL-terminated bytes -> str, memoised (names repeat a lot)."""
+    s = _CSTR.get(raw)
+    if s is None:
+        z = raw.find(b"\0")
+        s = (raw if z < 0 else raw[:z]).decode("utf-8", "replace")
+        if len(_CSTR) < 65536:
+            _CSTR[raw] = s
+    return s
+
+
+# Fields the listing needs for every coroutine: unpacked eagerly, into
+# slots.  The rest is unpacked from the chunk bytes on first access.
+HOT = ("id", "seq", "state", "tid", "since_ns", "wait_reason", "name",
+       "stack_lo", "stack_hi")
+
+
+def _hot_struct(efields, endian, esize):
+    """A struct for the hot fields plus pc and sp (first two registers)."""
+    hot = {n: efields[n] for n in HOT if n in efields}
+    if "regs" in efields and efields["regs"][1] >= 16:
+        off = efields["regs"][0]
+        hot["_pc"] = (off, 8, KIND_UINT)
+        hot["_sp"] = (off + 8, 8, KIND_UINT)
+    st, index = build_struct(hot, endian, esize, "entry", [])
+    for name in REQUIRED_ENTRY:
+        if name not in index:
+            raise BadTableError("entry field %s overlaps another field"
+                                % name)
+    return st, index
+
+
+def _entry_class(estruct, eindex, efields, hindex):
+    """A Coroutine subclass for this layout: hot fields in slots, the
+    others as properties unpacking the whole entry once."""
+    slots = tuple(n for n in hindex if n != "name") + ("_name",)
+    ns = {"__slots__": slots}
+    unpack_from = estruct.unpack_from
+
+    def full(self):
+        t = self._t
+        if t is None:
+            t = self._t = unpack_from(self._d, self._o)
+        return t
+    ns["_full"] = full
+    ns["name"] = property(lambda self: None if self._name is None
+                          else _cstr(self._name))
+    if "_pc" in hindex:
+        ns["pc"] = property(lambda self: self._pc)
+        ns["sp"] = property(lambda self: self._sp)
     for name in ENTRY_FIELD_NAMES:
+        if name in hindex:
+            continue
         if name not in eindex:
-            lines.append("    c.%s = None" % name)
+            ns[name] = None
             continue
         i, n = eindex[name]
-        kind = efields[name][2]
-        if kind == KIND_CHARS:
-            lines += ["    v = t[%d]" % i,
-                      "    z = v.find(b'\\0')",
-                      "    if z < 0:",
-                      "        c.unreadable = 'bad-name'",
-                      "        c.note = '%s not NUL-terminated'" % name,
-                      "    else:",
-                      "        v = v[:z]",
-                      "    c.%s = v.decode('utf-8', 'replace')" % name]
+        if efields[name][2] == KIND_CHARS:
+            ns[name] = property(lambda self, i=i: _cstr(self._full()[i]))
         elif n == 1:
-            lines.append("    c.%s = t[%d]" % (name, i))
+            ns[name] = property(lambda self, i=i: self._full()[i])
         else:
-            lines.append("    c.%s = t[%d:%d]" % (name, i, i + n))
-    lines.append("    return c")
-    ns = {"new": object.__new__, "Coroutine": Coroutine}
-    exec("\n".join(lines), ns)  # noqa: S102 - generated from field names
-    return ns["make"]
+            ns[name] = property(lambda self, i=i, j=i + n:
+                                self._full()[i:j])
+    return type("CoroutineEntry", (Coroutine,), ns)
 
 
-def _check(co, nstates=NSTATES):
-    """Mark CO unreadable when its values are impossible."""
-    if co.state >= nstates:
-        co.unreadable = "bad-state"
-        co.note = "state value %d out of range" % co.state
-    elif co.seq is not None and co.seq & 1:
-        co.unreadable = "mid-update"
-        co.note = "entry being updated (seq %d is odd)" % co.seq
-    elif (co.regs and co.stack_lo and co.stack_hi and co.state != 2
-          and not co.stack_lo <= co.regs[1] <= co.stack_hi):
-        co.unreadable = "bad-stack"
-        co.note = ("saved sp 0x%x outside its stack [0x%x, 0x%x)"
-                   % (co.regs[1], co.stack_lo, co.stack_hi))
+def _scanner(hindex, cls):
+    """Compile the loop turning one chunk's hot tuples into Coroutines,
+    with the per-entry checks inlined (the hot loop of a 1M listing)."""
+    g = {name: hindex[name][0] for name in hindex}
+    lines = [
+        "def scan(it, data, slot0, base, esize, out):",
+        "    append = out.append",
+        "    for k, t in enumerate(it):",
+        "        if t[%d] == 0 or t[%d] == 0:" % (g["id"], g["state"]),
+        "            continue",
+        "        c = new(cls)",
+        "        c._d = data",
+        "        c._o = k * esize",
+        "        c._t = None",
+        "        c.slot = slot0 + k",
+        "        c.addr = base + k * esize",
+        "        c.unreadable = None",
+        "        c.note = None",
+    ]
+    for name in hindex:
+        lines.append("        c.%s = t[%d]" % ("_name" if name == "name"
+                                                else name, g[name]))
+    if "name" not in g:
+        lines.append("        c._name = None")
+    lines += [
+        "        st = t[%d]" % g["state"],
+        "        if st >= NSTATES:",
+        "            c.unreadable = 'bad-state'",
+        "            c.note = 'state value %d out of range' % st",
+    ]
+    if "seq" in g:
+        lines += [
+            "        elif t[%d] & 1:" % g["seq"],
+            "            c.unreadable = 'mid-update'",
+            "            c.note = 'entry being updated (seq %%d is odd)' %% "
+            "t[%d]" % g["seq"]]
+    if "name" in g:
+        lines += [
+            "        elif 0 not in t[%d]:" % g["name"],
+            "            c.unreadable = 'bad-name'",
+            "            c.note = 'name not NUL-terminated'"]
+    if "_sp" in g and "stack_lo" in g and "stack_hi" in g:
+        sp, lo, hi = g["_sp"], g["stack_lo"], g["stack_hi"]
+        lines += [
+            "        elif st != 2 and t[%d] and t[%d] and not "
+            "t[%d] <= t[%d] <= t[%d]:" % (lo, hi, lo, sp, hi),
+            "            c.unreadable = 'bad-stack'",
+            "            c.note = ('saved sp 0x%%x outside its stack "
+            "[0x%%x, 0x%%x)' %% (t[%d], t[%d], t[%d]))" % (sp, lo, hi)]
+    lines.append("        append(c)")
+    ns = {"new": object.__new__, "cls": cls, "NSTATES": NSTATES}
+    exec("\n".join(lines), ns)  # noqa: S102 - generated from the layout
+    return ns["scan"]
 
 
 def decode_table(reader, addr, max_coroutines=layout.MAX_COROUTINES):
@@ -312,13 +389,10 @@ def decode_table(reader, addr, max_coroutines=layout.MAX_COROUTINES):
              % (chunk_dir, len(raw) // 8, nchunks))
         nchunks = len(raw) // 8
     chunks = struct.unpack("%s%dQ" % (p["endian"], nchunks), raw)
-    estruct, eindex, _ = table.entry_layout
-    make = table.make
+    hstruct = table.hot_struct
     out = table.coroutines
     seen_chunks = {}
     chunk_bytes = per_chunk * esize
-    id_i = eindex["id"][0]
-    state_i = eindex["state"][0]
     desc_end = addr + p["desc_size"]
     for ci, base in enumerate(chunks):
         if base == 0:
@@ -341,13 +415,8 @@ def decode_table(reader, addr, max_coroutines=layout.MAX_COROUTINES):
             warn("chunk %d at 0x%x is unreadable: its %d slots are missing"
                  % (ci, base, per_chunk))
             continue
-        slot0 = ci * per_chunk
-        for k, t in enumerate(estruct.iter_unpack(data)):
-            if t[id_i] == 0 or t[state_i] == 0:
-                continue
-            co = make(t, slot0 + k, base + k * esize)
-            _check(co)
-            out.append(co)
+        table.scan(hstruct.iter_unpack(data), data, ci * per_chunk, base,
+                   esize, out)
     _check_table(table)
     return table
 
@@ -393,9 +462,10 @@ def read_entry(reader, table, co):
     t = estruct.unpack(data)
     if t[eindex["id"][0]] == 0 or t[eindex["state"][0]] == 0:
         return None
-    c = table.make(t, co.slot, co.addr)
-    _check(c)
-    return c
+    out = []
+    table.scan(iter((table.hot_struct.unpack(data),)), data, co.slot,
+               co.addr, 0, out)
+    return out[0] if out else None
 
 
 def read_string(reader, addr, size):

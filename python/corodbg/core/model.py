@@ -32,13 +32,17 @@ Location.__doc__ = ("A symbolized address.  FUNCTION/FILE may be None and "
 
 
 class Coroutine:
-    """One live coroutine as read from the table."""
+    """One live coroutine as read from the table.
 
-    __slots__ = ENTRY_FIELD_NAMES + ("slot", "addr", "unreadable", "note")
+    Entry fields are read-only attributes under their C names (id, state,
+    tid, ..., name, regs); a field the table does not describe reads as
+    None.  `slot` and `addr` locate the entry; `unreadable` and `note` say
+    what is wrong with it.  Instances come from a per-layout subclass made
+    by the decoder, which keeps the raw unpacked tuple and decodes fields
+    on access (a 1M-entry table costs one small object per entry).
+    """
 
-    def __init__(self, **fields):
-        for f in self.__slots__:
-            setattr(self, f, fields.get(f))
+    __slots__ = ("_d", "_o", "_t", "slot", "addr", "unreadable", "note")
 
     @property
     def state_name(self):

@@ -1,0 +1,63 @@
+# Time GDB commands from inside GDB: `python timecmd("info coroutines")`.
+# Output goes to a string (as through `pipe`), so the terminal is not what
+# is measured.  Prints "BENCH <label> <seconds> <output lines>".
+import time
+
+import gdb
+
+
+def timecmd(cmd, label=None, repeat=1):
+    best = None
+    lines = 0
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        out = gdb.execute(cmd, False, True)
+        dt = time.perf_counter() - t0
+        lines = out.count("\n")
+        best = dt if best is None else min(best, dt)
+    gdb.write("BENCH %s %.3f %d\n" % (label or cmd.replace(" ", "_"), best,
+                                       lines))
+
+
+def timecont(label):
+    t0 = time.perf_counter()
+    gdb.execute("continue", False, True)
+    gdb.write("BENCH %s %.3f 0\n" % (label, time.perf_counter() - t0))
+
+
+def cold():
+    """Forget the per-stop caches, as after a resume."""
+    try:
+        from corodbg_gdb.target import S
+        S.invalidate()
+        S.locations.clear()
+    except ImportError:
+        pass
+
+
+def timecold(cmd, label=None, repeat=1):
+    """Best of REPEAT cold runs: wall seconds, CPU seconds, output lines.
+    (CPU time is what the command costs; wall time also shows how busy the
+    machine was.)"""
+    best, cpu, lines = None, None, 0
+    for _ in range(repeat):
+        cold()
+        t0, c0 = time.perf_counter(), time.process_time()
+        out = gdb.execute(cmd, False, True)
+        dt, dc = time.perf_counter() - t0, time.process_time() - c0
+        lines = out.count("\n")
+        best = dt if best is None else min(best, dt)
+        cpu = dc if cpu is None else min(cpu, dc)
+    gdb.write("BENCH %s %.3f %d cpu=%.3f\n"
+              % (label or cmd.replace(" ", "_"), best, lines, cpu))
+
+
+def profile(cmd):
+    import cProfile
+    import pstats
+    cold()
+    pr = cProfile.Profile()
+    pr.enable()
+    gdb.execute(cmd, False, True)
+    pr.disable()
+    pstats.Stats(pr).sort_stats("cumulative").print_stats(18)
