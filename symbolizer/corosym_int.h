@@ -171,6 +171,17 @@ void cs_cache_seal(void *data, size_t size);
 int cs_cache_view(const void *data, size_t size, uint64_t key,
                   cs_index *ix, char **err);
 
+/* Lookup result: indices into rows, segs, syms (CS_NONE: none). */
+typedef struct cs_hit { uint32_t row, seg, sym; } cs_hit;
+void cs_lookup(const cs_index *ix, uint64_t addr, cs_hit *h);
+/* Same for N addresses at once: sorts them and sweeps each table once. */
+void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
+                    cs_hit *hits);
+/* corosym_symbolize() from a lookup result. */
+size_t cs_symbolize_hit(corosym_module *m, uint64_t addr, const cs_hit *h,
+                        corosym_frame *frames, size_t max,
+                        corosym_miss *miss);
+
 /* ------------------------------------------------------------- session */
 struct corosym_module {
     struct corosym_module *next;

@@ -250,6 +250,10 @@ typedef struct runner {
     corosym_module **reported;
     size_t nreported;
     unsigned long count;
+    /* batch prefetch: lookup results for the line being run */
+    corosym_module *hint_m;
+    const cs_hit *hint;
+    uint64_t hint_addr;
 } runner;
 
 /* The module error as llvm words it: without our "corosym: PATH: "
@@ -420,11 +424,16 @@ static void run_line_raw(runner *r, const char *line, size_t len)
         corosym_request_free(&q);
         return;
     }
-    size_t n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+    cs_hit h;
+    if (r->hint && r->hint_m == m && r->hint_addr == addr)
+        h = *r->hint;
+    else if (!corosym_module_error(m))
+        cs_lookup(&m->ix, addr, &h);
+    size_t n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
     if (n > r->nfr) {
         r->nfr = n;
         r->fr = cs_xrealloc(r->fr, n * sizeof *r->fr);
-        n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+        n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
     }
     if (q.kind == CS_REQ_DATA) {
         const corosym_frame *f = &r->fr[n - 1];
@@ -454,6 +463,74 @@ static void run_line(runner *r, const char *line, size_t len)
     cs_json_pretty(&r->out, from, depth);
 }
 
+/* Runs the complete lines in BUF[0..N): looks up every plain CODE address
+   of the first module at once (sorted, one sweep per table), then prints
+   the answers in input order. */
+static void run_chunk(runner *r, const char *buf, size_t n)
+{
+    size_t nl = 0, cap = 1024;
+    size_t *starts = cs_xmalloc(cap * sizeof *starts);
+    for (size_t p = 0; p < n;) {
+        const char *e = memchr(buf + p, '\n', n - p);
+        if (!e)
+            break;
+        if (nl + 1 >= cap) {
+            cap *= 2;
+            starts = cs_xrealloc(starts, cap * sizeof *starts);
+        }
+        starts[nl++] = p;
+        p = (size_t)(e - buf) + 1;
+    }
+    starts[nl] = n;
+    uint64_t *addrs = NULL;
+    cs_hit *hits = NULL;
+    uint32_t *which = NULL;
+    size_t k = 0;
+    corosym_module *m0 = NULL;
+    if (nl >= 64) {
+        addrs = cs_xmalloc(nl * sizeof *addrs);
+        which = cs_xmalloc(nl * sizeof *which);
+        int have_default = r->c->obj != NULL || r->c->bidlen > 0;
+        for (size_t i = 0; i < nl; i++) {
+            which[i] = UINT32_MAX;
+            corosym_request q;
+            corosym_parse_request(buf + starts[i], starts[i + 1] - starts[i] - 1,
+                                  have_default, &q);
+            if (!q.error && !q.symbol && q.kind == CS_REQ_CODE) {
+                const char *mn = q.module ? q.module : r->c->obj;
+                const uint8_t *bid = q.build_id_len ? q.build_id : r->c->bid;
+                size_t bl = q.build_id_len ? q.build_id_len
+                                           : (q.module ? 0 : r->c->bidlen);
+                corosym_module *m = get_module(r, mn, bid, bl);
+                if (!m0 && !corosym_module_error(m))
+                    m0 = m;
+                if (m == m0) {
+                    addrs[k] = q.offset - r->c->adjust_vma;
+                    which[i] = (uint32_t)k++;
+                }
+            }
+            corosym_request_free(&q);
+        }
+        if (k) {
+            hits = cs_xmalloc(k * sizeof *hits);
+            cs_lookup_many(&m0->ix, addrs, k, hits);
+        }
+    }
+    for (size_t i = 0; i < nl; i++) {
+        if (which && which[i] != UINT32_MAX) {
+            r->hint_m = m0;
+            r->hint = &hits[which[i]];
+            r->hint_addr = addrs[which[i]];
+        }
+        run_line(r, buf + starts[i], starts[i + 1] - starts[i] - 1);
+        r->hint = NULL;
+    }
+    free(starts);
+    free(addrs);
+    free(hits);
+    free(which);
+}
+
 static int input_pending(void)
 {
     struct pollfd p = {0, POLLIN, 0};
@@ -475,18 +552,22 @@ static void run_stdin(runner *r)
         if (got < 0 && errno == EINTR)
             continue;
         if (got <= 0) {
-            if (n > 0)
-                run_line(r, buf, n);
+            char *last = n ? memrchr(buf, '\n', n) : NULL;
+            size_t done = last ? (size_t)(last - buf) + 1 : 0;
+            if (done)
+                run_chunk(r, buf, done);
+            if (n > done)
+                run_line(r, buf + done, n - done);
             break;
         }
         n += (size_t)got;
+        if (n < cap && input_pending())
+            continue;               /* fill the buffer: bigger batches */
         size_t start = 0;
-        for (;;) {
-            char *nl = memchr(buf + start, '\n', n - start);
-            if (!nl)
-                break;
-            run_line(r, buf + start, (size_t)(nl - (buf + start)));
-            start = (size_t)(nl - buf) + 1;
+        char *last = memrchr(buf, '\n', n);
+        if (last) {
+            start = (size_t)(last - buf) + 1;
+            run_chunk(r, buf, start);
         }
         memmove(buf, buf + start, n - start);
         n -= start;

@@ -608,9 +608,114 @@ const char *corosym_miss_string(corosym_miss miss)
     return "unknown";
 }
 
+void cs_lookup(const cs_index *ix, uint64_t addr, cs_hit *h)
+{
+    size_t k = cs_index_find(ix, 0, addr);
+    h->row = k == SIZE_MAX ? CS_NONE : (uint32_t)k;
+    k = cs_index_find(ix, 1, addr);
+    h->seg = k == SIZE_MAX ? CS_NONE : (uint32_t)k;
+    k = cs_index_find(ix, 2, addr);
+    h->sym = k == SIZE_MAX ? CS_NONE : (uint32_t)k;
+}
+
+/* LSD radix sort of (key, index) pairs on the bits that vary. */
+typedef struct kv { uint64_t k; uint32_t i, pad; } kv;
+
+static void radix_sort(kv *a, size_t n)
+{
+    if (n < 2)
+        return;
+    uint64_t lo = UINT64_MAX, hi = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (a[i].k < lo)
+            lo = a[i].k;
+        if (a[i].k > hi)
+            hi = a[i].k;
+    }
+    kv *b = cs_xmalloc(n * sizeof *b);
+    size_t cnt[2048];
+    for (unsigned sh = 0; sh < 64 && ((hi - lo) >> sh) != 0; sh += 11) {
+        memset(cnt, 0, sizeof cnt);
+        for (size_t i = 0; i < n; i++)
+            cnt[((a[i].k - lo) >> sh) & 2047]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < 2048; d++) {
+            size_t c = cnt[d];
+            cnt[d] = sum;
+            sum += c;
+        }
+        for (size_t i = 0; i < n; i++)
+            b[cnt[((a[i].k - lo) >> sh) & 2047]++] = a[i];
+        kv *t = a;
+        memcpy(t, b, n * sizeof *t);
+    }
+    free(b);
+}
+
+void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
+                    cs_hit *hits)
+{
+    if (n < 64) {
+        for (size_t i = 0; i < n; i++)
+            cs_lookup(ix, addrs[i], &hits[i]);
+        return;
+    }
+    kv *a = cs_xmalloc(n * sizeof *a);
+    for (size_t i = 0; i < n; i++) {
+        a[i].k = addrs[i];
+        a[i].i = (uint32_t)i;
+        a[i].pad = 0;
+    }
+    radix_sort(a, n);
+    /* one forward sweep per table: the last element <= each address */
+    size_t pr = 0, ps = 0, py = 0;
+    int have_r = 0, have_s = 0, have_y = 0;
+    for (size_t j = 0; j < n; j++) {
+        uint64_t x = a[j].k;
+        if (j == 0) {
+            cs_hit h;
+            cs_lookup(ix, x, &h);
+            have_r = h.row != CS_NONE; pr = have_r ? h.row : 0;
+            have_s = h.seg != CS_NONE; ps = have_s ? h.seg : 0;
+            have_y = h.sym != CS_NONE; py = have_y ? h.sym : 0;
+        } else {
+            if (!have_r && ix->nrows && ix->rows[0].addr <= x)
+                have_r = 1, pr = 0;
+            if (have_r)
+                while (pr + 1 < ix->nrows && ix->rows[pr + 1].addr <= x)
+                    pr++;
+            if (!have_s && ix->nsegs && ix->segs[0].start <= x)
+                have_s = 1, ps = 0;
+            if (have_s)
+                while (ps + 1 < ix->nsegs && ix->segs[ps + 1].start <= x)
+                    ps++;
+            if (!have_y && ix->nsyms && ix->syms[0].addr <= x)
+                have_y = 1, py = 0;
+            if (have_y)
+                while (py + 1 < ix->nsyms && ix->syms[py + 1].addr <= x)
+                    py++;
+        }
+        cs_hit *h = &hits[a[j].i];
+        h->row = have_r ? (uint32_t)pr : CS_NONE;
+        h->seg = have_s ? (uint32_t)ps : CS_NONE;
+        h->sym = have_y ? (uint32_t)py : CS_NONE;
+    }
+    free(a);
+}
+
 size_t corosym_symbolize(corosym_module *m, uint64_t addr,
                          corosym_frame *frames, size_t max,
                          corosym_miss *miss)
+{
+    cs_hit h;
+    if (m && !m->error)
+        cs_lookup(&m->ix, addr, &h);
+    return cs_symbolize_hit(m, addr, &h, frames, max, miss);
+}
+
+size_t cs_symbolize_hit(corosym_module *m, uint64_t addr, const cs_hit *h,
+                        corosym_frame *frames, size_t max,
+                        corosym_miss *miss)
 {
     corosym_frame tmp;
     corosym_frame *out = max ? frames : &tmp;
@@ -628,17 +733,12 @@ size_t corosym_symbolize(corosym_module *m, uint64_t addr,
         return 1;
     }
     const cs_row *row = NULL;
-    size_t k = cs_index_find(ix, 0, addr);
-    if (k != SIZE_MAX && ix->rows[k].file != CS_NONE)
-        row = &ix->rows[k];
-    uint32_t sc = CS_NONE;
-    k = cs_index_find(ix, 1, addr);
-    if (k != SIZE_MAX)
-        sc = ix->segs[k].scope;
+    if (h->row != CS_NONE && ix->rows[h->row].file != CS_NONE)
+        row = &ix->rows[h->row];
+    uint32_t sc = h->seg != CS_NONE ? ix->segs[h->seg].scope : CS_NONE;
     const cs_sym *sym = NULL;
-    k = cs_index_find(ix, 2, addr);
-    if (k != SIZE_MAX) {
-        const cs_sym *y = &ix->syms[k];
+    if (h->sym != CS_NONE) {
+        const cs_sym *y = &ix->syms[h->sym];
         if (!(y->size != 0 && addr - y->addr >= y->size))
             sym = y;
     }
