@@ -1,5 +1,6 @@
 """info coroutines on a live process: columns, filters, kinds, grouping,
 stacks, errors (issue 3 section 3)."""
+import os
 import re
 
 from gdbdriver import line_of, listing, run_gdb
@@ -105,3 +106,32 @@ def test_pipe_and_pagination():
     out = run_gdb(STOP + ["pipe info coroutines | grep -c consumer"],
                   ["list", 6])
     assert re.search(r"^2$", out, re.M)
+
+
+def test_fast_stacks_match_gdb():
+    """Past the first two coroutines per path, -t walks stacks by learned
+    frame sizes; every one must match what GDB's unwinder says."""
+    out = run_gdb(STOP + ["info coroutines -t 6 -state blocked",
+                          "coroutine apply -state blocked bt"],
+                  ["list", 30])
+    fast = {}
+    cur = None
+    for line in out.split("Shown")[0].splitlines():
+        m = re.match(r"^[ *?] (\d+) ", line)
+        if m:
+            cur = int(m.group(1))
+            fast[cur] = []
+        m = re.match(r"^\s+#(\d+)\s+(\S+) at (\S+)$", line)
+        if m and cur:
+            fast[cur].append((int(m.group(1)), m.group(2), m.group(3)))
+    real = {}
+    for block in out.split("\nCoroutine ")[1:]:
+        cid = int(block.split()[0])
+        real[cid] = [(int(n), fn, os.path.basename(f))
+                     for n, fn, f in re.findall(
+                         r"^#(\d+)\s+0x[0-9a-f]+ in (\w+) \(.*\) at (\S+)$",
+                         block, re.M)]
+    assert len(fast) == 20 and sorted(fast) == sorted(real)
+    for cid in fast:
+        assert fast[cid] == real[cid], cid
+        assert len(fast[cid]) == 3

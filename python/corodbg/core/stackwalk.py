@@ -78,8 +78,10 @@ class FrameSizeUnwinder:
             return real
         out = self._walk(co, pc, sp, depth)
         if out is None:
+            real = self.learn(co, depth)
+            self._record(real, depth)
             self.slow += 1
-            return self.learn(co, depth)
+            return real
         return out
 
     def _walk(self, co, pc, sp, depth):

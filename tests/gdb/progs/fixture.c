@@ -230,7 +230,7 @@ int main(int argc, char **argv)
     const char *mode = argc > 1 ? argv[1] : "list";
     long n = argc > 2 ? atol(argv[2]) : 6;
     const char *ss = getenv("FIXTURE_STACK");
-    if (ss && atol(ss) >= 4096)
+    if (ss && atol(ss) >= 1024)
         stack_size = (size_t)atol(ss) & ~(size_t)15;
     corodbg_set_runtime_name("fixture");
     corodbg_install_crash_handler();

@@ -1,0 +1,80 @@
+"""The frame-size unwinder against a fake 'real' unwinder."""
+import struct
+
+from corodbg.core.reader import BytesReader
+from corodbg.core.stackwalk import FrameSizeUnwinder
+
+
+class Co:
+    def __init__(self, pc, sp, lo, hi):
+        self.pc, self.sp, self.stack_lo, self.stack_hi = pc, sp, lo, hi
+
+
+def make_stack(mem, lo, frames):
+    """FRAMES: [(pc, size)] from the top; write return addresses."""
+    hi = lo + 0x1000
+    sp = hi - 0x200
+    out = []
+    buf = bytearray(0x1000)
+    cur = sp
+    for k, (pc, size) in enumerate(frames):
+        out.append((pc, cur))
+        if size is None:
+            break
+        nxt = cur + size
+        ret = frames[k + 1][0] if k + 1 < len(frames) else 0
+        struct.pack_into("<Q", buf, nxt - 8 - lo, ret)
+        cur = nxt
+    mem.add(lo, bytes(buf))
+    return Co(frames[0][0], sp, lo, hi), out
+
+
+def test_learns_then_walks_fast():
+    mem = BytesReader()
+    path = [(0x100, 32), (0x200, 48), (0x300, None)]
+    cos = []
+    truth = {}
+    for i in range(50):
+        co, frames = make_stack(mem, 0x100000 + i * 0x1000, path)
+        cos.append(co)
+        truth[id(co)] = frames
+    calls = []
+
+    def learn(co, depth):
+        calls.append(co)
+        return truth[id(co)][:depth]
+    u = FrameSizeUnwinder(mem, learn)
+    for co in cos:
+        assert u.frames(co, 10) == truth[id(co)]
+    assert len(calls) == 2          # learned once, confirmed once
+    assert u.frames(cos[7], 2) == truth[id(cos[7])][:2]
+
+
+def test_disagreeing_sizes_fall_back():
+    mem = BytesReader()
+    a, fa = make_stack(mem, 0x100000, [(0x100, 32), (0x300, None)])
+    b, fb = make_stack(mem, 0x200000, [(0x100, 64), (0x300, None)])
+    c, fc = make_stack(mem, 0x300000, [(0x100, 32), (0x300, None)])
+    truth = {id(a): fa, id(b): fb, id(c): fc}
+    calls = []
+
+    def learn(co, depth):
+        calls.append(co)
+        return truth[id(co)]
+    u = FrameSizeUnwinder(mem, learn)
+    assert [u.frames(x, 10) for x in (a, b, c)] == [fa, fb, fc]
+    assert len(calls) == 3          # pc 0x100 is never trusted
+    assert u.size[0x100] is None
+
+
+def test_unreadable_stack_falls_back():
+    mem = BytesReader()
+    a, fa = make_stack(mem, 0x100000, [(0x100, 32), (0x300, None)])
+    b, fb = make_stack(mem, 0x200000, [(0x100, 32), (0x300, None)])
+    ghost = Co(0x100, 0x900000, 0x8ff000, 0x901000)   # unmapped stack
+    truth = {id(a): fa, id(b): fb, id(ghost): [(0x100, 0x900000)]}
+    u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)])
+    u.frames(a, 10)
+    u.frames(b, 10)
+    assert u.frames(ghost, 10) == [(0x100, 0x900000)]
+    assert u.slow == 3
