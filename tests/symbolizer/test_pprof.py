@@ -360,3 +360,18 @@ def test_debug_info_from_debuginfod(fx, tmp_path):
         assert [f[2] for f in p.frames(locs[role])] == [
             f[2] for f in want[role]], role
     assert list((tmp_path / "cache").rglob("debuginfo"))
+
+
+def test_mapping_with_build_id_only(fx, tmp_path):
+    """No file name at all: the build-id alone finds the debug file."""
+    raw, out = tmp_path / "raw.pb.gz", tmp_path / "out.pb.gz"
+    _, locs, addrs = fx.raw_profile(raw, prog_file="", lib_file="",
+                                    extra_mapping=False)
+    r = corosym([raw, "-o", out, "--debug-dir", fx.debugdir] + ISOLATE)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr == ("corosym pprof: mappings: 2 found, 0 missing; "
+                        "locations: 5 of 5 symbolized\n")
+    p = pprof_wire.read(out)
+    for role, frames in expected(fx, addrs).items():
+        assert p.frames(locs[role]) == frames, role
+    assert p.mappings[1]["filename"] == ""
