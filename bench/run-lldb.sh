@@ -75,6 +75,9 @@ dec = time.perf_counter() - t0
 lst, out = timed(cmd, "coroutine list")
 total = [l for l in out.splitlines() if l.startswith(("Total", "Shown"))][0]
 grp, gout = timed(cmd, "coroutine list -group start")
+cmd("coroutine config runtime-functions 'corort_*,corodbg_*,recv,send,__*'")
+usr, uout = timed(cmd, "coroutine list -group user")
+lk, lout = timed(cmd, "coroutine leaks")
 sel, _ = timed(cmd, "coroutine select %d" % (n // 2))
 bt, _ = timed(cmd, "bt")
 cmd("coroutine config max-threads 100000")
@@ -91,6 +94,9 @@ print("  stop with plugin, cap 100000  %8.3f s  %6d threads  x%.1f anchor"
 print("  of which table decode (core)  %8.3f s  %6d entries" % (dec, len(tbl.coroutines)))
 print("  coroutine list (all lines)    %8.3f s  (%s)" % (lst, total))
 print("  coroutine list -group start   %8.3f s" % grp)
+print("  coroutine list -group user    %8.3f s  (%d groups)" % (
+    usr, len([l for l in uout.splitlines() if " at " in l])))
+print("  coroutine leaks (after it)    %8.3f s" % lk)
 print("  coroutine select N/2 + bt     %8.3f s" % (sel + bt))
 print("  lldb+python max RSS           %8.0f MB" % rss)
 PY

@@ -122,19 +122,65 @@ def _marker_id(process):
 
 # ---- stacks and locations --------------------------------------------------
 
-def frames_of(sess, co, depth):
-    """[(level, Location)] of CO's stack (its coroutine thread, or its OS
-    thread while it runs), at most DEPTH frames."""
+try:  # the core's fast unwinder for parked stacks, when it has one
+    from corodbg.core import stackwalk as _stackwalk
+except ImportError:  # pragma: no cover - older core
+    _stackwalk = None
+
+
+def _lldb_frames(sess, co, depth):
+    """[(pc, sp)] of CO from LLDB's own unwinder (its thread)."""
     th = sess.thread_for(co)
     if th is None:
         return []
-    real = T.coro_id_of_tid(th.GetThreadID()) is None
     out = []
     for i in range(min(depth, th.GetNumFrames())):
         f = th.GetFrameAtIndex(i)
-        pc = f.GetPC()
-        out.append((i, sess.symbolize(pc, not (real and i == 0))))
+        out.append((f.GetPC(), f.GetSP()))
     return out
+
+
+def _walker(sess):
+    """The core's FrameSizeUnwinder for this process, or None.  It walks
+    most parked coroutines with one memory read each, learning frame sizes
+    from LLDB's unwinder on one coroutine per new pc (and checking them on
+    a second), so -u, -t and leaks stay fast at 100,000 coroutines."""
+    w = getattr(sess, "walker", None)
+    if w is None and _stackwalk is not None and \
+            hasattr(_stackwalk, "FrameSizeUnwinder") and \
+            not os.environ.get("CORODBG_SLOW_STACKS"):
+        try:
+            p = sess.table().prefix
+            w = _stackwalk.FrameSizeUnwinder(
+                sess.reader, lambda co, depth: _lldb_frames(sess, co, depth),
+                ptr_size=p["ptr_size"], endian=p["endian"])
+        except Exception:
+            w = False
+        sess.walker = w
+    return w or None
+
+
+def frames_of(sess, co, depth):
+    """[(level, Location)] of CO's stack (its coroutine thread, or its OS
+    thread while it runs), at most DEPTH frames."""
+    on = any(c.id == co.id for c in sess.on_threads().values())
+    pcs = None
+    w = None if on else _walker(sess)
+    if w is not None:
+        try:
+            pcs = [pc for pc, _ in w.frames(co, depth)]
+        except Exception:   # the fast path is an optimisation only
+            pcs = None
+    if pcs is None:
+        th = sess.thread_for(co)
+        if th is None:
+            return []
+        pcs = [th.GetFrameAtIndex(i).GetPC()
+               for i in range(min(depth, th.GetNumFrames()))]
+    # Frame 0 of an OS thread is where it executes; every other pc is a
+    # return address (look up its call's line).
+    return [(i, sess.symbolize(pc, not (on and i == 0)))
+            for i, pc in enumerate(pcs)]
 
 
 def user_location(sess, co, depth=32):
