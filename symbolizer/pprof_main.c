@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "folded.h"
 #include "pprof_main.h"
@@ -36,6 +37,8 @@ static const char usage_text[] =
     "      --no-cache           neither read nor write the index cache\n"
     "      --no-symbolize       keep the profile's symbols as they are\n"
     "      --force              re-symbolize locations that already have lines\n"
+    "      --progress           progress on stderr while indexing debug info\n"
+    "                           (default: when stderr is a terminal)\n"
     "  -q, --quiet              no summary and no per-mapping warnings\n"
     "  -h, --help               this text\n"
     "\n"
@@ -65,7 +68,7 @@ static int usage_error(const char *msg)
 enum {
     OPT_FOLDED = 256, OPT_SAMPLE_INDEX, OPT_NO_GZIP, OPT_DEBUG_DIR,
     OPT_NO_DEFAULT_DEBUG_DIR, OPT_NO_DEBUGINFOD, OPT_CACHE_DIR, OPT_NO_CACHE,
-    OPT_NO_SYMBOLIZE, OPT_FORCE,
+    OPT_NO_SYMBOLIZE, OPT_FORCE, OPT_PROGRESS,
 };
 
 static const struct option longopts[] = {
@@ -81,6 +84,7 @@ static const struct option longopts[] = {
     {"no-cache", no_argument, NULL, OPT_NO_CACHE},
     {"no-symbolize", no_argument, NULL, OPT_NO_SYMBOLIZE},
     {"force", no_argument, NULL, OPT_FORCE},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
     {"quiet", no_argument, NULL, 'q'},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
@@ -93,6 +97,7 @@ int corosym_pprof_main(int argc, char **argv)
     size_t ndirs = 0;
     int folded = 0, gzip = 1, quiet = 0, force = 0, symbolize = 1;
     int default_dir = 1, debuginfod = 1, use_cache = 1;
+    int progress = isatty(2);
     const char *cache_dir = NULL;
     char err[PPROF_ERRLEN] = "";
     struct pprof *pr = NULL;
@@ -119,6 +124,7 @@ int corosym_pprof_main(int argc, char **argv)
         case OPT_NO_CACHE: use_cache = 0; break;
         case OPT_NO_SYMBOLIZE: symbolize = 0; break;
         case OPT_FORCE: force = 1; break;
+        case OPT_PROGRESS: progress = 1; break;
         case 'q': quiet = 1; break;
         case 'h':
             fputs(usage_text, stdout);
@@ -175,6 +181,7 @@ int corosym_pprof_main(int argc, char **argv)
         o.use_cache = use_cache;
         o.demangle = 0; /* pprof keeps both: demangled name, system name */
         o.inlines = 1;
+        o.progress = progress && !quiet;
         s = corosym_session_new(&o);
         if (!s) {
             fprintf(stderr, "corosym pprof: cannot create a session\n");

@@ -375,3 +375,15 @@ def test_mapping_with_build_id_only(fx, tmp_path):
     for role, frames in expected(fx, addrs).items():
         assert p.frames(locs[role]) == frames, role
     assert p.mappings[1]["filename"] == ""
+
+
+def test_progress_option(fx, tmp_path):
+    raw, out = tmp_path / "raw.pb.gz", tmp_path / "out.pb.gz"
+    fx.raw_profile(raw, extra_mapping=False)
+    r = corosym([raw, "-o", out, "--progress", "--debug-dir", fx.debugdir] +
+                ISOLATE)
+    assert r.returncode == 0, r.stderr
+    assert "units read" in r.stderr
+    assert r.stderr.endswith("locations: 5 of 5 symbolized\n")
+    r = corosym([raw, "-o", out, "--debug-dir", fx.debugdir] + ISOLATE)
+    assert "units read" not in r.stderr      # stderr is a pipe: quiet
