@@ -6,7 +6,7 @@ set -eu
 
 PKGS="gcc make gdb gdbserver python3 python3-pytest pkg-config binutils
  libelf-dev libdwarf-dev libdw-dev elfutils debuginfod libdebuginfod-dev
- zlib1g-dev libzstd-dev libprotobuf-c-dev protobuf-c-compiler
+ zlib1g-dev libzstd-dev libdeflate-dev libprotobuf-c-dev protobuf-c-compiler
  lldb-19 python3-lldb-19 liblldb-19-dev llvm-19 clang libclang-rt-14-dev
  valgrind hyperfine libpcl1-dev golang-go gcc-aarch64-linux-gnu
  iproute2 util-linux"
