@@ -817,6 +817,7 @@ Usage: coroutine config
        coroutine config max-threads N
        coroutine config threads on|off
        coroutine config runtime-functions GLOB[,GLOB]...
+       coroutine config describe-stops on|off
        coroutine config debug on|off
 
 max-threads       most coroutine threads the OS plugin lists (default 2000;
@@ -829,6 +830,8 @@ threads           list parked coroutines as threads at all; "on" also
 runtime-functions globs naming the runtime's functions: the user location
                   (coroutine list -u, coroutine leaks) is the first frame
                   matching none of them
+describe-stops    report a catch as a one-instruction step whose stop reason
+                  is the event (what IDEs show); off: a plain breakpoint stop
 debug             print tracebacks of corodbg's internal errors"""
 
     @command
@@ -838,8 +841,10 @@ debug             print tracebacks of corodbg's internal errors"""
         if not words:
             result.AppendMessage(
                 "max-threads: %d\nthreads: %s\nruntime-functions: %s\n"
-                "debug: %s" % (c.max_threads, _onoff(c.threads),
-                               ",".join(c.runtime.globs), _onoff(c.debug)))
+                "describe-stops: %s\ndebug: %s" % (
+                    c.max_threads, _onoff(c.threads),
+                    ",".join(c.runtime.globs), _onoff(c.describe_stops),
+                    _onoff(c.debug)))
             return
         if len(words) != 2:
             raise errors.UsageError("Usage: coroutine config SETTING VALUE")
@@ -856,12 +861,14 @@ debug             print tracebacks of corodbg's internal errors"""
                 _ensure_plugin(debugger, p, force=True)
         elif key == "debug":
             c.debug = _parse_bool(val)
+        elif key == "describe-stops":
+            c.describe_stops = _parse_bool(val)
         elif key == "runtime-functions":
             c.runtime.set(val)
         else:
             raise errors.UsageError("unknown setting %r (max-threads, "
-                                    "threads, runtime-functions, debug)"
-                                    % key)
+                                    "threads, runtime-functions, "
+                                    "describe-stops, debug)" % key)
         result.AppendMessage("%s: %s" % (key, val))
 
 
