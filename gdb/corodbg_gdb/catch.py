@@ -241,7 +241,7 @@ def crashed_coroutine(tbl):
             sig = int(gdb.parse_and_eval("$_siginfo.si_signo"))
         except gdb.error:
             pass
-        if sig:
+        if sig and _signame(sig) in FATAL:
             return co, ("Coroutine %d \"%s\" crashed: %s, fault address 0x%x"
                         % (co.id, co.name, _signame(sig), addr or 0))
     for c in tbl.coroutines:

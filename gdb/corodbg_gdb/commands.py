@@ -433,7 +433,30 @@ class DebugParam(gdb.Parameter):
         return "corodbg debugging output is %s." % svalue
 
 
+class RuntimeFiles(gdb.Parameter):
+    """Comma-separated globs naming the runtime's source files.
+
+A frame whose source file matches one of them is runtime code too (for a
+runtime whose static helpers share no name prefix)."""
+
+    set_doc = "Set the globs naming the coroutine runtime's source files."
+    show_doc = "Show the globs naming the coroutine runtime's source files."
+
+    def __init__(self):
+        super().__init__("corodbg runtime-files", gdb.COMMAND_DATA,
+                         gdb.PARAM_STRING)
+        self.value = ",".join(query.DEFAULT_RUNTIME_FILES)
+
+    def get_set_string(self):
+        S.runtime_files.set(self.value or "")
+        return ""
+
+    def get_show_string(self, svalue):
+        return "Runtime source files: %s" % svalue
+
+
 RuntimeFunctions()
+RuntimeFiles()
 DebugParam()
 
 

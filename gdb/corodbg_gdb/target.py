@@ -29,6 +29,7 @@ class Session:
         self.table_addr = None
         self.locations = {}
         self.runtime = query.RuntimeMatcher()
+        self.runtime_files = query.RuntimeMatcher(query.DEFAULT_RUNTIME_FILES)
         self.debug = False
         self.stop_serial = 0
 
@@ -179,6 +180,13 @@ def table_address():
                 % (TABLE_SYMBOL, TABLE_SECTION))
         S.table_addr = addr
     return S.table_addr
+
+
+def in_runtime(loc):
+    """Is this Location inside the coroutine runtime (by function name or
+    source file)?"""
+    return bool(loc.function and S.runtime(loc.function)) or \
+        bool(loc.file and S.runtime_files(loc.file))
 
 
 def table():

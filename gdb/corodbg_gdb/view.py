@@ -262,7 +262,9 @@ def select_user_frame():
     while f is not None:
         name = f.name()
         if name and f.type() == gdb.NORMAL_FRAME:
-            if not S.runtime(name):
+            sal = f.find_sal()
+            path = sal.symtab.filename if sal.symtab else None
+            if not S.runtime(name) and not (path and S.runtime_files(path)):
                 f.select()
                 return f
             if fallback is None and not name.startswith("corodbg"):
@@ -349,6 +351,6 @@ def user_location(co, tbl, max_depth=32):
     """The first frame of CO outside the runtime (Location), or its pc."""
     frames = frames_of(co, tbl, max_depth)
     for _, loc in frames:
-        if loc.function and not S.runtime(loc.function):
+        if loc.function and not target.in_runtime(loc):
             return loc
     return frames[0][1] if frames else target.symbolize(co.pc)

@@ -22,6 +22,8 @@ GROUP_KINDS = LOC_KINDS + ("state", "wait", "name")
 
 DEFAULT_RUNTIME_GLOBS = ("corort_*", "corodbg_*", "co_*", "*swapcontext*",
                          "__*")
+# Source files of runtimes: their static helpers have no common prefix.
+DEFAULT_RUNTIME_FILES = ("*runtime/src/*", "*runtime-hooks/src/*")
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)")
 _UNITS = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
