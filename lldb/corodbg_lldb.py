@@ -29,16 +29,6 @@ OS_PLUGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 MODULE = __name__
 
 
-class _Out:
-    """Collects output lines for an SBCommandReturnObject."""
-
-    def __init__(self, result):
-        self.result = result
-
-    def lines(self, lines):
-        self.result.AppendMessage("".join(lines).rstrip("\n"))
-
-
 def command(fn):
     """Run a command body with (process, args, result); errors become one
     line on the result."""
@@ -639,10 +629,9 @@ def on_event_hook(frame, bp_loc, extra_args=None, internal_dict=None):
         try:
             global _STOP_TEXT
             _STOP_TEXT = text
-            err = lldb.SBError()
-            frame.GetThread().StepUsingScriptedThreadPlan(
+            err = frame.GetThread().StepUsingScriptedThreadPlan(
                 "%s.EventStop" % MODULE, lldb.SBStructuredData(), False)
-            return False
+            return not err.Success()  # the plan stops; else stop here
         except Exception:
             return True
     return True

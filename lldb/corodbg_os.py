@@ -29,8 +29,6 @@ import heapq
 import os
 import sys
 
-import lldb
-
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
 from corodbg.core import errors, layout  # noqa: E402

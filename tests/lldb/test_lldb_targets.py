@@ -5,8 +5,6 @@ import re
 
 import pytest
 
-from lldbutil import Transcript  # noqa: F401  (fixtures come from conftest)
-
 CORO = 1 << 32
 
 
