@@ -27,9 +27,10 @@ function initCommands() {
   return [`command script import ${path.join(LLDB_DIR, 'corodbg_lldb.py')}`];
 }
 
-async function client() {
+async function client(extraEnv) {
   const dc = new DebugClient(ADAPTER, '--repl-mode=auto', 'lldb',
-    { env: { ...E, LLDB_DEBUGSERVER_PATH: E.LLDB_DEBUGSERVER_PATH ||
+    { env: { ...E, ...(extraEnv || {}),
+             LLDB_DEBUGSERVER_PATH: E.LLDB_DEBUGSERVER_PATH ||
              '/usr/lib/llvm-19/bin/lldb-server' } }, false);
   dc.defaultTimeout = TIMEOUT;
   await dc.start();
@@ -236,6 +237,35 @@ test('a corrupt table: the adapter survives, lists the real threads, ' +
         text = e.message;
       }
       assert.match(text, /bad magic 7f584f524f444247: not a corodbg table/);
+    } finally {
+      await stop(dc);
+    }
+  });
+
+test('the thread cap reaches the IDE: newest coroutines, a note in the ' +
+     'last name, a selected coroutine added', { skip: SKIP, timeout: 60000 },
+  async () => {
+    const dc = await client({ CORODBG_LLDB_MAX_THREADS: '5' });
+    try {
+      await startSession(dc, 'launch', {
+        program: PROG, args: ['list', '30'], cwd: path.dirname(PROG),
+        initCommands: initCommands(),
+      }, ['example_checkpoint']);
+      let threads = await coroutineThreads(dc, 5);
+      const coro = threads.filter((t) => t.name.startsWith('coro '));
+      assert.deepStrictEqual(coro.map((t) => t.id - 0x100000000),
+                             [26, 27, 28, 29, 30]);
+      assert.match(coro[4].name,
+                   /^coro 30 yielder \[runnable\] \(\+25 more: see coroutine list\)$/);
+      // Selecting a coroutine past the cap gives it a thread at once.
+      await dc.evaluateRequest({ expression: '`coroutine select 2',
+                                 context: 'repl' });
+      threads = (await dc.threadsRequest()).body.threads;
+      const t2 = byName(threads, 'coro 2 sleeper [blocked: sleep]');
+      const st = (await dc.stackTraceRequest({ threadId: t2.id, startFrame: 0,
+                                               levels: 5 })).body.stackFrames;
+      assert.ok(st.some((f) => f.name.startsWith('sleeper')),
+                st.map((f) => f.name).join(' | '));
     } finally {
       await stop(dc);
     }

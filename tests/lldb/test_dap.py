@@ -39,4 +39,4 @@ def test_dap_client(root, prog, lines, kernel_core):
     counts = dict(re.findall(r"^# (tests|pass|fail|skipped|cancelled) (\d+)$",
                              out, re.M))
     assert p.returncode == 0 and counts.get("fail") == "0", out
-    assert counts.get("tests") == "4" and counts.get("pass") == "4", out
+    assert counts.get("tests") == "5" and counts.get("pass") == "5", out
