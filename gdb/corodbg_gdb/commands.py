@@ -1,6 +1,7 @@
 """The corodbg commands.  Each class is thin: its docstring is the help,
 invoke() parses with the core's parser and calls one worker."""
 import fnmatch
+import gc
 import shlex
 
 import gdb
@@ -138,7 +139,13 @@ Examples:
     @gdb_errors
     def invoke(self, arg, from_tty):
         self.dont_repeat()
-        list_coroutines(arg)
+        enabled = gc.isenabled()
+        gc.disable()  # see decode.decode_table: many objects, no cycles
+        try:
+            list_coroutines(arg)
+        finally:
+            if enabled:
+                gc.enable()
 
 
 InfoCoroutines()

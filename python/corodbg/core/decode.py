@@ -6,6 +6,7 @@ per chunk.  Every count, size, offset and pointer is validated before use.
 Only an unusable descriptor raises (BadTableError); a bad chunk becomes a
 warning and a bad entry an `unreadable` coroutine, so the rest is listed.
 """
+import gc
 import struct
 
 from . import layout
@@ -357,6 +358,18 @@ def decode_table(reader, addr, max_coroutines=layout.MAX_COROUTINES):
     Raises BadTableError/MemoryReadError only when the descriptor itself
     cannot be used.
     """
+    # A million small objects and no cycles among them: the cyclic
+    # collector would rescan them again and again while they are made.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _decode_table(reader, addr, max_coroutines)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _decode_table(reader, addr, max_coroutines):
     table = decode_descriptor(reader, addr)
     desc, p, warn = table.desc, table.prefix, table.warnings.append
     esize = p["entry_size"]
@@ -434,21 +447,23 @@ def _read_dir_prefix(reader, addr, n):
 
 def _check_table(table):
     """Whole-table checks: duplicate ids, live_count agreement."""
-    seen = {}
-    for co in table.coroutines:
-        prev = seen.get(co.id)
-        if prev is not None:
-            co.unreadable = "duplicate-id"
-            co.note = "id %d also in slot %d" % (co.id, prev.slot)
-        else:
-            seen[co.id] = co
+    cos = table.coroutines
+    ids = [c.id for c in cos]
+    if len(set(ids)) != len(ids):  # rare: find and mark the repeats
+        seen = {}
+        for co in cos:
+            prev = seen.get(co.id)
+            if prev is not None:
+                co.unreadable = "duplicate-id"
+                co.note = "id %d also in slot %d" % (co.id, prev.slot)
+            else:
+                seen[co.id] = co
     live = table.desc.get("live_count")
-    if live is not None and not table.mid_update and \
-            live != len(table.coroutines):
+    if live is not None and not table.mid_update and live != len(cos):
         table.warnings.append(
             "live_count %d disagrees with the %d live entries found"
-            % (live, len(table.coroutines)))
-    bad = sum(1 for c in table.coroutines if c.unreadable)
+            % (live, len(cos)))
+    bad = sum(1 for c in cos if c.unreadable is not None)
     if bad:
         table.warnings.append("%d entr%s could not be fully read (marked "
                               "'?')" % (bad, "y" if bad == 1 else "ies"))
