@@ -378,7 +378,7 @@ static abbrev_tab *get_abbrevs(ctx *c, uint64_t off, const cu *u)
     }
     t->a = (abbrev *)ab.p;
     t->n = ab.n / sizeof(abbrev);
-    t->attrs = (abbrev_attr *)at.p;
+    t->attrs = at.p ? (abbrev_attr *)at.p : cs_xcalloc(1, sizeof(abbrev_attr));
     t->ndirect = maxcode < 1u << 16 ? maxcode + 1 : 0;
     if (t->ndirect) {
         t->direct = cs_xcalloc(t->ndirect, sizeof *t->direct);

@@ -138,7 +138,8 @@ void cs_index_finish(cs_builder *b, cs_index *ix)
     seqd *sq = (seqd *)seqs.p;
     size_t nsq = seqs.n / sizeof *sq;
     if (!sorted) {
-        qsort(sq, nsq, sizeof *sq, cmp_seq);
+        if (nsq)
+            qsort(sq, nsq, sizeof *sq, cmp_seq);
         cs_row *nr = cs_xmalloc((nrows ? nrows : 1) * sizeof *nr);
         size_t k = 0;
         uint64_t hi = 0;
@@ -165,7 +166,8 @@ void cs_index_finish(cs_builder *b, cs_index *ix)
     /* Segments: innermost scope for each address. */
     cs_range *rg = (cs_range *)b->ranges.p;
     size_t nrg = b->ranges.n / sizeof *rg;
-    qsort(rg, nrg, sizeof *rg, cmp_range);
+    if (nrg)
+        qsort(rg, nrg, sizeof *rg, cmp_range);
     cs_buf segs = {0};
     cs_range *stk = cs_xmalloc((nrg ? nrg : 1) * sizeof *stk);
     size_t sp = 0;

@@ -116,6 +116,8 @@ void *cs_buf_reserve(cs_buf *b, size_t n)
 
 void cs_buf_add(cs_buf *b, const void *p, size_t n)
 {
+    if (!n)
+        return;
     memcpy(cs_buf_reserve(b, n), p, n);
 }
 
