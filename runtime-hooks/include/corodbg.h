@@ -350,7 +350,19 @@ int corodbg_exit(corodbg_co *co);
 
 /* FROM stops running (RUNNING -> RUNNABLE unless it already blocked,
  * panicked or died) and TO starts running on this OS thread.  Either may
- * be NULL: the scheduler's own stack is not a coroutine. */
+ * be NULL: the scheduler's own stack is not a coroutine.
+ *
+ * Ordering rule for runtimes that save contexts into corodbg_regs():
+ * readers use the register block only for coroutines that are not
+ * RUNNING.  So switch FROM out only after its registers are saved (for
+ * example on the scheduler's stack, right after the context switch
+ * returns there), and switch TO in before loading its registers.  Then a
+ * debugger that stops the process mid-switch never unwinds a half-written
+ * block: it sees FROM still RUNNING on its OS thread.
+ *
+ * corodbg_switch_inline() below is the same operation inlined into the
+ * runtime's switch path (no call); corodbg_switch() is that body out of
+ * line, for runtimes that prefer a stable symbol. */
 void corodbg_switch(corodbg_co *from, corodbg_co *to);
 
 /* CO waits for REASON on ADDR (state BLOCKED).  Call it before switching
@@ -396,6 +408,76 @@ int corodbg_install_crash_handler(void);
 
 /* Name the publisher in the descriptor ("corort", "ucontext", ...). */
 void corodbg_set_runtime_name(const char *name);
+
+/* ---------------------------------------------------------------------
+ * The switch fast path, inlined into runtimes.  Everything below is part
+ * of the library's ABI only through these declarations; do not call the
+ * corodbg__ functions directly.
+ * ------------------------------------------------------------------- */
+
+/* Per-OS-thread state: the running coroutine and the cached thread id.
+ * initial-exec TLS: one %fs-relative load, no __tls_get_addr call. */
+struct corodbg_thread {
+    corodbg_co *current; /* corodbg_current() */
+    uint32_t tid;        /* gettid(), 0 until first needed */
+    uint32_t reserved;
+};
+extern __thread struct corodbg_thread corodbg__thread
+    __attribute__((tls_model("initial-exec")));
+
+/* Out of line, cold: cache and return this thread's id. */
+uint32_t corodbg__thread_tid(void);
+/* Out of line, cold: a transition whose new state is in the armed mask. */
+void corodbg__state_event(corodbg_co *co, uint32_t old_state,
+                          uint32_t new_state);
+
+/* Writer side of the per-entry seqlock (odd while the entry changes). */
+static inline void corodbg__seq_begin(corodbg_co *co)
+{
+    __atomic_store_n(&co->seq, co->seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+static inline void corodbg__seq_end(corodbg_co *co)
+{
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&co->seq, co->seq + 1, __ATOMIC_RELAXED);
+}
+
+static inline void corodbg_switch_inline(corodbg_co *from, corodbg_co *to)
+{
+    uint32_t mask = corodbg_table.filter_state_mask;
+    uint32_t from_old = 0, to_old = 0;
+    if (from) {
+        corodbg__seq_begin(from);
+        from_old = from->state;
+        if (from_old == CORODBG_RUNNING)
+            from->state = CORODBG_RUNNABLE;
+        from->tid = 0;
+        corodbg__seq_end(from);
+    }
+    if (to) {
+        uint32_t tid = corodbg__thread.tid;
+        if (__builtin_expect(!tid, 0))
+            tid = corodbg__thread_tid();
+        corodbg__seq_begin(to);
+        to_old = to->state;
+        to->state = CORODBG_RUNNING;
+        to->tid = tid;
+        to->last_tid = tid;
+        to->switches++;
+        corodbg__seq_end(to);
+    }
+    corodbg__thread.current = to;
+    /* Events only after both entries are consistent again. */
+    if (__builtin_expect(mask != 0, 0)) {
+        if (from && from_old == CORODBG_RUNNING &&
+            (mask & (1u << CORODBG_RUNNABLE)))
+            corodbg__state_event(from, CORODBG_RUNNING, CORODBG_RUNNABLE);
+        if (to && (mask & (1u << CORODBG_RUNNING)))
+            corodbg__state_event(to, to_old, CORODBG_RUNNING);
+    }
+}
 
 /* ---------------------------------------------------------------------
  * Leak hunting.

@@ -16,33 +16,13 @@
 /* Serialises slot allocation and the leak helpers' walks. */
 CORODBG_HIDDEN extern pthread_mutex_t corodbg__lock;
 
-/* Writer side of the per-entry seqlock: odd while the entry changes.
- * Release fences order the stores for an in-process reader; a debugger
- * that stops the process sees whatever the counter says. */
-static inline void corodbg__entry_begin(corodbg_co *co)
-{
-    __atomic_store_n(&co->seq, co->seq + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-}
-
-static inline void corodbg__entry_end(corodbg_co *co)
-{
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    __atomic_store_n(&co->seq, co->seq + 1, __ATOMIC_RELAXED);
-}
+/* The seqlock writer lives in corodbg.h (the inline switch uses it). */
+#define corodbg__entry_begin corodbg__seq_begin
+#define corodbg__entry_end corodbg__seq_end
 
 /* CLOCK_MONOTONIC in ns; also stamped into corodbg_table.clock_ns so a
  * core file tells how "now" looked to the process. */
 CORODBG_HIDDEN uint64_t corodbg__now(void);
-
-/* OS thread id of the caller, cached per thread. */
-CORODBG_HIDDEN uint32_t corodbg__tid(void);
-
-/* Record a state change of CO (already written) and call the event hook
- * when the armed filter matches.  Slow path: the caller has already
- * tested corodbg_table.filter_state_mask. */
-CORODBG_HIDDEN void corodbg__state_event(corodbg_co *co, uint32_t old_state,
-                                         uint32_t new_state);
 
 /* Fire an event of KIND for CO unconditionally (the caller filtered). */
 CORODBG_HIDDEN void corodbg__fire(uint32_t kind, corodbg_co *co,
@@ -52,8 +32,7 @@ CORODBG_HIDDEN void corodbg__fire(uint32_t kind, corodbg_co *co,
 CORODBG_HIDDEN int corodbg__filter_matches(const corodbg_co *co);
 
 /* The coroutine running on this thread (set by corodbg_switch). */
-CORODBG_HIDDEN extern __thread corodbg_co *corodbg__current
-    __attribute__((tls_model("initial-exec")));
+#define corodbg__current (corodbg__thread.current)
 
 /* Entry by slot index; the chunk must exist. */
 static inline corodbg_co *corodbg__slot(uint32_t idx)

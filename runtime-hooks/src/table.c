@@ -303,38 +303,12 @@ static struct id_slot *live_record(const corodbg_co *co)
     return m && corodbg__slot(m->slot) == co ? m : NULL;
 }
 
-int corodbg_exit(corodbg_co *co)
+/* Free CO's slot.  Lock held; M is CO's live id-map record. */
+static void free_slot(corodbg_co *co, struct id_slot *m)
 {
-    if (!co)
-        return CORODBG_EINVAL;
-    pthread_mutex_lock(&corodbg__lock);
-    int live = live_record(co) != NULL && co->state != CORODBG_DEAD;
-    pthread_mutex_unlock(&corodbg__lock);
-    if (!live)
-        return CORODBG_ESTATE;
-
-    /* DEAD is observable (and catchable) before the slot is recycled. */
-    uint32_t old;
-    corodbg__entry_begin(co);
-    int fire = corodbg__set_state(co, CORODBG_DEAD, &old);
-    co->tid = 0;
-    co->since_ns = corodbg__now();
-    corodbg__entry_end(co);
-    if (fire)
-        corodbg__state_event(co, old, CORODBG_DEAD);
-    if (corodbg__current == co)
-        corodbg__current = NULL;
-
-    pthread_mutex_lock(&corodbg__lock);
-    struct id_slot *m = live_record(co);
-    if (!m) { /* a racing double exit won */
-        pthread_mutex_unlock(&corodbg__lock);
-        return CORODBG_ESTATE;
-    }
     uint32_t slot = m->slot;
     generation_bump();
     id_map_del(m);
-    char *msg = (char *)(uintptr_t)co->panic_msg;
     corodbg__entry_begin(co);
     co->id = 0;
     co->state = CORODBG_FREE;
@@ -344,7 +318,43 @@ int corodbg_exit(corodbg_co *co)
     free_stack[free_top++] = slot;
     corodbg_table.live_count--;
     generation_bump();
+}
+
+int corodbg_exit(corodbg_co *co)
+{
+    if (!co)
+        return CORODBG_EINVAL;
+    pthread_mutex_lock(&corodbg__lock);
+    struct id_slot *m = live_record(co);
+    if (!m || co->state == CORODBG_DEAD) { /* stale handle: double exit */
+        pthread_mutex_unlock(&corodbg__lock);
+        return CORODBG_ESTATE;
+    }
+    char *msg = (char *)(uintptr_t)co->panic_msg;
+    int armed = (corodbg_table.filter_state_mask & (1u << CORODBG_DEAD)) != 0;
+    if (CORODBG_UNLIKELY(armed)) {
+        /* DEAD is observable, and catchable, before the slot is recycled:
+         * the debugger stops in the hook with the entry intact and the
+         * lock released. */
+        uint32_t old;
+        uint64_t now = corodbg__now();
+        corodbg__entry_begin(co);
+        corodbg__set_state(co, CORODBG_DEAD, &old);
+        co->tid = 0;
+        co->since_ns = now;
+        corodbg__entry_end(co);
+        pthread_mutex_unlock(&corodbg__lock);
+        corodbg__state_event(co, old, CORODBG_DEAD);
+        pthread_mutex_lock(&corodbg__lock);
+        m = live_record(co);
+    }
+    if (m)
+        free_slot(co, m);
     pthread_mutex_unlock(&corodbg__lock);
+    if (corodbg__current == co)
+        corodbg__current = NULL;
+    if (!m)
+        return CORODBG_ESTATE; /* a racing exit freed it meanwhile */
     free(msg);
     return CORODBG_OK;
 }

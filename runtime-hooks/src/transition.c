@@ -13,11 +13,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* initial-exec: no __tls_get_addr call on the switch path, even when
- * libcorodbg is a shared library or an LD_PRELOAD interposer. */
-#define CORODBG_TLS __thread __attribute__((tls_model("initial-exec")))
-CORODBG_TLS corodbg_co *corodbg__current;
-static CORODBG_TLS uint32_t tls_tid;
+__thread struct corodbg_thread corodbg__thread
+    __attribute__((tls_model("initial-exec")));
 
 uint64_t corodbg__now(void)
 {
@@ -28,16 +25,16 @@ uint64_t corodbg__now(void)
     return ns;
 }
 
-uint32_t corodbg__tid(void)
+uint32_t corodbg__thread_tid(void)
 {
     /* Cached per thread; the fork handler below clears it in a child,
      * whose only thread has a new id. */
-    if (CORODBG_UNLIKELY(!tls_tid))
-        tls_tid = (uint32_t)syscall(SYS_gettid);
-    return tls_tid;
+    if (!corodbg__thread.tid)
+        corodbg__thread.tid = (uint32_t)syscall(SYS_gettid);
+    return corodbg__thread.tid;
 }
 
-static void clear_tid_after_fork(void) { tls_tid = 0; }
+static void clear_tid_after_fork(void) { corodbg__thread.tid = 0; }
 
 __attribute__((constructor)) static void corodbg_init_fork_handler(void)
 {
@@ -100,30 +97,7 @@ void corodbg__state_event(corodbg_co *co, uint32_t old_state,
 
 void corodbg_switch(corodbg_co *from, corodbg_co *to)
 {
-    uint32_t tid = corodbg__tid();
-    uint32_t old_from = 0, old_to = 0;
-    int fire_from = 0, fire_to = 0;
-
-    if (from) {
-        corodbg__entry_begin(from);
-        if (from->state == CORODBG_RUNNING)
-            fire_from = corodbg__set_state(from, CORODBG_RUNNABLE, &old_from);
-        from->tid = 0;
-        corodbg__entry_end(from);
-    }
-    if (to) {
-        corodbg__entry_begin(to);
-        fire_to = corodbg__set_state(to, CORODBG_RUNNING, &old_to);
-        to->tid = tid;
-        to->last_tid = tid;
-        to->switches++;
-        corodbg__entry_end(to);
-    }
-    corodbg__current = to;
-    if (CORODBG_UNLIKELY(fire_from))
-        corodbg__state_event(from, old_from, CORODBG_RUNNABLE);
-    if (CORODBG_UNLIKELY(fire_to))
-        corodbg__state_event(to, old_to, CORODBG_RUNNING);
+    corodbg_switch_inline(from, to);
 }
 
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)

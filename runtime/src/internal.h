@@ -95,6 +95,11 @@ struct corort__worker {
     corort_co *cur;
     int after;
     void *after_arg;
+    /* A block to report once the coroutine's context is saved (see
+     * run_one: the table must not call it parked before then). */
+    int block_pending;
+    enum corodbg_wait block_reason;
+    const void *block_addr;
     unsigned index;
     pthread_t thread;
 #ifdef __SANITIZE_ADDRESS__

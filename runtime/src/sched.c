@@ -226,7 +226,8 @@ void corort__park(int after, void *arg)
 
     w->after = after;
     w->after_arg = arg;
-    HOOK(corodbg_switch(co->dbg, NULL));
+    /* No hook here: the coroutine is still RUNNING in the table until its
+     * registers are saved; run_one reports the switch on the other side. */
 #ifdef __SANITIZE_ADDRESS__
     __sanitizer_start_switch_fiber(&co->asan_fake, w->asan_stack_lo,
                                    w->asan_stack_size);
@@ -242,11 +243,10 @@ void corort__park(int after, void *arg)
 void corort__block(enum corodbg_wait reason, const void *addr,
                    corort__lock *lock)
 {
-    corort_co *co = corort__current();
-    HOOK(corodbg_block(co->dbg, reason, addr));
-    (void)reason;
-    (void)addr;
-    (void)co;
+    struct corort__worker *w = corort__worker();
+    w->block_pending = 1;
+    w->block_reason = reason;
+    w->block_addr = addr;
     corort__park(CORORT__AFTER_NONE, lock);
 }
 
@@ -309,7 +309,8 @@ static void run_one(struct corort__worker *w, corort_co *co)
     w->cur = co;
     w->after = CORORT__AFTER_NONE;
     w->after_arg = NULL;
-    HOOK(corodbg_switch(NULL, co->dbg));
+    w->block_pending = 0;
+    HOOK(corodbg_switch_inline(NULL, co->dbg));
 #ifdef __SANITIZE_ADDRESS__
     __sanitizer_start_switch_fiber(&w->asan_fake, co->stack_lo,
                                    co->stack_size);
@@ -318,6 +319,14 @@ static void run_one(struct corort__worker *w, corort_co *co)
 #ifdef __SANITIZE_ADDRESS__
     __sanitizer_finish_switch_fiber(w->asan_fake, NULL, NULL);
 #endif
+    /* CO's registers are saved now: only from here may the table call it
+     * parked (corodbg.h's ordering rule), and before any other worker can
+     * resume it (the after-actions below publish it). */
+    if (w->after != CORORT__AFTER_EXIT) {
+        if (w->block_pending)
+            HOOK(corodbg_block(co->dbg, w->block_reason, w->block_addr));
+        HOOK(corodbg_switch_inline(co->dbg, NULL));
+    }
     w->cur = NULL;
     switch (w->after) {
     case CORORT__AFTER_NONE:
@@ -357,7 +366,10 @@ int corort_sleep_ns(uint64_t ns)
     if (!co)
         return CORORT_ESTATE;
     co->wake_at = corort_now_ns() + ns;
-    HOOK(corodbg_block(co->dbg, CORODBG_WAIT_SLEEP, NULL));
+    struct corort__worker *w = corort__worker();
+    w->block_pending = 1;
+    w->block_reason = CORODBG_WAIT_SLEEP;
+    w->block_addr = NULL;
     corort__park(CORORT__AFTER_SLEEP, NULL);
     return CORORT_OK;
 }
