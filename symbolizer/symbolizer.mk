@@ -14,7 +14,7 @@ CS_LIBS  := -Wl,-Bstatic -ldwarf -lelf -ldeflate -lzstd -lz -Wl,-Bdynamic -lstdc
 CS_HDRS  := $(CS_DIR)/include/corosym.h $(CS_DIR)/corosym_int.h \
             $(CS_DIR)/lineproto.h $(CS_DIR)/output.h
 
-ALL += $(CS_OUT)/libcorosym.a $(CS_OUT)/corosym
+ALL += $(CS_OUT)/libcorosym.a $(CS_OUT)/corosym $(CS_OUT)/libcorosym.ldflags
 INSTALL += install-corosym
 
 $(CS_OUT)/obj/%.o: $(CS_DIR)/%.c $(CS_HDRS)
@@ -25,6 +25,11 @@ $(CS_OUT)/libcorosym.a: $(CS_LIBOBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@
 	ar rcs $@ $^
+
+# What a program linking libcorosym.a needs after it (used by the tests).
+$(CS_OUT)/libcorosym.ldflags: $(CS_DIR)/symbolizer.mk
+	@mkdir -p $(dir $@)
+	echo '$(CS_LIBS)' > $@
 
 $(CS_OUT)/corosym: $(CS_OUT)/obj/main.o $(CS_OUT)/obj/output.o \
                    $(CS_OUT)/libcorosym.a $(COROSYM_EXTRA_OBJS)

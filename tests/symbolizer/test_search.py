@@ -29,10 +29,10 @@ def bins(tmp_path_factory, build):
     run(["strip", "--strip-all", full, "-o", d / "bare"])
     run(["strip", "--strip-all", so, "-o", d / "libbare.so"])
     api = d / "api_test"
+    ldflags = (build / "symbolizer" / "libcorosym.ldflags").read_text().split()
     run(["gcc", "-std=c11", "-Wall", "-Werror", "-I",
          build.parent / "symbolizer" / "include", SRC / "api_test.c",
-         build / "symbolizer" / "libcorosym.a", "-ldwarf", "-lelf",
-         "-ldebuginfod", "-lzstd", "-lz", "-lstdc++", "-o", api])
+         build / "symbolizer" / "libcorosym.a"] + ldflags + ["-o", api])
     nm = run(["nm", full]).stdout.split("\n")
     sym = {l.split()[2]: int(l.split()[0], 16) for l in nm
            if len(l.split()) == 3}
