@@ -62,6 +62,7 @@ dbg, p, cmd = session(False)
 base, nth0 = stops(p)
 p.Kill(); lldb.SBDebugger.Destroy(dbg)
 
+sys.stderr = open(os.devnull, "w")  # the plugin's per-stop cap warning
 dbg, p, cmd = session(True)
 plug, nth1 = stops(p)
 sys.path.insert(0, here)
