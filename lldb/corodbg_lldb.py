@@ -670,10 +670,8 @@ def on_entry(frame, bp_loc, extra_args=None, internal_dict=None):
     try:
         target = frame.GetThread().GetProcess().GetTarget()
         spec = _target_spec(target)
-        arm(target, spec)
-        bp = _find_bp(target, "corodbg-arm")
-        if bp is not None:
-            bp.SetEnabled(False)
+        if spec.values()["filter_flags"]:
+            arm(target, spec)
     except Exception as e:
         print("corodbg: cannot arm the catchpoint: %s" % e)
         return True
@@ -744,6 +742,9 @@ program entry.  Catches add up until `coroutine catch off`."""
                                     "state STATES|off|info")
         bp = hook_breakpoint(target)
         bp.SetEnabled(what != "off")
+        # Every new process of this target starts with a clear filter: a
+        # one-shot-per-run breakpoint at the entry point arms it again.
+        _entry_breakpoint(target).SetEnabled(what != "off")
         process = target.GetProcess()
         if process.IsValid() and process.GetState() in (
                 lldb.eStateStopped, lldb.eStateSuspended):
@@ -758,15 +759,6 @@ program entry.  Catches add up until `coroutine catch off`."""
         if what == "off":
             result.AppendMessage("Catching nothing.")
             return
-        entry = _entry_address(target)
-        bp = _find_bp(target, "corodbg-arm")
-        if bp is None:
-            bp = target.BreakpointCreateBySBAddress(entry) \
-                if entry is not None else \
-                target.BreakpointCreateByName("main")
-            bp.AddName("corodbg-arm")
-            bp.SetScriptCallbackFunction("%s.on_entry" % MODULE)
-        bp.SetEnabled(True)
         result.AppendMessage("Catching %s: the filter will be armed when "
                              "the program starts." % spec.describe())
 
@@ -789,6 +781,19 @@ program entry.  Catches add up until `coroutine catch off`."""
             except errors.CorodbgError as e:
                 lines.append("(table unreadable: %s)" % e)
         result.AppendMessage("\n".join(lines))
+
+
+def _entry_breakpoint(target):
+    """The breakpoint at the program's entry point that arms the filter in
+    each new process (its callback continues at once)."""
+    bp = _find_bp(target, "corodbg-arm")
+    if bp is None:
+        entry = _entry_address(target)
+        bp = target.BreakpointCreateBySBAddress(entry) \
+            if entry is not None else target.BreakpointCreateByName("main")
+        bp.AddName("corodbg-arm")
+        bp.SetScriptCallbackFunction("%s.on_entry" % MODULE)
+    return bp
 
 
 def _entry_address(target):
