@@ -223,7 +223,11 @@ def test_help_on_every_command(run_lldb):
 
 def test_catch_panic_and_state(run_lldb, prog, lines):
     t = run_lldb(["file %s" % prog, "coroutine catch panic", "run panic",
-                  "thread list", "bt 4", "coroutine catch info"])
+                  "thread list", "bt 4", "coroutine catch info",
+                  "process kill", "run panic"])
+    # A new process of the target is armed again at its entry point.
+    assert t.text.count('corodbg: Coroutine 7 "panicker" panicked: bad '
+                        'request 7\n') == 2, t.text
     assert t["coroutine catch panic"].strip() == \
         "Catching panic: the filter will be armed when the program starts."
     run = t["run panic"]
