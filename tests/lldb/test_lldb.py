@@ -226,8 +226,8 @@ def test_catch_panic_and_state(run_lldb, prog, lines):
                   "thread list", "bt 4", "coroutine catch info",
                   "process kill", "run panic"])
     # A new process of the target is armed again at its entry point.
-    assert t.text.count('corodbg: Coroutine 7 "panicker" panicked: bad '
-                        'request 7\n') == 2, t.text
+    assert len(re.findall(r'^corodbg: Coroutine 7 "panicker" panicked: '
+                          r'bad request 7$', t.text, re.M)) == 2, t.text
     assert t["coroutine catch panic"].strip() == \
         "Catching panic: the filter will be armed when the program starts."
     run = t["run panic"]
