@@ -174,9 +174,10 @@ int cs_cache_view(const void *data, size_t size, uint64_t key,
 /* Lookup result: indices into rows, segs, syms (CS_NONE: none). */
 typedef struct cs_hit { uint32_t row, seg, sym; } cs_hit;
 void cs_lookup(const cs_index *ix, uint64_t addr, cs_hit *h);
-/* Same for N addresses at once: sorts them and sweeps each table once. */
+/* Same for N addresses at once: sorts them and sweeps each table once.
+   ORDER (may be NULL) receives the indices of ADDRS in address order. */
 void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
-                    cs_hit *hits);
+                    cs_hit *hits, uint32_t *order);
 /* corosym_symbolize() from a lookup result. */
 size_t cs_symbolize_hit(corosym_module *m, uint64_t addr, const cs_hit *h,
                         corosym_frame *frames, size_t max,

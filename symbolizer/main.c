@@ -250,10 +250,6 @@ typedef struct runner {
     corosym_module **reported;
     size_t nreported;
     unsigned long count;
-    /* batch prefetch: lookup results for the line being run */
-    corosym_module *hint_m;
-    const cs_hit *hint;
-    uint64_t hint_addr;
 } runner;
 
 /* The module error as llvm words it: without our "corosym: PATH: "
@@ -424,10 +420,8 @@ static void run_line_raw(runner *r, const char *line, size_t len)
         corosym_request_free(&q);
         return;
     }
-    cs_hit h;
-    if (r->hint && r->hint_m == m && r->hint_addr == addr)
-        h = *r->hint;
-    else if (!corosym_module_error(m))
+    cs_hit h = {CS_NONE, CS_NONE, CS_NONE};
+    if (!corosym_module_error(m))
         cs_lookup(&m->ix, addr, &h);
     size_t n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
     if (n > r->nfr) {
@@ -463,11 +457,14 @@ static void run_line(runner *r, const char *line, size_t len)
     cs_json_pretty(&r->out, from, depth);
 }
 
-/* Runs the complete lines in BUF[0..N): looks up every plain CODE address
-   of the first module at once (sorted, one sweep per table), then prints
-   the answers in input order. */
+/* Runs the complete lines in BUF[0..N).  Plain CODE requests for the
+   first module are looked up at once (radix-sorted, one sweep per table)
+   and their answers are rendered in address order, where the index is
+   read almost sequentially, into a side buffer; then every line's answer
+   is written in input order. */
 static void run_chunk(runner *r, const char *buf, size_t n)
 {
+    cli *c = r->c;
     size_t nl = 0, cap = 1024;
     size_t *starts = cs_xmalloc(cap * sizeof *starts);
     for (size_t p = 0; p < n;) {
@@ -482,53 +479,93 @@ static void run_chunk(runner *r, const char *buf, size_t n)
         p = (size_t)(e - buf) + 1;
     }
     starts[nl] = n;
-    uint64_t *addrs = NULL;
+    int fast_ok = nl >= 64 && !(c->oc.style == CS_STYLE_JSON &&
+                                (c->oc.pretty || c->oc.json_array));
+    uint64_t *addrs = NULL, *offs = NULL;
+    uint32_t *which = NULL, *order = NULL;
+    size_t *toff = NULL, *tlen = NULL;
     cs_hit *hits = NULL;
-    uint32_t *which = NULL;
+    cs_out side = {NULL, 0, 0, -1};
     size_t k = 0;
     corosym_module *m0 = NULL;
-    if (nl >= 64) {
+    const char *m0name = NULL;
+    const uint8_t *m0bid = NULL;
+    size_t m0bidlen = 0;
+    if (fast_ok) {
         addrs = cs_xmalloc(nl * sizeof *addrs);
+        offs = cs_xmalloc(nl * sizeof *offs);
         which = cs_xmalloc(nl * sizeof *which);
-        int have_default = r->c->obj != NULL || r->c->bidlen > 0;
+        int have_default = c->obj != NULL || c->bidlen > 0;
+        char *m0name_own = NULL;
         for (size_t i = 0; i < nl; i++) {
             which[i] = UINT32_MAX;
             corosym_request q;
             corosym_parse_request(buf + starts[i], starts[i + 1] - starts[i] - 1,
                                   have_default, &q);
-            if (!q.error && !q.symbol && q.kind == CS_REQ_CODE) {
-                const char *mn = q.module ? q.module : r->c->obj;
-                const uint8_t *bid = q.build_id_len ? q.build_id : r->c->bid;
-                size_t bl = q.build_id_len ? q.build_id_len
-                                           : (q.module ? 0 : r->c->bidlen);
+            if (!q.error && !q.symbol && q.kind == CS_REQ_CODE &&
+                !q.build_id_len) {
+                const char *mn = q.module ? q.module : c->obj;
+                const uint8_t *bid = c->bid;
+                size_t bl = q.module ? 0 : c->bidlen;
                 corosym_module *m = get_module(r, mn, bid, bl);
-                if (!m0 && !corosym_module_error(m))
+                if (!m0 && !corosym_module_error(m) && mn) {
                     m0 = m;
-                if (m == m0) {
-                    addrs[k] = q.offset - r->c->adjust_vma;
+                    m0name_own = cs_xstrdup(mn);
+                    m0bid = bid;
+                    m0bidlen = bl;
+                }
+                if (m == m0 && mn && !strcmp(mn, m0name_own)) {
+                    addrs[k] = q.offset - c->adjust_vma;
+                    offs[k] = q.offset;
                     which[i] = (uint32_t)k++;
                 }
             }
             corosym_request_free(&q);
         }
+        m0name = m0name_own;
         if (k) {
             hits = cs_xmalloc(k * sizeof *hits);
-            cs_lookup_many(&m0->ix, addrs, k, hits);
+            order = cs_xmalloc(k * sizeof *order);
+            toff = cs_xmalloc((k + 1) * sizeof *toff);
+            tlen = cs_xmalloc((k + 1) * sizeof *tlen);
+            cs_lookup_many(&m0->ix, addrs, k, hits, order);
+            for (size_t j = 0; j < k; j++) {
+                uint32_t q = order[j];
+                size_t nf = cs_symbolize_hit(m0, addrs[q], &hits[q], r->fr,
+                                             r->nfr, NULL);
+                if (nf > r->nfr) {
+                    r->nfr = nf;
+                    r->fr = cs_xrealloc(r->fr, nf * sizeof *r->fr);
+                    nf = cs_symbolize_hit(m0, addrs[q], &hits[q], r->fr,
+                                          r->nfr, NULL);
+                }
+                toff[q] = side.n;
+                cs_print_code(&side, &c->oc, m0name, m0bid, m0bidlen, 1,
+                              offs[q], r->fr, nf, 0);
+                tlen[q] = side.n - toff[q];
+            }
         }
     }
     for (size_t i = 0; i < nl; i++) {
         if (which && which[i] != UINT32_MAX) {
-            r->hint_m = m0;
-            r->hint = &hits[which[i]];
-            r->hint_addr = addrs[which[i]];
+            uint32_t q = which[i];
+            r->count++;
+            r->json_first = 0;
+            cs_out_mem(&r->out, side.buf + toff[q], tlen[q]);
+            continue;
         }
         run_line(r, buf + starts[i], starts[i + 1] - starts[i] - 1);
-        r->hint = NULL;
     }
+    free((char *)m0name);
+    free(side.buf);
     free(starts);
     free(addrs);
+    free(offs);
     free(hits);
     free(which);
+    free(order);
+    free(toff);
+    free(tlen);
 }
 
 static int input_pending(void)

@@ -1,5 +1,6 @@
 /* output.c - print results exactly like llvm-symbolizer 19. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,8 +18,25 @@ void cs_out_init(cs_out *o, int fd)
     }
 }
 
+/* A memory-only buffer (fd < 0) grows instead of being written out. */
+static void out_grow(cs_out *o, size_t need)
+{
+    size_t c = o->cap ? o->cap : 4096;
+    while (c < o->n + need)
+        c *= 2;
+    char *nb = realloc(o->buf, c);
+    if (!nb) {
+        fputs("corosym: out of memory\n", stderr);
+        exit(70);
+    }
+    o->buf = nb;
+    o->cap = c;
+}
+
 void cs_out_flush(cs_out *o)
 {
+    if (o->fd < 0)
+        return;
     size_t off = 0;
     while (off < o->n) {
         ssize_t w = write(o->fd, o->buf + off, o->n - off);
@@ -36,6 +54,8 @@ void cs_out_flush(cs_out *o)
 
 void cs_out_mem(cs_out *o, const char *s, size_t n)
 {
+    if (o->fd < 0 && o->n + n > o->cap)
+        out_grow(o, n);
     if (o->n + n > o->cap) {
         cs_out_flush(o);
         if (n > o->cap) {
@@ -58,8 +78,12 @@ void cs_out_str(cs_out *o, const char *s) { cs_out_mem(o, s, strlen(s)); }
 
 void cs_out_char(cs_out *o, char c)
 {
-    if (o->n + 1 > o->cap)
-        cs_out_flush(o);
+    if (o->n + 1 > o->cap) {
+        if (o->fd < 0)
+            out_grow(o, 1);
+        else
+            cs_out_flush(o);
+    }
     o->buf[o->n++] = c;
 }
 

@@ -653,11 +653,14 @@ static void radix_sort(kv *a, size_t n)
 }
 
 void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
-                    cs_hit *hits)
+                    cs_hit *hits, uint32_t *order)
 {
     if (n < 64) {
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < n; i++) {
             cs_lookup(ix, addrs[i], &hits[i]);
+            if (order)
+                order[i] = (uint32_t)i;
+        }
         return;
     }
     kv *a = cs_xmalloc(n * sizeof *a);
@@ -695,6 +698,8 @@ void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
                 while (py + 1 < ix->nsyms && ix->syms[py + 1].addr <= x)
                     py++;
         }
+        if (order)
+            order[j] = a[j].i;
         cs_hit *h = &hits[a[j].i];
         h->row = have_r ? (uint32_t)pr : CS_NONE;
         h->seg = have_s ? (uint32_t)ps : CS_NONE;
