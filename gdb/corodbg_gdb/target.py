@@ -44,6 +44,7 @@ class Session:
         self.invalidate()
         self.table_addr = None
         self.locations.clear()
+        self.__dict__.pop("module_ranges", None)
 
 
 def _read(addr, size):
@@ -266,5 +267,81 @@ def symbolize(pc, is_return=True):
                 path, line = sal.symtab.filename, sal.line
         except RuntimeError:
             pass
-        loc = S.locations[key] = Location(fn, path, line, pc)
+        module = None if fn else module_of(pc)
+        loc = S.locations[key] = Location(fn, path, line, pc, module)
     return loc
+
+
+# ---- module + offset of addresses without symbols --------------------------
+
+_FILES_RE = re.compile(r"^\s*(0x[0-9a-f]+) - (0x[0-9a-f]+) is (\S+)"
+                       r"(?: in (.+))?$", re.M)
+
+
+def _elf_section_addr(path, name):
+    """sh_addr of section NAME in the ELF file PATH, or None."""
+    import struct
+    try:
+        with open(path, "rb") as f:
+            head = f.read(64)
+            if head[:4] != b"\x7fELF" or head[4] != 2:
+                return None
+            end = "<" if head[5] == 1 else ">"
+            shoff, = struct.unpack_from(end + "Q", head, 0x28)
+            shentsize, shnum, shstrndx = struct.unpack_from(end + "HHH",
+                                                            head, 0x3a)
+            if shnum == 0 or shnum > 4096 or shentsize < 64:
+                return None
+            f.seek(shoff)
+            table = f.read(shentsize * shnum)
+            def sh(i):
+                return struct.unpack_from(end + "IIQQQQ", table,
+                                          i * shentsize)
+            _, _, _, _, stroff, strsize = sh(shstrndx)
+            f.seek(stroff)
+            strtab = f.read(min(strsize, 1 << 20))
+            for i in range(shnum):
+                nameoff, _, _, addr, _, _ = sh(i)
+                z = strtab.find(b"\0", nameoff)
+                if strtab[nameoff:z].decode("latin-1") == name:
+                    return addr
+    except (OSError, struct.error, ValueError, IndexError):
+        return None
+    return None
+
+
+def _module_ranges():
+    ranges = S.__dict__.get("module_ranges")
+    if ranges is None:
+        ranges = []
+        try:
+            text = gdb.execute("info files", to_string=True)
+            exe = gdb.current_progspace().filename
+        except gdb.error:
+            text, exe = "", None
+        bias = {}
+        for m in _FILES_RE.finditer(text):
+            start, end = int(m.group(1), 16), int(m.group(2), 16)
+            sect, path = m.group(3), (m.group(4) or exe)
+            if not path or path.startswith("system-supplied"):
+                continue
+            if path not in bias:
+                bias[path] = None
+            if sect == ".text" and bias[path] is None:
+                addr = _elf_section_addr(path, ".text")
+                if addr is not None:
+                    bias[path] = start - addr
+            ranges.append((start, end, path))
+        S.module_ranges = [(a, b, p, bias.get(p)) for a, b, p in ranges]
+        ranges = S.module_ranges
+    return ranges
+
+
+def module_of(pc):
+    """'file+0xVADDR' for PC (the ELF virtual address, what addr2line and
+    corosym take), or None."""
+    import os
+    for start, end, path, bias in _module_ranges():
+        if start <= pc < end and bias is not None:
+            return "%s+0x%x" % (os.path.basename(path), pc - bias)
+    return None

@@ -41,6 +41,13 @@ def test_stripped(prog):
     assert rows[2][2].startswith("sleep") and "sleeper" in rows[2][2]
     assert rows[7][0] == "*" and "crasher" in rows[7][2]
     assert re.search(r"#3  0x[0-9a-f]+ in \?\? \(\)", out)
+    # no symbols: module + ELF address, resolvable offline
+    m = re.search(r"crasher +0x[0-9a-f]+ in %s\+(0x[0-9a-f]+)" % prog,
+                  out)
+    assert m, out
+    res = subprocess.run(["addr2line", "-f", "-e", str(binary("fixture")),
+                          m.group(1)], capture_output=True, text=True)
+    assert res.stdout.splitlines()[0] == "crasher"
     assert 'Coroutine 7 "crasher" crashed: SIGSEGV, fault address 0x0' in out
 
 

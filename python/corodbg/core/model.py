@@ -26,9 +26,12 @@ UNREADABLE_REASONS = {
 
 ENTRY_FIELD_NAMES = tuple(t for _, _, t in layout.ENTRY_FIELDS)
 
-Location = collections.namedtuple("Location", "function file line pc")
+Location = collections.namedtuple("Location", "function file line pc module",
+                                  defaults=(None,))
 Location.__doc__ = ("A symbolized address.  FUNCTION/FILE may be None and "
-                    "LINE 0 when unknown.")
+                    "LINE 0 when unknown.  MODULE, when the adapter knows "
+                    "it, is 'file+0xVADDR' for offline symbolization of an "
+                    "address without symbols.")
 
 
 class Coroutine:

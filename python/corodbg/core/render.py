@@ -31,7 +31,7 @@ def format_location(loc, short_file=True):
     """A Location -> 'func at file.c:42', 'func+0x1a', '0x401136'."""
     if loc is None:
         return "??"
-    fn, path, line, pc = loc
+    fn, path, line, pc = loc[:4]
     if path and short_file:
         path = os.path.basename(path)
     if fn and path and line:
@@ -40,6 +40,8 @@ def format_location(loc, short_file=True):
         return fn
     if pc is None:
         return "??"
+    if len(loc) > 4 and loc[4]:
+        return "0x%x in %s" % (pc, loc[4])
     return "0x%x" % pc
 
 
