@@ -387,3 +387,23 @@ def test_progress_option(fx, tmp_path):
     assert r.stderr.endswith("locations: 5 of 5 symbolized\n")
     r = corosym([raw, "-o", out, "--debug-dir", fx.debugdir] + ISOLATE)
     assert "units read" not in r.stderr      # stderr is a pipe: quiet
+
+
+def test_corrupt_module_does_not_stop_the_rest(fx, tmp_path):
+    """A truncated shared object: its mapping is reported missing in one
+    line, the program's locations are still symbolized."""
+    bad = tmp_path / "libfix.so"
+    bad.write_bytes(fx.lib.read_bytes()[:3000])
+    raw, out = tmp_path / "raw.pb.gz", tmp_path / "out.pb.gz"
+    _, locs, _ = fx.raw_profile(raw, prog_file=fx.prog, lib_file=bad,
+                                lib_bid="", extra_mapping=False)
+    r = corosym([raw, "-o", out] + ISOLATE)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert len(lines) == 2, r.stderr
+    assert lines[0].startswith("corosym pprof: mapping 2 (%s): " % bad)
+    assert lines[1] == ("corosym pprof: mappings: 1 found, 1 missing; "
+                        "locations: 3 of 5 symbolized")
+    p = pprof_wire.read(out)
+    assert p.frames(locs["main"])[0][0] == "main"
+    assert p.locations[locs["lib_leaf"]]["lines"] == []
