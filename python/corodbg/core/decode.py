@@ -264,7 +264,7 @@ def _hot_struct(efields, endian, esize):
 def _entry_class(estruct, eindex, efields, hindex):
     """A Coroutine subclass for this layout: hot fields in slots, the
     others as properties unpacking the whole entry once."""
-    slots = tuple(n for n in hindex if n != "name") + ("_name",)
+    slots = tuple(hindex) + (() if "name" in hindex else ("name",))
     ns = {"__slots__": slots}
     unpack_from = estruct.unpack_from
 
@@ -274,13 +274,11 @@ def _entry_class(estruct, eindex, efields, hindex):
             t = self._t = unpack_from(self._d, self._o)
         return t
     ns["_full"] = full
-    ns["name"] = property(lambda self: None if self._name is None
-                          else _cstr(self._name))
     if "_pc" in hindex:
         ns["pc"] = property(lambda self: self._pc)
         ns["sp"] = property(lambda self: self._sp)
     for name in ENTRY_FIELD_NAMES:
-        if name in hindex:
+        if name in slots:
             continue
         if name not in eindex:
             ns[name] = None
@@ -316,10 +314,14 @@ def _scanner(hindex, cls):
         "        c.note = None",
     ]
     for name in hindex:
-        lines.append("        c.%s = t[%d]" % ("_name" if name == "name"
-                                                else name, g[name]))
+        if name == "name":
+            lines += ["        n = t[%d]" % g[name],
+                      "        s = names.get(n)",
+                      "        c.name = s if s is not None else cstr(n)"]
+        else:
+            lines.append("        c.%s = t[%d]" % (name, g[name]))
     if "name" not in g:
-        lines.append("        c._name = None")
+        lines.append("        c.name = None")
     lines += [
         "        st = t[%d]" % g["state"],
         "        if st >= NSTATES:",
@@ -346,7 +348,8 @@ def _scanner(hindex, cls):
             "            c.note = ('saved sp 0x%%x outside its stack "
             "[0x%%x, 0x%%x)' %% (t[%d], t[%d], t[%d]))" % (sp, lo, hi)]
     lines.append("        append(c)")
-    ns = {"new": object.__new__, "cls": cls, "NSTATES": NSTATES}
+    ns = {"new": object.__new__, "cls": cls, "NSTATES": NSTATES,
+          "names": _CSTR, "cstr": _cstr}
     exec("\n".join(lines), ns)  # noqa: S102 - generated from the layout
     return ns["scan"]
 
