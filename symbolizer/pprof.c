@@ -569,7 +569,8 @@ int pprof_decode(const uint8_t *buf, size_t len, struct pprof **out,
         else
             snprintf(err, errlen,
                      "not a pprof profile: protobuf decoding failed "
-                     "(%zu %s bytes)", msglen, msg == buf ? "raw" : "gunzipped");
+                     "(%zu %s bytes)", msglen,
+                     msg == buf ? "raw" : "gunzipped");
         pprof_free(pr);
         return rc;
     }

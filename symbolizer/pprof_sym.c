@@ -111,7 +111,8 @@ static int is_pseudo(const char *file)
 {
     /* [vdso], [heap], [stack], //anon, [kernel.kallsyms] ... */
     return file[0] == '[' || strncmp(file, "//anon", 6) == 0 ||
-           strncmp(file, "/dev/zero", 9) == 0 || strncmp(file, "anon_inode:", 11) == 0;
+           strncmp(file, "/dev/zero", 9) == 0 ||
+           strncmp(file, "anon_inode:", 11) == 0;
 }
 
 static void open_mapping(corosym_session *s, struct pprof *pr,
@@ -125,7 +126,8 @@ static void open_mapping(corosym_session *s, struct pprof *pr,
     const char *why = NULL;
 
     if ((!*file || is_pseudo(file)) && !idlen) {
-        why = *file ? "pseudo mapping, no build-id" : "no file name or build-id";
+        why = *file ? "pseudo mapping, no build-id"
+                    : "no file name or build-id";
     } else {
         ms->mod = corosym_module_get(s, *file ? file : NULL,
                                      idlen ? idbuf : NULL, idlen);
