@@ -154,12 +154,15 @@ static void open_mapping(corosym_session *s, struct pprof *pr,
     {
         /* File offsets are only translatable with the binary's own program
            headers: objcopy --only-keep-debug rewrites p_offset.  Without
-           the binary, the module's path is the debug file's. */
+           the binary, the module's path is the debug file's; a binary
+           that carries its own DWARF is both, under the mapping's name. */
         const char *bin = corosym_module_path(ms->mod);
         const char *dbg = corosym_module_debug_path(ms->mod);
+        int have_bin = bin && access(bin, R_OK) == 0 &&
+                       (!dbg || strcmp(bin, dbg) != 0 ||
+                        (*file && strcmp(bin, file) == 0));
         uint64_t va;
-        if (dbg && (!bin || strcmp(bin, dbg) == 0 ||
-                    access(bin, R_OK) != 0 ||
+        if (dbg && (!have_bin ||
                     corosym_module_offset_to_vaddr(ms->mod,
                                                    ms->m->file_offset,
                                                    &va) != 0))
