@@ -407,3 +407,49 @@ def test_corrupt_module_does_not_stop_the_rest(fx, tmp_path):
     p = pprof_wire.read(out)
     assert p.frames(locs["main"])[0][0] == "main"
     assert p.locations[locs["lib_leaf"]]["lines"] == []
+
+
+@pytest.mark.parametrize("layout", ["gcc-nopie", "clang-lld-pie",
+                                    "pie-whole-file"])
+def test_debug_file_only_address_layouts(layout, tmp_path):
+    """Only the debug file is available (its PT_LOAD offsets rewritten by
+    objcopy), for non-PIE, lld's layout (text offset != address) and a
+    mapping of the whole file from offset 0."""
+    (tmp_path / "prog.c").write_text(pf.PROG_C)
+    (tmp_path / "lib.c").write_text(pf.LIB_C)
+    exe = tmp_path / "prog"
+    cc = {"gcc-nopie": ["gcc", "-no-pie", "-fno-pie"],
+          "clang-lld-pie": ["clang", "-fPIE", "-pie", "-fuse-ld=lld"],
+          "pie-whole-file": ["gcc", "-fPIE", "-pie"]}[layout]
+    pf.run(cc + ["-O2", "-g", "-Wl,--build-id", "-o", exe,
+                 tmp_path / "prog.c", tmp_path / "lib.c"])
+    bid = pf.build_id(exe)
+    dbg = tmp_path / "debug" / ".build-id" / bid[:2] / (bid[2:] + ".debug")
+    dbg.parent.mkdir(parents=True)
+    pf.run(["objcopy", "--only-keep-debug", exe, dbg])
+    off, seg_vaddr, memsz = pf.exec_segment(exe)
+    base = 0 if layout == "gcc-nopie" else pf.PROG_BASE
+    if layout == "pie-whole-file":
+        start, offset = base, 0
+    else:
+        start, offset = base + (seg_vaddr & ~0xFFF), off & ~0xFFF
+    syms = pf.symbols(exe)
+    roles = {"hot": syms["hot_loop"][0] + syms["hot_loop"][1] // 2,
+             "cold": syms["cold_path"][0] + 2,
+             "lib": syms["lib_inner"][0] + syms["lib_inner"][1] // 2,
+             "main": syms["main"][0] + 4}
+    b = pprof_wire.Builder()
+    m = b.mapping(start, base + seg_vaddr + memsz, offset,
+                  "/opt/prod/bin/prog", bid)
+    locs = dict((r, b.location(m, base + a)) for r, a in roles.items())
+    b.sample(list(locs.values()), [1])
+    raw, out = tmp_path / "raw.pb.gz", tmp_path / "out.pb.gz"
+    b.write(raw)
+    r = corosym([raw, "-o", out, "--debug-dir", tmp_path / "debug"] +
+                ISOLATE)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.endswith("locations: 4 of 4 symbolized\n"), r.stderr
+    p = pprof_wire.read(out)
+    want = pf.llvm_frames(exe, list(roles.values()))
+    for (role, lid), frames in zip(locs.items(), want):
+        assert p.frames(lid) == frames, (layout, role)
