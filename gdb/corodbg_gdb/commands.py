@@ -39,6 +39,28 @@ def _loc_text_fn(tbl, kind):
     return text
 
 
+def _loc_texts(cos, tbl, kind, loc_text):
+    """Location text of every coroutine in COS: each distinct address is
+    symbolized and formatted once, the per-coroutine part runs in C."""
+    if kind == query.LOC_USER:
+        return [loc_text(co) for co in cos]
+    field = {query.LOC_PC: "pc", query.LOC_GO: "create_pc",
+             query.LOC_START: "entry_fn"}[kind]
+    pcs = [getattr(co, field) for co in cos] if field != "pc" else \
+        [co.pc for co in cos]
+    is_ret = kind != query.LOC_START
+    texts = {}
+    for pc in set(pcs):
+        texts[pc] = render.format_location(
+            target.symbolize(pc, is_ret)) if pc else "??"
+    out = list(map(texts.__getitem__, pcs))
+    if kind == query.LOC_PC:
+        for i, co in enumerate(cos):
+            if co.tid:  # on a thread now: saved registers are stale
+                out[i] = loc_text(co)
+    return out
+
+
 def _marker_id(tbl):
     if view.VIEW is not None and gdb.selected_thread() == view.VIEW.thread:
         return view.VIEW.co.id
@@ -76,7 +98,8 @@ def list_coroutines(arg):
         write_lines(["No coroutines match.\n" if tbl.coroutines
                      else "No coroutines.\n", render.total_line(0, tbl)])
         return
-    rows = render.listing_rows(cos, now, loc_text, _marker_id(tbl))
+    rows = render.listing_rows(cos, now, loc_text, _marker_id(tbl),
+                               _loc_texts(cos, tbl, q.loc_kind, loc_text))
     lines = render.format_rows(rows)
     if q.stack_depth:
         lines = _with_stacks(lines, cos, tbl, q.stack_depth)

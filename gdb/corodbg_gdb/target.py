@@ -99,6 +99,10 @@ def write_lines(lines):
     user quits the pager."""
     buf = []
     try:
+        if isinstance(lines, list):
+            for i in range(0, len(lines), BATCH_LINES):
+                gdb.write("".join(lines[i:i + BATCH_LINES]))
+            return
         for line in lines:
             buf.append(line)
             if len(buf) >= BATCH_LINES:
