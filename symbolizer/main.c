@@ -250,7 +250,21 @@ typedef struct runner {
     corosym_module **reported;
     size_t nreported;
     unsigned long count;
+    /* per-chunk scratch, kept between chunks (no page faults per chunk) */
+    cs_out side;
+    void *scr[8];
+    size_t scrcap[8];
 } runner;
+
+static void *scratch(runner *r, int slot, size_t bytes)
+{
+    if (r->scrcap[slot] < bytes) {
+        free(r->scr[slot]);
+        r->scrcap[slot] = bytes + bytes / 2;
+        r->scr[slot] = cs_xmalloc(r->scrcap[slot]);
+    }
+    return r->scr[slot];
+}
 
 /* The module error as llvm words it: without our "corosym: PATH: "
    prefix. */
@@ -465,16 +479,16 @@ static void run_line(runner *r, const char *line, size_t len)
 static void run_chunk(runner *r, const char *buf, size_t n)
 {
     cli *c = r->c;
-    size_t nl = 0, cap = 1024;
-    size_t *starts = cs_xmalloc(cap * sizeof *starts);
+    size_t nl = 0;
+    for (const char *q = buf; (q = memchr(q, '\n', (size_t)(buf + n - q)));
+         q++)
+        nl++;
+    size_t *starts = scratch(r, 0, (nl + 1) * sizeof *starts);
+    nl = 0;
     for (size_t p = 0; p < n;) {
         const char *e = memchr(buf + p, '\n', n - p);
         if (!e)
             break;
-        if (nl + 1 >= cap) {
-            cap *= 2;
-            starts = cs_xrealloc(starts, cap * sizeof *starts);
-        }
         starts[nl++] = p;
         p = (size_t)(e - buf) + 1;
     }
@@ -485,16 +499,18 @@ static void run_chunk(runner *r, const char *buf, size_t n)
     uint32_t *which = NULL, *order = NULL;
     size_t *toff = NULL, *tlen = NULL;
     cs_hit *hits = NULL;
-    cs_out side = {NULL, 0, 0, -1};
+    cs_out side = r->side;
+    side.n = 0;
+    side.fd = -1;
     size_t k = 0;
     corosym_module *m0 = NULL;
     const char *m0name = NULL;
     const uint8_t *m0bid = NULL;
     size_t m0bidlen = 0;
     if (fast_ok) {
-        addrs = cs_xmalloc(nl * sizeof *addrs);
-        offs = cs_xmalloc(nl * sizeof *offs);
-        which = cs_xmalloc(nl * sizeof *which);
+        addrs = scratch(r, 1, nl * sizeof *addrs);
+        offs = scratch(r, 2, nl * sizeof *offs);
+        which = scratch(r, 3, nl * sizeof *which);
         int have_default = c->obj != NULL || c->bidlen > 0;
         char *m0name_own = NULL;
         for (size_t i = 0; i < nl; i++) {
@@ -524,10 +540,10 @@ static void run_chunk(runner *r, const char *buf, size_t n)
         }
         m0name = m0name_own;
         if (k) {
-            hits = cs_xmalloc(k * sizeof *hits);
-            order = cs_xmalloc(k * sizeof *order);
-            toff = cs_xmalloc((k + 1) * sizeof *toff);
-            tlen = cs_xmalloc((k + 1) * sizeof *tlen);
+            hits = scratch(r, 4, k * sizeof *hits);
+            order = scratch(r, 5, k * sizeof *order);
+            toff = scratch(r, 6, (k + 1) * sizeof *toff);
+            tlen = scratch(r, 7, (k + 1) * sizeof *tlen);
             cs_lookup_many(&m0->ix, addrs, k, hits, order);
             for (size_t j = 0; j < k; j++) {
                 uint32_t q = order[j];
@@ -557,15 +573,7 @@ static void run_chunk(runner *r, const char *buf, size_t n)
         run_line(r, buf + starts[i], starts[i + 1] - starts[i] - 1);
     }
     free((char *)m0name);
-    free(side.buf);
-    free(starts);
-    free(addrs);
-    free(offs);
-    free(hits);
-    free(which);
-    free(order);
-    free(toff);
-    free(tlen);
+    r->side = side;
 }
 
 static int input_pending(void)
@@ -677,5 +685,8 @@ int main(int argc, char **argv)
     free(c.dirs);
     free(c.addrs);
     free(r.out.buf);
+    free(r.side.buf);
+    for (int i = 0; i < 8; i++)
+        free(r.scr[i]);
     return llvm_mode ? 0 : (had_error ? 2 : 0);
 }
