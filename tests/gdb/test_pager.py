@@ -1,0 +1,64 @@
+"""`info coroutines` goes through GDB's pager on a terminal: it stops after
+a screenful, and `q` at the prompt ends the listing quietly (no error, no
+traceback) with GDB still alive."""
+import os
+import pty
+import select
+import time
+
+from gdbdriver import LOADER, ROOT, binary
+
+
+def test_pager_stops_and_quits_cleanly():
+    pid, fd = pty.fork()
+    if pid == 0:  # child: gdb on the pty
+        os.chdir(str(ROOT))
+        os.execvp("gdb", ["gdb", "-nx", "-q", "-ex", "source %s" % LOADER,
+                          "-ex", "set height 12", "-ex", "set width 200",
+                          "-ex", "set style enabled off",
+                          "-ex", "break fixture_ready",
+                          "--args", str(binary()), "list", "40"])
+    buf = [b""]
+
+    def until(pat, timeout=30):
+        end = time.time() + timeout
+        while time.time() < end and pat not in buf[0]:
+            r, _, _ = select.select([fd], [], [], 0.1)
+            if r:
+                try:
+                    buf[0] += os.read(fd, 65536)
+                except OSError:
+                    break
+        assert pat in buf[0], buf[0][-2000:]
+
+    try:
+        until(b"(gdb) ")
+        os.write(fd, b"run\n")
+        until(b"Breakpoint 1,")
+        buf[0] = b""
+        until(b"(gdb) ")
+        buf[0] = b""
+        os.write(fd, b"info coroutines\n")
+        until(b"--Type <RET> for more, q to quit")
+        page = buf[0].decode(errors="replace")
+        assert "consumer fx_park at fixture.c:132" in page
+        assert "Total:" not in page            # stopped after a screenful
+        os.write(fd, b"q\n")
+        buf[0] = b""
+        until(b"(gdb) ")
+        os.write(fd, b"echo ALIVE\\n\n")
+        until(b"ALIVE\r\n")
+        text = buf[0].decode(errors="replace")
+        assert "Traceback" not in text and "Python Exception" not in text
+        assert "Total:" not in text
+    finally:
+        os.write(fd, b"kill\n")
+        time.sleep(0.2)
+        os.write(fd, b"y\nquit\n")
+        time.sleep(0.2)
+        try:
+            os.kill(pid, 9)
+        except OSError:
+            pass
+        os.waitpid(pid, 0)
+        os.close(fd)
