@@ -109,6 +109,8 @@ typedef struct abbrev {
     uint32_t tag;
     uint8_t children;
     uint8_t interesting; /* subprogram / inlined_subroutine / CU */
+    uint8_t skip_kids;   /* children never hold code ranges (types...) */
+    int16_t sib;         /* index of DW_AT_sibling, -1 if none */
     uint32_t first, nattr;
     int32_t fixed;       /* total size if all forms fixed, else -1 */
 } abbrev;
@@ -117,6 +119,7 @@ typedef struct abbrev_tab {
     abbrev *a; size_t n;
     abbrev **direct; size_t ndirect;  /* code -> abbrev for small codes */
     abbrev_attr *attrs;
+    int has_inlined;     /* some abbrev is DW_TAG_inlined_subroutine */
 } abbrev_tab;
 
 typedef struct cu {
@@ -351,6 +354,18 @@ static abbrev_tab *get_abbrevs(ctx *c, uint64_t off, const cu *u)
                         a.tag == DW_TAG_compile_unit ||
                         a.tag == DW_TAG_partial_unit ||
                         a.tag == DW_TAG_skeleton_unit;
+        switch (a.tag) {
+        case DW_TAG_structure_type: case DW_TAG_class_type:
+        case DW_TAG_union_type: case DW_TAG_enumeration_type:
+        case DW_TAG_array_type: case DW_TAG_subroutine_type:
+        case DW_TAG_variable: case DW_TAG_formal_parameter:
+        case DW_TAG_member: case DW_TAG_typedef:
+            a.skip_kids = 1;
+            break;
+        }
+        if (a.tag == DW_TAG_inlined_subroutine)
+            t->has_inlined = 1;
+        a.sib = -1;
         int32_t fixed = 0;
         for (;;) {
             abbrev_attr x;
@@ -362,6 +377,8 @@ static abbrev_tab *get_abbrevs(ctx *c, uint64_t off, const cu *u)
             if (r.bad || (x.name == 0 && x.form == 0))
                 break;
             cs_buf_add(&at, &x, sizeof x);
+            if (x.name == DW_AT_sibling && a.nattr < INT16_MAX)
+                a.sib = (int16_t)a.nattr;
             a.nattr++;
             int fs = form_size(x.form, u);
             if (fs < 0 || fixed < 0)
@@ -969,7 +986,28 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
         const abbrev_attr *at = u->ab->attrs + a->first;
         uint32_t parent = stack[depth];
         uint32_t me = parent;
-        if (!a->interesting) {
+        if (!a->interesting && a->children && a->skip_kids && a->sib >= 0) {
+            /* jump over the whole subtree through DW_AT_sibling */
+            uint64_t sib = 0;
+            int ok = 1;
+            for (uint32_t i = 0; i < a->nattr && ok; i++) {
+                if ((int)i == a->sib) {
+                    aval v;
+                    ok = read_form(c, u, &r, at[i].form, at[i].ic, &v) == 0;
+                    if (ok && v.cls == C_REF)
+                        sib = v.v;
+                } else {
+                    ok = skip_form(u, &r, at[i].form) == 0;
+                }
+            }
+            if (ok && sib > die_off && sib <= u->end &&
+                sib >= (uint64_t)(r.p - c->info.p)) {
+                r.p = c->info.p + sib;
+                continue;
+            }
+            if (!ok)
+                break;
+        } else if (!a->interesting) {
             if (a->fixed >= 0) {
                 rd_skip(&r, (uint64_t)a->fixed);
             } else {
@@ -1010,6 +1048,7 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
             uint64_t low = 0, high = 0, rng = 0;
             int low_cls = C_NONE, high_cls = C_NONE, rng_cls = C_NONE;
             int is_decl = 0, has_low = 0;
+            uint64_t sib = 0;
             cs_scope s;
             memset(&s, 0, sizeof s);
             s.parent = a->tag == DW_TAG_subprogram ? CS_NONE : parent;
@@ -1036,6 +1075,10 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
                 case DW_AT_call_line: s.call_line = (uint32_t)v.v; break;
                 case DW_AT_call_column: s.call_col = (uint32_t)v.v; break;
                 case DW_AT_declaration: is_decl = 1; break;
+                case DW_AT_sibling:
+                    if (v.cls == C_REF)
+                        sib = v.v;
+                    break;
                 }
             }
             int ok = 1;
@@ -1061,6 +1104,16 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
                 pending p = {id, die_off, u};
                 cs_buf_add(pend, &p, sizeof p);
                 me = id;
+            }
+            /* A unit without inlined subroutines has no code range below
+               a subprogram that matters (nested functions aside, see
+               docs/symbolizer.md): skip its parameters, variables and
+               blocks through DW_AT_sibling. */
+            if (a->children && !u->ab->has_inlined &&
+                a->tag == DW_TAG_subprogram && sib > die_off &&
+                sib <= u->end && sib >= (uint64_t)(r.p - c->info.p)) {
+                r.p = c->info.p + sib;
+                continue;
             }
         }
         if (first) {
