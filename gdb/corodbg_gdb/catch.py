@@ -85,13 +85,22 @@ def rearm(*_args):
 
 
 def _hook_location():
+    """Where the catchpoint's breakpoint goes: the address in
+    descriptor.event_hook.  When the symbol corodbg_event_hook names that
+    same address, use the name, so GDB re-resolves it when the program is
+    re-run at another address (ASLR) or loads libcorodbg later."""
     if target.is_live():
         try:
             hook = _descriptor().get("event_hook")
-            if hook:
-                return "*0x%x" % hook
         except errors.CorodbgError:
-            pass
+            hook = None
+        if hook:
+            try:
+                sym = int(gdb.parse_and_eval(
+                    "(unsigned long)&corodbg_event_hook"))
+            except gdb.error:
+                sym = None
+            return "corodbg_event_hook" if sym == hook else "*0x%x" % hook
     return "corodbg_event_hook"
 
 

@@ -128,3 +128,33 @@ def test_libpcl_under_interposer():
                for v in rows.values()), out
     assert re.search(r"in producer \(arg=.*\) at tests/interpose/"
                      r"pcl_demo.c:\d+", out)
+
+
+SERVER = ROOT / "build" / "examples" / "server"
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_reference_runtime_single_and_workers(workers):
+    """corort's server example (examples/server.c), single-thread and 2
+    worker threads: 20 connections at five wait sites."""
+    assert SERVER.exists(), "build/examples/server not built (make)"
+    out = run_gdb(["break example_checkpoint", "run", "info coroutines",
+                   "info coroutines -group user", "coroutine 5 bt"],
+                  target=["--args", str(SERVER), "20", str(workers)])
+    rows = listing(out)
+    assert sorted(rows) == list(range(1, 22))
+    assert rows[1][:2] == ("*", "running")
+    waits = {2: "chan receive", 3: "chan send", 4: "sleep", 5: "waitgroup",
+             6: "mutex"}
+    for cid, wait in waits.items():
+        assert rows[cid][1] == "blocked"
+        assert rows[cid][2].startswith(wait), rows[cid]
+        assert rows[cid + 5][2].startswith(wait)
+    for fn in ("wait_request at server.c:42", "send_response at server.c:49",
+               "idle_timeout at server.c:56", "wait_drain at server.c:62",
+               "lock_db at server.c:68"):
+        assert re.search(r"^\s+4  %s  \[" % re.escape(fn), out, re.M), fn
+    assert re.search(r"#2  0x[0-9a-f]+ in wait_drain \(c=0x[0-9a-f]+\) at "
+                     r"examples/server.c:62", out)
+    assert re.search(r"#3  0x[0-9a-f]+ in connection \(arg=0x4\)", out)
+    assert "Total: 21 coroutines (1 running, 20 blocked)." in out
