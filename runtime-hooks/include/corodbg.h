@@ -431,17 +431,21 @@ uint32_t corodbg__thread_tid(void);
 void corodbg__state_event(corodbg_co *co, uint32_t old_state,
                           uint32_t new_state);
 
-/* Writer side of the per-entry seqlock (odd while the entry changes). */
-static inline void corodbg__seq_begin(corodbg_co *co)
+/* Writer side of the per-entry seqlock (odd while the entry changes).
+ * Only the owning thread writes an entry, so the counter is read once:
+ * begin returns the even value, end stores it + 2. */
+static inline uint32_t corodbg__seq_begin(corodbg_co *co)
 {
-    __atomic_store_n(&co->seq, co->seq + 1, __ATOMIC_RELAXED);
+    uint32_t seq = co->seq;
+    __atomic_store_n(&co->seq, seq + 1, __ATOMIC_RELAXED);
     __atomic_thread_fence(__ATOMIC_RELEASE);
+    return seq;
 }
 
-static inline void corodbg__seq_end(corodbg_co *co)
+static inline void corodbg__seq_end(corodbg_co *co, uint32_t seq)
 {
     __atomic_thread_fence(__ATOMIC_RELEASE);
-    __atomic_store_n(&co->seq, co->seq + 1, __ATOMIC_RELAXED);
+    __atomic_store_n(&co->seq, seq + 2, __ATOMIC_RELAXED);
 }
 
 static inline void corodbg_switch_inline(corodbg_co *from, corodbg_co *to)
@@ -449,24 +453,24 @@ static inline void corodbg_switch_inline(corodbg_co *from, corodbg_co *to)
     uint32_t mask = corodbg_table.filter_state_mask;
     uint32_t from_old = 0, to_old = 0;
     if (from) {
-        corodbg__seq_begin(from);
+        uint32_t seq = corodbg__seq_begin(from);
         from_old = from->state;
         if (from_old == CORODBG_RUNNING)
             from->state = CORODBG_RUNNABLE;
         from->tid = 0;
-        corodbg__seq_end(from);
+        corodbg__seq_end(from, seq);
     }
     if (to) {
         uint32_t tid = corodbg__thread.tid;
         if (__builtin_expect(!tid, 0))
             tid = corodbg__thread_tid();
-        corodbg__seq_begin(to);
+        uint32_t seq = corodbg__seq_begin(to);
         to_old = to->state;
         to->state = CORODBG_RUNNING;
         to->tid = tid;
         to->last_tid = tid;
         to->switches++;
-        corodbg__seq_end(to);
+        corodbg__seq_end(to, seq);
     }
     corodbg__thread.current = to;
     /* Events only after both entries are consistent again. */

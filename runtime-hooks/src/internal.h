@@ -16,9 +16,17 @@
 /* Serialises slot allocation and the leak helpers' walks. */
 CORODBG_HIDDEN extern pthread_mutex_t corodbg__lock;
 
-/* The seqlock writer lives in corodbg.h (the inline switch uses it). */
-#define corodbg__entry_begin corodbg__seq_begin
-#define corodbg__entry_end corodbg__seq_end
+/* The seqlock writer lives in corodbg.h (the inline switch uses it);
+ * these forms keep the counter in the entry between begin and end. */
+static inline void corodbg__entry_begin(corodbg_co *co)
+{
+    (void)corodbg__seq_begin(co);
+}
+
+static inline void corodbg__entry_end(corodbg_co *co)
+{
+    corodbg__seq_end(co, co->seq - 1);
+}
 
 /* CLOCK_MONOTONIC in ns; also stamped into corodbg_table.clock_ns so a
  * core file tells how "now" looked to the process. */
