@@ -609,9 +609,15 @@ static void read_line_program(ctx *c, cu *u, uint64_t off,
     uint32_t file = 1, line = 1, col = 0, disc = 0;
     size_t seq_start = c->b->rows.n / sizeof(cs_row);
     int drop = 0;
+    cs_buf *rb = &c->b->rows;
 #define EMIT(endseq)                                                       \
     do {                                                                   \
-        cs_row *row_ = cs_buf_reserve(&c->b->rows, sizeof(cs_row));         \
+        if (rb->n + sizeof(cs_row) > rb->cap) {                            \
+            cs_buf_reserve(rb, sizeof(cs_row)); /* grows, counts it */    \
+            rb->n -= sizeof(cs_row);                                       \
+        }                                                                  \
+        cs_row *row_ = (cs_row *)(rb->p + rb->n);                          \
+        rb->n += sizeof(cs_row);                                           \
         row_->addr = addr;                                                 \
         row_->file = (endseq) ? CS_NONE                                    \
                    : (file < nmap && fmap[file] != CS_NONE ? fmap[file]    \

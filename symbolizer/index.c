@@ -261,8 +261,10 @@ void cs_index_accel(cs_index *ix)
     }
     if (lo >= hi || most < 64)
         return;
+    /* about one bucket per four elements of the largest table: a lookup
+       then scans a cache line or two, and the tables stay small */
     unsigned shift = 2;
-    while (shift < 40 && ((hi - lo) >> shift) > most)
+    while (shift < 40 && ((hi - lo) >> shift) > most / 4)
         shift++;
     size_t nb = (size_t)((hi - lo) >> shift) + 1;
     ix->acc_lo = lo;

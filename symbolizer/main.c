@@ -296,12 +296,15 @@ static void report_module(runner *r, corosym_module *m, const char *name)
         unsigned f = corosym_module_flags(m);
         const char *dp = corosym_module_debug_path(m);
         fprintf(stderr, "%s: stats: '%s': index %s, debug info %s, "
-                "flags%s%s%s%s\n", prog, name,
+                "flags%s%s%s%s; %zu rows, %zu scopes, %zu segments, "
+                "%zu symbols, %zu files, %zu string bytes\n", prog, name,
                 (f & COROSYM_FROM_CACHE) ? "from cache" : "built",
                 dp ? dp : "none", (f & COROSYM_HAS_SYMTAB) ? " symtab" : "",
                 (f & COROSYM_HAS_LINES) ? " lines" : "",
                 (f & COROSYM_HAS_FUNCS) ? " functions" : "",
-                (f & COROSYM_HAS_INLINES) ? " inlines" : "");
+                (f & COROSYM_HAS_INLINES) ? " inlines" : "",
+                m->ix.nrows, m->ix.nscopes, m->ix.nsegs, m->ix.nsyms,
+                m->ix.nfiles, m->ix.strsize);
     }
     if (e) {
         fprintf(stderr, "%s: error: '%s': %s\n", prog, name,
