@@ -283,9 +283,18 @@ static char *cache_path(corosym_module *m, const cs_elf *bin,
     corosym_session *s = m->s;
     if (!s->o.use_cache || !s->cache_dir)
         return NULL;
-    char name[160];
+    char name[200];
     if (m->want_id_len) {
         cs_hex(m->want_id, m->want_id_len, name);
+        /* symbols from a stripped binary, DWARF from its debug file: not
+           the same index as the debug file alone (asked by build-id) */
+        if (bin && dbg) {
+            char real[PATH_MAX];
+            const char *p = realpath(bin->path, real) ? real : bin->path;
+            size_t l = strlen(name);
+            snprintf(name + l, sizeof name - l, "-%08llx",
+                     (unsigned long long)(cs_hash(p, strlen(p)) & 0xffffffffu));
+        }
     } else {
         const cs_elf *e = bin ? bin : dbg;
         if (!e)

@@ -119,3 +119,24 @@ def test_unwritable_cache_dir(prog, corosym, tmp_path):
     r = sym(corosym, ["--cache-dir", blocker / "sub"], inp)
     assert r.returncode == 0
     assert r.stdout == sym(corosym, ["--no-cache"], inp).stdout
+
+
+def test_same_build_id_by_path_and_by_id(prog, corosym, tmp_path):
+    """A stripped binary (symbols) + its debug file (DWARF) and the debug
+    file alone have the same build-id but different indexes: both stay
+    cached, neither evicts the other."""
+    b = bid(prog)
+    tree = tmp_path / "tree" / ".build-id" / b[:2]
+    tree.mkdir(parents=True)
+    run(["objcopy", "--only-keep-debug", prog, tree / (b[2:] + ".debug")])
+    stripped = tmp_path / "stripped"
+    run(["strip", prog, "-o", stripped])
+    c = tmp_path / "c"
+    args = ["--cache-dir", c, "--debug-dir", tmp_path / "tree"]
+    by_id = "BUILDID:%s 0x1\n" % b
+    by_path = "%s 0x1\n" % stripped
+    for rnd in ("index built", "index from cache"):
+        assert rnd in sym(corosym, args, by_id).stderr
+        assert rnd in sym(corosym, args, by_path).stderr
+    names = sorted(p.name for p in c.iterdir())
+    assert len(names) == 2 and names[0].startswith(b), names
