@@ -160,3 +160,14 @@ def test_corrupt_inputs_reported_rest_symbolized(prog, corosym, tmp_path):
     assert "corrupt DWARF" in err
     assert "not a regular file" in err
     assert r.returncode == 2
+
+
+def test_progress_on_request(prog, corosym):
+    p, s = prog
+    inp = ("0x%x\n" % s["compute"]) * 100000
+    r = run([corosym, "--no-cache", "--progress", "--obj", p], input=inp)
+    assert "corosym: 100000 addresses, done" in r.stderr
+    assert "units read" in r.stderr
+    assert r.stdout.count("compute\n") == 100000
+    quiet = run([corosym, "--no-cache", "--obj", p], input=inp[:1000])
+    assert quiet.stderr == ""
