@@ -21,12 +21,12 @@ gdb_run() {
     if [ "$quiet" = 0 ]; then
         echo "\$ gdb -batch -ex 'source gdb/corodbg-gdb.py' ... --args $prog$pargs"
         # shellcheck disable=SC2086
-        gdb -nx -q -batch -ex 'source gdb/corodbg-gdb.py' \
+        gdb -nx -q -batch -iex "add-auto-load-safe-path $(pwd)/build" -ex 'source gdb/corodbg-gdb.py' \
             -ex 'set confirm off' -x "${TMPDIR:-/tmp}/corodbg-demo.$$" \
             --args "$prog" $pargs 2>&1 | grep -v '^\[Thread debugging\|^Using host libthread_db\|^\[Inferior 1 .* killed\]'
     else
         # shellcheck disable=SC2086
-        gdb -nx -q -batch -ex 'source gdb/corodbg-gdb.py' \
+        gdb -nx -q -batch -iex "add-auto-load-safe-path $(pwd)/build" -ex 'source gdb/corodbg-gdb.py' \
             -ex 'set confirm off' -x "${TMPDIR:-/tmp}/corodbg-demo.$$" \
             --args "$prog" $pargs >/dev/null 2>&1
     fi
