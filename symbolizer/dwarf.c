@@ -1163,6 +1163,14 @@ int cs_dwarf_read(cs_elf *e, cs_builder *b)
         c.min_text = 0;
     else
         c.min_text = 1;  /* only drop ranges at 0 (discarded sections) */
+    /* Every row costs at least one byte of line program: reserve that
+       many up front.  Large blocks are mmap'ed, so untouched pages cost
+       nothing, and the row array never has to be copied while growing. */
+    if (c.line.n && b->rows.cap == 0) {
+        size_t want = c.line.n < ((size_t)1 << 26) ? c.line.n : (size_t)1 << 26;
+        cs_buf_reserve(&b->rows, want * sizeof(cs_row));
+        b->rows.n = 0;
+    }
     if (!c.info.p) {
         return b->err ? -1 : 0;
     }

@@ -542,6 +542,13 @@ static void run_chunk(runner *r, const char *buf, size_t n)
             corosym_request_free(&q);
         }
         m0name = m0name_own;
+        if (k && side.cap < k * 256) {
+            /* one reservation for the whole chunk (mmap'ed lazily) instead
+               of doubling and copying while rendering */
+            free(side.buf);
+            side.cap = k * 256;
+            side.buf = cs_xmalloc(side.cap);
+        }
         if (k) {
             hits = scratch(r, 4, k * sizeof *hits);
             order = scratch(r, 5, k * sizeof *order);
@@ -681,7 +688,11 @@ int main(int argc, char **argv)
         run_stdin(&r);
     }
     cs_out_flush(&r.out);
-    corosym_session_free(r.s);
+#if defined(__SANITIZE_ADDRESS__) || defined(COROSYM_FREE_AT_EXIT)
+    corosym_session_free(r.s);      /* leak checkers want it */
+#else
+    (void)corosym_session_free;     /* the OS unmaps it faster */
+#endif
     free(r.fr);
     free(r.last_name);
     free(r.reported);
