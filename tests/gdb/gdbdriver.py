@@ -54,6 +54,8 @@ def run_gdb(commands, args=(), prog="fixture", source=True, pre=(),
     out = res.stdout
     assert "Traceback" not in out, out
     assert "Python Exception" not in out, out
+    assert "Fatal signal" not in out, out          # GDB itself crashed
+    assert "internal-error" not in out, out
     return out
 
 
