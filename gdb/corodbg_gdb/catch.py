@@ -31,7 +31,7 @@ def _descriptor():
 
 
 def _write_desc(tbl, name, value):
-    rec = tbl.entry_layout  # noqa: F841  (layout kept for symmetry)
+    """Write descriptor field NAME (located through its field record)."""
     off, size, kind = _desc_field(tbl, name)
     if kind == layout.FIELD_KIND_CHARS:
         raw = value.encode()[:size - 1].ljust(size, b"\0")
@@ -143,16 +143,16 @@ class CoroutineCatchpoint(gdb.Breakpoint):
                 return False
             if self.cid and cid != self.cid:
                 return False
-        co = None
-        if self.glob or self.kind == "panic" or True:
+        if self.glob:
+            # the armed filter may be wider than this catchpoint (several
+            # catchpoints with different globs): check the name exactly
             S.invalidate()
             try:
                 co = target.table().by_id.get(cid)
             except errors.CorodbgError:
                 co = None
-            if self.glob and (co is None or
-                              not fnmatch.fnmatchcase(co.name or "",
-                                                      self.glob)):
+            if co is None or not fnmatch.fnmatchcase(co.name or "",
+                                                     self.glob):
                 return False
         _pending.append((self, cid))
         return True
@@ -163,8 +163,11 @@ def _state_name(v):
 
 
 def _report_event(bp, cid):
-    tbl = target.table()
-    co = tbl.by_id.get(cid)
+    # Most events come from the coroutine running on this thread: find it
+    # with one entry read (a 1M-entry table is decoded only when needed).
+    co = running_here()
+    if co is None or co.id != cid:
+        co = target.table().by_id.get(cid)
     if co is None:
         gdb.write("Catchpoint %d (%s): coroutine %s (gone)\n"
                   % (bp.number, bp.describe(), cid))
@@ -178,12 +181,12 @@ def _report_event(bp, cid):
     else:
         gdb.write("Catchpoint %d (%s): coroutine %d \"%s\" %s -> %s\n"
                   % (bp.number, bp.describe(), co.id, co.name,
-                     _state_name(tbl.get("event_old_state")),
+                     _state_name(_descriptor().get("event_old_state")),
                      co.state_name))
     if co.tid and co.tid == target.current_lwp():
         f = view.select_user_frame()
     else:
-        gdb.write(view.enter(co, tbl) + "\n")
+        gdb.write(view.enter(co, target.table()) + "\n")
         f = gdb.selected_frame()
     if f is not None:
         gdb.execute("frame", False)
@@ -342,7 +345,8 @@ and message and selects its frame that called the panic."""
     def invoke(self, arg, from_tty):
         if arg.strip():
             raise errors.UsageError("Usage: catch coroutine panic")
-        target.table_address() if target.has_target() else None
+        if target.has_target():
+            target.table_address()  # a clear error now if there is none
         bp = CoroutineCatchpoint("panic")
         rearm()
         gdb.write("Catchpoint %d (coroutine panic)\n" % bp.number)
