@@ -1,7 +1,8 @@
 # libcorodbg: the runtime hooks and the coroutine table.
 # Exports for other fragments: HOOKS_INC, HOOKS_LIB_A, HOOKS_LIB_SO,
 # HOOKS_LIB_SAN_A, HOOKS_LDFLAGS (export the table from executables so
-# debuggers find it through .dynsym even after strip).
+# debuggers find it through .dynsym even after strip, and keep the GDB
+# auto-load record).
 
 HOOKS_DIR       := runtime-hooks
 HOOKS_B         := $(B)/runtime-hooks
@@ -14,8 +15,11 @@ HOOKS_LIB_A     := $(HOOKS_B)/libcorodbg.a
 HOOKS_LIB_SO    := $(HOOKS_B)/libcorodbg.so
 HOOKS_LIB_SAN_A := $(HOOKS_B)/libcorodbg-san.a
 HOOKS_LDLIBS    := -lpthread -ldl
+# -u keeps gdb_autoload.o (the .debug_gdb_scripts record, not referenced
+# from code) in static links, so GDB auto-loads corodbg for the program.
 HOOKS_LDFLAGS   := -Wl,--export-dynamic-symbol=corodbg_table \
-                   -Wl,--export-dynamic-symbol=corodbg_event_hook
+                   -Wl,--export-dynamic-symbol=corodbg_event_hook \
+                   -Wl,-u,corodbg_gdb_script
 
 $(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
 	@mkdir -p $(@D)
