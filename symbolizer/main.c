@@ -483,9 +483,17 @@ static void run_chunk(runner *r, const char *buf, size_t n)
 {
     cli *c = r->c;
     size_t nl = 0;
+    /* windows of at most 65536 lines: the side buffer (~15 MB) is then
+       reused from window to window instead of being faulted in anew */
     for (const char *q = buf; (q = memchr(q, '\n', (size_t)(buf + n - q)));
-         q++)
-        nl++;
+         q++) {
+        if (++nl == 65536 && (size_t)(q + 1 - buf) < n) {
+            size_t cut = (size_t)(q + 1 - buf);
+            run_chunk(r, buf, cut);
+            run_chunk(r, buf + cut, n - cut);
+            return;
+        }
+    }
     size_t *starts = scratch(r, 0, (nl + 1) * sizeof *starts);
     nl = 0;
     for (size_t p = 0; p < n;) {
