@@ -4,7 +4,7 @@
 # apt-get line and fail, so nothing half-works.
 set -eu
 
-PKGS="gcc make gdb gdbserver python3 python3-pytest pkg-config binutils
+PKGS="gcc g++ make gdb gdbserver python3 python3-pytest pkg-config binutils
  libelf-dev libdwarf-dev libdw-dev elfutils debuginfod libdebuginfod-dev
  zlib1g-dev libzstd-dev libdeflate-dev libprotobuf-c-dev protobuf-c-compiler
  lldb-19 python3-lldb-19 liblldb-19-dev llvm-19 clang libclang-rt-14-dev
