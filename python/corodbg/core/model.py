@@ -111,6 +111,8 @@ class Table:
         self.entry_layout = None
         self._by_id = None
         self._by_tid = None
+        self._on_tid = None
+        self._stacks = None
 
     def get(self, name, default=None):
         v = self.desc.get(name)
@@ -137,6 +139,58 @@ class Table:
                     out[c.tid] = c
             self._by_tid = out
         return self._by_tid
+
+    def executing(self):
+        """{OS thread id: coroutine executing on it} by the tid rule of
+        on_thread (no stack pointers)."""
+        self.on_thread(0)
+        return self._on_tid
+
+    def on_thread(self, tid, sp=None):
+        """The coroutine executing on OS thread TID, or None.
+
+        The one rule every front end uses (list marker, `coroutine` with no
+        argument, crash and event reports, LLDB's thread list): the entry
+        naming TID (a RUNNING one wins; it may also have panicked or
+        crashed there, still on the thread's stack); dead entries never
+        match.  When none names TID and SP (the thread's stack pointer) is
+        given, the coroutine whose [stack_lo, stack_hi) holds SP: runtimes
+        that do not set tid, and a coroutine that panicked or crashed
+        after its tid was cleared."""
+        if self._on_tid is None:
+            out = {}
+            dead = layout.STATE_DEAD
+            running = layout.STATE_RUNNING
+            for c in self.by_tid.values():
+                if c.state != dead:
+                    out[c.tid] = c
+            if len(out) != len(self.by_tid):
+                # by_tid let a dead entry win: look for a live one
+                for c in self.coroutines:
+                    if c.tid and c.state != dead and (
+                            c.tid not in out or c.state == running):
+                        out[c.tid] = c
+            self._on_tid = out
+        co = self._on_tid.get(tid) if tid else None
+        if co is not None or not sp:
+            return co
+        return self._stack_owner(sp)
+
+    def _stack_owner(self, sp):
+        import bisect
+        if self._stacks is None:
+            dead = layout.STATE_DEAD
+            self._stacks = sorted(
+                (c.stack_lo, c.stack_hi or 0, c.slot, c)
+                for c in self.coroutines
+                if c.stack_lo and not c.tid and c.state != dead)
+        stacks = self._stacks
+        i = bisect.bisect_right(stacks, (sp, 1 << 64)) - 1
+        if i >= 0:
+            lo, hi, _, co = stacks[i]
+            if lo <= sp < hi:
+                return co
+        return None
 
     def find(self, cid):
         from .errors import UnknownCoroutineError

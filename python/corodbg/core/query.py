@@ -200,7 +200,8 @@ def parse_list_args(arg):
 
 
 class RuntimeMatcher:
-    """Decides whether a function name belongs to the runtime."""
+    """Decides whether a function name (or, with file globs, a source file
+    path) belongs to the runtime."""
 
     def __init__(self, globs=DEFAULT_RUNTIME_GLOBS):
         self.set(globs)
@@ -286,3 +287,133 @@ def group(coroutines, kind, loc_text, max_groups=50, samples=5):
     out = [(k, len(v), [c.id for c in v[:samples]], v)
            for k, v in ordered[:max_groups]]
     return out, max(0, len(ordered) - max_groups)
+
+
+class RuntimeFrames:
+    """The one rule for "is this frame runtime code?", used for the user
+    location (-u), the wait site of `leaks` and frame cutting in every
+    front end: the function matches a runtime glob, or its source file
+    matches a runtime file glob (a runtime's static helpers share no name
+    prefix, e.g. corort's `recv at chan.c`)."""
+
+    def __init__(self, globs=DEFAULT_RUNTIME_GLOBS,
+                 files=DEFAULT_RUNTIME_FILES):
+        self.functions = RuntimeMatcher(globs)
+        self.files = RuntimeMatcher(files)
+
+    def is_runtime(self, function, path=None):
+        return bool(function and self.functions(function)) or \
+            bool(path and self.files(path))
+
+    def location(self, loc):
+        """Is Location LOC runtime code?"""
+        return self.is_runtime(loc.function, loc.file)
+
+
+def user_frame(frames, runtime):
+    """The first Location of FRAMES ([(level, Location)]) that has a
+    function name and is not runtime code, else the first one, else
+    None."""
+    for _, loc in frames:
+        if loc.function and not runtime.location(loc):
+            return loc
+    return frames[0][1] if frames else None
+
+
+# ---- the other commands' arguments ----------------------------------------
+
+APPLY_USAGE = "Usage: coroutine apply all|ID...|-state S COMMAND"
+LEAKS_USAGE = "Usage: coroutine leaks [-min-age DURATION]"
+
+
+def parse_apply(arg, table):
+    """`coroutine apply` arguments: 'all CMD' | 'ID... CMD' | '-state S
+    CMD' -> (coroutines, CMD).  A leading '-- ' of CMD is dropped."""
+    words = arg.split()
+    if not words:
+        raise UsageError(APPLY_USAGE)
+    if words[0] == "all":
+        cos, rest = list(table.coroutines), arg.split(None, 1)[1:]
+    elif words[0] in ("-state", "-s"):
+        if len(words) < 2:
+            raise UsageError("-state needs a value")
+        states = parse_states(words[1])
+        cos = [c for c in table.coroutines if c.state in states]
+        rest = arg.split(None, 2)[2:]
+    else:
+        ids, k = [], 0
+        while k < len(words) and words[k][0].isdigit():
+            ids.extend(parse_ids([words[k]]))
+            k += 1
+        if not ids:
+            raise UsageError(APPLY_USAGE)
+        cos = [table.find(i) for i in ids]
+        rest = arg.split(None, k)[k:]
+    if not rest or not rest[0].strip():
+        raise UsageError("coroutine apply: no command to apply")
+    cmd = rest[0].strip()
+    if cmd.startswith("-- "):
+        cmd = cmd[3:]
+    return cos, cmd
+
+
+def parse_leaks_args(arg):
+    """`coroutine leaks [-min-age DURATION]` -> min age in ns, or None."""
+    words = shlex.split(arg) if isinstance(arg, str) else list(arg)
+    min_age = None
+    i = 0
+    while i < len(words):
+        if words[i] in ("-min-age", "--min-age", "-age"):
+            if i + 1 >= len(words):
+                raise UsageError("-min-age needs a duration")
+            min_age = parse_duration(words[i + 1])
+            i += 2
+        else:
+            raise UsageError(LEAKS_USAGE)
+    return min_age
+
+
+class CatchQuery:
+    """A state catch request: states (frozenset of values), id (0: any),
+    glob ("" : any)."""
+
+    def __init__(self, states, cid=0, glob=""):
+        self.states = states
+        self.cid = cid
+        self.glob = glob
+
+
+def parse_catch_state(words, usage):
+    """`... state STATE[,STATE] [ID|NAME-GLOB] [-id ID] [-name GLOB]`
+    (WORDS: what follows `state`) -> CatchQuery.  A bare number is an id,
+    any other bare word a name glob."""
+    if not words:
+        raise UsageError(usage)
+    states = parse_states(words[0])
+    if not states:
+        raise UsageError(usage)
+    cid, glob, i = 0, "", 1
+    while i < len(words):
+        w = words[i]
+        if w in ("-id", "--id", "-name", "--name"):
+            if i + 1 >= len(words):
+                raise UsageError("%s needs a value" % w)
+            if w.endswith("id"):
+                cid = parse_id(words[i + 1])
+            else:
+                glob = words[i + 1]
+            i += 2
+            continue
+        if w.startswith("-"):
+            raise UsageError("unknown catch option %s" % w)
+        if cid or glob:
+            raise UsageError(usage)
+        if w.isdigit():
+            cid = parse_id(w)
+        else:
+            glob = w
+        i += 1
+    if glob and len(glob.encode()) >= layout.FILTER_NAME_MAX:
+        raise UsageError("name glob longer than %d bytes"
+                         % (layout.FILTER_NAME_MAX - 1))
+    return CatchQuery(states, cid, glob)

@@ -4,6 +4,7 @@ Functions return strings (or lists of lines); writing them, paging and
 colour are the adapter's business.
 """
 import os
+import re
 from operator import itemgetter
 
 from . import layout
@@ -145,5 +146,53 @@ def stack_lines(frames, indent="        "):
             for lvl, loc in frames]
 
 
-def warning_lines(table):
-    return ["warning: corodbg: %s\n" % w for w in table.warnings]
+_NUMBER = re.compile(r"0x[0-9a-fA-F]+|\d+")
+MAX_WARNINGS = 10     # distinct warning lines shown; the rest are counted
+SAMPLE_WARNINGS = 3   # values shown on a collapsed line
+
+
+def collapse_warnings(warnings, samples=SAMPLE_WARNINGS):
+    """Warnings that differ only in their numbers become one line: the
+    first, verbatim, with the count and the numbers that vary in the next
+    few, e.g. 'chunk 0: null pointer: skipped (1024 times, also for 1, 2,
+    3, ...)'.  A message seen once or twice is kept as it is; the order of
+    first appearance is kept."""
+    groups = {}
+    order = []
+    for w in warnings:
+        key = _NUMBER.sub("N", w)
+        g = groups.get(key)
+        if g is None:
+            g = groups[key] = []
+            order.append(key)
+        g.append(w)
+    out = []
+    for key in order:
+        g = groups[key]
+        if len(g) <= 2:
+            out.extend(g)
+            continue
+        nums = [_NUMBER.findall(w) for w in g[:samples + 1]]
+        vary = [k for k in range(len(nums[0]))
+                if any(n[k] != nums[0][k] for n in nums)]
+        vals = []
+        for n in nums[1:]:
+            v = [n[k] for k in vary]
+            vals.append(v[0] if len(v) == 1 else "(%s)" % ", ".join(v))
+        out.append("%s (%d times, also for %s%s)" % (
+            g[0], len(g), ", ".join(vals),
+            ", ..." if len(g) > samples + 1 else ""))
+    return out
+
+
+def warning_lines(warnings, limit=MAX_WARNINGS):
+    """Lines 'warning: corodbg: ...' for WARNINGS (a table's), repeated ones
+    collapsed, at most LIMIT of them and a line counting the rest."""
+    if hasattr(warnings, "warnings"):
+        warnings = warnings.warnings
+    ws = collapse_warnings(warnings)
+    out = ["warning: corodbg: %s\n" % w for w in ws[:limit]]
+    if len(ws) > limit:
+        out.append("warning: corodbg: ... and %d more warnings like these\n"
+                   % (len(ws) - limit))
+    return out

@@ -1,0 +1,214 @@
+"""The listing pipeline and the leak report, shared by every front end.
+
+`info coroutines` (GDB) and `coroutine list` (LLDB) are the same function
+here: select -> location texts -> rows -> optional stacks -> grouping ->
+total line -> warnings.  The adapter supplies a `Frontend`: how to
+symbolize an address, how to unwind a coroutine, which coroutines execute
+on an OS thread and where that thread is.  Nothing here touches a
+debugger.
+"""
+from . import errors, leaks, query, render
+
+DEFAULT_USER_DEPTH = 32
+
+# The long help of the listing options: every front end's command
+# docstring is LIST_HELP % {"cmd": ..., "what": ...}.
+LIST_HELP = """Usage: %(cmd)s [OPTION]... [ID]...
+
+Each line shows a marker (* = the coroutine you are looking at, or the one
+running on the selected thread; ? = an entry that could not be fully
+read), the id, state, wait reason, age (time since it last blocked or
+woke), name and a location.  A total line ends the listing.
+
+Location shown (like Delve's goroutines -u/-r/-g/-s):
+  -r          where the coroutine is now (its saved pc; the default)
+  -u          the first frame outside the runtime (needs unwinding; see
+              the runtime-functions and runtime-files settings)
+  -g          where it was created (the spawn call)
+  -s          its start function
+
+Filters:
+  -state S[,S]   only these states (runnable, running, blocked, dead,
+                 panicked, crashed; unique prefixes work)
+  -name GLOB     only names matching the shell glob
+  -loc TEXT      only coroutines whose shown location contains TEXT
+  -running       only coroutines running on an OS thread
+  -wait REASON   only coroutines blocked for REASON (e.g. "chan receive")
+  -min-age D     only blocked coroutines waiting at least D (1m23s, 500ms)
+  -limit N       print at most N lines
+  ID...          only these ids (ranges like 5-9 work)
+
+Grouping:
+  -group KIND    one line per group with its count and a few sample ids;
+                 KIND is user, pc, go, start, state, wait or name
+  -samples N     sample ids per group (default 5)
+
+Stacks:
+  -t [DEPTH]     add each coroutine's stack (default depth 10)
+
+Examples:
+  %(cmd)s -state blocked -min-age 1m
+  %(cmd)s -group go
+  %(cmd)s -t 5 -name 'worker*'"""
+
+LEAKS_HELP = """Usage: %(cmd)s [-min-age DURATION]
+
+Each group shows how many coroutines it holds, the oldest age, a few
+sample ids, where they were created (the spawn call) and where they wait
+(the first frame outside the runtime).  -min-age (also --min-age) keeps
+only coroutines blocked for at least DURATION (e.g. 30s, 1m23s, 500ms)."""
+
+
+def list_help(summary, cmd):
+    """A listing command's docstring: SUMMARY line, then LIST_HELP."""
+    return "%s\n\n%s" % (summary, LIST_HELP % {"cmd": cmd})
+
+
+def leaks_help(summary, cmd):
+    return "%s\n\n%s" % (summary, LEAKS_HELP % {"cmd": cmd})
+
+
+class Frontend:
+    """What the listing needs from a debugger.  Adapters subclass it.
+
+    symbolize(pc, is_return) -> model.Location   (required; cache it)
+    frames_of(co, depth) -> [(level, Location)]  (stacks, -u, leaks)
+    executing() -> {tid: coroutine} of coroutines on OS threads now
+    thread_location(co, tid) -> Location of the thread's frame 0, or None
+    runtime: query.RuntimeFrames (which frames are runtime code)
+    """
+
+    runtime = None
+
+    def __init__(self, table):
+        self.table = table
+        if self.runtime is None:
+            self.runtime = query.RuntimeFrames()
+
+    def symbolize(self, pc, is_return=True):
+        raise NotImplementedError
+
+    def frames_of(self, co, depth):
+        return []
+
+    def executing(self):
+        return self.table.executing()
+
+    def thread_location(self, co, tid):
+        return None
+
+    def user_location(self, co, depth=DEFAULT_USER_DEPTH):
+        """The first frame of CO outside the runtime, else its top frame,
+        else its saved pc."""
+        loc = query.user_frame(self.frames_of(co, depth), self.runtime)
+        return loc if loc is not None else self.symbolize(co.pc)
+
+
+def loc_text_fn(fe, kind):
+    """co -> location text for a location kind (cached per address)."""
+    fmt = render.format_location
+    if kind == query.LOC_USER:
+        return lambda co: fmt(fe.user_location(co))
+    is_ret = kind != query.LOC_START
+    cache = {}
+    on = {}
+    if kind == query.LOC_PC:
+        on = {id(c): tid for tid, c in fe.executing().items()}
+
+    def text(co):
+        tid = on.get(id(co)) if on else None
+        if tid is not None:
+            # on a thread now: its saved registers are stale
+            loc = fe.thread_location(co, tid)
+            if loc is not None:
+                return fmt(loc)
+        pc = query.location_pc(co, kind)
+        t = cache.get(pc)
+        if t is None:
+            t = cache[pc] = fmt(fe.symbolize(pc, is_ret)) if pc else "??"
+        return t
+    return text
+
+
+def loc_texts(fe, cos, kind, loc_text):
+    """Location text of every coroutine in COS: each distinct address is
+    symbolized and formatted once, the per-coroutine part runs in C."""
+    if kind == query.LOC_USER:
+        return [loc_text(co) for co in cos]
+    if kind == query.LOC_PC:
+        pcs = [co.pc for co in cos]
+    else:
+        field = "create_pc" if kind == query.LOC_GO else "entry_fn"
+        pcs = [getattr(co, field) for co in cos]
+    is_ret = kind != query.LOC_START
+    fmt = render.format_location
+    texts = {}
+    for pc in set(pcs):
+        texts[pc] = fmt(fe.symbolize(pc, is_ret)) if pc else "??"
+    out = list(map(texts.__getitem__, pcs))
+    if kind == query.LOC_PC:
+        on = set(map(id, fe.executing().values()))
+        if on:
+            for i, k in enumerate(map(id, cos)):
+                if k in on:
+                    out[i] = loc_text(cos[i])
+    return out
+
+
+def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
+    """The whole listing for query Q as lines.  WARNINGS: start with the
+    table's warnings (collapsed); NOTES: extra 'note:' lines at the end."""
+    tbl = fe.table
+    out = render.warning_lines(tbl.warnings) if warnings else []
+    for cid in q.ids:
+        if cid not in tbl.by_id:
+            raise errors.UnknownCoroutineError(cid)
+    cos = query.select(tbl.coroutines, q, now)
+    loc_text = loc_text_fn(fe, q.loc_kind)
+    if q.location:
+        sub = q.location
+        cos = [c for c in cos if sub in loc_text(c)]
+    if q.group:
+        gtext = loc_text_fn(fe, q.group) if q.group in query.LOC_KINDS \
+            else loc_text
+        groups, omitted = query.group(cos, q.group, gtext, q.max_groups,
+                                      q.samples)
+        out.append("Grouped by %s:\n" % q.group)
+        out += render.group_lines(groups, omitted, q.group)
+        out.append(render.total_line(len(cos), tbl))
+        return out
+    if q.limit is not None:
+        cos = cos[:q.limit]
+    if not cos:
+        out.append("No coroutines match.\n" if tbl.coroutines
+                   else "No coroutines.\n")
+        out.append(render.total_line(0, tbl))
+        return out
+    rows = render.listing_rows(cos, now, loc_text, marker_id,
+                               loc_texts(fe, cos, q.loc_kind, loc_text))
+    lines = render.format_rows(rows)
+    if q.stack_depth:
+        out.append(lines[0])
+        stack_lines = render.stack_lines
+        for line, co in zip(lines[1:], cos):
+            out.append(line)
+            out += stack_lines(fe.frames_of(co, q.stack_depth))
+    else:
+        out += lines
+    out.append(render.total_line(len(cos), tbl))
+    for n in notes:
+        if n:
+            out.append("note: %s\n" % n)
+    return out
+
+
+def leak_report(fe, now, min_age):
+    """`coroutine leaks`: blocked coroutines by creation and wait site."""
+    fmt = render.format_location
+
+    def site(co, kind):
+        if kind == "go":
+            return fmt(fe.symbolize(co.create_pc, True))
+        return fmt(fe.user_location(co))
+    groups = leaks.leak_groups(fe.table.coroutines, now, site, min_age)
+    return leaks.leak_lines(groups, None, min_age, render.format_age)

@@ -1,0 +1,191 @@
+"""The shared listing pipeline, leak report, warnings, event filter
+encoding, the other commands' parsers and the on-thread rule."""
+import struct
+
+import pytest
+
+from corodbg.core import decode, errors, filter as corefilter, layout
+from corodbg.core import listing, query, render
+from corodbg.core.model import Location
+
+
+class FakeFrontend(listing.Frontend):
+    """Functions named after the address; coroutine 4 (running on 4242)
+    sits at 'thread_fn'.  Stacks: runtime frame, then user frame."""
+
+    def symbolize(self, pc, is_return=True):
+        return Location("f%x" % pc, "/src/app.c", 5, pc)
+
+    def frames_of(self, co, depth):
+        frames = [(0, Location("corort_park", "/x/runtime/src/sched.c", 9,
+                               1)),
+                  (1, Location("recv", "/x/runtime/src/chan.c", 140, 2)),
+                  (2, Location("user%d" % co.id, "/src/app.c", co.id, 3))]
+        return frames[:depth]
+
+    def thread_location(self, co, tid):
+        return Location("thread_fn", "/src/app.c", tid % 100, 0)
+
+
+def test_listing_pipeline(image):
+    t = image.decode()
+    fe = FakeFrontend(t)
+    now = t.get("clock_ns")
+    out = listing.list_lines(fe, query.parse_list_args("-state blocked,running"),
+                             now, marker_id=4)
+    assert out == [
+        "  Id State   Wait         Age  Name     Location\n",
+        "  1  blocked chan receive 6.0s consumer f401000 at app.c:5\n",
+        "  2  blocked sleep        1.0s sleeper  f401000 at app.c:5\n",
+        "* 4  running                   worker   thread_fn at app.c:42\n",
+        "Shown 3 of 6 coroutines (1 runnable, 1 running, 2 blocked, "
+        "1 panicked, 1 crashed).\n"]
+    # -u skips frames by function glob and by runtime source file
+    out = listing.list_lines(fe, query.parse_list_args("-u 2"), now)
+    assert out[1].split() == ["2", "blocked", "sleep", "1.0s", "sleeper",
+                              "user2", "at", "app.c:2"]
+    out = listing.list_lines(fe, query.parse_list_args("-t 2 1"), now)
+    assert out[2:4] == ["        #0   corort_park at sched.c:9\n",
+                        "        #1   recv at chan.c:140\n"]
+    out = listing.list_lines(fe, query.parse_list_args("-group state"), now)
+    assert out[:3] == ["Grouped by state:\n",
+                       "    2  blocked  [1, 2]\n",
+                       "    1  crashed  [6]\n"]
+    out = listing.list_lines(fe, query.parse_list_args("-loc thread_fn"),
+                             now, notes=("5 more not shown", None))
+    assert [l.split()[0] for l in out[1:-2]] == ["4"]
+    assert out[-1] == "note: 5 more not shown\n"
+    with pytest.raises(errors.UnknownCoroutineError):
+        listing.list_lines(fe, query.parse_list_args("99"), now)
+    assert listing.list_lines(fe, query.parse_list_args("-name zz"), now)[0] \
+        == "No coroutines match.\n"
+
+
+def test_leak_report_uses_runtime_files(image):
+    t = image.decode()
+    lines = listing.leak_report(FakeFrontend(t), t.get("clock_ns"), None)
+    assert lines[1:4] == [
+        "\n     1  blocked on chan receive, oldest 6.0s  [ids 1]\n",
+        "        created at  f400900 at app.c:5\n",
+        "        waiting at  user1 at app.c:1\n"]
+
+
+def test_help_text_shared():
+    gdb = listing.list_help("List.", "info coroutines")
+    lldb = listing.list_help("List.", "coroutine list")
+    assert "Usage: info coroutines [OPTION]... [ID]..." in gdb
+    assert gdb.replace("info coroutines", "X") == \
+        lldb.replace("coroutine list", "X")
+    assert "-min-age D" in gdb and "-group KIND" in gdb
+
+
+def test_runtime_frames():
+    rt = query.RuntimeFrames()
+    assert rt.is_runtime("corort_spawn")
+    assert rt.is_runtime("recv", "/w/runtime/src/chan.c")
+    assert not rt.is_runtime("recv", "/w/app/chan.c")
+    assert not rt.is_runtime(None, None)
+    rt.files.set("")
+    assert not rt.is_runtime("recv", "/w/runtime/src/chan.c")
+    frames = [(0, Location(None, None, 0, 5)),
+              (1, Location("corodbg_x", None, 0, 6)),
+              (2, Location("main", "m.c", 3, 7))]
+    assert query.user_frame(frames, rt).function == "main"
+    assert query.user_frame(frames[:2], rt).pc == 5
+    assert query.user_frame([], rt) is None
+
+
+def test_collapse_warnings():
+    ws = ["chunk %d: null pointer: skipped" % i for i in range(1, 1025)]
+    ws.insert(0, "nchunks 4294967295 exceeds the table maximum (1024)")
+    ws += ["chunk 7 at 0xbad is unreadable", "chunk 9 at 0xbad is unreadable"]
+    assert render.collapse_warnings(ws) == [
+        "nchunks 4294967295 exceeds the table maximum (1024)",
+        "chunk 1: null pointer: skipped (1024 times, also for 2, 3, 4, ...)",
+        "chunk 7 at 0xbad is unreadable", "chunk 9 at 0xbad is unreadable"]
+    three = ["chunk %d repeats chunk 0 at 0x10 (cycle): skipped" % i
+             for i in (1, 2, 3)]
+    assert render.collapse_warnings(three) == [
+        "chunk 1 repeats chunk 0 at 0x10 (cycle): skipped (3 times, also "
+        "for 2, 3)"]
+    many = ["problem %s" % c for c in "abcdefghijklm"]
+    lines = render.warning_lines(many)
+    assert len(lines) == 11
+    assert lines[-1] == "warning: corodbg: ... and 3 more warnings like " \
+        "these\n"
+
+
+def test_filter_encode(image):
+    t = image.decode()
+    data = bytes(image.desc)
+    mask, flags, fid, glob = corefilter.filter_values(
+        {layout.STATE_BLOCKED}, panic=True, cid=7, glob="work*")
+    assert mask == 1 << layout.STATE_BLOCKED
+    assert flags == layout.FILTER_ARMED | layout.FILTER_PANIC
+    writes = corefilter.encode(t, data, mask, flags, fid, glob)
+    recs = image.dfields
+    assert [a for a, _ in writes] == [
+        t.addr + recs[n][0] for n in corefilter.FILTER_FIELDS]
+    by = dict(zip(corefilter.FILTER_FIELDS, (raw for _, raw in writes)))
+    assert by["filter_name"] == b"work*".ljust(recs["filter_name"][1], b"\0")
+    size = recs["filter_flags"][1]
+    assert struct.unpack("<" + decode.UINT_CODES[size],
+                         by["filter_flags"])[0] == flags
+    assert corefilter.filter_values(panic=True) == (0, layout.FILTER_PANIC,
+                                                    0, "")
+    with pytest.raises(errors.UsageError, match="longer than"):
+        corefilter.encode(t, data, 1, 1, 0, "x" * 40)
+
+
+def test_other_parsers(image):
+    t = image.decode()
+    cos, cmd = query.parse_apply("3 5-6 bt 3", t)
+    assert [c.id for c in cos] == [3, 5, 6] and cmd == "bt 3"
+    cos, cmd = query.parse_apply("-state blocked -- frame variable", t)
+    assert [c.id for c in cos] == [1, 2] and cmd == "frame variable"
+    assert len(query.parse_apply("all bt", t)[0]) == 6
+    for bad, msg in (("", "Usage: coroutine apply"), ("all", "no command"),
+                     ("bt", "Usage: coroutine apply")):
+        with pytest.raises(errors.UsageError, match=msg):
+            query.parse_apply(bad, t)
+    with pytest.raises(errors.UnknownCoroutineError):
+        query.parse_apply("42 bt", t)
+    assert query.parse_leaks_args("-min-age 1m") == 60 * 10**9
+    assert query.parse_leaks_args("") is None
+    with pytest.raises(errors.UsageError, match="needs a duration"):
+        query.parse_leaks_args("-min-age")
+    with pytest.raises(errors.UsageError, match="Usage: coroutine leaks"):
+        query.parse_leaks_args("x")
+    cq = query.parse_catch_state(["blocked,dead", "7"], "U")
+    assert cq.states == {layout.STATE_BLOCKED, layout.STATE_DEAD}
+    assert (cq.cid, cq.glob) == (7, "")
+    cq = query.parse_catch_state(["running", "-name", "w*", "-id", "3"], "U")
+    assert (cq.cid, cq.glob) == (3, "w*")
+    assert query.parse_catch_state(["blocked", "w*"], "U").glob == "w*"
+    for words, msg in (([], "U"), (["blocked", "-x", "1"], "unknown catch "
+                                   "option -x"),
+                       (["blocked", "-id"], "-id needs a value"),
+                       (["blocked", "a", "b"], "U"),
+                       (["blocked", "x" * 40], "longer than")):
+        with pytest.raises(errors.UsageError, match=msg):
+            query.parse_catch_state(words, "U")
+
+
+def test_on_thread_rule():
+    from tablegen import TableImage
+    img = TableImage.sample()
+    # 7 crashed on thread 5151 and still names it; 8 panicked with its tid
+    # cleared, its stack holding the thread's sp; 9 is dead on 6161.
+    img.add(6, 7, layout.STATE_CRASHED, "c2", tid=5151, signal=11)
+    img.add(7, 8, layout.STATE_PANICKED, "p2")
+    img.add(8, 9, layout.STATE_DEAD, "gone", tid=6161)
+    t = img.decode()
+    assert t.on_thread(4242).id == 4
+    assert t.on_thread(5151).id == 7
+    assert t.on_thread(6161) is None
+    sp8 = 0x7f0000000000 + 8 * 0x10000 + 0x80
+    assert t.on_thread(7777) is None
+    assert t.on_thread(7777, sp8).id == 8
+    assert t.on_thread(7777, 0x10) is None
+    assert {tid: c.id for tid, c in t.executing().items()} == {4242: 4,
+                                                               5151: 7}
