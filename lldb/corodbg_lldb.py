@@ -22,7 +22,8 @@ import lldb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout, query, render, leaks  # noqa: E402
+from corodbg.core import errors, layout, listing, query  # noqa: E402
+from corodbg.core import filter as corefilter  # noqa: E402
 
 OS_PLUGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          "corodbg_os.py")
@@ -173,92 +174,43 @@ def frames_of(sess, co, depth):
             for i, pc in enumerate(pcs)]
 
 
-def user_location(sess, co, depth=32):
+class Frontend(listing.Frontend):
+    """The core listing's view of LLDB (corodbg.core.listing)."""
+
+    def __init__(self, sess):
+        self.sess = sess
+        self.runtime = T.CONFIG.runtime
+        super().__init__(sess.table())
+
+    def symbolize(self, pc, is_return=True):
+        return self.sess.symbolize(pc, is_return)
+
+    def frames_of(self, co, depth):
+        return frames_of(self.sess, co, depth)
+
+    def executing(self):
+        return self.sess.on_threads()
+
+    def thread_location(self, co, tid):
+        # Executing on an OS thread: where that thread is, not the stale
+        # saved context.
+        th = self.sess.process.GetThreadByID(tid)
+        f = th.GetFrameAtIndex(0) if th.IsValid() else None
+        if f is not None and f.IsValid():
+            return self.sess.symbolize(f.GetPC(), False)
+        return None
+
+
+def user_location(sess, co, depth=listing.DEFAULT_USER_DEPTH):
     """First frame of CO outside the runtime, else its saved pc."""
-    frames = frames_of(sess, co, depth)
-    for _, loc in frames:
-        if loc.function and not T.CONFIG.runtime(loc.function):
-            return loc
-    return frames[0][1] if frames else sess.symbolize(co.pc)
-
-
-def loc_text_fn(sess, kind):
-    """co -> location text for a location kind."""
-    if kind == query.LOC_USER:
-        return lambda co: render.format_location(user_location(sess, co))
-    is_ret = kind != query.LOC_START
-    on = {c.id: tid for tid, c in sess.on_threads().items()} \
-        if kind == query.LOC_PC else {}
-
-    def text(co):
-        tid = on.get(co.id)
-        if tid is not None:
-            # Executing on an OS thread: where that thread is, not the
-            # stale saved context.
-            th = sess.process.GetThreadByID(tid)
-            f = th.GetFrameAtIndex(0) if th.IsValid() else None
-            if f is not None and f.IsValid():
-                return render.format_location(sess.symbolize(f.GetPC(),
-                                                             False))
-        pc = query.location_pc(co, kind)
-        return render.format_location(sess.symbolize(pc, is_ret)) \
-            if pc else "??"
-    return text
-
-
-MAX_WARNINGS = 10
-
-
-def warning_lines(tbl):
-    """The table's warnings, at most MAX_WARNINGS of them (a corrupt
-    directory can produce one per chunk)."""
-    out = ["warning: corodbg: %s\n" % w for w in tbl.warnings[:MAX_WARNINGS]]
-    more = len(tbl.warnings) - MAX_WARNINGS
-    if more > 0:
-        out.append("warning: corodbg: ... and %d more warnings like these\n"
-                   % more)
-    return out
+    return Frontend(sess).user_location(co, depth)
 
 
 def list_lines(sess, q, marker):
     """The listing for query Q as lines (shared by `coroutine list`)."""
     tbl = sess.table()
-    now = sess.now_ns(tbl)
-    out = warning_lines(tbl)
-    for cid in q.ids:
-        if cid not in tbl.by_id:
-            raise errors.UnknownCoroutineError(cid)
-    cos = query.select(tbl.coroutines, q, now)
-    loc_text = loc_text_fn(sess, q.loc_kind)
-    if q.location:
-        cos = [c for c in cos if q.location in loc_text(c)]
-    if q.group:
-        gtext = loc_text_fn(sess, q.group) if q.group in query.LOC_KINDS \
-            else loc_text
-        groups, omitted = query.group(cos, q.group, gtext, q.max_groups,
-                                      q.samples)
-        out.append("Grouped by %s:\n" % q.group)
-        out += render.group_lines(groups, omitted, q.group)
-        out.append(render.total_line(len(cos), tbl))
-        return out
-    if q.limit is not None:
-        cos = cos[:q.limit]
-    if not cos:
-        out.append("No coroutines match.\n" if tbl.coroutines
-                   else "No coroutines.\n")
-        out.append(render.total_line(0, tbl))
-        return out
-    rows = render.listing_rows(cos, now, loc_text, marker)
-    lines = render.format_rows(rows)
-    out.append(lines[0])
-    for line, co in zip(lines[1:], cos):
-        out.append(line)
-        if q.stack_depth:
-            out += render.stack_lines(frames_of(sess, co, q.stack_depth))
-    out.append(render.total_line(len(cos), tbl))
-    if sess.cut_note:
-        out.append("note: %s\n" % sess.cut_note)
-    return out
+    return listing.list_lines(Frontend(sess), q, sess.now_ns(tbl), marker,
+                              warnings=True, notes=(sess.cut_note,))
 
 
 # ---- the commands ----------------------------------------------------------
@@ -278,46 +230,6 @@ class _Command:
 
 
 class CoroutineList(_Command):
-    """List the program's coroutines, like `thread list`.
-
-Usage: coroutine list [OPTION]... [ID]...
-
-Each line shows a marker (* = the coroutine of the selected thread, ? = an
-entry that could not be fully read), the id, state, wait reason, age (time
-since it last blocked or woke), name and a location.  A total line ends
-the listing.
-
-Location shown (like Delve's goroutines -u/-r/-g/-s):
-  -r          where the coroutine is now (its saved pc; the default)
-  -u          the first frame outside the runtime (needs unwinding; see
-              coroutine config runtime-functions)
-  -g          where it was created (the spawn call)
-  -s          its start function
-
-Filters:
-  -state S[,S]   only these states (runnable, running, blocked, dead,
-                 panicked, crashed; unique prefixes work)
-  -name GLOB     only names matching the shell glob
-  -loc TEXT      only coroutines whose shown location contains TEXT
-  -running       only coroutines running on an OS thread
-  -wait REASON   only coroutines blocked for REASON (e.g. "chan receive")
-  -min-age D     only blocked coroutines waiting at least D (1m23s, 500ms)
-  -limit N       print at most N lines
-  ID...          only these ids (ranges like 5-9 work)
-
-Grouping:
-  -group KIND    one line per group with its count and a few sample ids;
-                 KIND is user, pc, go, start, state, wait or name
-  -samples N     sample ids per group (default 5)
-
-Stacks:
-  -t [DEPTH]     add each coroutine's stack (default depth 10)
-
-Examples:
-  coroutine list -state blocked -min-age 1m
-  coroutine list -group go
-  coroutine list -t 5 -name 'worker*'"""
-
     @command
     def __call__(self, debugger, arg, exe_ctx, result):
         q = query.parse_list_args(arg)
@@ -327,6 +239,10 @@ Examples:
         _ensure_plugin(debugger, process)
         result.AppendMessage("".join(
             list_lines(sess, q, _marker_id(process))).rstrip("\n"))
+
+
+CoroutineList.__doc__ = listing.list_help(
+    "List the program's coroutines, like `thread list`.", "coroutine list")
 
 
 def select_coroutine(debugger, process, co, result=None):
@@ -384,35 +300,7 @@ runs on.  With no ID, say which coroutine the selected thread shows."""
         result.AppendMessage((ret.GetOutput() or "").rstrip("\n"))
 
 
-def parse_apply(arg, tbl):
-    """'all CMD' | 'ID... CMD' | '-state S CMD' -> (coroutines, CMD)."""
-    usage = "Usage: coroutine apply all|ID...|-state S COMMAND"
-    words = arg.split()
-    if not words:
-        raise errors.UsageError(usage)
-    if words[0] == "all":
-        cos, rest = list(tbl.coroutines), arg.split(None, 1)[1:]
-    elif words[0] in ("-state", "-s"):
-        if len(words) < 2:
-            raise errors.UsageError("-state needs a value")
-        states = query.parse_states(words[1])
-        cos = [c for c in tbl.coroutines if c.state in states]
-        rest = arg.split(None, 2)[2:]
-    else:
-        ids, k = [], 0
-        while k < len(words) and words[k][0].isdigit():
-            ids.extend(query.parse_ids([words[k]]))
-            k += 1
-        if not ids:
-            raise errors.UsageError(usage)
-        cos = [tbl.find(i) for i in ids]
-        rest = arg.split(None, k)[k:]
-    if not rest or not rest[0].strip():
-        raise errors.UsageError("coroutine apply: no command to apply")
-    cmd = rest[0].strip()
-    if cmd.startswith("-- "):
-        cmd = cmd[3:]
-    return cos, cmd
+parse_apply = query.parse_apply
 
 
 class CoroutineApply(_Command):
@@ -462,43 +350,21 @@ Examples:
 
 
 class CoroutineLeaks(_Command):
-    """Group blocked coroutines by creation site and wait site.
-
-Usage: coroutine leaks [-min-age DURATION]
-
-Each group shows how many coroutines it holds, the oldest age, a few
-sample ids, where they were created (the spawn call) and where they wait
-(the first frame outside the runtime).  -min-age keeps only coroutines
-blocked for at least DURATION (e.g. 30s, 1m23s, 500ms)."""
-
     @command
     def __call__(self, debugger, arg, exe_ctx, result):
-        words = shlex.split(arg)
-        min_age = None
-        i = 0
-        while i < len(words):
-            if words[i] in ("-min-age", "--min-age", "-age"):
-                if i + 1 >= len(words):
-                    raise errors.UsageError("-min-age needs a duration")
-                min_age = query.parse_duration(words[i + 1])
-                i += 2
-            else:
-                raise errors.UsageError(
-                    "Usage: coroutine leaks [-min-age DURATION]")
+        min_age = query.parse_leaks_args(arg)
         process = _process(exe_ctx)
         sess = T.session(process)
         tbl = sess.table()
         _ensure_plugin(debugger, process)
         now = sess.now_ns(tbl)
+        result.AppendMessage("".join(listing.leak_report(
+            Frontend(sess), now, min_age)).rstrip("\n"))
 
-        def site(co, kind):
-            if kind == "go":
-                return render.format_location(
-                    sess.symbolize(co.create_pc, True))
-            return render.format_location(user_location(sess, co))
-        groups = leaks.leak_groups(tbl.coroutines, now, site, min_age)
-        result.AppendMessage("".join(leaks.leak_lines(
-            groups, None, min_age, render.format_age)).rstrip("\n"))
+
+CoroutineLeaks.__doc__ = listing.leaks_help(
+    "Group blocked coroutines by creation site and wait site.",
+    "coroutine leaks")
 
 
 # ---- catchpoints: the in-process event filter ------------------------------
@@ -519,15 +385,9 @@ class CatchSpec:
         self.name = ""
 
     def values(self):
-        mask = 0
-        for s in self.states:
-            mask |= 1 << s
-        flags = (layout.FILTER_ARMED if mask else 0) | \
-            (layout.FILTER_PANIC if self.panic else 0) | \
-            (layout.FILTER_CRASH if self.crash else 0)
-        return {"filter_state_mask": mask, "filter_flags": flags,
-                "filter_id": self.cid if mask else 0,
-                "filter_name": self.name if mask else ""}
+        """(mask, flags, id, glob) to arm (core filter.filter_values)."""
+        return corefilter.filter_values(self.states, self.panic, self.crash,
+                                        self.cid, self.name)
 
     def describe(self):
         parts = []
@@ -586,7 +446,7 @@ def arm(target, spec):
     hook = tbl.get("event_hook")
     if not hook:
         raise errors.CorodbgError("the table has no event_hook address")
-    T.write_desc(sess, spec.values())
+    T.write_filter(sess, *spec.values())
     return hook
 
 
@@ -670,12 +530,16 @@ def on_entry(frame, bp_loc, extra_args=None, internal_dict=None):
     try:
         target = frame.GetThread().GetProcess().GetTarget()
         spec = _target_spec(target)
-        if spec.values()["filter_flags"]:
+        if spec.values()[1]:
             arm(target, spec)
     except Exception as e:
         print("corodbg: cannot arm the catchpoint: %s" % e)
         return True
     return False
+
+
+CATCH_STATE_USAGE = ("Usage: coroutine catch state STATE[,STATE] "
+                     "[-id ID] [-name GLOB]")
 
 
 class CoroutineCatch(_Command):
@@ -721,21 +585,8 @@ program entry.  Catches add up until `coroutine catch off`."""
             if len(words) < 2:
                 raise errors.UsageError("coroutine catch state needs states "
                                         "(e.g. blocked,panicked)")
-            states = query.parse_states(words[1])
-            cid, name, i = 0, "", 2
-            while i < len(words):
-                if words[i] in ("-id", "--id") and i + 1 < len(words):
-                    cid = query.parse_id(words[i + 1])
-                elif words[i] in ("-name", "--name") and i + 1 < len(words):
-                    name = words[i + 1]
-                    if len(name.encode()) >= layout.FILTER_NAME_MAX:
-                        raise errors.UsageError(
-                            "name glob longer than %d bytes"
-                            % (layout.FILTER_NAME_MAX - 1))
-                else:
-                    raise errors.UsageError("unknown catch option %s"
-                                            % words[i])
-                i += 2
+            cq = query.parse_catch_state(words[1:], CATCH_STATE_USAGE)
+            states, cid, name = cq.states, cq.cid, cq.glob
             spec.states, spec.cid, spec.name = states, cid, name
         else:
             raise errors.UsageError("Usage: coroutine catch panic|crash|"
@@ -811,6 +662,7 @@ Usage: coroutine config
        coroutine config max-threads N
        coroutine config threads on|off
        coroutine config runtime-functions GLOB[,GLOB]...
+       coroutine config runtime-files GLOB[,GLOB]...
        coroutine config describe-stops on|off
        coroutine config debug on|off
 
@@ -824,6 +676,8 @@ threads           list parked coroutines as threads at all; "on" also
 runtime-functions globs naming the runtime's functions: the user location
                   (coroutine list -u, coroutine leaks) is the first frame
                   matching none of them
+runtime-files     globs naming the runtime's source files: a frame in one
+                  of them is runtime code too (static helpers)
 describe-stops    report a catch as a one-instruction step whose stop reason
                   is the event (what IDEs show); off: a plain breakpoint stop
 debug             print tracebacks of corodbg's internal errors"""
@@ -835,9 +689,11 @@ debug             print tracebacks of corodbg's internal errors"""
         if not words:
             result.AppendMessage(
                 "max-threads: %d\nthreads: %s\nruntime-functions: %s\n"
+                "runtime-files: %s\n"
                 "describe-stops: %s\ndebug: %s" % (
                     c.max_threads, _onoff(c.threads),
-                    ",".join(c.runtime.globs), _onoff(c.describe_stops),
+                    ",".join(c.runtime.functions.globs),
+                    ",".join(c.runtime.files.globs), _onoff(c.describe_stops),
                     _onoff(c.debug)))
             return
         if len(words) != 2:
@@ -858,10 +714,13 @@ debug             print tracebacks of corodbg's internal errors"""
         elif key == "describe-stops":
             c.describe_stops = _parse_bool(val)
         elif key == "runtime-functions":
-            c.runtime.set(val)
+            c.runtime.functions.set(val)
+        elif key == "runtime-files":
+            c.runtime.files.set(val)
         else:
             raise errors.UsageError("unknown setting %r (max-threads, "
                                     "threads, runtime-functions, "
+                                    "runtime-files, "
                                     "describe-stops, debug)" % key)
         result.AppendMessage("%s: %s" % (key, val))
 

@@ -23,6 +23,7 @@ for _p in (os.path.join(_HERE, "..", "python"),   # source tree
         sys.path.insert(0, _p)
 
 from corodbg.core import errors, reader, decode, layout, query  # noqa: E402
+from corodbg.core import filter as corefilter  # noqa: E402
 from corodbg.core.model import Location  # noqa: E402
 
 TABLE_SYMBOL = "corodbg_table"
@@ -43,7 +44,7 @@ class Config:
         self.threads = True          # the OS plugin lists coroutines
         self.debug = False           # print tracebacks of internal errors
         self.describe_stops = True   # report events as described stops
-        self.runtime = query.RuntimeMatcher()
+        self.runtime = query.RuntimeFrames()  # which frames are runtime
 
 
 CONFIG = Config()
@@ -193,24 +194,15 @@ class Session:
         if self._on_threads is not None:
             return self._on_threads
         tbl = self.table()
-        by_tid = {}
-        for co in tbl.coroutines:
-            if co.tid and co.state != layout.STATE_DEAD:
-                by_tid.setdefault(co.tid, co)
         out = {}
-        stacks = None
         for i in range(self.process.GetNumThreads()):
             th = self.process.GetThreadAtIndex(i)
             tid = th.GetThreadID()
             if tid >= CORO_TID_BASE:
                 continue
-            co = by_tid.get(tid)
+            co = tbl.on_thread(tid)
             if co is None:
-                if stacks is None:
-                    stacks = sorted((c.stack_lo, c.stack_hi or 0, c)
-                                    for c in tbl.coroutines
-                                    if c.stack_lo and not c.tid)
-                co = _stack_owner(stacks, _thread_sp(th))
+                co = tbl.on_thread(tid, _thread_sp(th))
             if co is not None:
                 out[tid] = co
         self._on_threads = out
@@ -287,19 +279,6 @@ def _core_thread_ids(path):
 def _thread_sp(th):
     f = th.GetFrameAtIndex(0)
     return f.GetSP() if f.IsValid() else 0
-
-
-def _stack_owner(stacks, sp):
-    """The coroutine whose [stack_lo, stack_hi) holds SP (STACKS sorted)."""
-    import bisect
-    if not sp or not stacks:
-        return None
-    i = bisect.bisect_right(stacks, (sp, 1 << 64)) - 1
-    if i >= 0:
-        lo, hi, co = stacks[i]
-        if lo <= sp < hi:
-            return co
-    return None
 
 
 _SESSIONS = {}
@@ -385,39 +364,19 @@ def _symbolize(target, pc, is_return):
 
 # ---- the in-process event filter -----------------------------------------
 
-def desc_fields(sess):
-    """{descriptor field name: (offset, size, kind)} from the table's own
-    self-description (the core keeps these private; see README request)."""
-    tbl = sess.table()
-    p = tbl.prefix
-    data = sess.reader.read(tbl.addr, p["desc_size"])
-    return decode._field_records(data, p, "desc_fields_off",
-                                 "desc_fields_count", p["desc_size"],
-                                 decode.DESC_NAMES, "descriptor", [])
-
-
-def write_desc(sess, values):
-    """Write descriptor fields (name -> int or str) into the live process."""
+def write_filter(sess, mask, flags, fid, glob):
+    """Arm the in-process event filter (the core computes the writes from
+    the descriptor's own field records)."""
     if sess.is_core():
         raise errors.CorodbgError("cannot arm a catchpoint in a core file")
     tbl = sess.table()
-    fields = desc_fields(sess)
-    endian = tbl.prefix["endian"]
-    for name, v in values.items():
-        if name not in fields:
-            raise errors.CorodbgError("this table has no %s field: its "
-                                      "runtime cannot filter events" % name)
-        off, size, kind = fields[name]
-        if kind == decode.KIND_CHARS:
-            raw = v.encode()[:size - 1]
-            raw = raw + b"\0" * (size - len(raw))
-        else:
-            raw = struct.pack(endian + decode.UINT_CODES[size], v)
+    data = sess.reader.read(tbl.addr, tbl.prefix["desc_size"])
+    for addr, raw in corefilter.encode(tbl, data, mask, flags, fid, glob):
         err = lldb.SBError()
-        n = sess.process.WriteMemory(tbl.addr + off, raw, err)
+        n = sess.process.WriteMemory(addr, raw, err)
         if not err.Success() or n != len(raw):
-            raise errors.CorodbgError("cannot write %s at 0x%x: %s" % (
-                name, tbl.addr + off, err.GetCString()))
+            raise errors.CorodbgError("cannot write the event filter at "
+                                      "0x%x: %s" % (addr, err.GetCString()))
     sess.reader.invalidate()
     sess._table = None
 

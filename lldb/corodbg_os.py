@@ -176,10 +176,7 @@ class OperatingSystemPlugIn:
         # Coroutines executing on an OS thread: name that thread (backed by
         # the real thread, "core" = its index, so registers and stepping
         # are the real ones) and do not list them again.
-        tbl_on = {}
-        for co in tbl.coroutines:
-            if co.tid and co.state != layout.STATE_DEAD:
-                tbl_on.setdefault(co.tid, co)
+        tbl_on = tbl.executing()   # the core's rule (model.Table.on_thread)
         order = T.real_thread_order(self.process)
         if order is None:  # fall back on the previous stop's list
             order = [self.process.GetThreadAtIndex(i).GetThreadID()

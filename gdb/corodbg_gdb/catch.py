@@ -9,12 +9,13 @@ transition that does not match the armed filter never stops the process;
 one that does is re-checked precisely in Breakpoint.stop().
 """
 import fnmatch
+import shlex
 import signal as _signal
-import struct
 
 import gdb
 
 from corodbg.core import decode, errors, layout, query, reader
+from corodbg.core import filter as corefilter
 from . import target, view
 from .target import S, gdb_errors
 
@@ -30,25 +31,12 @@ def _descriptor():
     return decode.decode_descriptor(_RAW, target.table_address())
 
 
-def _write_desc(tbl, name, value):
-    """Write descriptor field NAME (located through its field record)."""
-    off, size, kind = _desc_field(tbl, name)
-    if kind == layout.FIELD_KIND_CHARS:
-        raw = value.encode()[:size - 1].ljust(size, b"\0")
-    else:
-        raw = struct.pack(tbl.prefix["endian"] + decode.UINT_CODES[size],
-                          value)
-    gdb.selected_inferior().write_memory(tbl.addr + off, raw)
-
-
-def _desc_field(tbl, name):
+def _write_filter(tbl, mask, flags, fid, glob):
+    """Write the filter fields (located by the core through the
+    descriptor's own field records)."""
     data = _RAW.read(tbl.addr, tbl.prefix["desc_size"])
-    recs = decode._field_records(data, tbl.prefix, "desc_fields_off",
-                                 "desc_fields_count", tbl.prefix["desc_size"],
-                                 decode.DESC_NAMES, "descriptor", [])
-    if name not in recs:
-        raise errors.BadTableError("descriptor has no %s field" % name)
-    return recs[name]
+    for addr, raw in corefilter.encode(tbl, data, mask, flags, fid, glob):
+        gdb.selected_inferior().write_memory(addr, raw)
 
 
 def rearm(*_args):
@@ -76,10 +64,7 @@ def rearm(*_args):
     fid = ids.pop() if len(ids) == 1 else 0
     glob = globs.pop() if len(globs) == 1 else ""
     try:
-        _write_desc(tbl, "filter_id", fid)
-        _write_desc(tbl, "filter_name", glob)
-        _write_desc(tbl, "filter_state_mask", mask)
-        _write_desc(tbl, "filter_flags", flags)
+        _write_filter(tbl, mask, flags, fid, glob)
     except (gdb.error, gdb.MemoryError, errors.CorodbgError) as e:
         target.warn("cannot arm the coroutine event filter: %s" % e)
 
@@ -222,7 +207,7 @@ def _signame(num):
 def _report_signal(signame):
     S.invalidate()
     tbl = target.table()
-    co = tbl.by_tid.get(target.current_lwp())
+    co = tbl.on_thread(target.current_lwp(), target.current_sp())
     if co is None:
         return
     addr = _siginfo_addr()
@@ -245,7 +230,7 @@ def crashed_coroutine(tbl):
         return co, "Coroutine %d \"%s\" crashed: %s, fault address 0x%x" % (
             co.id, co.name, _signame(co.signal or 0), co.fault_addr or 0)
     # Live stop on a fatal signal, before the program's handler ran.
-    co = tbl.by_tid.get(target.current_lwp())
+    co = tbl.on_thread(target.current_lwp(), target.current_sp())
     if co is not None:
         addr = _siginfo_addr()
         sig = None
@@ -369,21 +354,13 @@ costs the program nanoseconds and never stops it.  The catchpoint shows in
 
     @gdb_errors
     def invoke(self, arg, from_tty):
-        words = arg.split()
-        if not 1 <= len(words) <= 2:
-            raise errors.UsageError(
-                "Usage: catch coroutine state STATE [ID|NAME-GLOB]")
-        state = query.parse_state(words[0])
-        cid = glob = None
-        if len(words) == 2:
-            if words[1].isdigit():
-                cid = query.parse_id(words[1])
-            else:
-                glob = words[1]
-                if len(glob.encode()) >= layout.FILTER_NAME_MAX:
-                    raise errors.UsageError(
-                        "name glob longer than %d bytes"
-                        % (layout.FILTER_NAME_MAX - 1))
+        usage = "Usage: catch coroutine state STATE [ID|NAME-GLOB]"
+        cq = query.parse_catch_state(shlex.split(arg), usage)
+        if len(cq.states) != 1:
+            raise errors.UsageError("catch coroutine state takes one STATE "
+                                    "(one catchpoint per state)")
+        state, = cq.states
+        cid, glob = cq.cid or None, cq.glob or None
         if target.has_target():
             target.table_address()
         bp = CoroutineCatchpoint("state", state, cid, glob)
@@ -425,7 +402,7 @@ def running_here():
         return None
     _tid_slot.clear()
     _tid_slot.update(full.by_tid)
-    return full.by_tid.get(lwp)
+    return full.on_thread(lwp)
 
 
 class CoroutineBreakpoint(gdb.Breakpoint):

@@ -12,7 +12,7 @@ import traceback
 
 import gdb
 
-from corodbg.core import errors, reader, decode, query
+from corodbg.core import errors, reader, decode, query, render
 from corodbg.core.model import Location
 
 TABLE_SYMBOL = "corodbg_table"
@@ -28,8 +28,7 @@ class Session:
         self.table = None
         self.table_addr = None
         self.locations = {}
-        self.runtime = query.RuntimeMatcher()
-        self.runtime_files = query.RuntimeMatcher(query.DEFAULT_RUNTIME_FILES)
+        self.runtime = query.RuntimeFrames()  # which frames are runtime
         self.debug = False
         self.stop_serial = 0
 
@@ -190,8 +189,7 @@ def table_address():
 def in_runtime(loc):
     """Is this Location inside the coroutine runtime (by function name or
     source file)?"""
-    return bool(loc.function and S.runtime(loc.function)) or \
-        bool(loc.file and S.runtime_files(loc.file))
+    return S.runtime.location(loc)
 
 
 def table():
@@ -200,8 +198,8 @@ def table():
     if S.table is None:
         t = decode.decode_table(S.reader, table_address())
         S.table = t
-        for w in t.warnings:
-            warn(w)
+        for line in render.warning_lines(t.warnings):
+            gdb.write(line, gdb.STDERR)
     return S.table
 
 
@@ -218,6 +216,14 @@ def current_lwp():
     if th is None or not th.is_valid():
         return None
     return th.ptid[1] or th.ptid[0]
+
+
+def current_sp():
+    """The selected thread's stack pointer (frame #0), or None."""
+    try:
+        return int(gdb.newest_frame().read_register("sp"))
+    except (gdb.error, RuntimeError, ValueError):
+        return None
 
 
 def thread_for_tid(tid):

@@ -11,7 +11,7 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import errors, layout
+from corodbg.core import errors, layout, listing
 from . import target
 from .target import S
 
@@ -152,7 +152,7 @@ def current_coroutine_id():
         tbl = target.table()
     except errors.CorodbgError:
         return 0
-    co = tbl.by_tid.get(target.current_lwp())
+    co = tbl.on_thread(target.current_lwp(), target.current_sp())
     return co.id if co else 0
 
 
@@ -264,7 +264,7 @@ def select_user_frame():
         if name and f.type() == gdb.NORMAL_FRAME:
             sal = f.find_sal()
             path = sal.symtab.filename if sal.symtab else None
-            if not S.runtime(name) and not (path and S.runtime_files(path)):
+            if not S.runtime.is_runtime(name, path):
                 f.select()
                 return f
             if fallback is None and not name.startswith("corodbg"):
@@ -347,10 +347,24 @@ def frames_of(co, tbl, depth):
             for k, (pc, _) in enumerate(_fast().frames(co, depth))]
 
 
-def user_location(co, tbl, max_depth=32):
+class Frontend(listing.Frontend):
+    """The core listing's view of GDB (corodbg.core.listing)."""
+
+    def __init__(self, tbl):
+        self.runtime = S.runtime
+        super().__init__(tbl)
+
+    def symbolize(self, pc, is_return=True):
+        return target.symbolize(pc, is_return)
+
+    def frames_of(self, co, depth):
+        return frames_of(co, self.table, depth)
+
+    def thread_location(self, co, tid):
+        frames = frames_of(co, self.table, 1)
+        return frames[0][1] if frames else None
+
+
+def user_location(co, tbl, max_depth=listing.DEFAULT_USER_DEPTH):
     """The first frame of CO outside the runtime (Location), or its pc."""
-    frames = frames_of(co, tbl, max_depth)
-    for _, loc in frames:
-        if loc.function and not target.in_runtime(loc):
-            return loc
-    return frames[0][1] if frames else target.symbolize(co.pc)
+    return Frontend(tbl).user_location(co, max_depth)
