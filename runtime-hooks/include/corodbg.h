@@ -295,7 +295,7 @@ struct corodbg_descriptor {
     volatile uint64_t crashed_id; /* coroutine that took a fatal signal */
     char runtime_name[16];        /* who publishes: "corort", "ucontext" */
     volatile uint64_t hook_calls; /* times corodbg_event_hook was called */
-    volatile uint64_t filtered;   /* transitions the filter rejected */
+    volatile uint64_t filtered;   /* transitions the filter rejected (approximate under M:N) */
     /* ---- self-description ---- */
     struct corodbg_field desc_fields[21];
     struct corodbg_field entry_fields[21];
@@ -448,6 +448,20 @@ static inline void corodbg__seq_end(corodbg_co *co, uint32_t seq)
     __atomic_store_n(&co->seq, seq + 2, __ATOMIC_RELAXED);
 }
 
+/* The id part of the armed filter, checked inline so that a filter armed
+ * for one coroutine costs the others no call.  A rejection is counted in
+ * `filtered` (a statistic: plain load and store, may lose concurrent
+ * counts, never invents one). */
+static inline int corodbg__id_wanted(const corodbg_co *co)
+{
+    uint64_t want = corodbg_table.filter_id;
+    if (!want || want == co->id)
+        return 1;
+    uint64_t n = __atomic_load_n(&corodbg_table.filtered, __ATOMIC_RELAXED);
+    __atomic_store_n(&corodbg_table.filtered, n + 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
 static inline void corodbg_switch_inline(corodbg_co *from, corodbg_co *to)
 {
     uint32_t mask = corodbg_table.filter_state_mask;
@@ -476,9 +490,9 @@ static inline void corodbg_switch_inline(corodbg_co *from, corodbg_co *to)
     /* Events only after both entries are consistent again. */
     if (__builtin_expect(mask != 0, 0)) {
         if (from && from_old == CORODBG_RUNNING &&
-            (mask & (1u << CORODBG_RUNNABLE)))
+            (mask & (1u << CORODBG_RUNNABLE)) && corodbg__id_wanted(from))
             corodbg__state_event(from, CORODBG_RUNNING, CORODBG_RUNNABLE);
-        if (to && (mask & (1u << CORODBG_RUNNING)))
+        if (to && (mask & (1u << CORODBG_RUNNING)) && corodbg__id_wanted(to))
             corodbg__state_event(to, to_old, CORODBG_RUNNING);
     }
 }

@@ -89,7 +89,11 @@ void corodbg__state_event(corodbg_co *co, uint32_t old_state,
         !(corodbg_table.filter_state_mask & (1u << new_state)))
         return;
     if (!corodbg__filter_matches(co)) {
-        __atomic_fetch_add(&corodbg_table.filtered, 1, __ATOMIC_RELAXED);
+        /* A statistic: a plain load and store, no locked read-modify-
+         * write on a line every worker shares.  Concurrent rejections may
+         * lose a count; none is ever invented. */
+        uint64_t n = __atomic_load_n(&corodbg_table.filtered, __ATOMIC_RELAXED);
+        __atomic_store_n(&corodbg_table.filtered, n + 1, __ATOMIC_RELAXED);
         return;
     }
     corodbg__fire(CORODBG_EVENT_STATE, co, old_state, new_state);
