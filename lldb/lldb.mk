@@ -6,9 +6,14 @@ LLDB_PROG   := $(LLDB_B)/lldbprog
 LLDB_STRIP  := $(LLDB_B)/lldbprog-stripped
 LLDB_DAPDEPS := tests/dap/node_modules/.corodbg-installed
 
-$(LLDB_PROG): tests/lldb/progs/lldbprog.c $(HOOKS_LIB_A) runtime-hooks/include/corodbg.h
+# The mini runtime and workers are shared with the GDB fixture.
+LLDB_MINIRT := tests/progs/minirt.c
+
+$(LLDB_PROG): tests/lldb/progs/lldbprog.c $(LLDB_MINIRT) tests/progs/minirt.h \
+              $(HOOKS_LIB_A) runtime-hooks/include/corodbg.h
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(HOOKS_INC) $< -o $@ \
+	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(HOOKS_INC) -Itests/progs \
+	  $< $(LLDB_MINIRT) -o $@ \
 	  $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) -lpthread -ldl
 
 $(LLDB_STRIP): $(LLDB_PROG)

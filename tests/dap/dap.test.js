@@ -5,6 +5,7 @@
 //   CORODBG_PROG       build/lldb/lldbprog
 //   CORODBG_CORE       a kernel core of `lldbprog crash`
 //   CORODBG_LINES      JSON {marker: line} of tests/lldb/progs/lldbprog.c
+//                      and tests/progs/minirt.c
 //   CORODBG_DAP        the adapter (default lldb-dap-19)
 // The client never depends on the order of `launch`'s answer and the
 // `initialized`/`stopped` events, and never asserts lldb-dap's exit code
@@ -124,7 +125,7 @@ async function checkCoroutines(dc, threads) {
   const names = st.map((f) => f.name.replace(/\(.*$/, '').trim());
   assert.deepStrictEqual(names.slice(0, 3), ['park', 'chan_recv', 'consumer']);
   const consumer = st[2];
-  assert.strictEqual(path.basename(consumer.source.path), 'lldbprog.c');
+  assert.strictEqual(path.basename(consumer.source.path), 'minirt.c');
   assert.strictEqual(consumer.line, LINES.LINE_CONSUMER_WAIT);
   const locals = await localsOf(dc, consumer.id);
   assert.strictEqual(locals.want, '30');   // arg 3 * 10

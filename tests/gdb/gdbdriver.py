@@ -1,6 +1,6 @@
 """Helpers to drive the real gdb in batch mode against the fixture programs.
 
-tests/gdb/progs/fixture.c is built by gdb/gdb.mk into build/gdb/ (make
+tests/gdb/progs/fixture.c (with tests/progs/minirt.c) is built by gdb/gdb.mk into build/gdb/ (make
 test builds it first).  run_gdb() returns gdb's combined output.
 """
 import os
@@ -12,15 +12,19 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 BUILD = ROOT / "build" / "gdb"
 LOADER = ROOT / "gdb" / "corodbg-gdb.py"
 FIXTURE_SRC = ROOT / "tests" / "gdb" / "progs" / "fixture.c"
-RUNTIME_GLOBS = "fx_*,corodbg_*"
+# The mini runtime and the workers (shared with the LLDB test program).
+MINIRT_SRC = ROOT / "tests" / "progs" / "minirt.c"
+RUNTIME_GLOBS = "fx_*,mr_*,park,chan_recv,nap,corodbg_*"
 
 
 def line_of(marker):
-    """Line number of the comment /* MARKER */ in fixture.c."""
-    for n, text in enumerate(FIXTURE_SRC.read_text().splitlines(), 1):
-        if "/* %s */" % marker in text:
-            return n
-    raise AssertionError("marker %s not in fixture.c" % marker)
+    """Line number of the comment /* MARKER */ in fixture.c or, for the
+    workers' and the mini runtime's markers, in minirt.c."""
+    for src in (FIXTURE_SRC, MINIRT_SRC):
+        for n, text in enumerate(src.read_text().splitlines(), 1):
+            if "/* %s */" % marker in text:
+                return n
+    raise AssertionError("marker %s not in fixture.c or minirt.c" % marker)
 
 
 def binary(name="fixture"):

@@ -17,7 +17,7 @@ def test_catch_panic():
     assert ('Catchpoint 2 (coroutine panic): coroutine 7 "panicker" '
             'panicked: bad request 7') in out
     assert re.search(r"#4  0x[0-9a-f]+ in panicker \(self=0x[0-9a-f]+\) at "
-                     r"tests/gdb/progs/fixture.c:%d" % line_of("LINE_PANIC"),
+                     r"tests/progs/minirt.c:%d" % line_of("LINE_PANIC"),
                      out)
     assert "$1 = 7" in out
     assert re.search(r"^code = 7$", out, re.M)
@@ -58,7 +58,7 @@ def test_catch_state_filter_delete_disable():
 
 
 def test_coroutine_break():
-    out = run_gdb(["coroutine break fx_park if-name sleep*",
+    out = run_gdb(["coroutine break park if-name sleep*",
                    "info breakpoints", "run", "print $_coroutine_id()",
                    "bt 3", "continue", "print $_coroutine_id()",
                    "coroutine break yielder if-id 6",
@@ -82,7 +82,7 @@ def test_crash_live_and_gcore(tmp_path):
     assert ('Coroutine 7 "crasher" crashed: SIGSEGV, fault address 0x0'
             in out)
     assert re.search(r"#0  0x[0-9a-f]+ in crasher \(self=0x[0-9a-f]+\) at "
-                     r"tests/gdb/progs/fixture.c:%d" % line_of("LINE_CRASH"),
+                     r"tests/progs/minirt.c:%d" % line_of("LINE_CRASH"),
                      out)
     assert core.exists()
     out = run_gdb(["core-file %s" % core, "info coroutines",
@@ -99,10 +99,10 @@ def _check_core_listing(out, crashed_state):
     assert rows[7][1] == crashed_state and rows[7][0] == "*"
     assert rows[1][1] == "blocked" and rows[3][1] == "runnable"
     assert re.search(r"#3  0x[0-9a-f]+ in consumer \(self=0x[0-9a-f]+\) at "
-                     r"tests/gdb/progs/fixture.c:%d"
+                     r"tests/progs/minirt.c:%d"
                      % line_of("LINE_CONSUMER_WAIT"), out)
     assert re.search(r"^want = 0$", out, re.M)
-    assert re.search(r"#0  0x[0-9a-f]+ in crasher .*fixture.c:%d"
+    assert re.search(r"#0  0x[0-9a-f]+ in crasher .*minirt.c:%d"
                      % line_of("LINE_CRASH"), out)
 
 

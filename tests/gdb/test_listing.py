@@ -15,7 +15,7 @@ def test_listing_live():
     assert rows[1][1] == "blocked" and rows[1][2].startswith("chan receive")
     assert rows[2][1] == "blocked" and rows[2][2].startswith("sleep")
     assert rows[3][1] == "runnable"
-    assert "consumer fx_park at fixture.c:132" in out
+    assert "consumer park at minirt.c:%d" % line_of("LINE_PARK") in out
     assert re.search(r"6  runnable\s+\S+ms yielder  fx_trampoline at "
                      r"fixture.c:\d+", out)
     assert "Total: 6 coroutines (2 runnable, 4 blocked)." in out
@@ -32,15 +32,15 @@ def test_location_kinds_and_filters():
                           "info coroutines -wait sleep -limit 1"],
                   ["list", 6])
     parts = out.split("==")
-    assert "consumer at fixture.c:%d" % line_of("LINE_CONSUMER_WAIT") \
+    assert "consumer at minirt.c:%d" % line_of("LINE_CONSUMER_WAIT") \
         in parts[0]
-    assert "sleeper  sleeper at fixture.c:%d" % line_of("LINE_SLEEPER_WAIT") \
+    assert "sleeper  sleeper at minirt.c:%d" % line_of("LINE_SLEEPER_WAIT") \
         in parts[0]
     assert "Shown 4 of 6 coroutines" in parts[0]
     assert sorted(listing(parts[1])) == [2, 5]
-    assert "make_mix at fixture.c:" in parts[1]
+    assert "make_mix at minirt.c:" in parts[1]
     assert sorted(listing(parts[2])) == [3]
-    m = re.search(r"yielder +yielder at fixture.c:(\d+)", parts[2])
+    m = re.search(r"yielder +yielder at minirt.c:(\d+)", parts[2])
     assert line_of("LINE_YIELDER_PARK") - 4 < int(m.group(1)) < \
         line_of("LINE_YIELDER_PARK")
     assert "No coroutines match." in parts[3]
@@ -50,9 +50,9 @@ def test_location_kinds_and_filters():
 def test_grouping():
     out = run_gdb(STOP + ["info coroutines -group user",
                           "info coroutines -group state"], ["list", 9])
-    assert re.search(r"3  consumer at fixture.c:%d  \[1, 4, 7\]"
+    assert re.search(r"3  consumer at minirt.c:%d  \[1, 4, 7\]"
                      % line_of("LINE_CONSUMER_WAIT"), out)
-    assert re.search(r"3  sleeper at fixture.c:%d  \[2, 5, 8\]"
+    assert re.search(r"3  sleeper at minirt.c:%d  \[2, 5, 8\]"
                      % line_of("LINE_SLEEPER_WAIT"), out)
     assert re.search(r"6  blocked  \[1, 2, 4, 5, 7, \.\.\.\]", out)
     assert re.search(r"3  runnable  \[3, 6, 9\]", out)
@@ -60,11 +60,11 @@ def test_grouping():
 
 def test_stacks():
     out = run_gdb(STOP + ["info coroutines -t 4 1 2"], ["list", 6])
-    assert "#1   fx_park at fixture.c:132" in out
-    assert "#2   fx_chan_recv at fixture.c" in out
-    assert "#3   consumer at fixture.c:%d" % line_of("LINE_CONSUMER_WAIT") \
+    assert "#1   park at minirt.c:%d" % line_of("LINE_PARK") in out
+    assert "#2   chan_recv at minirt.c:%d" % line_of("LINE_RECV_PARK") in out
+    assert "#3   consumer at minirt.c:%d" % line_of("LINE_CONSUMER_WAIT") \
         in out
-    assert "#3   sleeper at fixture.c:%d" % line_of("LINE_SLEEPER_WAIT") \
+    assert "#3   sleeper at minirt.c:%d" % line_of("LINE_SLEEPER_WAIT") \
         in out
     assert "Shown 2 of 6" in out
 

@@ -14,11 +14,11 @@ def test_select_bt_locals():
                   ["list", 6])
     assert '[Switching to coroutine 2 "sleeper" (blocked, sleep)]' in out
     bt = out.split("#1  ")
-    assert re.search(r"#1  0x[0-9a-f]+ in fx_park \(\) at "
-                     r"tests/gdb/progs/fixture.c:132", out)
-    assert re.search(r"#2  0x[0-9a-f]+ in fx_nap \(ms=200\) at", out)
+    assert re.search(r"#1  0x[0-9a-f]+ in park \(\) at "
+                     r"tests/progs/minirt.c:%d" % line_of("LINE_PARK"), out)
+    assert re.search(r"#2  0x[0-9a-f]+ in nap \(ms=200\) at", out)
     assert re.search(r"#3  0x[0-9a-f]+ in sleeper \(self=0x[0-9a-f]+\) at "
-                     r"tests/gdb/progs/fixture.c:%d"
+                     r"tests/progs/minirt.c:%d"
                      % line_of("LINE_SLEEPER_WAIT"), out)
     assert "#0 " not in out.split("[Switching")[1].split("me = ")[0]
     assert "#4" not in out  # fx_trampoline is below the start function
@@ -26,7 +26,7 @@ def test_select_bt_locals():
     assert re.search(r"^naps = 2$", out, re.M)
     assert "$1 = 2" in out and "$2 = 1" in out
     assert "Stack level 2, frame at" in out
-    assert "fx_nap (ms=200)" in out
+    assert "nap (ms=200)" in out
     assert '[Current coroutine is 2 "sleeper" (blocked)]' in out
     assert len(bt) > 1
 
@@ -45,7 +45,7 @@ def test_locals_of_consumer_and_off():
 def test_command_in_view_restores():
     out = run_gdb(STOP + ["coroutine 1 bt 1", "frame",
                           "coroutine 5 print $_coroutine_id()"], ["list", 6])
-    assert re.search(r"#1  0x[0-9a-f]+ in fx_park", out)
+    assert re.search(r"#1  0x[0-9a-f]+ in park \(", out)
     assert re.search(r"#0  fixture_ready \(\) at", out)
     assert "$1 = 5" in out
 
@@ -96,10 +96,10 @@ def test_leaks():
             "site):") in out
     assert re.search(r"3  blocked on chan receive, oldest \S+  "
                      r"\[ids 1, 4, 7\]", out)
-    assert "created at  make_mix at fixture.c:" in out
-    assert "waiting at  consumer at fixture.c:%d" % \
+    assert "created at  make_mix at minirt.c:" in out
+    assert "waiting at  consumer at minirt.c:%d" % \
         line_of("LINE_CONSUMER_WAIT") in out
-    assert "waiting at  sleeper at fixture.c:%d" % \
+    assert "waiting at  sleeper at minirt.c:%d" % \
         line_of("LINE_SLEEPER_WAIT") in out
     assert "No blocked coroutines waiting at least 1h00m." in out \
         or "No blocked coroutines waiting at least" in out

@@ -25,7 +25,7 @@ def test_pie_nopie_shared(prog):
                   prog=prog)
     assert _states(out) == MIX
     assert re.search(r"#3  0x[0-9a-f]+ in consumer \(self=0x[0-9a-f]+\) at "
-                     r"tests/gdb/progs/fixture.c:%d"
+                     r"tests/progs/minirt.c:%d"
                      % line_of("LINE_CONSUMER_WAIT"), out)
 
 
@@ -60,7 +60,7 @@ def test_attach():
         out = run_gdb(["attach %d" % proc.pid, "info coroutines",
                        "coroutine 2 bt", "detach"], target=[])
         assert _states(out) == MIX
-        assert re.search(r"#3  0x[0-9a-f]+ in sleeper .*fixture.c:%d"
+        assert re.search(r"#3  0x[0-9a-f]+ in sleeper .*minirt.c:%d"
                          % line_of("LINE_SLEEPER_WAIT"), out)
     finally:
         proc.kill()
@@ -92,7 +92,7 @@ def test_gdbserver():
                        "coroutine leaks", "kill"],
                       target=[str(binary())])
         assert _states(out) == MIX
-        assert re.search(r"#3  0x[0-9a-f]+ in consumer .*fixture.c:%d"
+        assert re.search(r"#3  0x[0-9a-f]+ in consumer .*minirt.c:%d"
                          % line_of("LINE_CONSUMER_WAIT"), out)
         assert "2  blocked on chan receive" in out
     finally:

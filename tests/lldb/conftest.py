@@ -44,13 +44,15 @@ def stripped(build):
 
 @pytest.fixture(scope="session")
 def lines(root):
-    """{'LINE_CONSUMER_WAIT': 159, ...} from the markers in lldbprog.c."""
+    """{'LINE_CONSUMER_WAIT': 159, ...} from the markers in lldbprog.c
+    and in the shared mini runtime tests/progs/minirt.c (the workers)."""
     out = {}
-    src = (root / "tests" / "lldb" / "progs" / "lldbprog.c").read_text()
-    for n, text in enumerate(src.splitlines(), 1):
-        m = re.search(r"/\* (LINE_[A-Z_]+) \*/", text)
-        if m:
-            out[m.group(1)] = n
+    for src in (root / "tests" / "lldb" / "progs" / "lldbprog.c",
+                root / "tests" / "progs" / "minirt.c"):
+        for n, text in enumerate(src.read_text().splitlines(), 1):
+            m = re.search(r"/\* (LINE_[A-Z_]+) \*/", text)
+            if m:
+                out[m.group(1)] = n
     return out
 
 

@@ -58,7 +58,7 @@ def test_live_list_threads_stacks_locals(run_lldb, prog, lines):
     main_tid = [k for k in thread_names(t["thread list"]) if k < CORO]
     assert len(main_tid) == 1
     listing = t["coroutine list"]
-    park = "park at lldbprog.c:%d" % lines["LINE_PARK"]
+    park = "park at minirt.c:%d" % lines["LINE_PARK"]
     expected = [
         "  1  blocked  chan receive", "  2  blocked  sleep",
         "  3  runnable", "  4  blocked  chan receive",
@@ -78,20 +78,20 @@ def test_live_list_threads_stacks_locals(run_lldb, prog, lines):
     for line in t["coroutine list -g"].splitlines():
         for name, ln in spawn.items():
             if " %s " % name in line:
-                assert line.endswith("make_mix at lldbprog.c:%d" % ln), line
+                assert line.endswith("make_mix at minirt.c:%d" % ln), line
     # -s with a state filter.
     s = t["coroutine list -s -state blocked"]
     assert sorted(rows(s)) == [1, 2, 4, 5]
-    assert "consumer at lldbprog.c:" in s and "sleeper at lldbprog.c:" in s
+    assert "consumer at minirt.c:" in s and "sleeper at minirt.c:" in s
     assert s.splitlines()[-1] == \
         "Shown 4 of 6 coroutines (2 runnable, 4 blocked)."
     # -u: the first frame outside the runtime functions.
     u = rows(t["coroutine list -u"])
-    assert u[1][2].endswith("consumer at lldbprog.c:%d"
+    assert u[1][2].endswith("consumer at minirt.c:%d"
                             % lines["LINE_CONSUMER_WAIT"])
-    assert u[5][2].endswith("sleeper at lldbprog.c:%d"
+    assert u[5][2].endswith("sleeper at minirt.c:%d"
                             % lines["LINE_SLEEPER_WAIT"])
-    assert u[3][2].endswith("yielder at lldbprog.c:%d"
+    assert u[3][2].endswith("yielder at minirt.c:%d"
                             % lines["LINE_YIELDER_PARK"])
     # Coroutine 4's thread (#5): its stack and locals.
     bt = t["bt"]
@@ -101,16 +101,16 @@ def test_live_list_threads_stacks_locals(run_lldb, prog, lines):
     assert [frames[str(i)] for i in range(len(frames))] == [
         "park", "chan_recv", "consumer", "lp_start", "lp_trampoline"]
     assert "consumer(self=0x" in bt and \
-        "lldbprog.c:%d" % lines["LINE_CONSUMER_WAIT"] in bt
+        "minirt.c:%d" % lines["LINE_CONSUMER_WAIT"] in bt
     fv = t.all("frame variable")
     assert "(long) want = 30" in fv[0] and "(int) got = 0" in fv[0]
     assert "(long) naps = 2" in fv[1]     # sleeper 2: arg 1 + 1
     regs = t["register read rip rsp"]
     assert re.search(r"rip = 0x[0-9a-f]+\s+lldbprog`sleeper", regs), regs
     stk = t["coroutine list -t 3 1"]
-    assert "#0   park at lldbprog.c:%d" % lines["LINE_PARK"] in stk
-    assert "#1   chan_recv at lldbprog.c:%d" % lines["LINE_RECV_PARK"] in stk
-    assert "#2   consumer at lldbprog.c:%d" % lines["LINE_CONSUMER_WAIT"] \
+    assert "#0   park at minirt.c:%d" % lines["LINE_PARK"] in stk
+    assert "#1   chan_recv at minirt.c:%d" % lines["LINE_RECV_PARK"] in stk
+    assert "#2   consumer at minirt.c:%d" % lines["LINE_CONSUMER_WAIT"] \
         in stk
 
 
@@ -129,9 +129,9 @@ def test_filters_grouping_select_apply_leaks(run_lldb, prog, lines):
     assert sorted(rows(t["coroutine list -wait 'chan receive'"])) == [1, 4, 7, 10]
     g = t["coroutine list -group user"].splitlines()
     assert g[0] == "Grouped by user:"
-    assert re.match(r"^\s+4  consumer at lldbprog.c:%d  \[1, 4, 7, 10\]$"
+    assert re.match(r"^\s+4  consumer at minirt.c:%d  \[1, 4, 7, 10\]$"
                     % lines["LINE_CONSUMER_WAIT"], g[1]), g
-    assert re.match(r"^\s+4  sleeper at lldbprog.c:%d  \[2, 5, 8, 11\]$"
+    assert re.match(r"^\s+4  sleeper at minirt.c:%d  \[2, 5, 8, 11\]$"
                     % lines["LINE_SLEEPER_WAIT"], g[2]), g
     gs = t["coroutine list -group state"]
     assert re.search(r"^\s+8  blocked  \[1, 2, 4, 5, 7, \.\.\.\]$", gs, re.M)
@@ -151,16 +151,16 @@ def test_filters_grouping_select_apply_leaks(run_lldb, prog, lines):
     assert ap[2].startswith('4 "consumer" (blocked, chan receive):\n'
                             "* thread #5, name = 'coro 4 consumer")
     for part in ap[1:]:
-        assert "consumer(self=0x" in part and "lldbprog.c:%d" \
+        assert "consumer(self=0x" in part and "minirt.c:%d" \
             % lines["LINE_CONSUMER_WAIT"] in part
     ar = t["coroutine apply -state runnable bt 1"]
     assert ar.count("Coroutine ") == 4 and "coro 12 yielder [runnable]" in ar
     lk = t["coroutine leaks"]
     assert lk.splitlines()[0] == "8 blocked coroutines in 2 groups (by " \
         "creation site and wait site):"
-    assert "created at  make_mix at lldbprog.c:%d" % lines["LINE_SPAWN_C"] \
+    assert "created at  make_mix at minirt.c:%d" % lines["LINE_SPAWN_C"] \
         in lk
-    assert "waiting at  consumer at lldbprog.c:%d" \
+    assert "waiting at  consumer at minirt.c:%d" \
         % lines["LINE_CONSUMER_WAIT"] in lk
     assert "[ids 1, 4, 7, 10]" in lk
     assert t["coroutine leaks -min-age 1h"].strip() == \
@@ -240,7 +240,7 @@ def test_catch_panic_and_state(run_lldb, prog, lines):
     assert "stop reason = corodbg: Coroutine 7 \"panicker\" panicked: " \
         "bad request 7" in t["thread list"]
     assert "panicker(self=0x" in t["bt 4"] and \
-        "lldbprog.c:%d" % lines["LINE_PANIC"] in t["bt 4"]
+        "minirt.c:%d" % lines["LINE_PANIC"] in t["bt 4"]
     info = t["coroutine catch info"]
     assert "filter_flags 0x2" in info and "hook called 1 times" in info
     # A state catch armed at a live stop, for one coroutine only.
@@ -271,10 +271,10 @@ def test_kernel_core_crash(run_lldb, prog, kernel_core, lines):
         r"thread \d+", crashed[0]), crashed
     assert "stop reason = signal SIGSEGV" in t["thread list"]
     assert "crasher(self=0x" in t["bt 3"] and \
-        "lldbprog.c:%d" % lines["LINE_CRASH"] in t["bt 3"]
+        "minirt.c:%d" % lines["LINE_CRASH"] in t["bt 3"]
     listing = t["coroutine list"]
     assert re.search(r"^\* 7\s+crashed\s+\S+\s+crasher\s+crasher at "
-                     r"lldbprog.c:%d$" % lines["LINE_CRASH"], listing, re.M), \
+                     r"minirt.c:%d$" % lines["LINE_CRASH"], listing, re.M), \
         listing
     assert listing.splitlines()[-1] == \
         "Total: 7 coroutines (2 runnable, 4 blocked, 1 crashed)."
@@ -432,4 +432,4 @@ def test_fast_stacks_match_lldb_unwinder(run_lldb, prog):
         a = re.sub(r"\d+ms|<1ms|\d+\.\d+s", "AGE", fast[c])
         b = re.sub(r"\d+ms|<1ms|\d+\.\d+s", "AGE", slow[c])
         assert a == b, (c, a, b)
-    assert "#2   sleeper at lldbprog.c:" in fast["coroutine list -t 4 -name sl*"]
+    assert "#2   sleeper at minirt.c:" in fast["coroutine list -t 4 -name sl*"]

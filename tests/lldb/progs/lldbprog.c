@@ -1,7 +1,7 @@
 /* lldbprog.c -- a tiny coroutine program for the corodbg LLDB and DAP tests.
  *
- * Self-contained (its own x86-64 switch routine, saving straight into the
- * table's register block) so the tests pin exact line numbers, locals and
+ * Its mini runtime and workers are tests/progs/minirt.c (shared with the
+ * GDB test program), so the tests pin exact line numbers, locals and
  * states without depending on the reference runtime.
  *
  * Usage: lldbprog MODE [N]
@@ -17,12 +17,11 @@
  *              unmapped, chunkptr, cycle, strings, midupdate, panicmsg)
  *              and stop in example_checkpoint(); never resumed after
  *
- * Lines marked LINE_* are asserted by tests/lldb (they grep for the
- * marker to find the line number).
+ * Lines marked LINE_* (here and in minirt.c) are asserted by tests/lldb
+ * (they grep for the marker to find the line number).
  */
-#include <corodbg.h>
+#include "minirt.h"
 
-#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,43 +29,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-struct co {
-    corodbg_co *dbg;
-    uint64_t *regs; /* = corodbg_regs(dbg): the switch saves into the table */
-    void (*fn)(struct co *);
-    long arg;
-};
-
-/* lp_switch(save, load): save the callee-saved context into SAVE (rip =
- * return address, rsp = stack pointer after that return, then rbp, rbx,
- * r12..r15) and resume LOAD by jumping to its rip on its rsp. */
-void lp_switch(uint64_t *save, const uint64_t *load);
 void lp_trampoline(void);
 __asm__(".text\n"
-        ".globl lp_switch\n"
-        ".type lp_switch,@function\n"
-        "lp_switch:\n"
-        "    .cfi_startproc\n"
-        "    movq (%rsp), %rax\n"
-        "    movq %rax, 0(%rdi)\n"
-        "    leaq 8(%rsp), %rax\n"
-        "    movq %rax, 8(%rdi)\n"
-        "    movq %rbp, 16(%rdi)\n"
-        "    movq %rbx, 24(%rdi)\n"
-        "    movq %r12, 32(%rdi)\n"
-        "    movq %r13, 40(%rdi)\n"
-        "    movq %r14, 48(%rdi)\n"
-        "    movq %r15, 56(%rdi)\n"
-        "    movq 16(%rsi), %rbp\n"
-        "    movq 24(%rsi), %rbx\n"
-        "    movq 32(%rsi), %r12\n"
-        "    movq 40(%rsi), %r13\n"
-        "    movq 48(%rsi), %r14\n"
-        "    movq 56(%rsi), %r15\n"
-        "    movq 8(%rsi), %rsp\n"
-        "    jmpq *0(%rsi)\n"
-        "    .cfi_endproc\n"
-        ".size lp_switch, .-lp_switch\n"
         /* The first frame of every coroutine: rip is undefined in its CFI
          * so unwinders stop here. */
         ".globl lp_trampoline\n"
@@ -80,9 +44,6 @@ __asm__(".text\n"
         "    .cfi_endproc\n"
         ".size lp_trampoline, .-lp_trampoline\n");
 
-static __thread uint64_t sched_regs[CORODBG_NREGS];
-static __thread struct co *current;
-static int chan_token; /* what blocked workers wait on */
 static size_t stack_size = 64 * 1024;
 
 void lp_start(void);
@@ -94,13 +55,12 @@ __attribute__((noinline, used)) void lp_start(void)
     c->dbg = NULL;
     uint64_t dead[CORODBG_NREGS];
     corodbg_switch(NULL, NULL);
-    lp_switch(dead, sched_regs);
+    mr_switch(dead, sched_regs);
     abort();
 }
 
-static __attribute__((noinline)) struct co *spawn(const char *name,
-                                                  void (*fn)(struct co *),
-                                                  long arg)
+__attribute__((noinline)) struct co *spawn(const char *name,
+                                           void (*fn)(struct co *), long arg)
 {
     struct co *c = calloc(1, sizeof *c);
     char *stack = mmap(NULL, stack_size, PROT_READ | PROT_WRITE,
@@ -124,73 +84,6 @@ static __attribute__((noinline)) struct co *spawn(const char *name,
     return c;
 }
 
-/* Run C until it yields or blocks. */
-static void resume(struct co *c)
-{
-    current = c;
-    corodbg_switch(NULL, c->dbg);
-    lp_switch(sched_regs, c->regs);
-    current = NULL;
-}
-
-/* From inside a coroutine: give the thread back to the scheduler. */
-static __attribute__((noinline)) void park(void)
-{
-    struct co *me = current;
-    corodbg_switch(me->dbg, NULL);
-    lp_switch(me->regs, sched_regs); /* LINE_PARK */
-}
-
-static __attribute__((noinline)) void chan_recv(int *chan)
-{
-    corodbg_block(current->dbg, CORODBG_WAIT_CHAN_RECV, chan);
-    park(); /* LINE_RECV_PARK */
-}
-
-static __attribute__((noinline)) void nap(long ms)
-{
-    corodbg_block(current->dbg, CORODBG_WAIT_SLEEP, NULL);
-    park();
-    (void)ms;
-}
-
-/* ---- the workers: their lines and locals are asserted by the tests ---- */
-
-static __attribute__((noinline)) void consumer(struct co *self)
-{
-    long want = self->arg * 10;
-    int got = 0;
-    chan_recv(&chan_token); /* LINE_CONSUMER_WAIT */
-    got = (int)want;
-    printf("consumer got %d\n", got);
-}
-
-static __attribute__((noinline)) void sleeper(struct co *self)
-{
-    long naps = self->arg + 1;
-    nap(naps * 100); /* LINE_SLEEPER_WAIT */
-}
-
-static __attribute__((noinline)) void yielder(struct co *self)
-{
-    volatile long spins = self->arg;
-    park(); /* LINE_YIELDER_PARK */
-    spins++;
-}
-
-static __attribute__((noinline)) void crasher(struct co *self)
-{
-    volatile int *bad = (int *)(uintptr_t)self->arg;
-    *bad = 42; /* LINE_CRASH */
-}
-
-static __attribute__((noinline)) void panicker(struct co *self)
-{
-    long code = self->arg;
-    corodbg_panic("bad request %ld", code); /* LINE_PANIC */
-    park();
-}
-
 static __attribute__((noinline)) void server_conn(struct co *self)
 {
     long conn = self->arg;
@@ -202,26 +95,6 @@ static __attribute__((noinline)) void server_conn(struct co *self)
 __attribute__((noinline)) void example_checkpoint(void)
 {
     __asm__ __volatile__("" ::: "memory");
-}
-
-static struct co *all[64];
-
-static void make_mix(long n)
-{
-    /* i % 3: consumer (blocked, chan receive), sleeper (blocked, sleep),
-     * yielder (runnable, parked); the last one never runs. */
-    for (long i = 0; i < n; i++) {
-        struct co *c;
-        switch (i % 3) {
-        case 0: c = spawn("consumer", consumer, i); break; /* LINE_SPAWN_C */
-        case 1: c = spawn("sleeper", sleeper, i); break;   /* LINE_SPAWN_S */
-        default: c = spawn("yielder", yielder, i); break;  /* LINE_SPAWN_Y */
-        }
-        if (i < 64)
-            all[i] = c;
-        if (i < n - 1 || n < 3)
-            resume(c);
-    }
 }
 
 static uint64_t fake_dir[4];
@@ -266,17 +139,6 @@ static int corrupt(const char *kind)
     return 0;
 }
 
-static void *thread_main(void *arg)
-{
-    long i = (long)arg;
-    struct co *c = spawn("spinner", NULL, i);
-    /* Registered as RUNNING on this thread's own stack. */
-    corodbg_switch(NULL, c->dbg);
-    for (;;)
-        pause();
-    return NULL;
-}
-
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "list";
@@ -303,12 +165,7 @@ int main(int argc, char **argv)
         example_checkpoint();
     } else if (!strcmp(mode, "threads")) {
         make_mix(6);
-        for (long i = 0; i < n; i++) {
-            pthread_t t;
-            pthread_create(&t, NULL, thread_main, (void *)i);
-        }
-        while (corodbg_live_count() < (size_t)(6 + n))
-            usleep(1000);
+        start_spinners(n);
         example_checkpoint();
     } else if (!strcmp(mode, "server")) {
         stack_size = 16 * 1024;
@@ -326,12 +183,7 @@ int main(int argc, char **argv)
     } else if (!strcmp(mode, "sleep")) {
         long nt = argc > 2 ? n : 0; /* spinner threads */
         make_mix(6);
-        for (long i = 0; i < nt; i++) {
-            pthread_t t;
-            pthread_create(&t, NULL, thread_main, (void *)i);
-        }
-        while (corodbg_live_count() < (size_t)(6 + nt))
-            usleep(1000);
+        start_spinners(nt);
         example_checkpoint();
         printf("ready %d\n", (int)getpid());
         fflush(stdout);

@@ -1,0 +1,149 @@
+/* minirt.c -- the mini coroutine runtime and workers shared by the
+ * debugger test programs; see minirt.h.  Lines marked LINE_* are asserted
+ * by tests/gdb and tests/lldb (they grep for the marker). */
+#include "minirt.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <unistd.h>
+
+__asm__(".text\n"
+        ".globl mr_switch\n"
+        ".type mr_switch,@function\n"
+        "mr_switch:\n"
+        "    .cfi_startproc\n"
+        "    movq (%rsp), %rax\n"
+        "    movq %rax, 0(%rdi)\n"
+        "    leaq 8(%rsp), %rax\n"
+        "    movq %rax, 8(%rdi)\n"
+        "    movq %rbp, 16(%rdi)\n"
+        "    movq %rbx, 24(%rdi)\n"
+        "    movq %r12, 32(%rdi)\n"
+        "    movq %r13, 40(%rdi)\n"
+        "    movq %r14, 48(%rdi)\n"
+        "    movq %r15, 56(%rdi)\n"
+        "    movq 16(%rsi), %rbp\n"
+        "    movq 24(%rsi), %rbx\n"
+        "    movq 32(%rsi), %r12\n"
+        "    movq 40(%rsi), %r13\n"
+        "    movq 48(%rsi), %r14\n"
+        "    movq 56(%rsi), %r15\n"
+        "    movq 8(%rsi), %rsp\n"
+        "    jmpq *0(%rsi)\n"
+        "    .cfi_endproc\n"
+        ".size mr_switch, .-mr_switch\n");
+
+__thread uint64_t sched_regs[CORODBG_NREGS];
+__thread struct co *current;
+int chan_token;
+
+void resume(struct co *c)
+{
+    current = c;
+    corodbg_switch(NULL, c->dbg);
+    mr_switch(sched_regs, c->regs);
+    current = NULL;
+}
+
+__attribute__((noinline)) void park(void)
+{
+    struct co *me = current;
+    corodbg_switch(me->dbg, NULL);
+    mr_switch(me->regs, sched_regs); /* LINE_PARK */
+}
+
+__attribute__((noinline)) void chan_recv(int *chan)
+{
+    corodbg_block(current->dbg, CORODBG_WAIT_CHAN_RECV, chan);
+    park(); /* LINE_RECV_PARK */
+}
+
+__attribute__((noinline)) void nap(long ms)
+{
+    corodbg_block(current->dbg, CORODBG_WAIT_SLEEP, NULL);
+    park();
+    (void)ms;
+}
+
+/* ---- the workers: their lines and locals are asserted by the tests ---- */
+
+__attribute__((noinline)) void consumer(struct co *self)
+{
+    long want = self->arg * 10;
+    int got = 0;
+    chan_recv(&chan_token); /* LINE_CONSUMER_WAIT */
+    got = (int)want;
+    printf("consumer got %d\n", got);
+}
+
+__attribute__((noinline)) void sleeper(struct co *self)
+{
+    long naps = self->arg + 1;
+    nap(naps * 100); /* LINE_SLEEPER_WAIT */
+}
+
+__attribute__((noinline)) void yielder(struct co *self)
+{
+    volatile long spins = self->arg;
+    park(); /* LINE_YIELDER_PARK */
+    spins++;
+}
+
+__attribute__((noinline)) void crasher(struct co *self)
+{
+    volatile int *bad = (int *)(uintptr_t)self->arg;
+    *bad = 42; /* LINE_CRASH */
+}
+
+__attribute__((noinline)) void panicker(struct co *self)
+{
+    long code = self->arg;
+    corodbg_panic("bad request %ld", code); /* LINE_PANIC */
+    park();
+}
+
+/* ---- the programs' common set-up ---- */
+
+struct co *all[MR_ALL];
+
+void make_mix(long n)
+{
+    /* i % 3: consumer (blocked, chan receive), sleeper (blocked, sleep),
+     * yielder (runnable, parked); the last one never runs (runnable, pc =
+     * the program's trampoline). */
+    for (long i = 0; i < n; i++) {
+        struct co *c;
+        switch (i % 3) {
+        case 0: c = spawn("consumer", consumer, i); break; /* LINE_SPAWN_C */
+        case 1: c = spawn("sleeper", sleeper, i); break;   /* LINE_SPAWN_S */
+        default: c = spawn("yielder", yielder, i); break;  /* LINE_SPAWN_Y */
+        }
+        if (i < MR_ALL)
+            all[i] = c;
+        if (i < n - 1 || n < 3)
+            resume(c);
+    }
+}
+
+static void *thread_main(void *arg)
+{
+    long i = (long)arg;
+    struct co *c = spawn("spinner", NULL, i);
+    /* Registered as RUNNING on this thread's own stack: the table says
+     * RUNNING with this tid. */
+    corodbg_switch(NULL, c->dbg);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+void start_spinners(long n)
+{
+    size_t want = corodbg_live_count() + (size_t)n;
+    for (long i = 0; i < n; i++) {
+        pthread_t t;
+        pthread_create(&t, NULL, thread_main, (void *)i);
+    }
+    while (corodbg_live_count() < want)
+        usleep(1000);
+}

@@ -1,0 +1,61 @@
+/* minirt.h -- the mini coroutine runtime shared by the debugger test
+ * programs (tests/gdb/progs/fixture.c, tests/lldb/progs/lldbprog.c).
+ *
+ * One x86-64 switch routine saving straight into the table's register
+ * block, a per-thread scheduler context, park/chan_recv/nap, and the
+ * workers whose lines and locals both test suites assert (LINE_* markers
+ * in minirt.c).  Each program keeps its own spawn() and trampoline (how a
+ * coroutine's stack is made and how it starts), and its own modes.
+ */
+#ifndef MINIRT_H
+#define MINIRT_H
+
+#include <corodbg.h>
+
+#include <stdint.h>
+
+struct co {
+    corodbg_co *dbg;
+    uint64_t *regs; /* = corodbg_regs(dbg): the switch saves into the table */
+    void (*fn)(struct co *);
+    long arg;
+    int done;
+};
+
+/* mr_switch(save, load): save the callee-saved context into SAVE (in the
+ * corodbg register-block order rip, rsp, rbp, rbx, r12..r15, with rip the
+ * return address and rsp the stack pointer after the return) and resume
+ * LOAD.  Resuming is a return into LOAD's caller. */
+void mr_switch(uint64_t *save, const uint64_t *load);
+
+extern __thread uint64_t sched_regs[CORODBG_NREGS]; /* the scheduler's */
+extern __thread struct co *current;  /* the coroutine running here */
+extern int chan_token;               /* what blocked workers wait on */
+
+void resume(struct co *c);       /* run C until it yields or blocks */
+void park(void);                 /* from a coroutine: back to the scheduler */
+void chan_recv(int *chan);       /* block on CHAN (chan receive) */
+void nap(long ms);               /* block (sleep); never woken */
+
+/* The workers (arg: see each). */
+void consumer(struct co *self);  /* blocks on chan_token */
+void sleeper(struct co *self);   /* naps (arg + 1) * 100 ms */
+void yielder(struct co *self);   /* parks, runnable */
+void crasher(struct co *self);   /* writes through the pointer ARG */
+void panicker(struct co *self);  /* corodbg_panic("bad request ARG") */
+
+/* Provided by each program: a coroutine running FN(ARG), never run yet
+ * (its pc is the program's trampoline). */
+struct co *spawn(const char *name, void (*fn)(struct co *), long arg);
+
+#define MR_ALL 64
+extern struct co *all[MR_ALL];   /* the first coroutines make_mix made */
+
+/* N workers: i % 3 = consumer, sleeper, yielder; all but the last run
+ * until they block or park. */
+void make_mix(long n);
+/* N OS threads, each running one "spinner" coroutine on its own stack;
+ * returns once they are all in the table. */
+void start_spinners(long n);
+
+#endif
