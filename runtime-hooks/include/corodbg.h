@@ -242,7 +242,8 @@ struct corodbg_entry {
     uint32_t wait_reason; /* enum corodbg_wait while BLOCKED */
     uint32_t signal;      /* fatal signal number when CRASHED */
     uint64_t wait_addr;   /* object waited on (channel, mutex...) */
-    uint64_t fault_addr;  /* si_addr when CRASHED */
+    uint64_t fault_addr;  /* si_addr of a fault (SEGV/BUS/FPE/ILL raised
+                           * by the kernel); 0 for kill/raise/abort */
     uint64_t panic_msg;   /* char * of panic_len bytes, or 0 */
     uint32_t panic_len;   /* bytes at panic_msg, < CORODBG_PANIC_MAX */
     uint32_t reserved0;

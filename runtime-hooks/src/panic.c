@@ -65,6 +65,18 @@ static int fatal_index(int sig)
     return -1;
 }
 
+/* si_addr means a faulting address only for a signal the kernel raised
+ * for a fault (si_code > 0) of a kind that has one.  For kill, tgkill and
+ * raise (abort() included) the same bytes hold the sender's pid. */
+static uint64_t fault_address(int sig, const siginfo_t *info)
+{
+    if (!info || info->si_code <= 0)
+        return 0;
+    if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL)
+        return 0;
+    return (uint64_t)(uintptr_t)info->si_addr;
+}
+
 static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 {
     corodbg_co *co = corodbg__current;
@@ -79,7 +91,7 @@ static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
         if (old != CORODBG_PANICKED)
             co->state = CORODBG_CRASHED;
         co->signal = (uint32_t)sig;
-        co->fault_addr = info ? (uint64_t)(uintptr_t)info->si_addr : 0;
+        co->fault_addr = fault_address(sig, info);
         co->since_ns = now;
         corodbg__entry_end(co);
         corodbg_table.clock_ns = now;

@@ -379,6 +379,13 @@ static void user_handler(int sig)
 
 static void crash_child(int chain)
 {
+    if (chain == 2) { /* abort(): a signal with no fault address */
+        signal(SIGABRT, user_handler);
+        corodbg_install_crash_handler();
+        corodbg_co *a = corodbg_create("aborter", NULL, NULL, 0, NULL);
+        corodbg_switch(NULL, a);
+        abort();
+    }
     if (chain)
         signal(SIGSEGV, user_handler);
     corodbg_install_crash_handler();
@@ -412,6 +419,25 @@ static void test_crash_handler(void)
     CHECK_EQ(rec[1], SIGSEGV);
     CHECK_EQ(rec[2], CORODBG_CRASHED);
     CHECK_EQ(rec[3], 0x10);
+
+    /* abort() inside a coroutine: recorded, but si_addr is the sender's
+     * pid there, so no fault address. */
+    CHECK(pipe(fds) == 0);
+    pid = fork();
+    if (pid == 0) {
+        close(fds[0]);
+        report_fd = fds[1];
+        crash_child(2);
+    }
+    close(fds[1]);
+    memset(rec, 0, sizeof rec);
+    CHECK_EQ(read(fds[0], rec, sizeof rec), sizeof rec);
+    close(fds[0]);
+    waitpid(pid, &status, 0);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 7);
+    CHECK_EQ(rec[1], SIGABRT);
+    CHECK_EQ(rec[2], CORODBG_CRASHED);
+    CHECK_EQ(rec[3], 0);
 
     /* Without a handler of its own the process still dies of SIGSEGV. */
     pid = fork();
