@@ -107,6 +107,16 @@ cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
         *err = cs_fmt("%s: not an ELF file", path);
         goto fail;
     }
+    /* libelf reports a section header table beyond the end of the
+       buffer as "no sections", which would pass a truncated file off as
+       a bare one: check the header fields ourselves, in llvm's words. */
+    int cls = ((const uint8_t *)e->map)[EI_CLASS];
+    size_t ehsz = cls == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
+    if (size < ehsz) {
+        *err = cs_fmt("%s: invalid buffer: the size (%zu) is smaller than "
+                      "an ELF header (%zu) (truncated?)", path, size, ehsz);
+        goto fail;
+    }
     e->elf = elf_memory(e->map, size);
     if (!e->elf || elf_kind(e->elf) != ELF_K_ELF) {
         *err = cs_fmt("%s: invalid ELF: %s", path, elf_errmsg(-1));
@@ -124,6 +134,33 @@ cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
     if (!e->little) {
         *err = cs_fmt("%s: big-endian ELF is not supported", path);
         goto fail;
+    }
+    if (eh.e_shoff != 0) {
+        size_t shsz = e->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+        if (eh.e_shoff > size || size - eh.e_shoff < shsz) {
+            *err = cs_fmt("%s: section header table goes past the end of "
+                          "the file: e_shoff = 0x%llx (truncated?)", path,
+                          (unsigned long long)eh.e_shoff);
+            goto fail;
+        }
+        uint64_t nsh = eh.e_shnum;
+        if (nsh == 0) { /* extended numbering: sh_size of section 0 */
+            const uint8_t *s0 = (const uint8_t *)e->map + eh.e_shoff;
+            if (e->is64) {
+                Elf64_Shdr h0;
+                memcpy(&h0, s0, sizeof h0);
+                nsh = h0.sh_size;
+            } else {
+                Elf32_Shdr h0;
+                memcpy(&h0, s0, sizeof h0);
+                nsh = h0.sh_size;
+            }
+        }
+        if (nsh > (size - eh.e_shoff) / shsz) {
+            *err = cs_fmt("%s: section table goes past the end of file "
+                          "(truncated?)", path);
+            goto fail;
+        }
     }
     size_t shstrndx;
     if (elf_getshdrnum(e->elf, &e->nsec) < 0 ||

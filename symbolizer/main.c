@@ -35,6 +35,8 @@ static const char usage_text[] =
 "  [CODE |DATA ]MODULE ADDR\n"
 "  [CODE |DATA ]BUILDID:HEX ADDR\n"
 "  [CODE |DATA ][FILE:]MODULE SYMBOL[+OFFSET]\n"
+"An empty line answers ?? silently, as in llvm-symbolizer.\n"
+"FRAME requests (local variables) are not supported: each answers ??\n"
 "\n"
 "llvm-symbolizer options:\n"
 "  --obj=FILE, --exe=FILE, -e FILE   default module\n"
@@ -374,15 +376,20 @@ static void run_line_raw(runner *r, const char *line, size_t len)
     r->json_first = 0;
     r->count++;
     if (q.error) {
-        fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
-                q.error);
+        /* an empty line (or a lone CR) is answered like llvm: "??", no
+           message, not an error; a line of blanks is reported as llvm does */
+        int empty = len == 0 || (len == 1 && line[0] == '\r');
+        if (!empty) {
+            fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
+                    q.error);
+            had_error = 1;
+        }
         size_t k = 0;
         while (k < len && (line[k] == ' ' || line[k] == '\r'))
             k++;
         /* llvm names no module for an empty line */
         cs_print_error(&r->out, &c->oc, k == len ? "" : modname, q.error,
                        first);
-        had_error = 1;
         corosym_request_free(&q);
         return;
     }
@@ -447,11 +454,18 @@ static void run_line_raw(runner *r, const char *line, size_t len)
         n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
     }
     if (q.kind == CS_REQ_DATA) {
+        /* Like llvm without a DWARF variable at the address: the STT_FILE
+           name of a local symbol (function or object), line 0. */
         const corosym_frame *f = &r->fr[n - 1];
+        const char *sfile = NULL;
+        if (f->symbol && h.sym != CS_NONE) {
+            uint32_t fo = m->ix.syms[h.sym].file;
+            if (fo != CS_NONE && fo < m->ix.strsize && m->ix.str[fo])
+                sfile = m->ix.str + fo;
+        }
         cs_print_data(&r->out, &c->oc, modname, bid, bidlen, q.offset,
                       f->symbol, f->symbol ? f->symbol_address : 0,
-                      f->symbol ? f->symbol_size : 0,
-                      f->symbol && !f->line ? f->file : NULL, 0, first);
+                      f->symbol ? f->symbol_size : 0, sfile, 0, first);
     } else {
         cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 1, q.offset,
                       r->fr, n, first);
@@ -684,7 +698,8 @@ int main(int argc, char **argv)
     if (c.naddrs) {
         c.oc.json_array = c.oc.style == CS_STYLE_JSON;
         for (size_t i = 0; i < c.naddrs; i++)
-            run_line(&r, c.addrs[i], strlen(c.addrs[i]));
+            if (c.addrs[i][0])      /* llvm skips empty arguments */
+                run_line(&r, c.addrs[i], strlen(c.addrs[i]));
         if (c.oc.json_array) {
             size_t from = r.out.n;
             cs_out_str(&r.out, "]");

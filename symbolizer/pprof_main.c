@@ -102,7 +102,7 @@ int corosym_pprof_main(int argc, char **argv)
     char err[PPROF_ERRLEN] = "";
     struct pprof *pr = NULL;
     corosym_session *s = NULL;
-    int c, rc, ex = PPROF_EXIT_OK;
+    int c, rc, ex = PPROF_EXIT_OK, idx = 0;
 
     dirs = calloc((size_t)argc + 1, sizeof *dirs);
     if (!dirs) {
@@ -168,6 +168,15 @@ int corosym_pprof_main(int argc, char **argv)
         ex = exit_for(rc);
         goto out;
     }
+    if (folded) {
+        /* before any symbolization: a bad --sample-index costs no work */
+        idx = folded_sample_index(pr, sample_spec, err, sizeof err);
+        if (idx < 0) {
+            fprintf(stderr, "corosym pprof: %s\n", err);
+            ex = PPROF_EXIT_USAGE;
+            goto out;
+        }
+    }
     if (symbolize) {
         corosym_options o;
         struct pprof_sym_stats st;
@@ -209,12 +218,6 @@ int corosym_pprof_main(int argc, char **argv)
     }
     if (folded) {
         FILE *f = stdout;
-        int idx = folded_sample_index(pr, sample_spec, err, sizeof err);
-        if (idx < 0) {
-            fprintf(stderr, "corosym pprof: %s\n", err);
-            ex = PPROF_EXIT_USAGE;
-            goto out;
-        }
         if (out && strcmp(out, "-") != 0) {
             f = fopen(out, "w");
             if (!f) {

@@ -135,6 +135,8 @@ static void open_mapping(corosym_session *s, struct pprof *pr,
             why = "out of memory";
         } else if (corosym_module_error(ms->mod)) {
             why = corosym_module_error(ms->mod);
+            if (strncmp(why, "corosym: ", 9) == 0)
+                why += 9;       /* the line already names the program */
         } else if (!(corosym_module_flags(ms->mod) &
                      (COROSYM_HAS_SYMTAB | COROSYM_HAS_LINES |
                       COROSYM_HAS_FUNCS))) {

@@ -388,6 +388,9 @@ static void load_module(corosym_module *m, const void *mem, size_t memsize)
         if (cs_cache_load(cpath, key, &m->ix, &cerr) == 0) {
             free(cpath);
             cs_index_accel(&m->ix);
+            if (!dwarf_src && !(m->ix.flags & COROSYM_HAS_SYMTAB))
+                add_warning(m, cs_fmt("corosym: %s: no debug info and no "
+                                      "symbols", sym_src->path));
             m->bin = bin ? bin : dbg;
             if (bin && dbg)
                 cs_elf_close(dbg);
@@ -402,6 +405,7 @@ static void load_module(corosym_module *m, const void *mem, size_t memsize)
         add_warning(m, cs_fmt("corosym: %s", b.err));
     else if (b.err)
         add_warning(m, cs_fmt("corosym: %s", b.err));
+    int dwarf_bad = b.err != NULL;
     if (s->o.use_symtab)
         cs_symtab_read(sym_src, &b);
     cs_index_finish(&b, &m->ix);
@@ -409,14 +413,18 @@ static void load_module(corosym_module *m, const void *mem, size_t memsize)
     if (!dwarf_src && !(m->ix.flags & COROSYM_HAS_SYMTAB))
         add_warning(m, cs_fmt("corosym: %s: no debug info and no symbols",
                               sym_src->path));
-    if (cpath) {
+    /* Corrupt DWARF is not cached: its warning would be lost on the next
+       run.  An empty index is not worth a file. */
+    if (cpath && !dwarf_bad &&
+        (m->ix.flags & (COROSYM_HAS_SYMTAB | COROSYM_HAS_LINES |
+                        COROSYM_HAS_FUNCS))) {
         char *cerr = NULL;
         if (cs_cache_save(cpath, key, &m->ix, &cerr) < 0) {
             /* a read-only cache is not an error for the lookup */
             free(cerr);
         }
-        free(cpath);
     }
+    free(cpath);
     m->bin = bin ? bin : dbg;
     if (bin && dbg)
         cs_elf_close(dbg);

@@ -98,3 +98,14 @@ def test_folded_bad_sample_index(raw):
     r = corosym([raw, "--folded", "--no-symbolize", "--sample-index", "9"])
     assert r.returncode == 2
     assert "out of range (profile has 2 sample types)" in r.stderr
+
+
+def test_folded_bad_sample_index_checked_before_symbolizing(fx, raw):
+    """With symbolization on, a bad --sample-index fails before any
+    mapping is opened: one line, no per-mapping warning, no summary."""
+    r = corosym([raw, "--folded", "--sample-index", "bogus", "--debug-dir",
+                 fx.debugdir] + ISOLATE)
+    assert r.returncode == 2
+    assert r.stderr == ("corosym pprof: no sample type 'bogus' "
+                        "(have: samples, cpu)\n")
+    assert r.stdout == ""

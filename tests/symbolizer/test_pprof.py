@@ -453,3 +453,17 @@ def test_debug_file_only_address_layouts(layout, tmp_path):
     want = pf.llvm_frames(exe, list(roles.values()))
     for (role, lid), frames in zip(locs.items(), want):
         assert p.frames(lid) == frames, (layout, role)
+
+
+def test_missing_mapping_message_has_one_prefix(fx, tmp_path):
+    """The module error is quoted without libcorosym's own "corosym: "."""
+    missing = tmp_path / "gone" / "prog"
+    raw, out = tmp_path / "raw.pb.gz", tmp_path / "out.pb.gz"
+    fx.raw_profile(raw, prog_file=missing, prog_bid="", lib_file=fx.lib,
+                   extra_mapping=False)
+    r = corosym([raw, "-o", out] + ISOLATE)
+    assert r.returncode == 0, r.stderr
+    lines = r.stderr.splitlines()
+    assert lines[0] == ("corosym pprof: mapping 1 (%s): %s: No such file or "
+                        "directory" % (missing, missing))
+    assert "corosym: " not in r.stderr
