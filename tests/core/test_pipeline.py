@@ -189,3 +189,17 @@ def test_on_thread_rule():
     assert t.on_thread(7777, 0x10) is None
     assert {tid: c.id for tid, c in t.executing().items()} == {4242: 4,
                                                                5151: 7}
+
+
+def test_id_width_hint(image):
+    """listing_rows tells format_rows the id column's width (the largest
+    id); the lines are those measured from the cells."""
+    image.add(6, 12345, layout.STATE_BLOCKED, "wide",
+              wait_reason=layout.WAIT_SLEEP)
+    t = image.decode()
+    rows = render.listing_rows(t.coroutines, t.get("clock_ns"),
+                               lambda c: "x", 4)
+    assert rows.id_width == 5
+    plain = render.format_rows([tuple(r) for r in rows])
+    assert render.format_rows(rows) == plain
+    assert plain[7].startswith("  12345 blocked  sleep ")

@@ -8,6 +8,7 @@ warning and a bad entry an `unreadable` coroutine, so the rest is listed.
 """
 import gc
 import struct
+from operator import attrgetter
 
 from . import layout
 from .errors import BadTableError, MemoryReadError
@@ -251,8 +252,8 @@ def _hot_struct(efields, endian, esize):
     hot = {n: efields[n] for n in HOT if n in efields}
     if "regs" in efields and efields["regs"][1] >= 16:
         off = efields["regs"][0]
-        hot["_pc"] = (off, 8, KIND_UINT)
-        hot["_sp"] = (off + 8, 8, KIND_UINT)
+        hot["pc"] = (off, 8, KIND_UINT)
+        hot["sp"] = (off + 8, 8, KIND_UINT)
     st, index = build_struct(hot, endian, esize, "entry", [])
     for name in REQUIRED_ENTRY:
         if name not in index:
@@ -269,14 +270,15 @@ def _entry_class(estruct, eindex, efields, hindex):
     unpack_from = estruct.unpack_from
 
     def full(self):
-        t = self._t
-        if t is None:
-            t = self._t = unpack_from(self._d, self._o)
-        return t
+        try:
+            return self._t
+        except AttributeError:   # not unpacked yet (the scan leaves it)
+            c = self._c
+            t = self._t = unpack_from(c[0], self._k * c[3])
+            return t
     ns["_full"] = full
-    if "_pc" in hindex:
-        ns["pc"] = property(lambda self: self._pc)
-        ns["sp"] = property(lambda self: self._sp)
+    # pc and sp, when hot, are slots of their own (shadowing the base
+    # class's properties reading regs): no Python call per access.
     for name in ENTRY_FIELD_NAMES:
         if name in slots:
             continue
@@ -296,57 +298,56 @@ def _entry_class(estruct, eindex, efields, hindex):
 
 def _scanner(hindex, cls):
     """Compile the loop turning one chunk's hot tuples into Coroutines,
-    with the per-entry checks inlined (the hot loop of a 1M listing)."""
-    g = {name: hindex[name][0] for name in hindex}
+    with the per-entry checks inlined (the hot loop of a 1M listing).
+    Each hot tuple is unpacked into locals in one step."""
+    order = sorted(hindex, key=lambda n: hindex[n][0])
+    assert [hindex[n] for n in order] == [(i, 1) for i in range(len(order))]
+    v = {name: "v_" + name for name in order}
     lines = [
         "def scan(it, data, slot0, base, esize, out):",
         "    append = out.append",
-        "    for k, t in enumerate(it):",
-        "        if t[%d] == 0 or t[%d] == 0:" % (g["id"], g["state"]),
+        "    chunk = (data, base, slot0, esize)",
+        "    for k, (%s,) in enumerate(it):" % ", ".join(v[n] for n in order),
+        "        if not %s or not %s:" % (v["id"], v["state"]),
         "            continue",
         "        c = new(cls)",
-        "        c._d = data",
-        "        c._o = k * esize",
-        "        c._t = None",
-        "        c.slot = slot0 + k",
-        "        c.addr = base + k * esize",
+        "        c._c = chunk",
+        "        c._k = k",
         "        c.unreadable = None",
         "        c.note = None",
     ]
-    for name in hindex:
+    for name in order:
         if name == "name":
-            lines += ["        n = t[%d]" % g[name],
-                      "        s = names.get(n)",
-                      "        c.name = s if s is not None else cstr(n)"]
+            lines += ["        s = names.get(v_name)",
+                      "        c.name = s if s is not None else cstr(v_name)"]
         else:
-            lines.append("        c.%s = t[%d]" % (name, g[name]))
-    if "name" not in g:
+            lines.append("        c.%s = %s" % (name, v[name]))
+    if "name" not in v:
         lines.append("        c.name = None")
+    st = v["state"]
     lines += [
-        "        st = t[%d]" % g["state"],
-        "        if st >= NSTATES:",
+        "        if %s >= NSTATES:" % st,
         "            c.unreadable = 'bad-state'",
-        "            c.note = 'state value %d out of range' % st",
+        "            c.note = 'state value %%d out of range' %% %s" % st,
     ]
-    if "seq" in g:
+    if "seq" in v:
         lines += [
-            "        elif t[%d] & 1:" % g["seq"],
+            "        elif v_seq & 1:",
             "            c.unreadable = 'mid-update'",
-            "            c.note = 'entry being updated (seq %%d is odd)' %% "
-            "t[%d]" % g["seq"]]
-    if "name" in g:
+            "            c.note = 'entry being updated (seq %d is odd)' % "
+            "v_seq"]
+    if "name" in v:
         lines += [
-            "        elif 0 not in t[%d]:" % g["name"],
+            "        elif 0 not in v_name:",
             "            c.unreadable = 'bad-name'",
             "            c.note = 'name not NUL-terminated'"]
-    if "_sp" in g and "stack_lo" in g and "stack_hi" in g:
-        sp, lo, hi = g["_sp"], g["stack_lo"], g["stack_hi"]
+    if "sp" in v and "stack_lo" in v and "stack_hi" in v:
         lines += [
-            "        elif st != 2 and t[%d] and t[%d] and not "
-            "t[%d] <= t[%d] <= t[%d]:" % (lo, hi, lo, sp, hi),
+            "        elif %s != 2 and v_stack_lo and v_stack_hi and not "
+            "v_stack_lo <= v_sp <= v_stack_hi:" % st,
             "            c.unreadable = 'bad-stack'",
-            "            c.note = ('saved sp 0x%%x outside its stack "
-            "[0x%%x, 0x%%x)' %% (t[%d], t[%d], t[%d]))" % (sp, lo, hi)]
+            "            c.note = ('saved sp 0x%x outside its stack "
+            "[0x%x, 0x%x)' % (v_sp, v_stack_lo, v_stack_hi))"]
     lines.append("        append(c)")
     ns = {"new": object.__new__, "cls": cls, "NSTATES": NSTATES,
           "names": _CSTR, "cstr": _cstr}
@@ -451,7 +452,7 @@ def _read_dir_prefix(reader, addr, n):
 def _check_table(table):
     """Whole-table checks: duplicate ids, live_count agreement."""
     cos = table.coroutines
-    ids = [c.id for c in cos]
+    ids = list(map(attrgetter("id"), cos))
     if len(set(ids)) != len(ids):  # rare: find and mark the repeats
         seen = {}
         for co in cos:
@@ -466,7 +467,7 @@ def _check_table(table):
         table.warnings.append(
             "live_count %d disagrees with the %d live entries found"
             % (live, len(cos)))
-    bad = sum(1 for c in cos if c.unreadable is not None)
+    bad = len(cos) - list(map(attrgetter("unreadable"), cos)).count(None)
     if bad:
         table.warnings.append("%d entr%s could not be fully read (marked "
                               "'?')" % (bad, "y" if bad == 1 else "ies"))

@@ -7,6 +7,8 @@ symbolize an address, how to unwind a coroutine, which coroutines execute
 on an OS thread and where that thread is.  Nothing here touches a
 debugger.
 """
+from operator import attrgetter
+
 from . import errors, leaks, query, render
 
 DEFAULT_USER_DEPTH = 32
@@ -135,11 +137,9 @@ def loc_texts(fe, cos, kind, loc_text):
     symbolized and formatted once, the per-coroutine part runs in C."""
     if kind == query.LOC_USER:
         return [loc_text(co) for co in cos]
-    if kind == query.LOC_PC:
-        pcs = [co.pc for co in cos]
-    else:
-        field = "create_pc" if kind == query.LOC_GO else "entry_fn"
-        pcs = [getattr(co, field) for co in cos]
+    field = {query.LOC_PC: "pc", query.LOC_GO: "create_pc"}.get(kind,
+                                                              "entry_fn")
+    pcs = list(map(attrgetter(field), cos))
     is_ret = kind != query.LOC_START
     fmt = render.format_location
     texts = {}

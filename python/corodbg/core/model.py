@@ -6,6 +6,8 @@ is None for a good entry, else one of UNREADABLE_REASONS: the entry is
 still listed, with what could be read.
 """
 import collections
+from itertools import compress
+from operator import attrgetter
 
 from . import layout
 
@@ -45,7 +47,19 @@ class Coroutine:
     on access (a 1M-entry table costs one small object per entry).
     """
 
-    __slots__ = ("_d", "_o", "_t", "slot", "addr", "unreadable", "note")
+    # _c: (chunk bytes, chunk address, first slot, entry size) shared by
+    # the chunk's entries; _k: index in the chunk; _t: the whole entry
+    # unpacked, on first access to a field that is not hot.
+    __slots__ = ("_c", "_k", "_t", "unreadable", "note")
+
+    @property
+    def slot(self):
+        return self._c[2] + self._k
+
+    @property
+    def addr(self):
+        c = self._c
+        return c[1] + self._k * c[3]
 
     @property
     def state_name(self):
@@ -133,9 +147,10 @@ class Table:
         panicked there), by thread id; a RUNNING one wins a tie."""
         if self._by_tid is None:
             out = {}
-            for c in self.coroutines:
-                if c.tid and (c.tid not in out or
-                              c.state == layout.STATE_RUNNING):
+            # few entries have a tid: filter them at C speed first
+            for c in compress(self.coroutines,
+                              map(attrgetter("tid"), self.coroutines)):
+                if c.tid not in out or c.state == layout.STATE_RUNNING:
                     out[c.tid] = c
             self._by_tid = out
         return self._by_tid
@@ -177,19 +192,20 @@ class Table:
         return self._stack_owner(sp)
 
     def _stack_owner(self, sp):
-        import bisect
         if self._stacks is None:
-            dead = layout.STATE_DEAD
-            self._stacks = sorted(
-                (c.stack_lo, c.stack_hi or 0, c.slot, c)
-                for c in self.coroutines
-                if c.stack_lo and not c.tid and c.state != dead)
-        stacks = self._stacks
-        i = bisect.bisect_right(stacks, (sp, 1 << 64)) - 1
-        if i >= 0:
-            lo, hi, _, co = stacks[i]
-            if lo <= sp < hi:
-                return co
+            # Only a coroutine that is not parked can be on a thread's
+            # stack: running (a runtime that does not set tid), or stopped
+            # there by a panic or a crash.  One pass, no sort: a few
+            # candidates even in a 1M-entry table.
+            live = (layout.STATE_RUNNING, layout.STATE_PANICKED,
+                    layout.STATE_CRASHED)
+            cos = self.coroutines
+            self._stacks = [c for c in compress(cos, map(
+                live.__contains__, map(attrgetter("state"), cos)))
+                if not c.tid and c.stack_lo]
+        for c in self._stacks:
+            if c.stack_lo <= sp < (c.stack_hi or 0):
+                return c
         return None
 
     def find(self, cid):

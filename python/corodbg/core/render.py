@@ -5,7 +5,7 @@ colour are the adapter's business.
 """
 import os
 import re
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 
 from . import layout
 
@@ -63,6 +63,8 @@ def listing_rows(coroutines, now_ns, loc_text, marker_id=None, locs=None):
     location text of each coroutine (else loc_text(co) is called)."""
     if locs is None:
         locs = [loc_text(co) for co in coroutines]
+    ids = list(map(str, map(attrgetter("id"), coroutines)))
+    marker = str(marker_id) if marker_id is not None else None
     rows = []
     append = rows.append
     ages = {}
@@ -70,9 +72,9 @@ def listing_rows(coroutines, now_ns, loc_text, marker_id=None, locs=None):
     wait_text = _WAIT_TEXT
     age_states = _AGE_STATES
     blocked = layout.STATE_BLOCKED
-    for co, loc in zip(coroutines, locs):
+    for co, loc, cid in zip(coroutines, locs, ids):
         st = co.state
-        mark = "*" if co.id == marker_id else ("?" if co.unreadable else " ")
+        mark = "*" if cid == marker else ("?" if co.unreadable else " ")
         since = co.since_ns
         age = ""
         if st in age_states and since and now_ns:
@@ -88,16 +90,32 @@ def listing_rows(coroutines, now_ns, loc_text, marker_id=None, locs=None):
         if st == blocked:
             wait = wait_text.get(co.wait_reason) or \
                 "wait-%s" % co.wait_reason
-        append((mark, str(co.id), state, wait, age, co.name or "", loc))
+        append((mark, cid, state, wait, age, co.name or "", loc))
+    rows = Rows(rows)
+    if rows:
+        # ids are non-negative integers: the widest is the largest (one
+        # C-level pass instead of a set of a million strings)
+        rows.id_width = len(str(max(map(attrgetter("id"), coroutines))))
     return rows
+
+
+class Rows(list):
+    """listing_rows' result: a list of row tuples, plus the width of the
+    id column when it is known (id_width)."""
+
+    id_width = None
 
 
 def format_rows(rows, header=HEADER):
     """Align ROWS (from listing_rows) under HEADER like `info threads`."""
     widths = [len(h) for h in header[:-1]]
+    id_width = getattr(rows, "id_width", None)
     for k in range(len(widths)):
-        # few distinct values per column: measure each once
-        n = max(map(len, set(map(itemgetter(k + 1), rows))), default=0)
+        if k == 0 and id_width is not None:
+            n = id_width
+        else:
+            # few distinct values per column: measure each once
+            n = max(map(len, set(map(itemgetter(k + 1), rows))), default=0)
         if n > widths[k]:
             widths[k] = n
     fmt = "%s " + " ".join("%%-%ds" % w for w in widths) + " %s"
@@ -110,7 +128,8 @@ def format_rows(rows, header=HEADER):
 def total_line(shown, table):
     """'6 coroutines: 4 blocked, 2 runnable.' or 'Shown 2 of 6 ...'."""
     import collections
-    by_value = collections.Counter(co.state for co in table.coroutines)
+    by_value = collections.Counter(map(attrgetter("state"),
+                                       table.coroutines))
     counts = {}
     for v, n in by_value.items():
         name = _STATE_TEXT.get(v, "state-%s" % v)
