@@ -130,7 +130,9 @@ static void add_warning(corosym_module *m, char *w)
     if (!m->warning) {
         m->warning = w;
     } else {
-        char *x = cs_fmt("%s; %s", m->warning, w);
+        /* one "corosym: " for the whole line */
+        const char *t = strncmp(w, "corosym: ", 9) == 0 ? w + 9 : w;
+        char *x = cs_fmt("%s; %s", m->warning, t);
         free(m->warning);
         free(w);
         m->warning = x;

@@ -199,3 +199,24 @@ def test_frame_is_documented_as_unsupported(prog, corosym):
     assert "`FRAME` requests (local variables) are not supported" in doc
     r = cs(corosym, ["--no-cache"], "FRAME %s 0x%x\n" % (p, s["compute"][0]))
     assert r.stdout == "??\n\n" and r.returncode == 0
+
+
+def test_two_warnings_one_prefix(prog, corosym, tmp_path):
+    """Two refused debug files: one warning line, one "corosym: "."""
+    p, s, symonly, _ = prog
+    bid = [l.split()[-1] for l in run(["readelf", "-n", p]).stdout.splitlines()
+           if "Build ID:" in l][0]
+    dbgs = []
+    for d in ("d1", "d2"):
+        f = tmp_path / d / ".build-id" / bid[:2] / (bid[2:] + ".debug")
+        f.parent.mkdir(parents=True)
+        f.write_bytes(p.read_bytes()[:3000])
+        dbgs.append(f)
+    r = cs(corosym, ["--no-cache", "--debug-dir", tmp_path / "d1",
+                     "--debug-dir", tmp_path / "d2", "--obj", symonly,
+                     hex(s["compute"][0])])
+    why = ("section header table goes past the end of the file: "
+           "e_shoff = 0x%x (truncated?)" % shoff(p))
+    assert r.stderr == "corosym: warning: '%s': %s: %s; %s: %s\n" % (
+        symonly, dbgs[0], why, dbgs[1], why)
+    assert r.stdout == "compute\n??:0:0\n\n" and r.returncode == 0
