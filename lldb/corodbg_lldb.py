@@ -22,7 +22,7 @@ import lldb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout, listing, query  # noqa: E402
+from corodbg.core import errors, layout, listing, query, render  # noqa: E402
 from corodbg.core import filter as corefilter  # noqa: E402
 
 OS_PLUGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -330,9 +330,7 @@ Examples:
         out = []
         try:
             for co in cos:
-                out.append('\nCoroutine %d "%s" (%s%s):\n'
-                           % (co.id, co.name, co.state_name,
-                              ", " + co.wait_name if co.wait_name else ""))
+                out.append(render.apply_header(co))
                 try:
                     th = select_coroutine(debugger, process, co)
                 except errors.CorodbgError as e:

@@ -4,7 +4,7 @@ import gc
 
 import gdb
 
-from corodbg.core import errors, listing, query
+from corodbg.core import errors, listing, query, render
 from . import target, view
 from .target import S, gdb_errors, write_lines
 
@@ -153,9 +153,7 @@ Examples:
         saved = view.save_selection()
         try:
             for co in cos:
-                gdb.write("\nCoroutine %d \"%s\" (%s%s):\n"
-                          % (co.id, co.name, co.state_name,
-                             ", " + co.wait_name if co.wait_name else ""))
+                gdb.write(render.apply_header(co))
                 try:
                     view.enter(co, tbl)
                     gdb.execute(cmd, from_tty)

@@ -159,6 +159,13 @@ def group_lines(groups, omitted, kind, what="coroutines"):
     return out
 
 
+def apply_header(co):
+    """The line `coroutine apply` prints before each coroutine's output."""
+    return '\nCoroutine %d "%s" (%s%s):\n' % (
+        co.id, co.name, co.state_name,
+        ", " + co.wait_name if co.wait_name else "")
+
+
 def stack_lines(frames, indent="        "):
     """FRAMES: [(level, Location)] -> indented lines."""
     return ["%s#%-3d %s\n" % (indent, lvl, format_location(loc))
