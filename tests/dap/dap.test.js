@@ -123,7 +123,7 @@ async function checkCoroutines(dc, threads) {
   const st = (await dc.stackTraceRequest({ threadId: t4.id, startFrame: 0,
                                            levels: 20 })).body.stackFrames;
   const names = st.map((f) => f.name.replace(/\(.*$/, '').trim());
-  assert.deepStrictEqual(names.slice(0, 3), ['park', 'chan_recv', 'consumer']);
+  assert.deepStrictEqual(names.slice(0, 3), ['fx_park', 'fx_chan_recv', 'consumer']);
   const consumer = st[2];
   assert.strictEqual(path.basename(consumer.source.path), 'minirt.c');
   assert.strictEqual(consumer.line, LINES.LINE_CONSUMER_WAIT);

@@ -14,7 +14,7 @@ LOADER = ROOT / "gdb" / "corodbg-gdb.py"
 FIXTURE_SRC = ROOT / "tests" / "gdb" / "progs" / "fixture.c"
 # The mini runtime and the workers (shared with the LLDB test program).
 MINIRT_SRC = ROOT / "tests" / "progs" / "minirt.c"
-RUNTIME_GLOBS = "fx_*,mr_*,park,chan_recv,nap,corodbg_*"
+RUNTIME_GLOBS = "fx_*,corodbg_*"
 
 
 def line_of(marker):

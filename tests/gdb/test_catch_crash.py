@@ -58,7 +58,7 @@ def test_catch_state_filter_delete_disable():
 
 
 def test_coroutine_break():
-    out = run_gdb(["coroutine break park if-name sleep*",
+    out = run_gdb(["coroutine break fx_park if-name sleep*",
                    "info breakpoints", "run", "print $_coroutine_id()",
                    "bt 3", "continue", "print $_coroutine_id()",
                    "coroutine break yielder if-id 6",

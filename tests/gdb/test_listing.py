@@ -15,7 +15,7 @@ def test_listing_live():
     assert rows[1][1] == "blocked" and rows[1][2].startswith("chan receive")
     assert rows[2][1] == "blocked" and rows[2][2].startswith("sleep")
     assert rows[3][1] == "runnable"
-    assert "consumer park at minirt.c:%d" % line_of("LINE_PARK") in out
+    assert "consumer fx_park at minirt.c:%d" % line_of("LINE_PARK") in out
     assert re.search(r"6  runnable\s+\S+ms yielder  fx_trampoline at "
                      r"fixture.c:\d+", out)
     assert "Total: 6 coroutines (2 runnable, 4 blocked)." in out
@@ -60,8 +60,8 @@ def test_grouping():
 
 def test_stacks():
     out = run_gdb(STOP + ["info coroutines -t 4 1 2"], ["list", 6])
-    assert "#1   park at minirt.c:%d" % line_of("LINE_PARK") in out
-    assert "#2   chan_recv at minirt.c:%d" % line_of("LINE_RECV_PARK") in out
+    assert "#1   fx_park at minirt.c:%d" % line_of("LINE_PARK") in out
+    assert "#2   fx_chan_recv at minirt.c:%d" % line_of("LINE_RECV_PARK") in out
     assert "#3   consumer at minirt.c:%d" % line_of("LINE_CONSUMER_WAIT") \
         in out
     assert "#3   sleeper at minirt.c:%d" % line_of("LINE_SLEEPER_WAIT") \

@@ -41,7 +41,7 @@ def test_pager_stops_and_quits_cleanly():
         os.write(fd, b"info coroutines\n")
         until(b"--Type <RET> for more, q to quit")
         page = buf[0].decode(errors="replace")
-        assert "consumer park at minirt.c:%d" % line_of("LINE_PARK") in page
+        assert "consumer fx_park at minirt.c:%d" % line_of("LINE_PARK") in page
         assert "Total:" not in page            # stopped after a screenful
         os.write(fd, b"q\n")
         buf[0] = b""

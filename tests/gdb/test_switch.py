@@ -14,9 +14,9 @@ def test_select_bt_locals():
                   ["list", 6])
     assert '[Switching to coroutine 2 "sleeper" (blocked, sleep)]' in out
     bt = out.split("#1  ")
-    assert re.search(r"#1  0x[0-9a-f]+ in park \(\) at "
+    assert re.search(r"#1  0x[0-9a-f]+ in fx_park \(\) at "
                      r"tests/progs/minirt.c:%d" % line_of("LINE_PARK"), out)
-    assert re.search(r"#2  0x[0-9a-f]+ in nap \(ms=200\) at", out)
+    assert re.search(r"#2  0x[0-9a-f]+ in fx_nap \(ms=200\) at", out)
     assert re.search(r"#3  0x[0-9a-f]+ in sleeper \(self=0x[0-9a-f]+\) at "
                      r"tests/progs/minirt.c:%d"
                      % line_of("LINE_SLEEPER_WAIT"), out)
@@ -26,7 +26,7 @@ def test_select_bt_locals():
     assert re.search(r"^naps = 2$", out, re.M)
     assert "$1 = 2" in out and "$2 = 1" in out
     assert "Stack level 2, frame at" in out
-    assert "nap (ms=200)" in out
+    assert "fx_nap (ms=200)" in out
     assert '[Current coroutine is 2 "sleeper" (blocked)]' in out
     assert len(bt) > 1
 
@@ -45,7 +45,7 @@ def test_locals_of_consumer_and_off():
 def test_command_in_view_restores():
     out = run_gdb(STOP + ["coroutine 1 bt 1", "frame",
                           "coroutine 5 print $_coroutine_id()"], ["list", 6])
-    assert re.search(r"#1  0x[0-9a-f]+ in park \(", out)
+    assert re.search(r"#1  0x[0-9a-f]+ in fx_park \(", out)
     assert re.search(r"#0  fixture_ready \(\) at", out)
     assert "$1 = 5" in out
 

@@ -11,7 +11,7 @@ from lldbutil import lldb_env, LLDB
 
 CORO = 1 << 32
 BREAK = ["b example_checkpoint"]
-RUNTIME = "coroutine config runtime-functions 'park,chan_recv,nap,lp_*'"
+RUNTIME = "coroutine config runtime-functions 'fx_*,lp_*'"
 SIX = [  # id, name, state, wait
     (1, "consumer", "blocked", "chan receive"),
     (2, "sleeper", "blocked", "sleep"),
@@ -58,7 +58,7 @@ def test_live_list_threads_stacks_locals(run_lldb, prog, lines):
     main_tid = [k for k in thread_names(t["thread list"]) if k < CORO]
     assert len(main_tid) == 1
     listing = t["coroutine list"]
-    park = "park at minirt.c:%d" % lines["LINE_PARK"]
+    park = "fx_park at minirt.c:%d" % lines["LINE_PARK"]
     expected = [
         "  1  blocked  chan receive", "  2  blocked  sleep",
         "  3  runnable", "  4  blocked  chan receive",
@@ -99,7 +99,7 @@ def test_live_list_threads_stacks_locals(run_lldb, prog, lines):
     frames = dict(re.findall(r"^ +\*? *frame #(\d+): 0x[0-9a-f]+ "
                              r"lldbprog`(\w+)", bt, re.M))
     assert [frames[str(i)] for i in range(len(frames))] == [
-        "park", "chan_recv", "consumer", "lp_start", "lp_trampoline"]
+        "fx_park", "fx_chan_recv", "consumer", "lp_start", "lp_trampoline"]
     assert "consumer(self=0x" in bt and \
         "minirt.c:%d" % lines["LINE_CONSUMER_WAIT"] in bt
     fv = t.all("frame variable")
@@ -108,8 +108,8 @@ def test_live_list_threads_stacks_locals(run_lldb, prog, lines):
     regs = t["register read rip rsp"]
     assert re.search(r"rip = 0x[0-9a-f]+\s+lldbprog`sleeper", regs), regs
     stk = t["coroutine list -t 3 1"]
-    assert "#0   park at minirt.c:%d" % lines["LINE_PARK"] in stk
-    assert "#1   chan_recv at minirt.c:%d" % lines["LINE_RECV_PARK"] in stk
+    assert "#0   fx_park at minirt.c:%d" % lines["LINE_PARK"] in stk
+    assert "#1   fx_chan_recv at minirt.c:%d" % lines["LINE_RECV_PARK"] in stk
     assert "#2   consumer at minirt.c:%d" % lines["LINE_CONSUMER_WAIT"] \
         in stk
 
@@ -300,7 +300,7 @@ def test_gcore_with_running_coroutines(run_lldb, prog, gcore, lines):
         if m:
             assert int(m.group(1)) == k
     assert sorted(rows(t["coroutine list -running"])) == [7, 8]
-    assert "sleeper(self=0x" in t["bt 3"] or "nap(ms=" in t["bt 3"]
+    assert "sleeper(self=0x" in t["bt 3"] or "fx_nap(ms=" in t["bt 3"]
 
 
 def test_stripped_binary_live_and_core(run_lldb, stripped, kernel_core):

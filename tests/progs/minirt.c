@@ -8,9 +8,9 @@
 #include <unistd.h>
 
 __asm__(".text\n"
-        ".globl mr_switch\n"
-        ".type mr_switch,@function\n"
-        "mr_switch:\n"
+        ".globl fx_switch\n"
+        ".type fx_switch,@function\n"
+        "fx_switch:\n"
         "    .cfi_startproc\n"
         "    movq (%rsp), %rax\n"
         "    movq %rax, 0(%rdi)\n"
@@ -31,7 +31,7 @@ __asm__(".text\n"
         "    movq 8(%rsi), %rsp\n"
         "    jmpq *0(%rsi)\n"
         "    .cfi_endproc\n"
-        ".size mr_switch, .-mr_switch\n");
+        ".size fx_switch, .-fx_switch\n");
 
 __thread uint64_t sched_regs[CORODBG_NREGS];
 __thread struct co *current;
@@ -41,27 +41,27 @@ void resume(struct co *c)
 {
     current = c;
     corodbg_switch(NULL, c->dbg);
-    mr_switch(sched_regs, c->regs);
+    fx_switch(sched_regs, c->regs);
     current = NULL;
 }
 
-__attribute__((noinline)) void park(void)
+__attribute__((noinline)) void fx_park(void)
 {
     struct co *me = current;
     corodbg_switch(me->dbg, NULL);
-    mr_switch(me->regs, sched_regs); /* LINE_PARK */
+    fx_switch(me->regs, sched_regs); /* LINE_PARK */
 }
 
-__attribute__((noinline)) void chan_recv(int *chan)
+__attribute__((noinline)) void fx_chan_recv(int *chan)
 {
     corodbg_block(current->dbg, CORODBG_WAIT_CHAN_RECV, chan);
-    park(); /* LINE_RECV_PARK */
+    fx_park(); /* LINE_RECV_PARK */
 }
 
-__attribute__((noinline)) void nap(long ms)
+__attribute__((noinline)) void fx_nap(long ms)
 {
     corodbg_block(current->dbg, CORODBG_WAIT_SLEEP, NULL);
-    park();
+    fx_park();
     (void)ms;
 }
 
@@ -71,7 +71,7 @@ __attribute__((noinline)) void consumer(struct co *self)
 {
     long want = self->arg * 10;
     int got = 0;
-    chan_recv(&chan_token); /* LINE_CONSUMER_WAIT */
+    fx_chan_recv(&chan_token); /* LINE_CONSUMER_WAIT */
     got = (int)want;
     printf("consumer got %d\n", got);
 }
@@ -79,13 +79,13 @@ __attribute__((noinline)) void consumer(struct co *self)
 __attribute__((noinline)) void sleeper(struct co *self)
 {
     long naps = self->arg + 1;
-    nap(naps * 100); /* LINE_SLEEPER_WAIT */
+    fx_nap(naps * 100); /* LINE_SLEEPER_WAIT */
 }
 
 __attribute__((noinline)) void yielder(struct co *self)
 {
     volatile long spins = self->arg;
-    park(); /* LINE_YIELDER_PARK */
+    fx_park(); /* LINE_YIELDER_PARK */
     spins++;
 }
 
@@ -99,7 +99,7 @@ __attribute__((noinline)) void panicker(struct co *self)
 {
     long code = self->arg;
     corodbg_panic("bad request %ld", code); /* LINE_PANIC */
-    park();
+    fx_park();
 }
 
 /* ---- the programs' common set-up ---- */

@@ -2,10 +2,11 @@
  * programs (tests/gdb/progs/fixture.c, tests/lldb/progs/lldbprog.c).
  *
  * One x86-64 switch routine saving straight into the table's register
- * block, a per-thread scheduler context, park/chan_recv/nap, and the
- * workers whose lines and locals both test suites assert (LINE_* markers
- * in minirt.c).  Each program keeps its own spawn() and trampoline (how a
- * coroutine's stack is made and how it starts), and its own modes.
+ * block, a per-thread scheduler context, fx_park/fx_chan_recv/fx_nap (the
+ * "runtime": the tests name it with the glob fx_*), and the workers whose
+ * lines and locals both test suites assert (LINE_* markers in minirt.c).
+ * Each program keeps its own spawn() and trampoline (how a coroutine's
+ * stack is made and how it starts), and its own modes.
  */
 #ifndef MINIRT_H
 #define MINIRT_H
@@ -22,20 +23,20 @@ struct co {
     int done;
 };
 
-/* mr_switch(save, load): save the callee-saved context into SAVE (in the
+/* fx_switch(save, load): save the callee-saved context into SAVE (in the
  * corodbg register-block order rip, rsp, rbp, rbx, r12..r15, with rip the
  * return address and rsp the stack pointer after the return) and resume
  * LOAD.  Resuming is a return into LOAD's caller. */
-void mr_switch(uint64_t *save, const uint64_t *load);
+void fx_switch(uint64_t *save, const uint64_t *load);
 
 extern __thread uint64_t sched_regs[CORODBG_NREGS]; /* the scheduler's */
 extern __thread struct co *current;  /* the coroutine running here */
 extern int chan_token;               /* what blocked workers wait on */
 
-void resume(struct co *c);       /* run C until it yields or blocks */
-void park(void);                 /* from a coroutine: back to the scheduler */
-void chan_recv(int *chan);       /* block on CHAN (chan receive) */
-void nap(long ms);               /* block (sleep); never woken */
+void resume(struct co *c);      /* run C until it yields or blocks */
+void fx_park(void);             /* from a coroutine: back to the scheduler */
+void fx_chan_recv(int *chan);   /* block on CHAN (chan receive) */
+void fx_nap(long ms);           /* block (sleep); never woken */
 
 /* The workers (arg: see each). */
 void consumer(struct co *self);  /* blocks on chan_token */

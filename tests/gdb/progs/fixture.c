@@ -35,7 +35,7 @@ static void fx_trampoline(void)
     c->dbg = NULL;
     uint64_t dead[CORODBG_NREGS];
     corodbg_switch(NULL, NULL);
-    mr_switch(dead, sched_regs);
+    fx_switch(dead, sched_regs);
 }
 
 struct co *spawn(const char *name, void (*fn)(struct co *), long arg)

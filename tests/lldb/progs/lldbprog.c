@@ -55,7 +55,7 @@ __attribute__((noinline, used)) void lp_start(void)
     c->dbg = NULL;
     uint64_t dead[CORODBG_NREGS];
     corodbg_switch(NULL, NULL);
-    mr_switch(dead, sched_regs);
+    fx_switch(dead, sched_regs);
     abort();
 }
 
@@ -87,7 +87,7 @@ __attribute__((noinline)) struct co *spawn(const char *name,
 static __attribute__((noinline)) void server_conn(struct co *self)
 {
     long conn = self->arg;
-    chan_recv(&chan_token); /* LINE_SERVER_WAIT */
+    fx_chan_recv(&chan_token); /* LINE_SERVER_WAIT */
     (void)conn;
 }
 
