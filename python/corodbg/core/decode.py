@@ -241,10 +241,14 @@ def _cstr(raw):
     return s
 
 
-# Fields the listing needs for every coroutine: unpacked eagerly, into
-# slots.  The rest is unpacked from the chunk bytes on first access.
+# Fields unpacked eagerly for every entry: what the listing shows plus
+# what the per-entry checks need.  Only STORED ones are kept in the
+# Coroutine's slots (a 1M table is 1M objects: every slot and every int
+# object costs memory and time); the others, and the rest of the entry,
+# are unpacked from the chunk bytes on first access.
 HOT = ("id", "seq", "state", "tid", "since_ns", "wait_reason", "name",
        "stack_lo", "stack_hi")
+STORED = ("id", "state", "tid", "since_ns", "wait_reason", "name", "pc")
 
 
 def _hot_struct(efields, endian, esize):
@@ -265,7 +269,8 @@ def _hot_struct(efields, endian, esize):
 def _entry_class(estruct, eindex, efields, hindex):
     """A Coroutine subclass for this layout: hot fields in slots, the
     others as properties unpacking the whole entry once."""
-    slots = tuple(hindex) + (() if "name" in hindex else ("name",))
+    slots = tuple(n for n in hindex if n in STORED) + \
+        (() if "name" in hindex else ("name",))
     ns = {"__slots__": slots}
     unpack_from = estruct.unpack_from
 
@@ -277,8 +282,8 @@ def _entry_class(estruct, eindex, efields, hindex):
             t = self._t = unpack_from(c[0], self._k * c[3])
             return t
     ns["_full"] = full
-    # pc and sp, when hot, are slots of their own (shadowing the base
-    # class's properties reading regs): no Python call per access.
+    # pc, when hot, is a slot of its own (shadowing the base class's
+    # property reading regs): no Python call per access.
     for name in ENTRY_FIELD_NAMES:
         if name in slots:
             continue
@@ -317,6 +322,8 @@ def _scanner(hindex, cls):
         "        c.note = None",
     ]
     for name in order:
+        if name not in STORED:
+            continue
         if name == "name":
             lines += ["        s = names.get(v_name)",
                       "        c.name = s if s is not None else cstr(v_name)"]
