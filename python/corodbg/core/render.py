@@ -63,8 +63,6 @@ def listing_rows(coroutines, now_ns, loc_text, marker_id=None, locs=None):
     location text of each coroutine (else loc_text(co) is called)."""
     if locs is None:
         locs = [loc_text(co) for co in coroutines]
-    ids = list(map(str, map(attrgetter("id"), coroutines)))
-    marker = str(marker_id) if marker_id is not None else None
     rows = []
     append = rows.append
     ages = {}
@@ -72,9 +70,10 @@ def listing_rows(coroutines, now_ns, loc_text, marker_id=None, locs=None):
     wait_text = _WAIT_TEXT
     age_states = _AGE_STATES
     blocked = layout.STATE_BLOCKED
-    for co, loc, cid in zip(coroutines, locs, ids):
+    for co, loc in zip(coroutines, locs):
         st = co.state
-        mark = "*" if cid == marker else ("?" if co.unreadable else " ")
+        cid = co.id
+        mark = "*" if cid == marker_id else ("?" if co.unreadable else " ")
         since = co.since_ns
         age = ""
         if st in age_states and since and now_ns:
@@ -101,7 +100,8 @@ def listing_rows(coroutines, now_ns, loc_text, marker_id=None, locs=None):
 
 class Rows(list):
     """listing_rows' result: a list of row tuples, plus the width of the
-    id column when it is known (id_width)."""
+    id column (id_width).  The id cell is the int itself: "%s" formats it
+    when the line is made, so no million id strings are kept."""
 
     id_width = None
 
@@ -111,8 +111,10 @@ def format_rows(rows, header=HEADER):
     widths = [len(h) for h in header[:-1]]
     id_width = getattr(rows, "id_width", None)
     for k in range(len(widths)):
-        if k == 0 and id_width is not None:
-            n = id_width
+        if k == 0:
+            n = id_width if id_width is not None else \
+                max(map(len, map(str, set(map(itemgetter(1), rows)))),
+                    default=0)
         else:
             # few distinct values per column: measure each once
             n = max(map(len, set(map(itemgetter(k + 1), rows))), default=0)
