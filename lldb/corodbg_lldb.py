@@ -324,7 +324,7 @@ Examples:
         sess = T.session(process)
         tbl = sess.table()
         _ensure_plugin(debugger, process)
-        cos, cmd = parse_apply(arg, tbl)
+        cos, cmd, missing = parse_apply(arg, tbl)
         interp = debugger.GetCommandInterpreter()
         saved = process.GetSelectedThread()
         out = []
@@ -344,6 +344,7 @@ Examples:
         finally:
             if saved.IsValid():
                 process.SetSelectedThread(saved)
+        out.append(query.missing_warning(missing))
         result.AppendMessage("".join(out).rstrip("\n"))
 
 

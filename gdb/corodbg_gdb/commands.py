@@ -149,7 +149,7 @@ Examples:
     def invoke(self, arg, from_tty):
         self.dont_repeat()
         tbl = target.table()
-        cos, cmd = query.parse_apply(arg, tbl)
+        cos, cmd, missing = query.parse_apply(arg, tbl)
         saved = view.save_selection()
         try:
             for co in cos:
@@ -161,6 +161,8 @@ Examples:
                     gdb.write("error: %s\n" % e, gdb.STDERR)
         finally:
             view.restore_selection(saved)
+        if missing:
+            gdb.write(query.missing_warning(missing), gdb.STDERR)
 
 
 CoroutineApply()
@@ -332,8 +334,10 @@ class CoroutineStateFn(gdb.Function):
 
 Usage: $_coroutine_state(ID)
 
-Returns "runnable", "running", "blocked", "dead", "panicked", "crashed",
-or "none" when no live coroutine has that id.  Example:
+Returns "runnable", "running", "blocked", "dead", "panicked" or
+"crashed".  An ID no live coroutine has is an error, like `coroutine ID`.
+With no ID: the state of the coroutine being looked at, or "none" when
+there is none.  Example:
   if $_streq($_coroutine_state(3), "blocked")"""
 
     def __init__(self):
@@ -342,11 +346,25 @@ or "none" when no live coroutine has that id.  Example:
     def invoke(self, cid=None):
         if cid is None:
             cid = view.current_coroutine_id()
+            if not cid:
+                return "none"
+        else:
+            cid = _id_number(cid)
         try:
-            co = target.table().by_id.get(int(cid))
+            return target.table().find(cid).state_name
         except errors.CorodbgError as e:
             raise gdb.GdbError(str(e))
-        return co.state_name if co else "none"
+
+
+def _id_number(value):
+    """A convenience function's ID argument (a gdb.Value) -> int, or one
+    clean error line (a string or a pointer is no id)."""
+    code = value.type.strip_typedefs().code
+    if code not in (gdb.TYPE_CODE_INT, gdb.TYPE_CODE_CHAR,
+                    gdb.TYPE_CODE_BOOL, gdb.TYPE_CODE_ENUM):
+        raise gdb.GdbError("$_coroutine_state: ID must be a coroutine id "
+                           "number")
+    return int(value)
 
 
 CoroutineIdFn()

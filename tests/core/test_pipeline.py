@@ -57,6 +57,12 @@ def test_listing_pipeline(image):
     assert out[-1] == "note: 5 more not shown\n"
     with pytest.raises(errors.UnknownCoroutineError):
         listing.list_lines(fe, query.parse_list_args("99"), now)
+    with pytest.raises(errors.UnknownCoroutineError,
+                       match="^no coroutines with ids 20-30$"):
+        listing.list_lines(fe, query.parse_list_args("20-30"), now)
+    out = listing.list_lines(fe, query.parse_list_args("1 5-8"), now)
+    assert [l.split()[0] for l in out[1:-2]] == ["1", "5", "6"]
+    assert out[-1] == "warning: no coroutines with ids 7-8\n"
     assert listing.list_lines(fe, query.parse_list_args("-name zz"), now)[0] \
         == "No coroutines match.\n"
 
@@ -139,10 +145,26 @@ def test_filter_encode(image):
 
 def test_other_parsers(image):
     t = image.decode()
-    cos, cmd = query.parse_apply("3 5-6 bt 3", t)
+    cos, cmd, missing = query.parse_apply("3 5-6 bt 3", t)
     assert [c.id for c in cos] == [3, 5, 6] and cmd == "bt 3"
-    cos, cmd = query.parse_apply("-state blocked -- frame variable", t)
+    assert missing == []
+    cos, cmd, _ = query.parse_apply("-state blocked -- frame variable", t)
     assert [c.id for c in cos] == [1, 2] and cmd == "frame variable"
+    # missing ids are skipped and named once, like `thread apply`
+    cos, cmd, missing = query.parse_apply("5-9 11 bt 1", t)
+    assert [c.id for c in cos] == [5, 6] and cmd == "bt 1"
+    assert query.missing_warning(missing) == \
+        "warning: no coroutines with ids 7-9, 11\n"
+    assert query.missing_warning([8]) == "warning: no coroutine with id 8\n"
+    with pytest.raises(errors.UnknownCoroutineError,
+                       match="^no coroutines with ids 7-9$"):
+        query.parse_apply("7-9 bt", t)
+    # an unknown leading option is refused once, not run per coroutine
+    for bad in ("all -q bt 1", "1-3 -q bt", "-state blocked -c bt", "-q bt"):
+        with pytest.raises(errors.UsageError,
+                           match=r"^coroutine apply: unknown option -[qc] "
+                                 r"\(Usage: coroutine apply all\|ID"):
+            query.parse_apply(bad, t)
     assert len(query.parse_apply("all bt", t)[0]) == 6
     for bad, msg in (("", "Usage: coroutine apply"), ("all", "no command"),
                      ("bt", "Usage: coroutine apply")):

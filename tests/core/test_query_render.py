@@ -37,13 +37,26 @@ def test_parse_list_args():
     assert query.parse_list_args("-t").stack_depth == 10
     assert query.parse_list_args("-wait 'chan receive'").wait == \
         layout.WAIT_CHAN_RECV
+    assert query.parse_list_args("-wait chan-s").wait == layout.WAIT_CHAN_SEND
+    assert query.parse_list_args("-state blo -limit 3").limit == 3
+    assert query.parse_list_args("-state runna").states == \
+        {layout.STATE_RUNNABLE}
 
 
 @pytest.mark.parametrize("arg,msg", [
     ("-bogus", "unknown option -bogus"),
     ("-state", "option -state needs a value"),
     ("-state sleepy", "unknown state 'sleepy'"),
-    ("-state r", "unknown state 'r'"),       # runnable or running
+    ("-state r", r"^ambiguous state 'r': runnable, running$"),
+    ("-wait chan", r"^ambiguous wait reason 'chan': chan receive, "
+                   r"chan send$"),
+    ("-wait bogus", r"^unknown wait reason 'bogus' \(one of: chan send, "
+                    r"chan receive, sleep, waitgroup, mutex, io, join, "
+                    r"yield, other\)$"),
+    ("-bogus", r"-group KIND, -samples N, -t \[DEPTH\], -limit N\)$"),
+    ("-limit -5", r"^-limit needs a number >= 1$"),
+    ("-limit 0", r"^-limit needs a number >= 1$"),
+    ("-limit x", r"^-limit needs a number >= 1$"),
     ("-group color", "bad group kind 'color'"),
     ("abc", "bad coroutine id 'abc'"),
     ("0", "ids start at 1"),

@@ -74,7 +74,14 @@ def test_errors_are_one_line():
                           "info coroutines -state sleepy",
                           "coroutine 77", "coroutine abc",
                           "coroutine apply", "coroutine leaks -x",
+                          "info coroutines -wait chan",
+                          "info coroutines -state r",
+                          "info coroutines -limit -5",
                           "info coroutines 1"], ["list", 6])
+    assert re.search(r"^ambiguous wait reason 'chan': chan receive, "
+                     r"chan send$", out, re.M)
+    assert re.search(r"^ambiguous state 'r': runnable, running$", out, re.M)
+    assert re.search(r"^-limit needs a number >= 1$", out, re.M)
     assert "no coroutine with id 99" in out
     assert "unknown option -bogus" in out
     assert "unknown state 'sleepy'" in out
@@ -83,6 +90,29 @@ def test_errors_are_one_line():
     assert "Usage: coroutine apply all|ID...|-state S COMMAND" in out
     assert "Usage: coroutine leaks [-min-age DURATION]" in out
     assert sorted(listing(out)) == [1]  # gdb went on after each error
+
+
+def test_missing_ids_are_one_warning_and_apply_options():
+    out = run_gdb(STOP + ["info coroutines 5-9", "info coroutines 20-30",
+                          "coroutine apply 4-8 print 1",
+                          "coroutine apply all -q bt 1",
+                          "coroutine apply 1 -- print 2"], ["list", 6])
+    # like `info threads` / `thread apply`: the ids that exist, then one
+    # warning naming the missing ones; an error only when none exist
+    assert sorted(listing(out)) == [5, 6]
+    assert re.search(r"^Shown 2 of 6 coroutines .*\nwarning: no coroutines "
+                     r"with ids 7-9$", out, re.M)
+    assert re.search(r"^no coroutines with ids 20-30$", out, re.M)
+    assert re.findall(r"^Coroutine (\d+) ", out, re.M) == ["4", "5", "6",
+                                                           "1"]
+    assert re.search(r"^\$3 = 1\nwarning: no coroutines with ids 7-8$", out,
+                     re.M)
+    # -q is refused once, not run as a command in every coroutine
+    assert out.count("unknown option -q") == 1
+    assert re.search(r"^coroutine apply: unknown option -q \(Usage: "
+                     r"coroutine apply all\|ID\.\.\.\|-state S COMMAND\)$",
+                     out, re.M)
+    assert "$4 = 2" in out
 
 
 def test_not_running_and_no_table():

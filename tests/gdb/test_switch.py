@@ -78,15 +78,21 @@ def test_convenience_functions_and_resume_drops_view():
                           "print $_coroutine_id()",
                           "print $_coroutine_state(2)",
                           "print $_coroutine_state(99)",
+                          "print $_coroutine_state(\"x\")",
                           "print $_streq($_coroutine_state(1), \"blocked\")",
                           "next",
-                          "print $_coroutine_id()"], ["list", 6])
+                          "print $_coroutine_id()",
+                          "print $_coroutine_state()"], ["list", 6])
     assert "$1 = 0" in out
     assert "$2 = 3" in out
     assert '$3 = "blocked"' in out
-    assert '$4 = "none"' in out
-    assert "$5 = 1" in out
-    assert "$6 = 0" in out  # view dropped when the program resumed
+    # an unknown id is an error, like `coroutine 99`; a string is no id
+    assert re.search(r"^no coroutine with id 99$", out, re.M)
+    assert re.search(r"^\$_coroutine_state: ID must be a coroutine id "
+                     r"number$", out, re.M)
+    assert "$4 = 1" in out
+    assert "$5 = 0" in out  # view dropped when the program resumed
+    assert '$6 = "none"' in out  # no argument, no coroutine looked at
 
 
 def test_leaks():

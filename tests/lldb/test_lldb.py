@@ -123,8 +123,16 @@ def test_filters_grouping_select_apply_leaks(run_lldb, prog, lines):
         "coroutine select 7", "bt 3", "coroutine select",
         "coroutine apply 1 4 bt 3",
         "coroutine apply -state runnable bt 1", "coroutine leaks",
-        "coroutine leaks -min-age 1h"])
+        "coroutine leaks -min-age 1h", "coroutine list 11-14",
+        "coroutine apply 12-14 bt 1"])
     assert sorted(rows(t["coroutine list -name sl* -limit 2"])) == [2, 5]
+    # missing ids: the ones that exist, then one warning line
+    lm = t["coroutine list 11-14"]
+    assert sorted(rows(lm)) == [11, 12]
+    assert lm.endswith("\nwarning: no coroutines with ids 13-14")
+    am = t["coroutine apply 12-14 bt 1"]
+    assert re.findall(r"^Coroutine (\d+) ", am, re.M) == ["12"]
+    assert am.endswith("\nwarning: no coroutines with ids 13-14")
     assert sorted(rows(t["coroutine list 3 7-8"])) == [3, 7, 8]
     assert sorted(rows(t["coroutine list -wait 'chan receive'"])) == [1, 4, 7, 10]
     g = t["coroutine list -group user"].splitlines()
@@ -171,7 +179,9 @@ def test_usage_errors_are_one_line(run_lldb, prog):
     cmds = ["coroutine list -bogus", "coroutine list -state nosuch",
             "coroutine select 99", "coroutine select x",
             "coroutine apply", "coroutine leaks -min-age", "coroutine catch",
-            "coroutine config max-threads 0", "coroutine list 'unterminated"]
+            "coroutine config max-threads 0", "coroutine list 'unterminated",
+            "coroutine list -limit -5", "coroutine list -wait chan",
+            "coroutine apply all -q bt 1", "coroutine list 20-30"]
     # -b stops at the first error: one LLDB per bad command would be slow,
     # so run them through `script` which reports each result.
     script = ("script import lldb; ci = lldb.debugger.GetCommandInterpreter()"
@@ -196,6 +206,15 @@ def test_usage_errors_are_one_line(run_lldb, prog):
         "error: max-threads needs a number >= 1"
     assert res["coroutine list 'unterminated"] == \
         "error: bad arguments: No closing quotation"
+    assert res["coroutine list -limit -5"] == \
+        "error: -limit needs a number >= 1"
+    assert res["coroutine list -wait chan"] == \
+        "error: ambiguous wait reason 'chan': chan receive, chan send"
+    assert res["coroutine apply all -q bt 1"] == \
+        "error: coroutine apply: unknown option -q (Usage: coroutine apply " \
+        "all|ID...|-state S COMMAND)"
+    assert res["coroutine list 20-30"] == \
+        "error: no coroutines with ids 20-30"
     for v in res.values():
         assert "\n" not in v
 

@@ -33,9 +33,9 @@ class MemoryReadError(CorodbgError):
 class UnknownCoroutineError(CorodbgError):
     """No live coroutine has this id."""
 
-    def __init__(self, cid):
+    def __init__(self, cid, message=None):
         self.cid = cid
-        super().__init__("no coroutine with id %s" % cid)
+        super().__init__(message or "no coroutine with id %s" % cid)
 
 
 class UsageError(CorodbgError):

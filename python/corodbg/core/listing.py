@@ -9,7 +9,7 @@ debugger.
 """
 from operator import attrgetter
 
-from . import errors, leaks, query, render
+from . import leaks, query, render
 
 DEFAULT_USER_DEPTH = 32
 
@@ -38,7 +38,8 @@ Filters:
   -wait REASON   only coroutines blocked for REASON (e.g. "chan receive")
   -min-age D     only blocked coroutines waiting at least D (1m23s, 500ms)
   -limit N       print at most N lines
-  ID...          only these ids (ranges like 5-9 work)
+  ID...          only these ids (ranges like 5-9 work; ids no coroutine
+                 has are named in one warning line)
 
 Grouping:
   -group KIND    one line per group with its count and a few sample ids;
@@ -160,9 +161,7 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
     table's warnings (collapsed); NOTES: extra 'note:' lines at the end."""
     tbl = fe.table
     out = render.warning_lines(tbl.warnings) if warnings else []
-    for cid in q.ids:
-        if cid not in tbl.by_id:
-            raise errors.UnknownCoroutineError(cid)
+    missing = query.missing_ids(q.ids, tbl)
     cos = query.select(tbl.coroutines, q, now)
     loc_text = loc_text_fn(fe, q.loc_kind)
     if q.location:
@@ -176,6 +175,8 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
         out.append("Grouped by %s:\n" % q.group)
         out += render.group_lines(groups, omitted, q.group)
         out.append(render.total_line(len(cos), tbl))
+        if missing:
+            out.append(query.missing_warning(missing))
         return out
     if q.limit is not None:
         cos = cos[:q.limit]
@@ -183,6 +184,8 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
         out.append("No coroutines match.\n" if tbl.coroutines
                    else "No coroutines.\n")
         out.append(render.total_line(0, tbl))
+        if missing:
+            out.append(query.missing_warning(missing))
         return out
     rows = render.listing_rows(cos, now, loc_text, marker_id,
                                loc_texts(fe, cos, q.loc_kind, loc_text))
@@ -196,6 +199,8 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
     else:
         out += lines
     out.append(render.total_line(len(cos), tbl))
+    if missing:
+        out.append(query.missing_warning(missing))
     for n in notes:
         if n:
             out.append("note: %s\n" % n)

@@ -9,7 +9,7 @@ import re
 import shlex
 
 from . import layout
-from .errors import UsageError
+from .errors import UnknownCoroutineError, UsageError
 from .model import STATE_BY_NAME, WAIT_BY_NAME
 
 # Location kinds, like Delve's -u/-r/-g/-s.
@@ -47,17 +47,28 @@ def parse_duration(text):
     return total
 
 
-def parse_state(text):
-    """'blocked' (or a unique prefix) -> state value."""
-    t = text.lower()
-    if t in STATE_BY_NAME and t != "free":
-        return STATE_BY_NAME[t]
-    hits = [v for n, v in STATE_BY_NAME.items()
-            if n.startswith(t) and n != "free"]
+def _pick(kind, text, names, typed):
+    """The one name of NAMES that TYPED equals or starts; an ambiguous or
+    unknown KIND (TEXT: what the user wrote) is one error line."""
+    if typed in names:
+        return typed
+    hits = [n for n in names if typed and n.startswith(typed)]
     if len(hits) == 1:
         return hits[0]
-    raise UsageError("unknown state %r (one of: %s)" % (
-        text, ", ".join(n for _, _, n in layout.STATES if n != "free")))
+    if hits:
+        raise UsageError("ambiguous %s %r: %s"
+                         % (kind, text, ", ".join(sorted(hits))))
+    raise UsageError("unknown %s %r (one of: %s)"
+                     % (kind, text, ", ".join(names)))
+
+
+STATE_NAMES = tuple(n for _, _, n in layout.STATES if n != "free")
+WAIT_REASONS = tuple(n for _, _, n in layout.WAITS if n)
+
+
+def parse_state(text):
+    """'blocked' (or a unique prefix) -> state value."""
+    return STATE_BY_NAME[_pick("state", text, STATE_NAMES, text.lower())]
 
 
 def parse_states(text):
@@ -65,11 +76,10 @@ def parse_states(text):
 
 
 def parse_wait(text):
+    """'chan receive' (also chan-receive, chan_receive, or a unique
+    prefix) -> wait reason value."""
     t = text.lower().replace("-", " ").replace("_", " ")
-    for n, v in WAIT_BY_NAME.items():
-        if n and (n == t or n.startswith(t)):
-            return v
-    raise UsageError("unknown wait reason %r" % text)
+    return WAIT_BY_NAME[_pick("wait reason", text, WAIT_REASONS, t)]
 
 
 def parse_id(text):
@@ -119,7 +129,8 @@ class ListQuery:
 
 
 _OPTS_HELP = "-state S, -name GLOB, -loc TEXT, -running, -min-age D, " \
-             "-wait REASON, -u, -r, -g, -s, -group KIND, -t [DEPTH], -limit N"
+             "-wait REASON, -u, -r, -g, -s, -group KIND, -samples N, " \
+             "-t [DEPTH], -limit N"
 
 
 def parse_list_args(arg):
@@ -186,7 +197,9 @@ def parse_list_args(arg):
             try:
                 q.limit = int(value(w))
             except ValueError:
-                raise UsageError("-limit needs a number")
+                q.limit = 0
+            if q.limit < 1:
+                raise UsageError("-limit needs a number >= 1")
         elif o == "samples":
             try:
                 q.samples = max(1, int(value(w)))
@@ -326,12 +339,55 @@ APPLY_USAGE = "Usage: coroutine apply all|ID...|-state S COMMAND"
 LEAKS_USAGE = "Usage: coroutine leaks [-min-age DURATION]"
 
 
+def format_ids(ids, limit=10):
+    """'3, 5-9, 12' for the sorted distinct IDS (at most LIMIT pieces,
+    then '...')."""
+    ids = sorted(set(ids))
+    parts, i = [], 0
+    while i < len(ids):
+        j = i
+        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
+            j += 1
+        parts.append(str(ids[i]) if i == j else "%d-%d" % (ids[i], ids[j]))
+        i = j + 1
+    if len(parts) > limit:
+        parts = parts[:limit] + ["..."]
+    return ", ".join(parts)
+
+
+def missing_ids(ids, table):
+    """The ids of IDS no live coroutine of TABLE has, like `info threads`
+    and `thread apply`: a few missing ones are a warning (see
+    missing_warning), all of them missing is an error."""
+    by_id = table.by_id
+    missing = [i for i in ids if i not in by_id]
+    if missing and len(missing) == len(ids):
+        if len(set(missing)) == 1:
+            raise UnknownCoroutineError(missing[0])
+        raise UnknownCoroutineError("", "no coroutines with ids %s"
+                                    % format_ids(missing))
+    return missing
+
+
+def missing_warning(missing):
+    """The one warning line naming the ids of MISSING ('' when none)."""
+    if not missing:
+        return ""
+    if len(set(missing)) == 1:
+        return "warning: no coroutine with id %d\n" % missing[0]
+    return "warning: no coroutines with ids %s\n" % format_ids(missing)
+
+
 def parse_apply(arg, table):
     """`coroutine apply` arguments: 'all CMD' | 'ID... CMD' | '-state S
-    CMD' -> (coroutines, CMD).  A leading '-- ' of CMD is dropped."""
+    CMD' -> (coroutines, CMD, missing ids).  Ids no coroutine has are
+    skipped (missing_warning names them); none existing is an error.  A
+    leading '-- ' of CMD is dropped; any other leading '-' word is an
+    unknown option, refused once (not run as a command per coroutine)."""
     words = arg.split()
     if not words:
         raise UsageError(APPLY_USAGE)
+    missing = []
     if words[0] == "all":
         cos, rest = list(table.coroutines), arg.split(None, 1)[1:]
     elif words[0] in ("-state", "-s"):
@@ -346,15 +402,25 @@ def parse_apply(arg, table):
             ids.extend(parse_ids([words[k]]))
             k += 1
         if not ids:
+            if words[0].startswith("-"):
+                raise UsageError("coroutine apply: unknown option %s (%s)"
+                                 % (words[0], APPLY_USAGE))
             raise UsageError(APPLY_USAGE)
-        cos = [table.find(i) for i in ids]
+        missing = missing_ids(ids, table)
+        by_id = table.by_id
+        cos = [by_id[i] for i in ids if i in by_id]
         rest = arg.split(None, k)[k:]
     if not rest or not rest[0].strip():
         raise UsageError("coroutine apply: no command to apply")
     cmd = rest[0].strip()
-    if cmd.startswith("-- "):
-        cmd = cmd[3:]
-    return cos, cmd
+    if cmd == "--" or cmd.startswith("-- "):
+        cmd = cmd[3:].strip()
+        if not cmd:
+            raise UsageError("coroutine apply: no command to apply")
+    elif cmd.startswith("-"):
+        raise UsageError("coroutine apply: unknown option %s (%s)"
+                         % (cmd.split()[0], APPLY_USAGE))
+    return cos, cmd, missing
 
 
 def parse_leaks_args(arg):
