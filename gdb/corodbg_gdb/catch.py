@@ -9,6 +9,7 @@ transition that does not match the armed filter never stops the process;
 one that does is re-checked precisely in Breakpoint.stop().
 """
 import fnmatch
+import mmap
 import shlex
 import signal as _signal
 
@@ -314,6 +315,19 @@ Usage: catch coroutine panic
         super().__init__("catch coroutine", gdb.COMMAND_BREAKPOINTS,
                          prefix=True)
 
+    @gdb_errors
+    def invoke(self, arg, from_tty):
+        # GDB calls this with no argument or an unknown event word
+        word = arg.split()[0] if arg.split() else ""
+        if word:
+            raise errors.UsageError("unknown coroutine event %r (panic or "
+                                    "state). %s" % (word, CATCH_USAGE))
+        raise errors.UsageError(CATCH_USAGE)
+
+
+CATCH_USAGE = ("Usage: catch coroutine panic | catch coroutine state STATE "
+               "[ID|NAME-GLOB]")
+
 
 class CatchCoroutinePanic(gdb.Command):
     """Stop when any coroutine panics.
@@ -448,10 +462,8 @@ Examples:
     @gdb_errors
     def invoke(self, arg, from_tty):
         words = arg.split()
-        if not words:
-            raise errors.UsageError("Usage: coroutine break LOCATION "
-                                    "[if-id N] [if-name GLOB] "
-                                    "[if-state S]")
+        if not words or words[0] in _BREAK_CONDS:
+            raise errors.UsageError(BREAK_USAGE)
         spec, rest = words[0], words[1:]
         cid = glob = states = None
         while rest:
@@ -469,6 +481,7 @@ Examples:
                     "unknown condition %s (if-id, if-name or if-state)"
                     % key)
             rest = rest[2:]
+        has_table = _may_have_table()
         bp = CoroutineBreakpoint(spec, cid, glob, states)
         conds = []
         if cid:
@@ -481,6 +494,34 @@ Examples:
         gdb.write("Breakpoint %d only in coroutines%s\n"
                   % (bp.number, (" with " + ", ".join(conds))
                      if conds else ""))
+        if not has_table:
+            target.warn("this program has no coroutine table: breakpoint %d "
+                        "will never stop" % bp.number)
+
+
+def _may_have_table():
+    """False only when the table is surely absent: not found, and the
+    executable does not even name libcorodbg (a program linked with
+    libcorodbg.so has its table only once the library is loaded)."""
+    try:
+        target.table_address()
+        return True
+    except errors.NoTableError:
+        pass
+    path = gdb.current_progspace().filename
+    if not path:
+        return True  # nothing to judge: GDB says so itself
+    try:
+        with open(path, "rb") as f, \
+                mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as m:
+            return m.find(b"libcorodbg") >= 0
+    except (OSError, ValueError):
+        return True
+
+
+BREAK_USAGE = ("Usage: coroutine break LOCATION [if-id N] [if-name GLOB] "
+               "[if-state S[,S]]")
+_BREAK_CONDS = ("if-id", "if-name", "if-state")
 
 
 CoroutineBreak()

@@ -172,12 +172,19 @@ def _section_addr():
     return int(m.group(1), 16) if m else None
 
 
+NO_EXECUTABLE = ("no executable loaded: use `file PROGRAM` (the table is "
+                 "found through the program's symbols or its .corodbg "
+                 "section)")
+
+
 def table_address():
     if S.table_addr is None:
         addr = _symbol_addr()
         if addr is None:
             addr = _section_addr()
         if addr is None:
+            if not gdb.current_progspace().filename:
+                raise errors.NoTableError(NO_EXECUTABLE)
             raise errors.NoTableError(
                 "No coroutine table in this program (symbol %s and section "
                 "%s not found: is it linked with libcorodbg?)"

@@ -122,6 +122,39 @@ def test_not_running_and_no_table():
     assert "No coroutine table in this program" in out
 
 
+def test_core_without_executable(tmp_path):
+    core = tmp_path / "c.core"
+    run_gdb(STOP + ["gcore %s" % core], ["list", 6])
+    out = run_gdb(["core-file %s" % core, "info coroutines"], target=[])
+    assert re.search(r"^no executable loaded: use `file PROGRAM` \(the table "
+                     r"is found through the program's symbols or its "
+                     r"\.corodbg section\)$", out, re.M)
+
+
+def test_break_and_catch_usage():
+    usage = ("Usage: coroutine break LOCATION [if-id N] [if-name GLOB] "
+             "[if-state S[,S]]")
+    out = run_gdb(["coroutine break if-id", "coroutine break",
+                   "coroutine break main if-id 2", "catch coroutine",
+                   "catch coroutine foo", "info breakpoints"],
+                  target=["/bin/true"])
+    assert out.count(usage + "\n") == 2
+    assert "Breakpoint 1 only in coroutines with id 2\n" in out
+    # /bin/true has no table and does not link libcorodbg: said once
+    assert out.count("warning: corodbg: this program has no coroutine "
+                     "table: breakpoint 1 will never stop\n") == 1
+    catch_usage = ("Usage: catch coroutine panic | catch coroutine state "
+                   "STATE [ID|NAME-GLOB]")
+    assert re.search(r"^%s$" % re.escape(catch_usage), out, re.M)
+    assert re.search(r"^unknown coroutine event 'foo' \(panic or state\)\. "
+                     + re.escape(catch_usage) + "$", out, re.M)
+    # a program with the table (or linking libcorodbg.so) gets no warning
+    for prog in ("fixture", "fixture-shared", "fixture-stripped"):
+        out = run_gdb(["coroutine break fixture_ready if-id 2"], prog=prog)
+        assert "Breakpoint 1 only in coroutines with id 2" in out, prog
+        assert "no coroutine table" not in out, prog
+
+
 def test_loading_prints_nothing():
     out = run_gdb(["echo done\\n"], ["list", 1])
     assert out.strip() == "done"
