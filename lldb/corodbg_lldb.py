@@ -574,6 +574,12 @@ program entry.  Catches add up until `coroutine catch off`."""
         if what == "info":
             self._info(target, spec, result)
             return
+        process = target.GetProcess()
+        stopped = process.IsValid() and process.GetState() in (
+            lldb.eStateStopped, lldb.eStateSuspended)
+        # before any breakpoint: a core has no code to put one in
+        if stopped and what != "off" and T.session(process).is_core():
+            raise errors.CorodbgError("cannot catch events in a core file")
         if what == "panic" and len(words) == 1:
             spec.panic = True
         elif what == "crash" and len(words) == 1:
@@ -590,24 +596,28 @@ program entry.  Catches add up until `coroutine catch off`."""
         else:
             raise errors.UsageError("Usage: coroutine catch panic|crash|"
                                     "state STATES|off|info")
-        bp = hook_breakpoint(target)
-        bp.SetEnabled(what != "off")
-        # Every new process of this target starts with a clear filter: a
-        # one-shot-per-run breakpoint at the entry point arms it again.
-        _entry_breakpoint(target).SetEnabled(what != "off")
-        process = target.GetProcess()
-        if process.IsValid() and process.GetState() in (
-                lldb.eStateStopped, lldb.eStateSuspended):
-            if T.session(process).is_core():
-                raise errors.CorodbgError(
-                    "cannot catch events in a core file")
+        if what == "off":  # disable ours, create none
+            for name in ("corodbg-catch", "corodbg-arm"):
+                bp = _find_bp(target, name)
+                if bp is not None:
+                    bp.SetEnabled(False)
+        else:
+            hook_breakpoint(target).SetEnabled(True)
+            # Every new process of this target starts with a clear filter:
+            # a one-shot-per-run breakpoint at the entry point arms it again.
+            _entry_breakpoint(target).SetEnabled(True)
+        if stopped and not T.session(process).is_core():
             hook = arm(target, spec)
+            if what == "off":
+                result.AppendMessage("Not catching anything; filter "
+                                     "disarmed.")
+                return
             result.AppendMessage("Catching %s (filter armed in the table; "
                                  "breakpoint on the event hook at 0x%x)."
                                  % (spec.describe(), hook))
             return
         if what == "off":
-            result.AppendMessage("Catching nothing.")
+            result.AppendMessage("Not catching anything.")
             return
         result.AppendMessage("Catching %s: the filter will be armed when "
                              "the program starts." % spec.describe())

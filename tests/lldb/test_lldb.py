@@ -274,6 +274,8 @@ def test_catch_panic_and_state(run_lldb, prog, lines):
                for n in names.values()), names
     assert "filter_state_mask" not in t["coroutine catch info"]
     assert "state mask 0x4, id 2" in t["coroutine catch info"]
+    assert t["coroutine catch off"].strip() == \
+        "Not catching anything; filter disarmed."
     # After `off` the program runs to the next checkpoint, no event stop.
     last = t.all("c")[1]
     assert "example_checkpoint" in last and "corodbg:" not in last
@@ -320,6 +322,12 @@ def test_gcore_with_running_coroutines(run_lldb, prog, gcore, lines):
             assert int(m.group(1)) == k
     assert sorted(rows(t["coroutine list -running"])) == [7, 8]
     assert "sleeper(self=0x" in t["bt 3"] or "fx_nap(ms=" in t["bt 3"]
+    # a catch on a core: one error line, no breakpoint warnings first
+    t = run_lldb(["target create %s --core %s" % (prog, gcore),
+                  "coroutine catch off", "coroutine catch panic"])
+    assert t["coroutine catch off"].strip() == "Not catching anything."
+    assert t["coroutine catch panic"].strip() == \
+        "error: cannot catch events in a core file"
 
 
 def test_stripped_binary_live_and_core(run_lldb, stripped, kernel_core):
