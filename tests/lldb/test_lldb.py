@@ -460,3 +460,23 @@ def test_fast_stacks_match_lldb_unwinder(run_lldb, prog):
         b = re.sub(r"\d+ms|<1ms|\d+\.\d+s", "AGE", slow[c])
         assert a == b, (c, a, b)
     assert "#2   sleeper at minirt.c:" in fast["coroutine list -t 4 -name sl*"]
+
+
+def test_lldb_md_list_u_t_transcript_is_current(run_lldb, root, build):
+    # docs/lldb.md's `coroutine list -u -t 4 2` replays as written (ages
+    # aside: they depend on the run)
+    leak = build / "examples" / "leak"
+    if not leak.exists():
+        pytest.fail("%s not built: run make" % leak)
+    doc = (root / "docs" / "lldb.md").read_text()
+    start = doc.index("    (lldb) coroutine list -u -t 4 2\n")
+    block = doc[start:doc.index("    (lldb) coroutine select 3", start)]
+    want = [l[4:] for l in block.splitlines()[1:]]
+    t = run_lldb(["file %s" % leak] + BREAK + ["run",
+                                              "coroutine list -u -t 4 2"])
+    got = t["coroutine list -u -t 4 2"].strip("\n").splitlines()
+
+    def norm(lines):
+        return [re.sub(r"\d+ms\s+", "AGE ", re.sub(r"Age\s+", "Age ", l))
+                for l in lines]
+    assert norm(got) == norm(want)
