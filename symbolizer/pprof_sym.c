@@ -7,33 +7,14 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "corosym_int.h"
 #include "pprof_sym.h"
-
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
 
 size_t pprof_parse_build_id(const char *hex, uint8_t *buf, size_t cap)
 {
-    size_t n = strlen(hex), i;
-
-    if (n == 0 || n % 2 || n / 2 > cap)
-        return 0;
-    for (i = 0; i < n / 2; i++) {
-        int hi = hexval((unsigned char)hex[2 * i]);
-        int lo = hexval((unsigned char)hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            return 0;
-        buf[i] = (uint8_t)(hi << 4 | lo);
-    }
-    return n / 2;
+    size_t n = 0;
+    /* libcorosym's own hex parser: one definition of a build-id's text. */
+    return cs_unhex(hex, strlen(hex), buf, cap, &n) == 0 ? n : 0;
 }
 
 /* Per-mapping state while symbolizing. */
