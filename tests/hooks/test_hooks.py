@@ -87,3 +87,13 @@ def test_aarch64_cross_build(build):
                          capture_output=True, text=True, check=True).stdout
     assert "elf64-littleaarch64" in out
     assert "table.o" in out
+
+
+def test_static_link_keeps_gdb_autoload_record(build):
+    """The pkg-config link flags (HOOKS_LDFLAGS here) keep libcorodbg's
+    .debug_gdb_scripts record in a static link, so GDB auto-loads corodbg."""
+    prog = build / "runtime-hooks" / "programs" / "discover-static"
+    _, data = section(prog, ".debug_gdb_scripts")
+    assert data is not None, "no .debug_gdb_scripts in a static link"
+    assert data[0] == 4  # an inline python script record
+    assert b"corodbg-gdb.py" in data
