@@ -133,9 +133,11 @@ def _lldb_frames(sess, co, depth):
 
 def _walker(sess):
     """The core's FrameSizeUnwinder for this process, or None.  It walks
-    most parked coroutines with one memory read each, learning frame sizes
-    from LLDB's unwinder on one coroutine per new pc (and checking them on
-    a second), so -u, -t and leaks stay fast at 100,000 coroutines."""
+    most parked coroutines with one memory read each (a pread of
+    /proc/PID/mem for a live local process: sess.stack_reader()), learning
+    frame sizes from LLDB's unwinder on one coroutine per new pc (and
+    checking them on a second), so -u, -t and leaks stay fast at 100,000
+    coroutines."""
     w = getattr(sess, "walker", None)
     if w is None and _stackwalk is not None and \
             hasattr(_stackwalk, "FrameSizeUnwinder") and \
@@ -143,7 +145,7 @@ def _walker(sess):
         try:
             p = sess.table().prefix
             w = _stackwalk.FrameSizeUnwinder(
-                sess.reader, lambda co, depth: _lldb_frames(sess, co, depth),
+                sess.stack_reader(), lambda co, depth: _lldb_frames(sess, co, depth),
                 ptr_size=p["ptr_size"], endian=p["endian"])
         except Exception:
             w = False
@@ -151,23 +153,33 @@ def _walker(sess):
     return w or None
 
 
-def frames_of(sess, co, depth):
-    """[(level, Location)] of CO's stack (its coroutine thread, or its OS
-    thread while it runs), at most DEPTH frames."""
-    on = any(c.id == co.id for c in sess.on_threads().values())
+def _pcs_of(sess, co, depth, until=None, on_ids=None):
+    """(pcs of CO's stack, on an OS thread?), at most DEPTH frames; with
+    UNTIL(pc), parked stacks end at the first frame it accepts.  ON_IDS:
+    the ids of the coroutines on OS threads, when the caller has them."""
+    if on_ids is None:
+        on_ids = {c.id for c in sess.on_threads().values()}
+    on = co.id in on_ids
     pcs = None
     w = None if on else _walker(sess)
     if w is not None:
         try:
-            pcs = [pc for pc, _ in w.frames(co, depth)]
+            pcs = [pc for pc, _ in w.frames(co, depth, until)]
         except Exception:   # the fast path is an optimisation only
             pcs = None
     if pcs is None:
         th = sess.thread_for(co)
         if th is None:
-            return []
+            return [], on
         pcs = [th.GetFrameAtIndex(i).GetPC()
                for i in range(min(depth, th.GetNumFrames()))]
+    return pcs, on
+
+
+def frames_of(sess, co, depth):
+    """[(level, Location)] of CO's stack (its coroutine thread, or its OS
+    thread while it runs), at most DEPTH frames."""
+    pcs, on = _pcs_of(sess, co, depth)
     # Frame 0 of an OS thread is where it executes; every other pc is a
     # return address (look up its call's line).
     return [(i, sess.symbolize(pc, not (on and i == 0)))
@@ -180,6 +192,8 @@ class Frontend(listing.Frontend):
     def __init__(self, sess):
         self.sess = sess
         self.runtime = T.CONFIG.runtime
+        self._user_pc = None    # pc -> is a user frame (this command)
+        self._on_ids = None     # ids of coroutines on OS threads (this stop)
         super().__init__(sess.table())
 
     def symbolize(self, pc, is_return=True):
@@ -187,6 +201,36 @@ class Frontend(listing.Frontend):
 
     def frames_of(self, co, depth):
         return frames_of(self.sess, co, depth)
+
+    def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
+        """The core's rule (query.user_frame: the first frame with a
+        function that is not runtime code, else the top frame, else the
+        saved pc), but a parked stack is walked only down to that frame
+        and each pc is symbolized and classified once per command."""
+        sym = self.sess.symbolize
+        runtime = self.runtime
+        user = self._user_pc
+        if user is None:
+            user = self._user_pc = {}
+
+        def is_user(pc):
+            u = user.get(pc)
+            if u is None:
+                loc = sym(pc, True)
+                u = user[pc] = bool(loc.function) and \
+                    not runtime.location(loc)
+            return u
+        if self._on_ids is None:
+            self._on_ids = {c.id for c in self.sess.on_threads().values()}
+        pcs, on = _pcs_of(self.sess, co, depth, is_user, self._on_ids)
+        if on:   # the OS thread's frame 0 is not a return address
+            return query.user_frame(
+                [(i, sym(pc, i != 0)) for i, pc in enumerate(pcs)],
+                runtime) or self.symbolize(co.pc)
+        for pc in pcs:
+            if is_user(pc):
+                return sym(pc, True)
+        return sym(pcs[0], True) if pcs else self.symbolize(co.pc)
 
     def executing(self):
         return self.sess.on_threads()

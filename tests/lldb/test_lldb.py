@@ -447,18 +447,22 @@ def test_attach_to_live_process(run_lldb, prog):
 
 def test_fast_stacks_match_lldb_unwinder(run_lldb, prog):
     """The core's frame-size unwinder and LLDB's own give the same user
-    locations, groups and leak sites (CORODBG_SLOW_STACKS=1: LLDB only)."""
+    locations, groups and leak sites (CORODBG_SLOW_STACKS=1: LLDB only;
+    CORODBG_LLDB_NO_PROC_MEM=1: the fast walker reading through LLDB
+    instead of /proc/PID/mem)."""
     cmds = ["file %s" % prog] + BREAK + [
         "run list 12", RUNTIME, "coroutine list -group user",
-        "coroutine list -t 4 -name sl*", "coroutine leaks"]
+        "coroutine list -u", "coroutine list -t 4 -name sl*",
+        "coroutine leaks"]
     fast = run_lldb(cmds)
-    env = lldb_env()
-    env["CORODBG_SLOW_STACKS"] = "1"
-    slow = run_lldb(cmds, env=env)
-    for c in cmds[-3:]:
-        a = re.sub(r"\d+ms|<1ms|\d+\.\d+s", "AGE", fast[c])
-        b = re.sub(r"\d+ms|<1ms|\d+\.\d+s", "AGE", slow[c])
-        assert a == b, (c, a, b)
+    for var in ("CORODBG_SLOW_STACKS", "CORODBG_LLDB_NO_PROC_MEM"):
+        env = lldb_env()
+        env[var] = "1"
+        slow = run_lldb(cmds, env=env)
+        for c in cmds[-4:]:
+            a = re.sub(r"\d+ms|<1ms|\d+\.\d+s", "AGE", fast[c])
+            b = re.sub(r"\d+ms|<1ms|\d+\.\d+s", "AGE", slow[c])
+            assert a == b, (var, c, a, b)
     assert "#2   sleeper at minirt.c:" in fast["coroutine list -t 4 -name sl*"]
 
 

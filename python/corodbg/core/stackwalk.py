@@ -66,25 +66,30 @@ class FrameSizeUnwinder:
         self.window = max(self.window, min(need + 64, 1 << 16))
         return ok
 
-    def frames(self, co, depth):
-        """[(pc, sp)] of parked CO, at most DEPTH frames."""
+    def frames(self, co, depth, until=None):
+        """[(pc, sp)] of parked CO, at most DEPTH frames.
+
+        UNTIL(pc): optional; the walk ends after the first frame for which
+        it is true (e.g. the first user frame for -u), so frames below it
+        are neither walked nor need to be learned.  The frames returned
+        are a prefix of those without UNTIL."""
         pc, sp = co.pc, co.sp
         if not pc or not sp:
             return []
-        if self.size.get(pc, _UNKNOWN) is _UNKNOWN or pc not in self.checked:
-            real = self.learn(co, depth)
-            self._record(real, depth)
-            self.slow += 1
-            return real
-        out = self._walk(co, pc, sp, depth)
+        out = None
+        if self.size.get(pc, _UNKNOWN) is not _UNKNOWN and pc in self.checked:
+            out = self._walk(co, pc, sp, depth, until)
         if out is None:
-            real = self.learn(co, depth)
-            self._record(real, depth)
+            out = self.learn(co, depth)
+            self._record(out, depth)
             self.slow += 1
-            return real
+            if until is not None:
+                for k, (fpc, _) in enumerate(out):
+                    if until(fpc):
+                        return out[:k + 1]
         return out
 
-    def _walk(self, co, pc, sp, depth):
+    def _walk(self, co, pc, sp, depth, until=None):
         hi = co.stack_hi or (sp + self.window)
         size = max(0, min(self.window, hi - sp))
         try:
@@ -96,6 +101,8 @@ class FrameSizeUnwinder:
         unpack = self.ptr.unpack_from
         sizes = self.size
         while len(out) < depth:
+            if until is not None and until(pc):
+                break
             d = sizes.get(pc, _UNKNOWN)
             if d is STOP:
                 break
