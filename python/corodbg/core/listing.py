@@ -148,11 +148,14 @@ def loc_texts(fe, cos, kind, loc_text):
         texts[pc] = fmt(fe.symbolize(pc, is_ret)) if pc else "??"
     out = list(map(texts.__getitem__, pcs))
     if kind == query.LOC_PC:
-        on = set(map(id, fe.executing().values()))
-        if on:
-            for i, k in enumerate(map(id, cos)):
-                if k in on:
-                    out[i] = loc_text(cos[i])
+        # the few coroutines on a thread: found by identity (list.index,
+        # in C), not by a Python pass over every coroutine
+        for co in fe.executing().values():
+            try:
+                i = cos.index(co)
+            except ValueError:
+                continue
+            out[i] = loc_text(cos[i])
     return out
 
 
@@ -161,7 +164,8 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
     table's warnings (collapsed); NOTES: extra 'note:' lines at the end."""
     tbl = fe.table
     out = render.warning_lines(tbl.warnings) if warnings else []
-    missing = query.missing_ids(q.ids, tbl)
+    # (no ids asked for: no by_id, a million-entry dict, to build)
+    missing = query.missing_ids(q.ids, tbl) if q.ids else []
     cos = query.select(tbl.coroutines, q, now)
     loc_text = loc_text_fn(fe, q.loc_kind)
     if q.location:
@@ -187,9 +191,9 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
         if missing:
             out.append(query.missing_warning(missing))
         return out
-    rows = render.listing_rows(cos, now, loc_text, marker_id,
-                               loc_texts(fe, cos, q.loc_kind, loc_text))
-    lines = render.format_rows(rows)
+    lines = render.listing_lines(cos, now,
+                                 loc_texts(fe, cos, q.loc_kind, loc_text),
+                                 marker_id)
     if q.stack_depth:
         out.append(lines[0])
         stack_lines = render.stack_lines
