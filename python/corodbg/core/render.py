@@ -5,7 +5,7 @@ colour are the adapter's business.
 """
 import os
 import re
-from itertools import compress, count, repeat
+from itertools import compress, count, islice, repeat
 from operator import attrgetter, floordiv, itemgetter, not_, sub
 
 from . import layout
@@ -129,17 +129,19 @@ def format_rows(rows, header=HEADER):
 
 
 _MS = 1000000
-_ATTRS_SW = attrgetter("state", "wait_reason")
 
 
-def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER):
+def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
+                  block=1):
     """format_rows(listing_rows(...)) in one step, byte for byte: the
     header line, then one line per coroutine.  LOCS is the location text
     of each coroutine.  The 1M-entry listing: the columns are computed a
     whole column at a time in C (attrgetter, map, dict lookups of the few
     distinct values), the widths from the distinct values, and each line
     is formatted once; only the odd rows (marked, unreadable, no age, age
-    under 1 ms) get Python code of their own."""
+    under 1 ms) get Python code of their own.  BLOCK > 1: the rows come
+    BLOCK lines to a string (the text is the same), for a caller that
+    only joins or writes them."""
     cos = coroutines
     n = len(cos)
     ids = list(map(attrgetter("id"), cos))
@@ -150,19 +152,23 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER):
                            header)
     if None in names:
         names = [x or "" for x in names]
-    # state and wait cells: few distinct (state, wait_reason) pairs
-    swkeys = list(map(_ATTRS_SW, cos))
+    # state and wait cells: few distinct (state, wait_reason) pairs,
+    # looked up as cells[state][wait] (no per-row key tuple)
+    states = list(map(attrgetter("state"), cos))
+    waits = list(map(attrgetter("wait_reason"), cos))
+    wait_set = set(waits)
     sw = {}
     blocked = layout.STATE_BLOCKED
-    for key in set(swkeys):
-        st, w = key
+    for st in set(states):
         state = _STATE_TEXT.get(st)
         if state is None:
             state = "state-%s" % st
-        wait = ""
-        if st == blocked:
-            wait = _WAIT_TEXT.get(w) or "wait-%s" % w
-        sw[key] = (state, wait)
+        sw[st] = by_wait = {}
+        for w in wait_set:
+            wait = ""
+            if st == blocked:
+                wait = _WAIT_TEXT.get(w) or "wait-%s" % w
+            by_wait[w] = (state, wait)
     # age cells: by millisecond, each formatted once from the first row
     # of its millisecond (as listing_rows does)
     keys = list(map(floordiv, map(sub, repeat(now_ns, n), sinces),
@@ -170,9 +176,8 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER):
     for i in compress(count(), map((1).__gt__, keys)):   # under 1 ms
         keys[i] = "<1ms" if now_ns > sinces[i] else "0s"
     # no age shown: a state without one (running), or no since_ns
-    noage = set(st for st, _ in sw if st not in _AGE_STATES)
+    noage = set(st for st in sw if st not in _AGE_STATES)
     if noage:
-        states = map(itemgetter(0), swkeys)
         for i in compress(count(), map(noage.__contains__, states)):
             keys[i] = None
     if 0 in sinces:
@@ -186,8 +191,8 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER):
     widths = [len(h) for h in header[:-1]]
     cols = (
         [len(str(max(ids)))],
-        [len(s) for s, _ in sw.values()],
-        [len(w) for _, w in sw.values()],
+        [len(s) for c in sw.values() for s, _ in c.values()],
+        [len(w) for c in sw.values() for _, w in c.values()],
         list(map(len, ages.values())),
         list(map(len, set(names))),
     )
@@ -197,16 +202,13 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER):
             widths[k] = m
     fmt = "%s " + " ".join("%%-%ds" % w for w in widths) + " %s"
     out = [(fmt % ((" ",) + tuple(header))).rstrip() + "\n"]
-    # pad the few distinct cells once; a line is then one 5-field format
-    swcell = {k: "%-*s %-*s " % (widths[1], s, widths[2], w)
-              for k, (s, w) in sw.items()}
+    # pad the few distinct cells once; a line is then one 6-field format
+    swcell = {st: {w: "%-*s %-*s " % (widths[1], s, widths[2], wt)
+                   for w, (s, wt) in c.items()}
+              for st, c in sw.items()}
     agecell = {k: "%-*s " % (widths[3], a) for k, a in ages.items()}
-    line = "  %%-%dd %%s%%s%%-%ds %%s\n" % (widths[0], widths[4])
-    out.extend(map(line.__mod__, zip(
-        ids, map(swcell.__getitem__, swkeys), map(agecell.__getitem__, keys),
-        names, locs)))
     # the marker column: ' ' but for unreadable entries and the marker
-    marks = {}
+    marks = [" "] * n
     for i in compress(count(), map(attrgetter("unreadable"), cos)):
         marks[i] = "?"
     i = -1
@@ -216,8 +218,19 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER):
         except ValueError:
             break
         marks[i] = "*"
-    for i, mark in marks.items():
-        out[i + 1] = mark + out[i + 1][1:]
+    cols = [marks, ids,
+            list(map(dict.__getitem__, map(swcell.__getitem__, states),
+                     waits)),
+            list(map(agecell.__getitem__, keys)), names, locs]
+    line = "%%s %%-%dd %%s%%s%%-%ds %%s\n" % (widths[0], widths[4])
+    full = n - n % block if block > 1 else 0
+    if full:
+        # BLOCK lines per string (a million fewer string objects): each
+        # column's iterator appears BLOCK times in one zip
+        its = [islice(c, full) for c in cols]
+        out.extend(map((line * block).__mod__, zip(*(its * block))))
+        cols = [c[full:] for c in cols]
+    out.extend(map(line.__mod__, zip(*cols)))
     return out
 
 
