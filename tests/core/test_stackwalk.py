@@ -78,3 +78,51 @@ def test_unreadable_stack_falls_back():
     u.frames(b, 10)
     assert u.frames(ghost, 10) == [(0x100, 0x900000)]
     assert u.slow == 3
+
+
+# frames(co, depth, until): the walk -u and leaks use ends at the first
+# frame UNTIL accepts, and gives a prefix of the full walk.
+
+def test_until_stops_at_first_accepted_frame():
+    mem = BytesReader()
+    path = [(0x100, 32), (0x200, 48), (0x300, 16), (0x400, None)]
+    cos, truth = [], {}
+    for i in range(20):
+        co, frames = make_stack(mem, 0x100000 + i * 0x1000, path)
+        cos.append(co)
+        truth[id(co)] = frames
+    learned = []
+
+    def learn(co, depth):
+        learned.append(co)
+        return truth[id(co)][:depth]
+    u = FrameSizeUnwinder(mem, learn)
+    user = {0x300}.__contains__
+    for co in cos:
+        assert u.frames(co, 32, user) == truth[id(co)][:3]
+    # learned twice (size checked on a second coroutine), then fast
+    assert len(learned) == 2 and u.slow == 2
+    # no accepted frame: the whole walk, as without UNTIL
+    assert u.frames(cos[5], 32, lambda pc: False) == truth[id(cos[5])]
+    assert u.frames(cos[5], 2, user) == truth[id(cos[5])][:2]
+    assert u.frames(cos[5], 32, {0x100}.__contains__) == \
+        truth[id(cos[5])][:1]
+
+
+def test_until_needs_only_frames_above_it_checked():
+    # a frame below the user frame that disagrees between coroutines
+    # (alloca) does not send -u back to the real unwinder
+    mem = BytesReader()
+    cos, truth = [], {}
+    for i in range(10):
+        co, frames = make_stack(mem, 0x200000 + i * 0x1000,
+                                [(0x100, 32), (0x200, 48 + 16 * i),
+                                 (0x300, None)])
+        cos.append(co)
+        truth[id(co)] = frames
+    u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
+    for co in cos:
+        assert u.frames(co, 32, {0x200}.__contains__) == truth[id(co)][:2]
+    assert u.slow == 2
+    for co in cos:
+        assert u.frames(co, 32) == truth[id(co)]
