@@ -309,7 +309,6 @@ static void run_one(struct corort__worker *w, corort_co *co)
     w->cur = co;
     w->after = CORORT__AFTER_NONE;
     w->after_arg = NULL;
-    w->block_pending = 0;
     HOOK(corodbg_switch_inline(NULL, co->dbg));
 #ifdef __SANITIZE_ADDRESS__
     __sanitizer_start_switch_fiber(&w->asan_fake, co->stack_lo,
@@ -323,8 +322,10 @@ static void run_one(struct corort__worker *w, corort_co *co)
      * parked (corodbg.h's ordering rule), and before any other worker can
      * resume it (the after-actions below publish it). */
     if (w->after != CORORT__AFTER_EXIT) {
-        if (w->block_pending)
+        if (w->block_pending) { /* set by corort__block / sleep */
+            w->block_pending = 0;
             HOOK(corodbg_block(co->dbg, w->block_reason, w->block_addr));
+        }
         HOOK(corodbg_switch_inline(co->dbg, NULL));
     }
     w->cur = NULL;
