@@ -229,9 +229,11 @@ struct corodbg_field {
 struct corodbg_entry {
     uint64_t id;          /* never reused; 0 while the slot is free */
     uint32_t seq;         /* odd while the owner updates this entry */
+    uint32_t last_tid;    /* OS thread it last ran on (0: never ran) */
+    /* state and tid are one aligned 64-bit word: a context switch changes
+     * both with a single store, so no reader sees one without the other. */
     uint32_t state;       /* enum corodbg_state */
     uint32_t tid;         /* OS thread id while RUNNING, else 0 */
-    uint32_t last_tid;    /* OS thread it last ran on (0: never ran) */
     uint64_t switches;    /* times switched in */
     uint64_t entry_fn;    /* start function */
     uint64_t create_pc;   /* return address of the spawn call */
@@ -431,71 +433,60 @@ uint32_t corodbg__thread_tid(void);
 /* Out of line, cold: a transition whose new state is in the armed mask. */
 void corodbg__state_event(corodbg_co *co, uint32_t old_state,
                           uint32_t new_state);
+/* Out of line, cold: a switch while the debugger has armed a filter. */
+void corodbg__switch_armed(corodbg_co *from, corodbg_co *to);
 
-/* Writer side of the per-entry seqlock (odd while the entry changes).
- * Only the owning thread writes an entry, so the counter is read once:
- * begin returns the even value, end stores it + 2. */
-static inline uint32_t corodbg__seq_begin(corodbg_co *co)
+/* Store CO's state and tid as the one 64-bit word they share. */
+static inline void corodbg__put_state_tid(corodbg_co *co, uint32_t state,
+                                          uint32_t tid)
 {
-    uint32_t seq = co->seq;
-    __atomic_store_n(&co->seq, seq + 1, __ATOMIC_RELAXED);
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    return seq;
+    typedef uint64_t word __attribute__((may_alias, aligned(8)));
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    uint64_t v = (uint64_t)state | (uint64_t)tid << 32;
+#else
+    uint64_t v = (uint64_t)state << 32 | (uint64_t)tid;
+#endif
+    __atomic_store_n((word *)&co->state, v, __ATOMIC_RELAXED);
 }
 
-static inline void corodbg__seq_end(corodbg_co *co, uint32_t seq)
+/* The entry updates of a switch, shared by the inline fast path and the
+ * armed slow path (which also needs the old states for its events).  No
+ * seqlock: state and tid change in one store, and last_tid and switches
+ * are statistics a reader may see one switch behind. */
+static inline void corodbg__switch_entries(corodbg_co *from, corodbg_co *to,
+                                           uint32_t *from_old,
+                                           uint32_t *to_old)
 {
-    __atomic_thread_fence(__ATOMIC_RELEASE);
-    __atomic_store_n(&co->seq, seq + 2, __ATOMIC_RELAXED);
-}
-
-/* The id part of the armed filter, checked inline so that a filter armed
- * for one coroutine costs the others no call.  A rejection is counted in
- * `filtered` (a statistic: plain load and store, may lose concurrent
- * counts, never invents one). */
-static inline int corodbg__id_wanted(const corodbg_co *co)
-{
-    uint64_t want = corodbg_table.filter_id;
-    if (!want || want == co->id)
-        return 1;
-    uint64_t n = __atomic_load_n(&corodbg_table.filtered, __ATOMIC_RELAXED);
-    __atomic_store_n(&corodbg_table.filtered, n + 1, __ATOMIC_RELAXED);
-    return 0;
-}
-
-static inline void corodbg_switch_inline(corodbg_co *from, corodbg_co *to)
-{
-    uint32_t mask = corodbg_table.filter_state_mask;
-    uint32_t from_old = 0, to_old = 0;
     if (from) {
-        uint32_t seq = corodbg__seq_begin(from);
-        from_old = from->state;
-        if (from_old == CORODBG_RUNNING)
-            from->state = CORODBG_RUNNABLE;
-        from->tid = 0;
-        corodbg__seq_end(from, seq);
+        uint32_t st = from->state;
+        *from_old = st;
+        /* Blocked, panicked and dead coroutines keep their state. */
+        corodbg__put_state_tid(from,
+                               st == CORODBG_RUNNING ? CORODBG_RUNNABLE : st,
+                               0);
     }
     if (to) {
         uint32_t tid = corodbg__thread.tid;
         if (__builtin_expect(!tid, 0))
             tid = corodbg__thread_tid();
-        uint32_t seq = corodbg__seq_begin(to);
-        to_old = to->state;
-        to->state = CORODBG_RUNNING;
-        to->tid = tid;
+        *to_old = to->state;
+        corodbg__put_state_tid(to, CORODBG_RUNNING, tid);
         to->last_tid = tid;
         to->switches++;
-        corodbg__seq_end(to, seq);
     }
     corodbg__thread.current = to;
-    /* Events only after both entries are consistent again. */
-    if (__builtin_expect(mask != 0, 0)) {
-        if (from && from_old == CORODBG_RUNNING &&
-            (mask & (1u << CORODBG_RUNNABLE)) && corodbg__id_wanted(from))
-            corodbg__state_event(from, CORODBG_RUNNING, CORODBG_RUNNABLE);
-        if (to && (mask & (1u << CORODBG_RUNNING)) && corodbg__id_wanted(to))
-            corodbg__state_event(to, to_old, CORODBG_RUNNING);
+}
+
+static inline void corodbg_switch_inline(corodbg_co *from, corodbg_co *to)
+{
+    /* One load and one test while no filter is armed; the old states
+     * are dead stores then, and the compiler drops their loads. */
+    if (__builtin_expect(corodbg_table.filter_state_mask != 0, 0)) {
+        corodbg__switch_armed(from, to);
+        return;
     }
+    uint32_t from_old, to_old;
+    corodbg__switch_entries(from, to, &from_old, &to_old);
 }
 
 /* ---------------------------------------------------------------------

@@ -16,8 +16,26 @@
 /* Serialises slot allocation and the leak helpers' walks. */
 CORODBG_HIDDEN extern pthread_mutex_t corodbg__lock;
 
-/* The seqlock writer lives in corodbg.h (the inline switch uses it);
- * these forms keep the counter in the entry between begin and end. */
+/* Writer side of the per-entry seqlock (odd while the entry changes),
+ * for every multi-field update.  A context switch does not need it: see
+ * corodbg__switch_entries in corodbg.h.
+ * Only the owning thread writes an entry, so the counter is read once:
+ * begin returns the even value, end stores it + 2. */
+static inline uint32_t corodbg__seq_begin(corodbg_co *co)
+{
+    uint32_t seq = co->seq;
+    __atomic_store_n(&co->seq, seq + 1, __ATOMIC_RELAXED);
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    return seq;
+}
+
+static inline void corodbg__seq_end(corodbg_co *co, uint32_t seq)
+{
+    __atomic_thread_fence(__ATOMIC_RELEASE);
+    __atomic_store_n(&co->seq, seq + 2, __ATOMIC_RELAXED);
+}
+
+/* The same, keeping the counter in the entry between begin and end. */
 static inline void corodbg__entry_begin(corodbg_co *co)
 {
     (void)corodbg__seq_begin(co);

@@ -110,6 +110,10 @@ _Static_assert(sizeof(((struct corodbg_descriptor *)0)->desc_fields) /
 _Static_assert(sizeof(((struct corodbg_descriptor *)0)->entry_fields) /
                    sizeof(struct corodbg_field) == 21, "entry field count");
 _Static_assert(sizeof(struct corodbg_entry) % 8 == 0, "entry stride");
+/* corodbg__put_state_tid stores both with one aligned 64-bit store. */
+_Static_assert(offsetof(struct corodbg_entry, state) % 8 == 0, "state word");
+_Static_assert(offsetof(struct corodbg_entry, tid) ==
+                   offsetof(struct corodbg_entry, state) + 4, "state word");
 _Static_assert(CORODBG_NSTATES <= 32, "state mask is 32 bits");
 
 pthread_mutex_t corodbg__lock = PTHREAD_MUTEX_INITIALIZER;

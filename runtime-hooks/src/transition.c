@@ -1,10 +1,11 @@
 /* State transitions on the runtime's hot paths, and the event hook.
  *
  * corodbg_switch runs on every context switch, so it reads no clock,
- * takes no lock and calls nothing: a few stores into two entries and one
- * load of the armed state mask.  Only a transition whose new state is in
- * the mask takes the slow path, which checks the id and name parts of the
- * filter and calls corodbg_event_hook() for the debugger. */
+ * takes no lock and calls nothing: one store of state and tid per entry
+ * and one load of the armed state mask (corodbg.h inlines it).  While a
+ * filter is armed every switch takes corodbg__switch_armed; a transition
+ * whose new state is in the mask then checks the id and name parts of
+ * the filter and calls corodbg_event_hook() for the debugger. */
 #include "internal.h"
 
 #include <fnmatch.h>
@@ -97,6 +98,33 @@ void corodbg__state_event(corodbg_co *co, uint32_t old_state,
         return;
     }
     corodbg__fire(CORODBG_EVENT_STATE, co, old_state, new_state);
+}
+
+/* The id part of the filter, tested before any call: a filter armed for
+ * one coroutine is what every other coroutine's switch meets.  A
+ * rejection is counted in `filtered` (a statistic: plain load and store,
+ * may lose concurrent counts, never invents one). */
+static inline int id_wanted(const corodbg_co *co)
+{
+    uint64_t want = corodbg_table.filter_id;
+    if (!want || want == co->id)
+        return 1;
+    uint64_t n = __atomic_load_n(&corodbg_table.filtered, __ATOMIC_RELAXED);
+    __atomic_store_n(&corodbg_table.filtered, n + 1, __ATOMIC_RELAXED);
+    return 0;
+}
+
+void corodbg__switch_armed(corodbg_co *from, corodbg_co *to)
+{
+    uint32_t mask = corodbg_table.filter_state_mask;
+    uint32_t from_old = 0, to_old = 0;
+    corodbg__switch_entries(from, to, &from_old, &to_old);
+    /* Events only after both entries are updated. */
+    if (from && from_old == CORODBG_RUNNING &&
+        (mask & (1u << CORODBG_RUNNABLE)) && id_wanted(from))
+        corodbg__state_event(from, CORODBG_RUNNING, CORODBG_RUNNABLE);
+    if (to && (mask & (1u << CORODBG_RUNNING)) && id_wanted(to))
+        corodbg__state_event(to, to_old, CORODBG_RUNNING);
 }
 
 void corodbg_switch(corodbg_co *from, corodbg_co *to)

@@ -181,6 +181,41 @@ static void test_switch_block_wake(void)
     corodbg_exit(b);
 }
 
+/* A switch writes state and tid as one aligned word and leaves the
+ * seqlock alone (docs/abi.md, "Consistency"); that holds with a filter
+ * armed too, which takes the out-of-line path. */
+static void test_switch_state_word(void)
+{
+    corodbg_co *a = corodbg_create("word", NULL, NULL, 0, NULL);
+    CHECK(a != NULL);
+    uint64_t calls = corodbg_table.hook_calls;
+    CHECK_EQ(offsetof(struct corodbg_entry, state) % 8, 0);
+    CHECK_EQ(offsetof(struct corodbg_entry, tid),
+             offsetof(struct corodbg_entry, state) + 4);
+    for (int armed = 0; armed < 2; armed++) {
+        corodbg_table.filter_state_mask =
+            armed ? 1u << CORODBG_PANICKED : 0; /* never matches here */
+        uint32_t seq = a->seq;
+        uint64_t switches = a->switches;
+        corodbg_switch(NULL, a);
+        uint64_t word;
+        memcpy(&word, &a->state, sizeof word);
+        CHECK_EQ(word, (uint64_t)CORODBG_RUNNING | (uint64_t)a->tid << 32);
+        CHECK(a->tid != 0);
+        CHECK_EQ(a->last_tid, a->tid);
+        CHECK_EQ(a->switches, switches + 1);
+        CHECK_EQ(a->seq, seq);
+        corodbg_switch(a, NULL);
+        memcpy(&word, &a->state, sizeof word);
+        CHECK_EQ(word, (uint64_t)CORODBG_RUNNABLE);
+        CHECK_EQ(a->seq, seq);
+        CHECK(corodbg_current() == NULL);
+    }
+    corodbg_table.filter_state_mask = 0;
+    CHECK_EQ(corodbg_table.hook_calls, calls);
+    corodbg_exit(a);
+}
+
 static void test_exit_reuse_and_double_exit(void)
 {
     corodbg_co *a = corodbg_create("gone", NULL, NULL, 0, NULL);
@@ -501,6 +536,7 @@ int main(void)
     RUN(test_create_fields);
     RUN(test_names);
     RUN(test_switch_block_wake);
+    RUN(test_switch_state_word);
     RUN(test_exit_reuse_and_double_exit);
     RUN(test_event_filter);
     RUN(test_panic);
