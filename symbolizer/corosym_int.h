@@ -178,6 +178,10 @@ void cs_lookup(const cs_index *ix, uint64_t addr, cs_hit *h);
    ORDER (may be NULL) receives the indices of ADDRS in address order. */
 void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
                     cs_hit *hits, uint32_t *order);
+/* The same in address order, for a caller that walks the answers that
+   way: HITS[j] and SADDRS[j] belong to ADDRS[ORDER[j]]. */
+void cs_lookup_sorted(const cs_index *ix, const uint64_t *addrs, size_t n,
+                      cs_hit *hits, uint64_t *saddrs, uint32_t *order);
 /* corosym_symbolize() from a lookup result. */
 size_t cs_symbolize_hit(corosym_module *m, uint64_t addr, const cs_hit *h,
                         corosym_frame *frames, size_t max,

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch.h"
 #include "corosym_int.h"
 #include "lineproto.h"
 #include "output.h"
@@ -61,6 +62,8 @@ static const char usage_text[] =
 "  --progress                        progress on stderr (default: if a TTY)\n"
 "  --offsets                         name+0xOFF for frames without line info\n"
 "  --stats                           say on stderr where each index came from\n"
+"  --threads=N                       render answers on N threads (1-8;\n"
+"                                    default: the online CPUs, at most 8)\n"
 "  --help, --version\n"
 "Debug info is searched in: --debug-dir trees (.build-id/NN/REST.debug),\n"
 "/usr/lib/debug, the binary itself, .gnu_debuglink (CRC checked), then\n"
@@ -84,6 +87,7 @@ typedef struct cli {
     uint64_t adjust_vma;
     int relative;
     int stats;
+    unsigned threads;
     char **dirs;
     size_t ndirs;
     char **addrs;
@@ -198,6 +202,13 @@ static void parse_args(cli *c, int argc, char **argv)
             c->o.cache_dir = v;
         } else if (opt(argc, argv, &i, "stats", 0, NULL)) {
             c->stats = 1;
+        } else if (opt(argc, argv, &i, "threads", 1, &v)) {
+            char *end;
+            errno = 0;
+            unsigned long n = strtoul(v, &end, 10);
+            if (errno || end == v || *end || n < 1 || n > 8 || v[0] == '-')
+                die_usage("--threads takes a number from 1 to 8, not '%s'", v);
+            c->threads = (unsigned)n;
         } else if (opt(argc, argv, &i, "offsets", 0, NULL)) {
             c->oc.offsets = 1;
         } else if (opt(argc, argv, &i, "no-cache", 0, NULL)) {
@@ -253,7 +264,7 @@ typedef struct runner {
     size_t nreported;
     unsigned long count;
     /* per-chunk scratch, kept between chunks (no page faults per chunk) */
-    cs_out side;
+    cs_batch *batch;
     void *scr[8];
     size_t scrcap[8];
 } runner;
@@ -491,14 +502,14 @@ static void run_line(runner *r, const char *line, size_t len)
 /* Runs the complete lines in BUF[0..N).  Plain CODE requests for the
    first module are looked up at once (radix-sorted, one sweep per table)
    and their answers are rendered in address order, where the index is
-   read almost sequentially, into a side buffer; then every line's answer
-   is written in input order. */
+   read almost sequentially, on several threads (batch.c); then every
+   line's answer is written in input order. */
 static void run_chunk(runner *r, const char *buf, size_t n)
 {
     cli *c = r->c;
     size_t nl = 0;
-    /* windows of at most 65536 lines: the side buffer (~15 MB) is then
-       reused from window to window instead of being faulted in anew */
+    /* windows of at most 65536 lines: the render buffers (~15 MB) are
+       then reused from window to window instead of being faulted in anew */
     for (const char *q = buf; (q = memchr(q, '\n', (size_t)(buf + n - q)));
          q++) {
         if (++nl == 65536 && (size_t)(q + 1 - buf) < n) {
@@ -520,24 +531,18 @@ static void run_chunk(runner *r, const char *buf, size_t n)
     starts[nl] = n;
     int fast_ok = nl >= 64 && !(c->oc.style == CS_STYLE_JSON &&
                                 (c->oc.pretty || c->oc.json_array));
-    uint64_t *addrs = NULL, *offs = NULL;
+    uint64_t *addrs = NULL;
     uint32_t *which = NULL, *order = NULL;
-    size_t *toff = NULL, *tlen = NULL;
     cs_hit *hits = NULL;
-    cs_out side = r->side;
-    side.n = 0;
-    side.fd = -1;
     size_t k = 0;
     corosym_module *m0 = NULL;
-    const char *m0name = NULL;
+    char *m0name = NULL;
     const uint8_t *m0bid = NULL;
     size_t m0bidlen = 0;
     if (fast_ok) {
         addrs = scratch(r, 1, nl * sizeof *addrs);
-        offs = scratch(r, 2, nl * sizeof *offs);
         which = scratch(r, 3, nl * sizeof *which);
         int have_default = c->obj != NULL || c->bidlen > 0;
-        char *m0name_own = NULL;
         for (size_t i = 0; i < nl; i++) {
             which[i] = UINT32_MAX;
             corosym_request q;
@@ -551,61 +556,44 @@ static void run_chunk(runner *r, const char *buf, size_t n)
                 corosym_module *m = get_module(r, mn, bid, bl);
                 if (!m0 && !corosym_module_error(m) && mn) {
                     m0 = m;
-                    m0name_own = cs_xstrdup(mn);
+                    m0name = cs_xstrdup(mn);
                     m0bid = bid;
                     m0bidlen = bl;
                 }
-                if (m == m0 && mn && !strcmp(mn, m0name_own)) {
+                if (m == m0 && mn && !strcmp(mn, m0name)) {
                     addrs[k] = q.offset - c->adjust_vma;
-                    offs[k] = q.offset;
                     which[i] = (uint32_t)k++;
                 }
             }
             corosym_request_free(&q);
         }
-        m0name = m0name_own;
-        if (k && side.cap < k * 256) {
-            /* one reservation for the whole chunk (mmap'ed lazily) instead
-               of doubling and copying while rendering */
-            free(side.buf);
-            side.cap = k * 256;
-            side.buf = cs_xmalloc(side.cap);
-        }
         if (k) {
             hits = scratch(r, 4, k * sizeof *hits);
             order = scratch(r, 5, k * sizeof *order);
-            toff = scratch(r, 6, (k + 1) * sizeof *toff);
-            tlen = scratch(r, 7, (k + 1) * sizeof *tlen);
-            cs_lookup_many(&m0->ix, addrs, k, hits, order);
-            for (size_t j = 0; j < k; j++) {
-                uint32_t q = order[j];
-                size_t nf = cs_symbolize_hit(m0, addrs[q], &hits[q], r->fr,
-                                             r->nfr, NULL);
-                if (nf > r->nfr) {
-                    r->nfr = nf;
-                    r->fr = cs_xrealloc(r->fr, nf * sizeof *r->fr);
-                    nf = cs_symbolize_hit(m0, addrs[q], &hits[q], r->fr,
-                                          r->nfr, NULL);
-                }
-                toff[q] = side.n;
-                cs_print_code(&side, &c->oc, m0name, m0bid, m0bidlen, 1,
-                              offs[q], r->fr, nf, 0);
-                tlen[q] = side.n - toff[q];
-            }
+            uint64_t *sorted = scratch(r, 6, k * sizeof *sorted);
+            cs_lookup_sorted(&m0->ix, addrs, k, hits, sorted, order);
+            cs_batch_job job = {m0, &c->oc, m0name, m0bid, m0bidlen,
+                                sorted, hits, order, c->adjust_vma, k};
+            cs_batch_render(r->batch, &job);
         }
+    }
+    if (k && k == nl) { /* the common case: answers 0..k) in input order */
+        r->count += k;
+        r->json_first = 0;
+        cs_batch_write_all(r->batch, &r->out);
+        free(m0name);
+        return;
     }
     for (size_t i = 0; i < nl; i++) {
         if (which && which[i] != UINT32_MAX) {
-            uint32_t q = which[i];
             r->count++;
             r->json_first = 0;
-            cs_out_mem(&r->out, side.buf + toff[q], tlen[q]);
+            cs_batch_emit(r->batch, &r->out, which[i]);
             continue;
         }
         run_line(r, buf + starts[i], starts[i + 1] - starts[i] - 1);
     }
-    free((char *)m0name);
-    r->side = side;
+    free(m0name);
 }
 
 static int input_pending(void)
@@ -693,6 +681,7 @@ int main(int argc, char **argv)
     }
     r.nfr = 64;
     r.fr = cs_xmalloc(r.nfr * sizeof *r.fr);
+    r.batch = cs_batch_new(c.threads ? c.threads : cs_batch_default_threads());
     r.json_first = 1;
     cs_out_init(&r.out, 1);
     if (c.naddrs) {
@@ -722,7 +711,7 @@ int main(int argc, char **argv)
     free(c.dirs);
     free(c.addrs);
     free(r.out.buf);
-    free(r.side.buf);
+    cs_batch_free(r.batch);
     for (int i = 0; i < 8; i++)
         free(r.scr[i]);
     return llvm_mode ? 0 : (had_error ? 2 : 0);

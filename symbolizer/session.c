@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -595,24 +596,34 @@ static const char *fname(corosym_module *m, uint32_t off)
     const char *n = ix->str + off;
     if (n[0] != '_' || n[1] != 'Z')
         return n;
-    /* memo keyed by string offset (open addressing, offset+1 / ptr) */
+    /* memo keyed by string offset (open addressing, offset+1 / ptr);
+       locked because corosym's batch renders on several threads */
+    static pthread_mutex_t memo_lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&memo_lock);
     if (m->ndem == 0) {
         m->ndem = 1024;
         m->dem = cs_xcalloc(m->ndem * 2, sizeof *m->dem);
     }
+    const char *found = NULL;
     size_t h = (off * 2654435761u) & (m->ndem - 1);
     for (size_t probes = 0; probes < m->ndem; probes++) {
         const char **slot = &m->dem[2 * h];
         if (!slot[0]) {
             slot[0] = n;
             slot[1] = corosym_demangle(m->s, n);
-            return slot[1];
+            found = slot[1];
+            break;
         }
-        if (slot[0] == n)
-            return slot[1];
+        if (slot[0] == n) {
+            found = slot[1];
+            break;
+        }
         h = (h + 1) & (m->ndem - 1);
     }
-    return corosym_demangle(m->s, n);
+    if (!found) /* memo full */
+        found = corosym_demangle(m->s, n);
+    pthread_mutex_unlock(&memo_lock);
+    return found;
 }
 
 const char *corosym_miss_string(corosym_miss miss)
@@ -671,10 +682,13 @@ static void radix_sort(kv *a, size_t n)
     free(b);
 }
 
-void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
-                    cs_hit *hits, uint32_t *order)
+/* The sweep behind both batch lookups.  SORTED: write hit j (and the
+   address, into SADDRS) in address order instead of input order. */
+static void lookup_sweep(const cs_index *ix, const uint64_t *addrs, size_t n,
+                         cs_hit *hits, uint32_t *order, int sorted,
+                         uint64_t *saddrs)
 {
-    if (n < 64) {
+    if (n < 64 && !sorted) {
         for (size_t i = 0; i < n; i++) {
             cs_lookup(ix, addrs[i], &hits[i]);
             if (order)
@@ -682,7 +696,7 @@ void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
         }
         return;
     }
-    kv *a = cs_xmalloc(n * sizeof *a);
+    kv *a = cs_xmalloc((n ? n : 1) * sizeof *a);
     for (size_t i = 0; i < n; i++) {
         a[i].k = addrs[i];
         a[i].i = (uint32_t)i;
@@ -719,12 +733,26 @@ void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
         }
         if (order)
             order[j] = a[j].i;
-        cs_hit *h = &hits[a[j].i];
+        cs_hit *h = &hits[sorted ? j : a[j].i];
         h->row = have_r ? (uint32_t)pr : CS_NONE;
         h->seg = have_s ? (uint32_t)ps : CS_NONE;
         h->sym = have_y ? (uint32_t)py : CS_NONE;
+        if (saddrs)
+            saddrs[j] = x;
     }
     free(a);
+}
+
+void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
+                    cs_hit *hits, uint32_t *order)
+{
+    lookup_sweep(ix, addrs, n, hits, order, 0, NULL);
+}
+
+void cs_lookup_sorted(const cs_index *ix, const uint64_t *addrs, size_t n,
+                      cs_hit *hits, uint64_t *saddrs, uint32_t *order)
+{
+    lookup_sweep(ix, addrs, n, hits, order, 1, saddrs);
 }
 
 size_t corosym_symbolize(corosym_module *m, uint64_t addr,

@@ -10,9 +10,9 @@ CS_LIBOBJ := $(addprefix $(CS_OUT)/obj/,$(CS_LIBSRC:.c=.o))
 CS_CFLAGS := $(BASE_CFLAGS) -I$(CS_DIR)/include -I$(CS_DIR)
 # libdwarf, libelf, libdeflate, libzstd and zlib are linked statically (start-up time:
 # each run maps fewer shared objects); libdebuginfod is dlopen'ed on use.
-CS_LIBS  := -Wl,-Bstatic -ldwarf -lelf -ldeflate -lzstd -lz -Wl,-Bdynamic -lstdc++ -ldl
+CS_LIBS  := -Wl,-Bstatic -ldwarf -lelf -ldeflate -lzstd -lz -Wl,-Bdynamic -lstdc++ -ldl -lpthread
 CS_HDRS  := $(CS_DIR)/include/corosym.h $(CS_DIR)/corosym_int.h \
-            $(CS_DIR)/lineproto.h $(CS_DIR)/output.h
+            $(CS_DIR)/lineproto.h $(CS_DIR)/output.h $(CS_DIR)/batch.h
 
 ALL += $(CS_OUT)/libcorosym.a $(CS_OUT)/corosym $(CS_OUT)/libcorosym.ldflags
 INSTALL += install-corosym
@@ -32,8 +32,10 @@ $(CS_OUT)/libcorosym.ldflags: $(CS_DIR)/symbolizer.mk
 	echo '$(CS_LIBS)' > $@
 
 $(CS_OUT)/corosym: $(CS_OUT)/obj/main.o $(CS_OUT)/obj/output.o \
+                   $(CS_OUT)/obj/batch.o \
                    $(CS_OUT)/libcorosym.a $(COROSYM_EXTRA_OBJS)
 	$(CC) $(CS_CFLAGS) -o $@ $(CS_OUT)/obj/main.o $(CS_OUT)/obj/output.o \
+	    $(CS_OUT)/obj/batch.o \
 	    $(COROSYM_EXTRA_OBJS) $(CS_OUT)/libcorosym.a $(COROSYM_EXTRA_LIBS) \
 	    $(CS_LIBS)
 

@@ -1,0 +1,50 @@
+/* batch.h - the answers to a batch of CODE requests for one module:
+   rendered on several threads in address order (each thread walks its own
+   slice of the index almost sequentially), then put back in input order,
+   also on several threads. */
+#ifndef COROSYM_BATCH_H
+#define COROSYM_BATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "corosym_int.h"
+#include "output.h"
+
+typedef struct cs_batch cs_batch;
+
+/* At most THREADS render threads (1: render on the calling thread only).
+   The buffers are kept from batch to batch. */
+cs_batch *cs_batch_new(unsigned threads);
+void cs_batch_free(cs_batch *b);
+
+/* What one render needs besides the addresses. */
+typedef struct cs_batch_job {
+    corosym_module *m;
+    const cs_outcfg *oc;
+    const char *module;      /* as printed in JSON */
+    const uint8_t *bid;
+    size_t bidlen;
+    /* cs_lookup_sorted() results: address order */
+    const uint64_t *addrs;   /* looked-up addresses (after --adjust-vma) */
+    const cs_hit *hits;
+    const uint32_t *order;   /* the input index of each */
+    uint64_t adjust_vma;     /* printed address = addrs[j] + adjust_vma */
+    size_t n;
+} cs_batch_job;
+
+/* Renders answers 0..J->n) of J.  Answer Q is then cs_batch_emit(b, ..., Q)
+   until the next render. */
+void cs_batch_render(cs_batch *b, const cs_batch_job *j);
+
+/* Appends answer Q to OUT. */
+void cs_batch_emit(cs_batch *b, cs_out *out, size_t q);
+/* Writes every answer of the last render to OUT, in input order (0, 1,
+   ...): copied on several threads into one buffer, written with one
+   write() after whatever OUT held. */
+void cs_batch_write_all(cs_batch *b, cs_out *out);
+
+/* The number of threads to use by default: the online CPUs, at most 8. */
+unsigned cs_batch_default_threads(void);
+
+#endif
