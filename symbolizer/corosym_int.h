@@ -133,6 +133,9 @@ typedef struct cs_index {
 } cs_index;
 
 /* Builder used by the DWARF and ELF readers. */
+/* A code range of a scope, as the DWARF reader finds them. */
+typedef struct cs_range { uint64_t lo, hi; uint32_t scope, pad; } cs_range;
+
 typedef struct cs_builder {
     cs_strpool strs;
     cs_buf rows, scopes, ranges, syms, files;
@@ -140,6 +143,7 @@ typedef struct cs_builder {
     uint32_t *fslots; size_t nfslots, nfiles;
     char *err;              /* first DWARF error, non-fatal */
     int progress;
+    unsigned threads;       /* 1: read DWARF on one thread */
 } cs_builder;
 
 void cs_builder_init(cs_builder *b);

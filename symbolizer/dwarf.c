@@ -7,8 +7,10 @@
    all its forms have a fixed size), and names reached through
    DW_AT_abstract_origin / DW_AT_specification are resolved once per
    target DIE and memoized. */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <dwarf.h>
 
 #include "corosym_int.h"
@@ -130,6 +132,10 @@ typedef struct cu {
     uint64_t str_off_base, addr_base, rnglists_base, base;
     int has_str_off_base;
     uint32_t *fmap; size_t nfmap;  /* DWARF file index -> global file id */
+    /* from the unit DIE, read before the line and DIE passes */
+    const char *comp_dir;
+    uint64_t stmt, kids_off;       /* DW_AT_stmt_list; first child DIE */
+    uint8_t has_stmt, has_kids, walk;
 } cu;
 
 typedef struct memo { uint64_t off; uint32_t name, sname, decl_file, decl_line, used; } memo;
@@ -697,7 +703,6 @@ static void read_line_program(ctx *c, cu *u, uint64_t off,
 }
 
 /* -------------------------------------------------------------- ranges */
-typedef struct cs_range { uint64_t lo, hi; uint32_t scope, pad; } cs_range;
 
 static uint64_t addrx(ctx *c, const cu *u, uint64_t idx, int *ok)
 {
@@ -967,20 +972,79 @@ typedef struct pending {
     const cu *u;
 } pending;
 
-static void walk_unit(ctx *c, cu *u, cs_buf *pend)
+/* Reads U's unit DIE: the bases the other DIEs need, the line table
+   offset and comp dir, and where its children start.  Runs before the
+   line and DIE passes, which then only read U. */
+static void read_unit_head(ctx *c, cu *u)
 {
     rd r = {c->info.p + u->die_off, c->info.p + u->end, 0};
+    uint64_t code = rd_uleb(&r);
+    if (r.bad || code == 0)
+        return;
+    abbrev *a = find_abbrev(u->ab, code);
+    if (!a) {
+        note_err(c, "unknown abbreviation code", u->die_off);
+        return;
+    }
+    const abbrev_attr *at = u->ab->attrs + a->first;
+    u->walk = 1;
+    if (!a->interesting) {
+        for (uint32_t i = 0; i < a->nattr; i++)
+            if (skip_form(u, &r, at[i].form) < 0)
+                break;
+    } else {
+        const char *comp_dir = NULL;
+        uint64_t stmt = 0, low = 0;
+        int has_stmt = 0, low_cls = C_NONE;
+        for (uint32_t i = 0; i < a->nattr; i++) {
+            aval v;
+            if (read_form(c, u, &r, at[i].form, at[i].ic, &v) < 0)
+                break;
+            switch (at[i].name) {
+            case DW_AT_comp_dir: comp_dir = v.s; break;
+            case DW_AT_stmt_list: stmt = v.v; has_stmt = 1; break;
+            case DW_AT_low_pc: low = v.v; low_cls = v.cls; break;
+            case DW_AT_str_offsets_base:
+                u->str_off_base = v.v; u->has_str_off_base = 1; break;
+            case DW_AT_addr_base: case DW_AT_GNU_addr_base:
+                u->addr_base = v.v; break;
+            case DW_AT_rnglists_base: u->rnglists_base = v.v; break;
+            }
+        }
+        if (u->version >= 5 && !u->has_str_off_base)
+            u->str_off_base = u->is64 ? 16 : 8;
+        if (low_cls == C_ADDRX) {
+            int ok = 1;
+            low = addrx(c, u, low, &ok);
+        }
+        u->base = low;
+        u->comp_dir = comp_dir;
+        u->stmt = stmt;
+        u->has_stmt = (uint8_t)has_stmt;
+    }
+    u->has_kids = a->children && !r.bad;
+    u->kids_off = (uint64_t)(r.p - c->info.p);
+}
+
+/* The DIEs below U's unit DIE: scopes with code ranges.  DW_AT_call_file
+   is stored as the unit's raw file index (the line pass, maybe running
+   meanwhile, builds the file map); pass 3 maps it. */
+static void walk_unit(ctx *c, cu *u, cs_buf *pend)
+{
+    if (!u->has_kids)
+        return;
+    rd r = {c->info.p + u->kids_off, c->info.p + u->end, 0};
     uint32_t stack[512];
-    int depth = 0;
+    int depth = 1;
     stack[0] = CS_NONE;
-    int first = 1;
+    stack[1] = CS_NONE;
     while (r.p < r.end && !r.bad) {
         uint64_t die_off = (uint64_t)(r.p - c->info.p);
         uint64_t code = rd_uleb(&r);
         if (code == 0) {
             if (depth > 0)
                 depth--;
-            if (depth == 0 && !first)
+            if (depth == 0)
                 break;
             continue;
         }
@@ -1021,35 +1085,6 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
                     if (skip_form(u, &r, at[i].form) < 0)
                         break;
             }
-        } else if (first) {
-            /* unit DIE: bases, comp dir, line table */
-            const char *comp_dir = NULL;
-            uint64_t stmt = 0, low = 0;
-            int has_stmt = 0, low_cls = C_NONE;
-            for (uint32_t i = 0; i < a->nattr; i++) {
-                aval v;
-                if (read_form(c, u, &r, at[i].form, at[i].ic, &v) < 0)
-                    break;
-                switch (at[i].name) {
-                case DW_AT_comp_dir: comp_dir = v.s; break;
-                case DW_AT_stmt_list: stmt = v.v; has_stmt = 1; break;
-                case DW_AT_low_pc: low = v.v; low_cls = v.cls; break;
-                case DW_AT_str_offsets_base:
-                    u->str_off_base = v.v; u->has_str_off_base = 1; break;
-                case DW_AT_addr_base: case DW_AT_GNU_addr_base:
-                    u->addr_base = v.v; break;
-                case DW_AT_rnglists_base: u->rnglists_base = v.v; break;
-                }
-            }
-            if (u->version >= 5 && !u->has_str_off_base)
-                u->str_off_base = u->is64 ? 16 : 8;
-            if (low_cls == C_ADDRX) {
-                int ok = 1;
-                low = addrx(c, u, low, &ok);
-            }
-            u->base = low;
-            if (has_stmt)
-                read_line_program(c, u, stmt, comp_dir);
         } else {
             uint64_t low = 0, high = 0, rng = 0;
             int low_cls = C_NONE, high_cls = C_NONE, rng_cls = C_NONE;
@@ -1077,7 +1112,9 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
                     break;
                 case DW_AT_high_pc: high = v.v; high_cls = v.cls; break;
                 case DW_AT_ranges: rng = v.v; rng_cls = v.cls; break;
-                case DW_AT_call_file: s.call_file = file_of(u, v.v); break;
+                case DW_AT_call_file:
+                    s.call_file = v.v < CS_NONE ? (uint32_t)v.v : CS_NONE;
+                    break;
                 case DW_AT_call_line: s.call_line = (uint32_t)v.v; break;
                 case DW_AT_call_column: s.call_col = (uint32_t)v.v; break;
                 case DW_AT_declaration: is_decl = 1; break;
@@ -1122,11 +1159,6 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
                 continue;
             }
         }
-        if (first) {
-            first = 0;
-            if (!a->children)
-                break;
-        }
         if (a->children) {
             if (depth + 1 >= (int)(sizeof stack / sizeof *stack)) {
                 note_err(c, "DIE tree too deep", die_off);
@@ -1137,6 +1169,117 @@ static void walk_unit(ctx *c, cu *u, cs_buf *pend)
     }
     if (r.bad)
         note_err(c, "truncated DIE", (uint64_t)(r.p - c->info.p));
+}
+
+/* Below this much .debug_info a second thread costs more than it saves. */
+#define PARALLEL_MIN ((size_t)1 << 20)
+
+/* The line programs of every unit, in unit order (the rows come out the
+   same on one thread or two). */
+static void *line_pass(void *arg)
+{
+    ctx *c = arg;
+    for (size_t i = 0; i < c->ncus; i++) {
+        cu *u = &c->cus[i];
+        if (u->walk && u->has_stmt)
+            read_line_program(c, u, u->stmt, u->comp_dir);
+    }
+    return NULL;
+}
+
+/* One DIE walker: a contiguous run of units, read into a builder of its
+   own (only scopes and ranges) through a copy of the context. */
+typedef struct walker {
+    ctx c;
+    cs_builder b;
+    cs_buf pend;
+    size_t from, to;
+    pthread_t th;
+    int started;
+} walker;
+
+#define MAX_WALKERS 8
+
+static unsigned walkers_for(const cs_builder *b, size_t info_bytes)
+{
+    if (b->threads == 1 || info_bytes < PARALLEL_MIN)
+        return 1;
+    long n = b->threads > 1 ? (long)b->threads
+                            : sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > MAX_WALKERS ? MAX_WALKERS : (unsigned)n;
+}
+
+/* Splits the walked units into NW runs of about equal .debug_info size. */
+static void plan_walkers(const ctx *c, walker *w, unsigned nw)
+{
+    uint64_t total = 0, sum = 0;
+    for (size_t i = 0; i < c->ncus; i++)
+        if (c->cus[i].walk)
+            total += c->cus[i].end - c->cus[i].off;
+    size_t i = 0;
+    for (unsigned k = 0; k < nw; k++) {
+        w[k].c = *c;
+        w[k].c.b = &w[k].b;
+        w[k].c.nerr = 0;
+        w[k].b.progress = k == 0 && c->b->progress;
+        w[k].from = i;
+        uint64_t want = total * (k + 1) / nw;
+        while (i < c->ncus && (k == nw - 1 || sum < want)) {
+            if (c->cus[i].walk)
+                sum += c->cus[i].end - c->cus[i].off;
+            i++;
+        }
+        w[k].to = i;
+    }
+}
+
+static void *walk_units(void *arg)
+{
+    walker *w = arg;
+    for (size_t i = w->from; i < w->to; i++) {
+        if (!w->c.cus[i].walk)
+            continue;
+        walk_unit(&w->c, &w->c.cus[i], &w->pend);
+        if (w->b.progress && (i % 256 == 0))
+            fprintf(stderr, "\rcorosym: %s: unit %zu/%zu", w->c.e->path, i,
+                    w->c.ncus);
+    }
+    return NULL;
+}
+
+/* Appends the walkers' scopes, ranges and pending names to C's builder in
+   unit order, renumbering scope ids: the result is what one walker over
+   every unit would have built. */
+static void merge_walkers(ctx *c, walker *w, unsigned nw, cs_buf *pend)
+{
+    cs_builder *b = c->b;
+    for (unsigned k = 0; k < nw; k++) {
+        uint32_t base = (uint32_t)(b->scopes.n / sizeof(cs_scope));
+        cs_scope *s = (cs_scope *)w[k].b.scopes.p;
+        size_t ns = w[k].b.scopes.n / sizeof(cs_scope);
+        cs_range *x = (cs_range *)w[k].b.ranges.p;
+        size_t nx = w[k].b.ranges.n / sizeof(cs_range);
+        pending *p = (pending *)w[k].pend.p;
+        size_t np = w[k].pend.n / sizeof(pending);
+        for (size_t i = 0; base && i < ns; i++)
+            if (s[i].parent != CS_NONE)
+                s[i].parent += base;
+        for (size_t i = 0; base && i < nx; i++)
+            x[i].scope += base;
+        for (size_t i = 0; base && i < np; i++)
+            p[i].scope += base;
+        cs_buf_add(&b->scopes, s, w[k].b.scopes.n);
+        cs_buf_add(&b->ranges, x, w[k].b.ranges.n);
+        cs_buf_add(pend, p, w[k].pend.n);
+        free(w[k].b.scopes.p);
+        free(w[k].b.ranges.p);
+        free(w[k].pend.p);
+        c->nerr += w[k].c.nerr;
+        if (!b->err)
+            b->err = w[k].b.err;
+        else
+            free(w[k].b.err);
+    }
 }
 
 int cs_dwarf_read(cs_elf *e, cs_builder *b)
@@ -1228,28 +1371,50 @@ int cs_dwarf_read(cs_elf *e, cs_builder *b)
         c.cus[c.ncus++] = u;
         r.p = uend;
     }
-    /* Pass 2: DIEs of compile units. */
-    cs_buf pend = {0};
+    /* Pass 2: unit DIEs, then the line programs and the other DIEs,
+       which share nothing: on two threads for a big unit section. */
     for (size_t i = 0; i < c.ncus; i++) {
         cu *u = &c.cus[i];
-        if (!u->ab || (u->unit_type != DW_UT_compile &&
-                       u->unit_type != DW_UT_partial &&
-                       u->unit_type != DW_UT_skeleton))
-            continue;
-        walk_unit(&c, u, &pend);
-        if (b->progress && (i % 256 == 0))
-            fprintf(stderr, "\rcorosym: %s: unit %zu/%zu", e->path, i,
-                    c.ncus);
+        if (u->ab && (u->unit_type == DW_UT_compile ||
+                      u->unit_type == DW_UT_partial ||
+                      u->unit_type == DW_UT_skeleton))
+            read_unit_head(&c, u);
     }
+    /* The line pass and the DIE walkers share nothing: the walkers work
+       on copies of the context with builders of their own, taken before
+       the line pass starts. */
+    unsigned nw = walkers_for(b, c.info.n);
+    walker *w = cs_xcalloc(nw, sizeof *w);
+    plan_walkers(&c, w, nw);
+    pthread_t lines_th;
+    int threaded = nw > 1 &&
+                   pthread_create(&lines_th, NULL, line_pass, &c) == 0;
+    if (!threaded)
+        line_pass(&c);
+    for (unsigned k = 1; k < nw; k++)
+        w[k].started = pthread_create(&w[k].th, NULL, walk_units, &w[k]) == 0;
+    walk_units(&w[0]);
+    for (unsigned k = 1; k < nw; k++) {
+        if (w[k].started)
+            pthread_join(w[k].th, NULL);
+        else
+            walk_units(&w[k]);
+    }
+    if (threaded)
+        pthread_join(lines_th, NULL);
     if (b->progress)
         fprintf(stderr, "\rcorosym: %s: %zu units read        \n", e->path,
                 c.ncus);
+    cs_buf pend = {0};
+    merge_walkers(&c, w, nw, &pend);
+    free(w);
     /* Pass 3: names (needs every unit's abbrevs and file maps). */
     pending *p = (pending *)pend.p;
     size_t np = pend.n / sizeof *p;
     for (size_t i = 0; i < np; i++) {
         memo *m = resolve(&c, p[i].die_off);
         cs_scope *s = (cs_scope *)c.b->scopes.p + p[i].scope;
+        s->call_file = file_of(p[i].u, s->call_file); /* see walk_unit */
         s->name = m->name;
         s->sname = m->sname;
         s->decl_file = m->decl_file;

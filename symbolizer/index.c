@@ -18,7 +18,6 @@
 
 #include "corosym_int.h"
 
-typedef struct cs_range { uint64_t lo, hi; uint32_t scope, pad; } cs_range;
 
 void cs_builder_init(cs_builder *b)
 {

@@ -63,7 +63,8 @@ static const char usage_text[] =
 "  --offsets                         name+0xOFF for frames without line info\n"
 "  --stats                           say on stderr where each index came from\n"
 "  --threads=N                       render answers on N threads (1-8;\n"
-"                                    default: the online CPUs, at most 8)\n"
+"                                    default: the online CPUs, at most 8);\n"
+"                                    1 also builds indexes on one thread\n"
 "  --help, --version\n"
 "Debug info is searched in: --debug-dir trees (.build-id/NN/REST.debug),\n"
 "/usr/lib/debug, the binary itself, .gnu_debuglink (CRC checked), then\n"
@@ -209,6 +210,7 @@ static void parse_args(cli *c, int argc, char **argv)
             if (errno || end == v || *end || n < 1 || n > 8 || v[0] == '-')
                 die_usage("--threads takes a number from 1 to 8, not '%s'", v);
             c->threads = (unsigned)n;
+            c->o.threads = c->threads;
         } else if (opt(argc, argv, &i, "offsets", 0, NULL)) {
             c->oc.offsets = 1;
         } else if (opt(argc, argv, &i, "no-cache", 0, NULL)) {

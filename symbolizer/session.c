@@ -404,6 +404,7 @@ static void load_module(corosym_module *m, const void *mem, size_t memsize)
     cs_builder b;
     cs_builder_init(&b);
     b.progress = s->o.progress;
+    b.threads = s->o.threads;
     if (dwarf_src && cs_dwarf_read(dwarf_src, &b) < 0 && b.err)
         add_warning(m, cs_fmt("corosym: %s", b.err));
     else if (b.err)

@@ -83,7 +83,10 @@ typedef struct corosym_options {
     int progress;                  /* progress lines on stderr (0) */
     int short_names;               /* DW_AT_name instead of linkage names,
                                       no symbol-table override (0) */
-    unsigned char reserved[28];    /* zero; room for growth */
+    unsigned threads;              /* 1: build indexes on one thread; 0
+                                      (default): read line programs and
+                                      DIEs of a big module on two */
+    unsigned char reserved[24];    /* zero; room for growth */
 } corosym_options;
 
 /* Why an address produced no (or only partial) information. */
