@@ -1200,12 +1200,16 @@ typedef struct walker {
 
 #define MAX_WALKERS 8
 
+/* An explicit thread count is taken as it is (the tests use it on small
+   programs); by default a small module stays on one thread. */
 static unsigned walkers_for(const cs_builder *b, size_t info_bytes)
 {
-    if (b->threads == 1 || info_bytes < PARALLEL_MIN)
-        return 1;
-    long n = b->threads > 1 ? (long)b->threads
-                            : sysconf(_SC_NPROCESSORS_ONLN);
+    long n = b->threads;
+    if (n == 0) {
+        if (info_bytes < PARALLEL_MIN)
+            return 1;
+        n = sysconf(_SC_NPROCESSORS_ONLN);
+    }
     return n < 1 ? 1 : n > MAX_WALKERS ? MAX_WALKERS : (unsigned)n;
 }
 

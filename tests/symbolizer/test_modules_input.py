@@ -104,9 +104,11 @@ def test_bare_module_warns_every_run_and_is_not_cached(prog, corosym,
     assert not cache.exists() or not list(cache.iterdir())
 
 
-def test_corrupt_dwarf_warns_every_run(prog, corosym, tmp_path):
+@pytest.mark.parametrize("threads", ["1", "4"])
+def test_corrupt_dwarf_warns_every_run(prog, corosym, tmp_path, threads):
     """A module whose DWARF is corrupt is not cached: the warning is
-    repeated on the next run, the symbols still answer."""
+    repeated on the next run, the symbols still answer; the same when
+    four DIE walkers and the line pass read it at once."""
     import os
     p, s, _, _ = prog
     data = bytearray(p.read_bytes())
@@ -121,7 +123,7 @@ def test_corrupt_dwarf_warns_every_run(prog, corosym, tmp_path):
     errs = []
     for _ in range(2):
         r = cs(corosym, ["--cache-dir", cache, "--obj", bad,
-                         hex(s["compute"][0])])
+                         "--threads=" + threads, hex(s["compute"][0])])
         assert r.stdout.startswith("compute\n") and r.returncode == 0
         errs.append(r.stderr)
     assert "corrupt DWARF" in errs[0] and errs[0] == errs[1]

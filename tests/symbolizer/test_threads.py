@@ -84,3 +84,22 @@ def test_bad_thread_count_is_a_usage_error(corosym, prog, bad):
     assert r.stdout == ""
     assert len(r.stderr.strip().splitlines()) == 1
     assert "--threads" in r.stderr
+
+
+@pytest.mark.parametrize("threads", ["2", "3", "8"])
+def test_index_is_the_same_for_any_thread_count(corosym, tmp_path, threads):
+    """Line programs and DIE walkers on several threads build the very
+    bytes one thread builds (an explicit count applies even to a small
+    module; 8 walkers over a few units leaves some with none)."""
+    prog = tmp_path / "multi"
+    compile_c(prog, ["prog.c", "lib.c"],
+              flags=["-O2", "-gdwarf-4", "-I", ".", "-fPIE", "-pie"])
+    files = {}
+    for t in ("1", threads):
+        cache = tmp_path / ("cache" + t)
+        run([corosym, "--cache-dir=%s" % cache, "--obj=%s" % prog,
+             "--threads=" + t, "0x0"])
+        (idx,) = list(cache.iterdir())
+        files[t] = idx.read_bytes()
+    assert files["1"] == files[threads]
+    assert len(files["1"]) > 1000
