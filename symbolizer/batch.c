@@ -33,12 +33,21 @@ typedef struct worker {
 struct cs_batch {
     unsigned nthreads;
     worker w[MAX_THREADS];
-    const cs_batch_job *job;
+    const cs_batch_job *job;  /* during cs_batch_render only */
+    size_t n;                 /* answers of the last render */
     uint64_t *loc;            /* per answer: offset << 8 | worker */
     uint32_t *len;
     size_t cap;
-    char *obuf;               /* cs_batch_write_all's output */
-    size_t ocap;
+    struct parse_job *parse;  /* cs_batch_parse_addrs's job */
+    /* cs_batch_write_all's output, double-buffered: one buffer is written
+       in the background while the next window fills the other. */
+    char *obuf[2];
+    size_t ocap[2], olen[2];
+    int cur;                  /* the buffer the next window fills */
+    int wbuf;                 /* the buffer being written */
+    int ofd;
+    pthread_t writer;
+    int writing;              /* the writer thread runs */
 };
 
 unsigned cs_batch_default_threads(void)
@@ -73,8 +82,38 @@ void cs_batch_free(cs_batch *b)
     }
     free(b->loc);
     free(b->len);
-    free(b->obuf);
+    cs_batch_sync(b);
+    free(b->obuf[0]);
+    free(b->obuf[1]);
     free(b);
+}
+
+/* Sorted addresses are a few rows apart, too far and too irregular for
+   the hardware prefetcher, and each lookup's cache misses depend on the
+   one before.  The bucket table says where an address's rows, segment
+   and symbol are, independently of the walk: ask for them a few
+   addresses ahead, and for the segment's scope once the segment is in. */
+#define PREFETCH 8
+static inline void prefetch_near(const cs_index *ix, uint64_t addr,
+                                 int scope)
+{
+    if (!ix->nacc || addr < ix->acc_lo)
+        return;
+    uint64_t k = (addr - ix->acc_lo) >> ix->acc_shift;
+    if (k >= ix->nacc)
+        return;
+    uint32_t r = ix->acc[0][k], s = ix->acc[1][k], y = ix->acc[2][k];
+    if (!scope) {
+        if (r < ix->nrows)
+            __builtin_prefetch(&ix->rows[r]);
+        if (s < ix->nsegs)
+            __builtin_prefetch(&ix->segs[s]);
+        if (y < ix->nsyms)
+            __builtin_prefetch(&ix->syms[y]);
+    } else if (s > 0 && s - 1 < ix->nsegs &&
+               ix->segs[s - 1].scope < ix->nscopes) {
+        __builtin_prefetch(&ix->scopes[ix->segs[s - 1].scope]);
+    }
 }
 
 static void render_slice(worker *w)
@@ -96,22 +135,64 @@ static void render_slice(worker *w)
         w->nfr = 64;
         w->fr = cs_xmalloc(w->nfr * sizeof *w->fr);
     }
+    cs_cursor cur = {0};
+    const cs_index *ix = &j->m->ix;
+    /* Neighbouring addresses on the same line-table row, in the same
+       scope and symbol, get the same answer unless it prints the address
+       or an offset: such an answer points at the bytes of the one before. */
+    int reuse = j->oc->style != CS_STYLE_JSON && !j->oc->print_address &&
+                !j->oc->offsets;
+    cs_hit prev = {CS_NONE, CS_NONE, CS_NONE};
+    int prev_symok = -1;
+    size_t prev_at = 0;
     for (size_t i = w->from; i < w->to; i++) {
+        if (i + PREFETCH < w->to)
+            prefetch_near(ix, j->addrs[i + PREFETCH], 0);
+        if (i + PREFETCH / 2 < w->to)
+            prefetch_near(ix, j->addrs[i + PREFETCH / 2], 1);
         uint64_t addr = j->addrs[i];
-        size_t nf = cs_symbolize_hit(j->m, addr, &j->hits[i], w->fr, w->nfr,
-                                     NULL);
+        cs_hit h;
+        cs_lookup_next(&j->m->ix, &cur, addr, &h);
+        int symok = h.sym < ix->nsyms &&
+                    (ix->syms[h.sym].size == 0 ||
+                     addr - ix->syms[h.sym].addr < ix->syms[h.sym].size);
+        uint32_t q = j->order[i];
+        if (reuse && prev_symok >= 0 && h.row == prev.row &&
+            h.seg == prev.seg && h.sym == prev.sym && symok == prev_symok) {
+            b->loc[q] = (uint64_t)prev_at << 8 | w->id;
+            b->len[q] = (uint32_t)(w->side.n - prev_at);
+            continue;
+        }
+        prev = h;
+        prev_symok = symok;
+        size_t nf = cs_symbolize_hit(j->m, addr, &h, w->fr, w->nfr, NULL);
         if (nf > w->nfr) {
             w->nfr = nf;
             w->fr = cs_xrealloc(w->fr, nf * sizeof *w->fr);
-            nf = cs_symbolize_hit(j->m, addr, &j->hits[i], w->fr, w->nfr,
-                                  NULL);
+            nf = cs_symbolize_hit(j->m, addr, &h, w->fr, w->nfr, NULL);
         }
         size_t at = w->side.n;
         cs_print_code(&w->side, j->oc, j->module, j->bid, j->bidlen, 1,
                       addr + j->adjust_vma, w->fr, nf, 0);
-        uint32_t q = j->order[i];
+        prev_at = at;
         b->loc[q] = (uint64_t)at << 8 | w->id;
         b->len[q] = (uint32_t)(w->side.n - at);
+    }
+}
+
+static void write_fully(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EPIPE)
+                exit(0);
+            return; /* like cs_out_flush: the rest is lost with the fd */
+        }
+        p += w;
+        n -= (size_t)w;
     }
 }
 
@@ -162,6 +243,70 @@ void cs_batch_render(cs_batch *b, const cs_batch_job *j)
         b->w[t].to = j->n * (t + 1) / nt;
     }
     run_workers(b, nt, render_thread);
+    b->job = NULL; /* the caller's: gone after this */
+    b->n = j->n;
+}
+
+/* What a parse worker reads and reports. */
+typedef struct parse_job {
+    const char *buf;
+    const size_t *starts;
+    uint64_t *addrs;
+    int bad[MAX_THREADS];
+} parse_job;
+
+/* "0x" and 1 to 16 hex digits, nothing else: what corosym_parse_request
+   reads as that number for the default module.  Anything else (octal,
+   decimal, blanks, a module, a prefix) goes to the general parser. */
+static int parse_hex_line(const char *s, size_t n, uint64_t *v)
+{
+    if (n < 3 || n > 18 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+        return -1;
+    uint64_t x = 0;
+    for (size_t i = 2; i < n; i++) {
+        unsigned c = (unsigned char)s[i], d;
+        if (c - '0' < 10)
+            d = c - '0';
+        else if ((c | 0x20) - 'a' < 6)
+            d = (c | 0x20) - 'a' + 10;
+        else
+            return -1;
+        x = x << 4 | d;
+    }
+    *v = x;
+    return 0;
+}
+
+static void *parse_thread(void *arg)
+{
+    worker *w = arg;
+    parse_job *p = w->b->parse;
+    for (size_t i = w->from; i < w->to; i++)
+        if (parse_hex_line(p->buf + p->starts[i],
+                           p->starts[i + 1] - p->starts[i] - 1,
+                           &p->addrs[i]) < 0) {
+            p->bad[w->id] = 1;
+            break;
+        }
+    return NULL;
+}
+
+int cs_batch_parse_addrs(cs_batch *b, const char *buf, const size_t *starts,
+                         size_t n, uint64_t *addrs)
+{
+    parse_job p = {buf, starts, addrs, {0}};
+    unsigned nt = threads_for(b, n);
+    for (unsigned t = 0; t < nt; t++) {
+        b->w[t].from = n * t / nt;
+        b->w[t].to = n * (t + 1) / nt;
+    }
+    b->parse = &p;
+    run_workers(b, nt, parse_thread);
+    b->parse = NULL;
+    for (unsigned t = 0; t < nt; t++)
+        if (p.bad[t])
+            return -1;
+    return 0;
 }
 
 static const char *answer(const cs_batch *b, size_t q)
@@ -178,7 +323,7 @@ void cs_batch_emit(cs_batch *b, cs_out *out, size_t q)
 static void copy_slice(worker *w)
 {
     cs_batch *b = w->b;
-    char *p = b->obuf + w->at;
+    char *p = b->obuf[b->cur] + w->at;
     for (size_t q = w->from; q < w->to; q++) {
         memcpy(p, answer(b, q), b->len[q]);
         p += b->len[q];
@@ -191,25 +336,25 @@ static void *copy_thread(void *arg)
     return NULL;
 }
 
-static void write_fully(int fd, const char *p, size_t n)
+static void *write_thread(void *arg)
 {
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EPIPE)
-                exit(0);
-            return; /* like cs_out_flush: the rest is lost with the fd */
-        }
-        p += w;
-        n -= (size_t)w;
+    cs_batch *b = arg;
+    write_fully(b->ofd, b->obuf[b->wbuf], b->olen[b->wbuf]);
+    return NULL;
+}
+
+void cs_batch_sync(void *arg)
+{
+    cs_batch *b = arg;
+    if (b->writing) {
+        pthread_join(b->writer, NULL);
+        b->writing = 0;
     }
 }
 
 void cs_batch_write_all(cs_batch *b, cs_out *out)
 {
-    size_t n = b->job ? b->job->n : 0;
+    size_t n = b->n;
     unsigned nt = threads_for(b, n);
     if (out->fd < 0 || nt < 2) {
         for (size_t q = 0; q < n; q++)
@@ -227,12 +372,24 @@ void cs_batch_write_all(cs_batch *b, cs_out *out)
         for (size_t q = w->from; q < w->to; q++)
             total += b->len[q];
     }
-    if (b->ocap < total) {
-        free(b->obuf);
-        b->ocap = total + total / 4;
-        b->obuf = cs_xmalloc(b->ocap);
+    int c = b->cur;
+    if (b->ocap[c] < total) {
+        free(b->obuf[c]);
+        b->ocap[c] = total + total / 4;
+        b->obuf[c] = cs_xmalloc(b->ocap[c]);
     }
     run_workers(b, nt, copy_thread);
+    /* OUT's own bytes and the previous window go first (cs_out_flush
+       waits for the background write through OUT's hook). */
     cs_out_flush(out);
-    write_fully(out->fd, b->obuf, total);
+    cs_batch_sync(b);
+    b->olen[c] = total;
+    b->ofd = out->fd;
+    b->wbuf = c;
+    b->cur = !c;
+    b->writing = pthread_create(&b->writer, NULL, write_thread, b) == 0;
+    if (!b->writing) { /* no thread: write it here */
+        b->cur = c;
+        write_fully(out->fd, b->obuf[c], total);
+    }
 }

@@ -25,24 +25,36 @@ typedef struct cs_batch_job {
     const char *module;      /* as printed in JSON */
     const uint8_t *bid;
     size_t bidlen;
-    /* cs_lookup_sorted() results: address order */
-    const uint64_t *addrs;   /* looked-up addresses (after --adjust-vma) */
-    const cs_hit *hits;
+    /* cs_sort_addrs() results: address order */
+    const uint64_t *addrs;   /* addresses to look up (after --adjust-vma) */
     const uint32_t *order;   /* the input index of each */
     uint64_t adjust_vma;     /* printed address = addrs[j] + adjust_vma */
     size_t n;
 } cs_batch_job;
 
-/* Renders answers 0..J->n) of J.  Answer Q is then cs_batch_emit(b, ..., Q)
-   until the next render. */
+/* Looks up and renders answers 0..J->n) of J, each thread a run of
+   the sorted addresses.  Answer Q (input order) is then
+   cs_batch_emit(b, ..., Q) until the next render. */
 void cs_batch_render(cs_batch *b, const cs_batch_job *j);
 
 /* Appends answer Q to OUT. */
 void cs_batch_emit(cs_batch *b, cs_out *out, size_t q);
 /* Writes every answer of the last render to OUT, in input order (0, 1,
-   ...): copied on several threads into one buffer, written with one
-   write() after whatever OUT held. */
+   ...): copied on several threads into one buffer, then written in the
+   background after whatever OUT held, while the caller goes on.  Set
+   OUT's before_write hook to cs_batch_sync (argument B) so that nothing
+   else is written to OUT's fd before that write is done. */
 void cs_batch_write_all(cs_batch *b, cs_out *out);
+/* Waits for the background write, if any.  ARG is the cs_batch. */
+void cs_batch_sync(void *arg);
+
+/* Parses N input lines, line i at BUF[STARTS[i]] up to the byte before
+   STARTS[i + 1] (its newline), as bare hex addresses "0x1f00" into
+   ADDRS, on the batch's threads.  Returns 0 when every line was one, -1
+   when any was not (then ADDRS is partly written; use the general
+   parser).  The fast path for the commonest input of a big batch. */
+int cs_batch_parse_addrs(cs_batch *b, const char *buf, const size_t *starts,
+                         size_t n, uint64_t *addrs);
 
 /* The number of threads to use by default: the online CPUs, at most 8. */
 unsigned cs_batch_default_threads(void);

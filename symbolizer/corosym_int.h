@@ -182,10 +182,19 @@ void cs_lookup(const cs_index *ix, uint64_t addr, cs_hit *h);
    ORDER (may be NULL) receives the indices of ADDRS in address order. */
 void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
                     cs_hit *hits, uint32_t *order);
-/* The same in address order, for a caller that walks the answers that
-   way: HITS[j] and SADDRS[j] belong to ADDRS[ORDER[j]]. */
-void cs_lookup_sorted(const cs_index *ix, const uint64_t *addrs, size_t n,
-                      cs_hit *hits, uint64_t *saddrs, uint32_t *order);
+/* The two halves of it, for a caller that walks the answers in address
+   order (and splits the walk between threads): SADDRS[j] = ADDRS[ORDER[j]]
+   sorted; then, with a cursor per walk (zeroed), the hit of each next
+   address, which must not be lower than the one before.  Looking up and
+   using each hit in turn keeps the rows it touched in cache. */
+void cs_sort_addrs(const uint64_t *addrs, size_t n, uint64_t *saddrs,
+                   uint32_t *order);
+typedef struct cs_cursor {
+    size_t pr, ps, py;
+    int have_r, have_s, have_y, started;
+} cs_cursor;
+void cs_lookup_next(const cs_index *ix, cs_cursor *cur, uint64_t addr,
+                    cs_hit *h);
 /* corosym_symbolize() from a lookup result. */
 size_t cs_symbolize_hit(corosym_module *m, uint64_t addr, const cs_hit *h,
                         corosym_frame *frames, size_t max,

@@ -501,47 +501,72 @@ static void run_line(runner *r, const char *line, size_t len)
     cs_json_pretty(&r->out, from, depth);
 }
 
-/* Runs the complete lines in BUF[0..N).  Plain CODE requests for the
-   first module are looked up at once (radix-sorted, one sweep per table)
-   and their answers are rendered in address order, where the index is
-   read almost sequentially, on several threads (batch.c); then every
-   line's answer is written in input order. */
+/* Runs the complete lines in BUF[0..N), a window at a time.  Plain CODE
+   requests for the first module are looked up at once (radix-sorted,
+   then swept) and their answers are rendered in address order, where the
+   index is read almost sequentially, on several threads (batch.c); then
+   every line's answer is written in input order. */
+static void run_window(runner *r, const char *buf, const size_t *starts,
+                       size_t nl);
+
+/* Windows of at most this many lines: the render buffers (~15 MB) are
+   then reused from window to window instead of being faulted in anew. */
+#define WINDOW 65536
+
 static void run_chunk(runner *r, const char *buf, size_t n)
 {
-    cli *c = r->c;
-    size_t nl = 0;
-    /* windows of at most 65536 lines: the render buffers (~15 MB) are
-       then reused from window to window instead of being faulted in anew */
-    for (const char *q = buf; (q = memchr(q, '\n', (size_t)(buf + n - q)));
-         q++) {
-        if (++nl == 65536 && (size_t)(q + 1 - buf) < n) {
-            size_t cut = (size_t)(q + 1 - buf);
-            run_chunk(r, buf, cut);
-            run_chunk(r, buf + cut, n - cut);
-            return;
+    size_t off = 0;
+    while (off < n) {
+        size_t *starts = scratch(r, 0, (WINDOW + 1) * sizeof *starts);
+        size_t nl = 0, p = off;
+        while (p < n && nl < WINDOW) {
+            const char *e = memchr(buf + p, '\n', n - p);
+            if (!e)
+                break;
+            starts[nl++] = p - off;
+            p = (size_t)(e - buf) + 1;
         }
-    }
-    size_t *starts = scratch(r, 0, (nl + 1) * sizeof *starts);
-    nl = 0;
-    for (size_t p = 0; p < n;) {
-        const char *e = memchr(buf + p, '\n', n - p);
-        if (!e)
+        if (!nl)
             break;
-        starts[nl++] = p;
-        p = (size_t)(e - buf) + 1;
+        starts[nl] = p - off;
+        run_window(r, buf + off, starts, nl);
+        off = p;
     }
-    starts[nl] = n;
+}
+
+/* Lines 0..NL) of BUF, line i at STARTS[i] up to the byte before
+   STARTS[i + 1] (its newline). */
+static void run_window(runner *r, const char *buf, const size_t *starts,
+                       size_t nl)
+{
+    cli *c = r->c;
     int fast_ok = nl >= 64 && !(c->oc.style == CS_STYLE_JSON &&
                                 (c->oc.pretty || c->oc.json_array));
     uint64_t *addrs = NULL;
     uint32_t *which = NULL, *order = NULL;
-    cs_hit *hits = NULL;
     size_t k = 0;
     corosym_module *m0 = NULL;
     char *m0name = NULL;
     const uint8_t *m0bid = NULL;
     size_t m0bidlen = 0;
-    if (fast_ok) {
+    if (fast_ok && c->obj) {
+        /* The commonest big batch: bare addresses for --obj, parsed on
+           the batch's threads. */
+        addrs = scratch(r, 1, nl * sizeof *addrs);
+        if (cs_batch_parse_addrs(r->batch, buf, starts, nl, addrs) == 0) {
+            corosym_module *m = get_module(r, c->obj, c->bid, c->bidlen);
+            if (!corosym_module_error(m)) {
+                m0 = m;
+                m0name = cs_xstrdup(c->obj);
+                m0bid = c->bid;
+                m0bidlen = c->bidlen;
+                for (size_t i = 0; i < nl; i++)
+                    addrs[i] -= c->adjust_vma;
+                k = nl;
+            }
+        }
+    }
+    if (fast_ok && !k) {
         addrs = scratch(r, 1, nl * sizeof *addrs);
         which = scratch(r, 3, nl * sizeof *which);
         int have_default = c->obj != NULL || c->bidlen > 0;
@@ -569,15 +594,14 @@ static void run_chunk(runner *r, const char *buf, size_t n)
             }
             corosym_request_free(&q);
         }
-        if (k) {
-            hits = scratch(r, 4, k * sizeof *hits);
-            order = scratch(r, 5, k * sizeof *order);
-            uint64_t *sorted = scratch(r, 6, k * sizeof *sorted);
-            cs_lookup_sorted(&m0->ix, addrs, k, hits, sorted, order);
-            cs_batch_job job = {m0, &c->oc, m0name, m0bid, m0bidlen,
-                                sorted, hits, order, c->adjust_vma, k};
-            cs_batch_render(r->batch, &job);
-        }
+    }
+    if (k) {
+        order = scratch(r, 5, k * sizeof *order);
+        uint64_t *sorted = scratch(r, 6, k * sizeof *sorted);
+        cs_sort_addrs(addrs, k, sorted, order);
+        cs_batch_job job = {m0, &c->oc, m0name, m0bid, m0bidlen,
+                            sorted, order, c->adjust_vma, k};
+        cs_batch_render(r->batch, &job);
     }
     if (k && k == nl) { /* the common case: answers 0..k) in input order */
         r->count += k;
@@ -686,6 +710,8 @@ int main(int argc, char **argv)
     r.batch = cs_batch_new(c.threads ? c.threads : cs_batch_default_threads());
     r.json_first = 1;
     cs_out_init(&r.out, 1);
+    r.out.before_write = cs_batch_sync;
+    r.out.before_arg = r.batch;
     if (c.naddrs) {
         c.oc.json_array = c.oc.style == CS_STYLE_JSON;
         for (size_t i = 0; i < c.naddrs; i++)

@@ -13,6 +13,8 @@ void cs_out_init(cs_out *o, int fd)
     o->buf = malloc(o->cap);
     o->n = 0;
     o->fd = fd;
+    o->before_write = NULL;
+    o->before_arg = NULL;
     if (!o->buf) {
         o->cap = 0;
     }
@@ -37,6 +39,8 @@ void cs_out_flush(cs_out *o)
 {
     if (o->fd < 0)
         return;
+    if (o->before_write)
+        o->before_write(o->before_arg);
     size_t off = 0;
     while (off < o->n) {
         ssize_t w = write(o->fd, o->buf + off, o->n - off);

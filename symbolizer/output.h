@@ -10,6 +10,10 @@ typedef struct cs_out {
     char *buf;
     size_t n, cap;
     int fd;
+    /* Called before every write to FD: another writer of the same fd
+       (batch.c's background write) finishes first.  May be NULL. */
+    void (*before_write)(void *arg);
+    void *before_arg;
 } cs_out;
 
 enum { CS_STYLE_LLVM, CS_STYLE_GNU, CS_STYLE_JSON };

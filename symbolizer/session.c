@@ -683,20 +683,9 @@ static void radix_sort(kv *a, size_t n)
     free(b);
 }
 
-/* The sweep behind both batch lookups.  SORTED: write hit j (and the
-   address, into SADDRS) in address order instead of input order. */
-static void lookup_sweep(const cs_index *ix, const uint64_t *addrs, size_t n,
-                         cs_hit *hits, uint32_t *order, int sorted,
-                         uint64_t *saddrs)
+void cs_sort_addrs(const uint64_t *addrs, size_t n, uint64_t *saddrs,
+                   uint32_t *order)
 {
-    if (n < 64 && !sorted) {
-        for (size_t i = 0; i < n; i++) {
-            cs_lookup(ix, addrs[i], &hits[i]);
-            if (order)
-                order[i] = (uint32_t)i;
-        }
-        return;
-    }
     kv *a = cs_xmalloc((n ? n : 1) * sizeof *a);
     for (size_t i = 0; i < n; i++) {
         a[i].k = addrs[i];
@@ -704,56 +693,83 @@ static void lookup_sweep(const cs_index *ix, const uint64_t *addrs, size_t n,
         a[i].pad = 0;
     }
     radix_sort(a, n);
-    /* one forward sweep per table: the last element <= each address */
-    size_t pr = 0, ps = 0, py = 0;
-    int have_r = 0, have_s = 0, have_y = 0;
     for (size_t j = 0; j < n; j++) {
-        uint64_t x = a[j].k;
-        if (j == 0) {
-            cs_hit h;
-            cs_lookup(ix, x, &h);
-            have_r = h.row != CS_NONE; pr = have_r ? h.row : 0;
-            have_s = h.seg != CS_NONE; ps = have_s ? h.seg : 0;
-            have_y = h.sym != CS_NONE; py = have_y ? h.sym : 0;
-        } else {
-            if (!have_r && ix->nrows && ix->rows[0].addr <= x)
-                have_r = 1, pr = 0;
-            if (have_r)
-                while (pr + 1 < ix->nrows && ix->rows[pr + 1].addr <= x)
-                    pr++;
-            if (!have_s && ix->nsegs && ix->segs[0].start <= x)
-                have_s = 1, ps = 0;
-            if (have_s)
-                while (ps + 1 < ix->nsegs && ix->segs[ps + 1].start <= x)
-                    ps++;
-            if (!have_y && ix->nsyms && ix->syms[0].addr <= x)
-                have_y = 1, py = 0;
-            if (have_y)
-                while (py + 1 < ix->nsyms && ix->syms[py + 1].addr <= x)
-                    py++;
-        }
-        if (order)
-            order[j] = a[j].i;
-        cs_hit *h = &hits[sorted ? j : a[j].i];
-        h->row = have_r ? (uint32_t)pr : CS_NONE;
-        h->seg = have_s ? (uint32_t)ps : CS_NONE;
-        h->sym = have_y ? (uint32_t)py : CS_NONE;
-        if (saddrs)
-            saddrs[j] = x;
+        saddrs[j] = a[j].k;
+        order[j] = a[j].i;
     }
     free(a);
+}
+
+/* Moves P forward to the last element of ARR[0..N) whose FIELD is <= X,
+   given ARR[P].FIELD <= X: doubling steps, then halving ones, so a batch
+   of sparse addresses skips the rows between them in O(log gap). */
+#define GALLOP(arr, n, p, field, x)                                        \
+    do {                                                                   \
+        size_t s_ = 1;                                                     \
+        while ((p) + s_ < (n) && (arr)[(p) + s_].field <= (x)) {           \
+            (p) += s_;                                                     \
+            s_ <<= 1;                                                      \
+        }                                                                  \
+        while (s_ >>= 1)                                                   \
+            if ((p) + s_ < (n) && (arr)[(p) + s_].field <= (x))            \
+                (p) += s_;                                                 \
+    } while (0)
+
+void cs_lookup_next(const cs_index *ix, cs_cursor *cur, uint64_t x,
+                    cs_hit *h)
+{
+    if (!cur->started) {
+        cs_lookup(ix, x, h);
+        cur->started = 1;
+        cur->have_r = h->row != CS_NONE;
+        cur->have_s = h->seg != CS_NONE;
+        cur->have_y = h->sym != CS_NONE;
+        cur->pr = cur->have_r ? h->row : 0;
+        cur->ps = cur->have_s ? h->seg : 0;
+        cur->py = cur->have_y ? h->sym : 0;
+        return;
+    }
+    if (!cur->have_r && ix->nrows && ix->rows[0].addr <= x)
+        cur->have_r = 1, cur->pr = 0;
+    if (cur->have_r)
+        GALLOP(ix->rows, ix->nrows, cur->pr, addr, x);
+    if (!cur->have_s && ix->nsegs && ix->segs[0].start <= x)
+        cur->have_s = 1, cur->ps = 0;
+    if (cur->have_s)
+        GALLOP(ix->segs, ix->nsegs, cur->ps, start, x);
+    if (!cur->have_y && ix->nsyms && ix->syms[0].addr <= x)
+        cur->have_y = 1, cur->py = 0;
+    if (cur->have_y)
+        GALLOP(ix->syms, ix->nsyms, cur->py, addr, x);
+    h->row = cur->have_r ? (uint32_t)cur->pr : CS_NONE;
+    h->seg = cur->have_s ? (uint32_t)cur->ps : CS_NONE;
+    h->sym = cur->have_y ? (uint32_t)cur->py : CS_NONE;
 }
 
 void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
                     cs_hit *hits, uint32_t *order)
 {
-    lookup_sweep(ix, addrs, n, hits, order, 0, NULL);
-}
-
-void cs_lookup_sorted(const cs_index *ix, const uint64_t *addrs, size_t n,
-                      cs_hit *hits, uint64_t *saddrs, uint32_t *order)
-{
-    lookup_sweep(ix, addrs, n, hits, order, 1, saddrs);
+    if (n < 64) {
+        for (size_t i = 0; i < n; i++) {
+            cs_lookup(ix, addrs[i], &hits[i]);
+            if (order)
+                order[i] = (uint32_t)i;
+        }
+        return;
+    }
+    uint64_t *s = cs_xmalloc(n * sizeof *s);
+    uint32_t *o = order ? order : cs_xmalloc(n * sizeof *o);
+    cs_hit *sh = cs_xmalloc(n * sizeof *sh);
+    cs_sort_addrs(addrs, n, s, o);
+    cs_cursor cur = {0};
+    for (size_t j = 0; j < n; j++)
+        cs_lookup_next(ix, &cur, s[j], &sh[j]);
+    for (size_t j = 0; j < n; j++)
+        hits[o[j]] = sh[j];
+    free(sh);
+    if (o != order)
+        free(o);
+    free(s);
 }
 
 size_t corosym_symbolize(corosym_module *m, uint64_t addr,

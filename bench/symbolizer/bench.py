@@ -15,7 +15,11 @@ For every target and size it runs, one after the other, with output to
   corosym --cache-dir=SAME   (warm: maps the per-build-id index)
 and prints wall time, CPU time, addresses/s, peak RSS and the ratio to the
 fastest anchor.  The machine may be shared: CPU time (user+sys) is printed
-next to wall time, and ratios are given for both.
+next to wall time, and ratios are given for both.  Every tool's run that
+takes under a second is repeated 5 times and its fastest kept (peers and
+corosym alike), because one short run is mostly scheduling noise.
+corosym renders on all online CPUs (--threads); its CPU time therefore
+exceeds its wall time, and the wall ratio is the one the targets use.
 """
 import os
 import shutil
@@ -43,6 +47,25 @@ def measure(cmd, inp, out=os.devnull):
         sys.stderr.write(r.stderr.decode(errors="replace")[-2000:])
         raise SystemExit("bench: %s failed (%d)" % (cmd[0], r.returncode))
     return wall, float(u) + float(s), int(m)
+
+
+def measure_best(cmd, inp, out=os.devnull, reset=None):
+    """MEASURE, repeated when short: a run under a second is dominated by
+    scheduling noise on a shared 2-core machine, so it is run 5 times and
+    the fastest wall time is kept (with the largest peak RSS seen).  RESET
+    runs before each repeat (the first-run case empties its cache)."""
+    best = measure(cmd, inp, out)
+    if best[0] >= 1.0:
+        return best
+    rss = best[2]
+    for _ in range(4):
+        if reset:
+            reset()
+        r = measure(cmd, inp, out)
+        rss = max(rss, r[2])
+        if r[0] < best[0]:
+            best = r
+    return best[0], best[1], rss
 
 
 def records(path):
@@ -91,7 +114,10 @@ def main():
                     if n == sizes[0] and name in ("llvm-symbolizer-19",
                                                   "corosym cold"):
                         out = os.path.join(work, name.split()[0] + ".out")
-                    res[name] = measure(cmd, inp, out)
+                    reset = None
+                    if name == "corosym first run":
+                        reset = lambda c=cache: shutil.rmtree(c, True)
+                    res[name] = measure_best(cmd, inp, out, reset)
                     print("  %-20s %7d addrs: %6.2f s wall %6.2f s cpu %7.1f MB"
                           % (name, n, res[name][0], res[name][1],
                              res[name][2] / 1024), flush=True)

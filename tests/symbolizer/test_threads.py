@@ -103,3 +103,32 @@ def test_index_is_the_same_for_any_thread_count(corosym, tmp_path, threads):
         files[t] = idx.read_bytes()
     assert files["1"] == files[threads]
     assert len(files["1"]) > 1000
+
+
+@pytest.mark.parametrize("opts", [[], ["--adjust-vma=0x40"], ["-a"],
+                                  ["--output-style=JSON"], ["--no-inlines"],
+                                  ["--relative-address"]],
+                         ids=["plain", "adjust-vma", "addresses", "json",
+                              "no-inlines", "relative"])
+def test_bare_address_fast_path_matches_general_parser(corosym, prog, addrs,
+                                                       opts):
+    """Bare "0x..." lines take a parser of their own, run on the batch's
+    threads; "CODE 0x..." lines take the general one.  Same answers."""
+    bare = run([corosym, "--no-cache", "--obj=%s" % prog] + opts,
+               input=lines(addrs)).stdout
+    general = run([corosym, "--no-cache", "--obj=%s" % prog] + opts,
+                  input="".join("CODE 0x%x\n" % a for a in addrs)).stdout
+    assert bare == general
+    assert bare.count("\n") >= N
+
+
+def test_big_batch_for_a_missing_module(corosym, tmp_path):
+    """A big batch whose --obj cannot be opened answers every line with
+    ?? and reports the module once."""
+    missing = tmp_path / "nope"
+    r = run([corosym, "--no-cache", "--obj=%s" % missing],
+            input="0x10\n" * 5000, check=False)
+    assert r.stdout == "??\n??:0:0\n\n" * 5000
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert str(missing) in r.stderr
+    assert r.returncode == 2
