@@ -144,7 +144,27 @@ typedef struct cs_builder {
     char *err;              /* first DWARF error, non-fatal */
     int progress;
     unsigned threads;       /* 1: read DWARF on one thread */
+    int want_vars;          /* also collect variables (cs_dwarf_read_vars) */
+    cs_buf vars;            /* then: cs_dwarf_var records */
 } cs_builder;
+
+/* A variable DWARF places at a fixed address, for DATA requests. */
+typedef struct cs_var {
+    uint64_t lo, hi;        /* [lo, hi): location, + type size (or 1) */
+    uint32_t unit;          /* compile unit index, .debug_info order */
+    uint32_t line;          /* DW_AT_decl_line, 0 unknown */
+    const char *file;       /* declaration file, absolute; NULL unknown */
+} cs_var;
+/* Reads the variables of E's DWARF (a full pass: not part of the index,
+   done on the first DATA request for a module).  *VARS is sorted by unit
+   then start, one entry per start within a unit (the last DIE, as llvm's
+   map keeps); the strings live in *BLOB.  Free both.  THREADS as in
+   cs_builder. */
+void cs_dwarf_read_vars(cs_elf *e, unsigned threads, cs_var **vars,
+                        size_t *n, char **blob);
+/* llvm's getVariableForAddress over units in order: the first unit whose
+   variable starting at or before ADDR (the nearest) covers it. */
+const cs_var *cs_var_at(const cs_var *v, size_t n, uint64_t addr);
 
 void cs_builder_init(cs_builder *b);
 void cs_builder_free(cs_builder *b);
@@ -214,6 +234,10 @@ struct corosym_module {
     int loaded;
     /* demangle memo: string offset -> session string */
     const char **dem; size_t ndem;
+    /* DWARF variables, read on the first DATA request */
+    int vars_read;
+    cs_var *vars; size_t nvars;
+    char *var_strs;
 };
 
 struct corosym_session {
@@ -227,5 +251,7 @@ struct corosym_session {
 };
 
 const char *cs_session_keep(corosym_session *s, char *str); /* takes str */
+/* The DWARF variable covering ADDR in M, or NULL (see cs_var_at). */
+const cs_var *cs_module_var_at(corosym_module *m, uint64_t addr);
 
 #endif

@@ -37,6 +37,7 @@ void cs_builder_free(cs_builder *b)
     free(b->files.p);
     free(b->fslots);
     free(b->err);
+    free(b->vars.p);
     memset(b, 0, sizeof *b);
 }
 

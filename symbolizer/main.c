@@ -467,18 +467,28 @@ static void run_line_raw(runner *r, const char *line, size_t len)
         n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
     }
     if (q.kind == CS_REQ_DATA) {
-        /* Like llvm without a DWARF variable at the address: the STT_FILE
-           name of a local symbol (function or object), line 0. */
+        /* Like llvm: name, start and size from the symbol table, and the
+           STT_FILE name of a local symbol (function or object), line 0;
+           replaced by the declaration of a DWARF variable covering the
+           address when it has a line.  An address in the line table is
+           code: llvm's .debug_aranges unit has no variable there. */
         const corosym_frame *f = &r->fr[n - 1];
         const char *sfile = NULL;
+        uint32_t sline = 0;
         if (f->symbol && h.sym != CS_NONE) {
             uint32_t fo = m->ix.syms[h.sym].file;
             if (fo != CS_NONE && fo < m->ix.strsize && m->ix.str[fo])
                 sfile = m->ix.str + fo;
         }
+        int code = h.row != CS_NONE && m->ix.rows[h.row].file != CS_NONE;
+        const cs_var *v = code ? NULL : cs_module_var_at(m, addr);
+        if (v && v->line) {
+            sfile = v->file;
+            sline = v->line;
+        }
         cs_print_data(&r->out, &c->oc, modname, bid, bidlen, q.offset,
                       f->symbol, f->symbol ? f->symbol_address : 0,
-                      f->symbol ? f->symbol_size : 0, sfile, 0, first);
+                      f->symbol ? f->symbol_size : 0, sfile, sline, first);
     } else {
         cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 1, q.offset,
                       r->fr, n, first);

@@ -4,13 +4,15 @@
  * Input: an ELF file's bytes.  The module is opened from memory (no debug
  * file search, no cache, no debuginfod) and a few addresses are
  * symbolized: fixed ones typical of small executables, and ones taken from
- * the input's last bytes, so the fuzzer can steer them.
+ * the input's last bytes, so the fuzzer can steer them, as code and as
+ * data (the DWARF variables pass).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "corosym.h"
+#include "corosym_int.h" /* cs_module_var_at: DATA requests */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -64,6 +66,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                     (void)strlen(fr[k].start_file);
             }
             (void)corosym_miss_string(miss);
+            /* the DWARF variables pass (first call reads them all) */
+            const cs_var *v = cs_module_var_at(m, addrs[i]);
+            if (v && v->file)
+                (void)strlen(v->file);
         }
     }
     corosym_session_free(s);

@@ -156,8 +156,8 @@ def test_data_matches_llvm_without_dwarf(prog, corosym, llvm_symbolizer):
 def test_data_code_addresses_match_llvm_with_dwarf(prog, corosym,
                                                    llvm_symbolizer):
     """With DWARF, function addresses agree too (llvm finds no variable
-    there and prints the STT_FILE name); data objects are a documented
-    difference (DWARF variables are not indexed)."""
+    there and prints the STT_FILE name); data objects with DWARF
+    variables are test_data_vars.py's."""
     p, s, _, _ = prog
     code = {k: v for k, v in s.items() if v[1] in "tT"}
     inp = data_queries(p, code)
