@@ -205,6 +205,12 @@ def test_on_thread_rule():
     assert t.on_thread(4242).id == 4
     assert t.on_thread(5151).id == 7
     assert t.on_thread(6161) is None
+    # ...unless a thread's sp is in its stack: stopped in its exit (a
+    # DEAD catchpoint), it executes there, whatever tid it names
+    sp9 = 0x7f0000000000 + 9 * 0x10000 + 0x80
+    assert t.on_thread(6161, sp9).id == 9
+    assert t.on_thread(7777, sp9).id == 9
+    assert t.on_thread(6161, 0x10) is None
     sp8 = 0x7f0000000000 + 8 * 0x10000 + 0x80
     assert t.on_thread(7777) is None
     assert t.on_thread(7777, sp8).id == 8

@@ -34,6 +34,7 @@ def test_catch_state_filter_delete_disable():
         "print $_coroutine_id()",
         "delete 3",
         "continue",
+        "print $_coroutine_id()",
         "disable 2",
         "print/x corodbg_table.filter_state_mask",
         "continue",
@@ -51,7 +52,9 @@ def test_catch_state_filter_delete_disable():
     assert "$3 = 7" in out
     assert re.search(r'Catchpoint 2 \(coroutine state dead\): coroutine 7 '
                      r'"churner" \w+ -> dead', out)
-    assert "$4 = 0x8" in out           # only catchpoint 4 (blocked, id 99)
+    # stopped in its exit, the dead coroutine is still the thread's
+    assert "$4 = 7" in out
+    assert "$5 = 0x8" in out           # only catchpoint 4 (blocked, id 99)
     # the never-matching catchpoint 4 never stopped: the program finished
     assert "exited normally" in out or "Breakpoint 1, fixture_ready" in out
     assert "Catchpoint 4 (coroutine state blocked id 99):" not in out

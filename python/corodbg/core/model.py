@@ -167,11 +167,13 @@ class Table:
         The one rule every front end uses (list marker, `coroutine` with no
         argument, crash and event reports, LLDB's thread list): the entry
         naming TID (a RUNNING one wins; it may also have panicked or
-        crashed there, still on the thread's stack); dead entries never
-        match.  When none names TID and SP (the thread's stack pointer) is
-        given, the coroutine whose [stack_lo, stack_hi) holds SP: runtimes
-        that do not set tid, and a coroutine that panicked or crashed
-        after its tid was cleared."""
+        crashed there, still on the thread's stack); a dead entry's tid
+        proves nothing.  When none names TID and SP (the thread's stack
+        pointer) is given, the coroutine whose [stack_lo, stack_hi) holds
+        SP: runtimes that do not set tid, a coroutine that panicked or
+        crashed after its tid was cleared, and a dead one: an entry is DEAD
+        only inside corodbg_exit(), so one whose stack holds SP is
+        executing its exit there (a DEAD catchpoint stops just so)."""
         if self._on_tid is None:
             out = {}
             dead = layout.STATE_DEAD
@@ -194,15 +196,17 @@ class Table:
     def _stack_owner(self, sp):
         if self._stacks is None:
             # Only a coroutine that is not parked can be on a thread's
-            # stack: running (a runtime that does not set tid), or stopped
-            # there by a panic or a crash.  One pass, no sort: a few
-            # candidates even in a 1M-entry table.
+            # stack: running (a runtime that does not set tid), stopped
+            # there by a panic or a crash, or in its exit (dead, whatever
+            # tid it still names).  One pass, no sort: a few candidates
+            # even in a 1M-entry table.
             live = (layout.STATE_RUNNING, layout.STATE_PANICKED,
-                    layout.STATE_CRASHED)
+                    layout.STATE_CRASHED, layout.STATE_DEAD)
+            dead = layout.STATE_DEAD
             cos = self.coroutines
             self._stacks = [c for c in compress(cos, map(
                 live.__contains__, map(attrgetter("state"), cos)))
-                if not c.tid and c.stack_lo]
+                if (not c.tid or c.state == dead) and c.stack_lo]
         for c in self._stacks:
             if c.stack_lo <= sp < (c.stack_hi or 0):
                 return c
