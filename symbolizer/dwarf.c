@@ -852,14 +852,24 @@ typedef struct dieinfo {
     uint64_t decl_file, decl_line;
 } dieinfo;
 
+/* The abbreviation of the DIE at OFF in U, with R at its attributes;
+   NULL when OFF is not a DIE there. */
+static abbrev *die_at(ctx *c, cu *u, uint64_t off, rd *r)
+{
+    if (!u->ab || off >= c->info.n || off >= u->end)
+        return NULL;
+    r->p = c->info.p + off;
+    r->end = c->info.p + u->end;
+    r->bad = 0;
+    uint64_t code = rd_uleb(r);
+    return code ? find_abbrev(u->ab, code) : NULL;
+}
+
 static int read_die_at(ctx *c, cu *u, uint64_t off, dieinfo *d)
 {
     memset(d, 0, sizeof *d);
-    if (!u->ab || off >= c->info.n)
-        return -1;
-    rd r = {c->info.p + off, c->info.p + u->end, 0};
-    uint64_t code = rd_uleb(&r);
-    abbrev *a = code ? find_abbrev(u->ab, code) : NULL;
+    rd r;
+    abbrev *a = die_at(c, u, off, &r);
     if (!a)
         return -1;
     for (uint32_t i = 0; i < a->nattr; i++) {
@@ -1102,11 +1112,8 @@ typedef struct typeinfo {
 static int read_type_die(ctx *c, cu *u, uint64_t off, typeinfo *t)
 {
     memset(t, 0, sizeof *t);
-    if (!u->ab || off >= u->end)
-        return -1;
-    rd r = {c->info.p + off, c->info.p + u->end, 0};
-    uint64_t code = rd_uleb(&r);
-    abbrev *a = code ? find_abbrev(u->ab, code) : NULL;
+    rd r;
+    abbrev *a = die_at(c, u, off, &r);
     if (!a)
         return -1;
     t->tag = a->tag;
