@@ -9,6 +9,7 @@
    identity (size, mtime) of the files the index was built from.  Any
    mismatch makes the caller rebuild and atomically replace the file. */
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -246,6 +247,8 @@ static size_t tab_size(const cs_index *ix, int t)
 
 void cs_index_accel(cs_index *ix)
 {
+    if (ix->acc[0])
+        return; /* built already (cs_cache_view does it) */
     uint64_t lo = UINT64_MAX, hi = 0;
     size_t most = 0;
     for (int t = 0; t < 3; t++) {
@@ -351,6 +354,84 @@ static uint64_t checksum(const void *p, size_t n)
 
 static size_t al8(size_t n) { return (n + 7) & ~(size_t)7; }
 
+/* Checksum of a cache body, run on its own thread by cs_cache_view. */
+typedef struct sum_job { const uint8_t *p; size_t n; uint64_t sum; } sum_job;
+
+static void *sum_thread(void *arg)
+{
+    sum_job *j = arg;
+    j->sum = checksum(j->p, j->n);
+    return NULL;
+}
+
+/* Below this size a thread costs more than the checksum. */
+#define SUM_THREAD_MIN ((size_t)1 << 20)
+
+/* Where each table starts in the mapped file. */
+typedef struct cache_offs { size_t rows, scopes, segs, syms, files, strs; }
+    cache_offs;
+
+/* Points IX at the tables of the mapped index and checks every reference
+   stays inside its table (checksums catch accidents, this catches crafted
+   files).  1 when all do, else 0 with the complaint in *WHY. */
+static int check_refs(const uint8_t *base, const cache_hdr *h,
+                      const cache_offs *o, cs_index *ix, const char **why)
+{
+    const char *str = (const char *)base + o->strs;
+    if (h->strsize && str[h->strsize - 1] != 0) {
+        *why = "index string table is corrupt";
+        return 0;
+    }
+    ix->rows = (const cs_row *)(base + o->rows);
+    ix->nrows = h->nrows;
+    ix->scopes = (const cs_scope *)(base + o->scopes);
+    ix->nscopes = h->nscopes;
+    ix->segs = (const cs_seg *)(base + o->segs);
+    ix->nsegs = h->nsegs;
+    ix->syms = (const cs_sym *)(base + o->syms);
+    ix->nsyms = h->nsyms;
+    ix->files = (const uint32_t *)(base + o->files);
+    ix->nfiles = h->nfiles;
+    ix->str = str;
+    ix->strsize = h->strsize;
+    ix->flags = h->flags & ~COROSYM_FROM_CACHE;
+    /* Every reference must stay inside its table (checksums catch
+       accidents, this catches crafted files). */
+    for (size_t i = 0; i < ix->nfiles; i++)
+        if (ix->files[i] >= ix->strsize)
+            goto bad;
+    for (size_t i = 0; i < ix->nrows; i++) {
+        uint32_t f = ix->rows[i].file;
+        if (f < CS_NONE - 1 && f >= ix->nfiles)
+            goto bad;
+        if (i && ix->rows[i].addr < ix->rows[i - 1].addr)
+            goto bad;
+    }
+    for (size_t i = 0; i < ix->nscopes; i++) {
+        const cs_scope *s = &ix->scopes[i];
+        if ((s->parent != CS_NONE && s->parent >= i) ||
+            (s->name != CS_NONE && s->name >= ix->strsize) ||
+            (s->sname != CS_NONE && s->sname >= ix->strsize) ||
+            (s->call_file != CS_NONE && s->call_file >= ix->nfiles) ||
+            (s->decl_file != CS_NONE && s->decl_file >= ix->nfiles))
+            goto bad;
+    }
+    for (size_t i = 0; i < ix->nsegs; i++)
+        if ((ix->segs[i].scope != CS_NONE && ix->segs[i].scope >= ix->nscopes) ||
+            (i && ix->segs[i].start <= ix->segs[i - 1].start))
+            goto bad;
+    for (size_t i = 0; i < ix->nsyms; i++)
+        if (ix->syms[i].name >= ix->strsize ||
+            (ix->syms[i].file != CS_NONE && ix->syms[i].file >= ix->strsize) ||
+            (i && ix->syms[i].addr <= ix->syms[i - 1].addr))
+            goto bad;
+    return 1;
+bad:
+    *why = "index references are out of range (corrupt file)";
+    return 0;
+}
+
+
 int cs_cache_view(const void *data, size_t size, uint64_t key,
                   cs_index *ix, char **err)
 {
@@ -395,69 +476,46 @@ int cs_cache_view(const void *data, size_t size, uint64_t key,
         return -1;
     }
     const uint8_t *base = data;
-    if (checksum(base + sizeof *h, size - sizeof *h) != h->checksum) {
+    /* The checksum runs on a second thread while this one checks every
+       reference (both only read the mapping, whose sizes are now known
+       to add up); a file must pass both. */
+    sum_job sj = {base + sizeof *h, size - sizeof *h, 0};
+    pthread_t sum_th;
+    int threaded = size >= SUM_THREAD_MIN &&
+                   pthread_create(&sum_th, NULL, sum_thread, &sj) == 0;
+    if (!threaded)
+        sum_thread(&sj);
+    cache_offs offs = {o_rows, o_sc, o_sg, o_sy, o_fi, o_st};
+    const char *why = NULL;
+    int refs_ok = check_refs(base, h, &offs, ix, &why);
+    if (refs_ok)
+        cs_index_accel(ix); /* meanwhile, too */
+    if (threaded)
+        pthread_join(sum_th, NULL);
+    if (sj.sum != h->checksum || !refs_ok) {
+        for (int i = 0; i < 3; i++)
+            free(ix->acc[i]);
+    }
+    if (sj.sum != h->checksum) {
+        memset(ix, 0, sizeof *ix);
         *err = cs_fmt("index checksum mismatch (corrupt file)");
         return -1;
     }
-    const char *str = (const char *)base + o_st;
-    if (h->strsize && str[h->strsize - 1] != 0) {
-        *err = cs_fmt("index string table is corrupt");
+    if (!refs_ok) {
+        memset(ix, 0, sizeof *ix);
+        *err = cs_fmt("%s", why);
         return -1;
     }
-    ix->rows = (const cs_row *)(base + o_rows);
-    ix->nrows = h->nrows;
-    ix->scopes = (const cs_scope *)(base + o_sc);
-    ix->nscopes = h->nscopes;
-    ix->segs = (const cs_seg *)(base + o_sg);
-    ix->nsegs = h->nsegs;
-    ix->syms = (const cs_sym *)(base + o_sy);
-    ix->nsyms = h->nsyms;
-    ix->files = (const uint32_t *)(base + o_fi);
-    ix->nfiles = h->nfiles;
-    ix->str = str;
-    ix->strsize = h->strsize;
-    ix->flags = h->flags & ~COROSYM_FROM_CACHE;
-    /* Every reference must stay inside its table (checksums catch
-       accidents, this catches crafted files). */
-    for (size_t i = 0; i < ix->nfiles; i++)
-        if (ix->files[i] >= ix->strsize)
-            goto bad;
-    for (size_t i = 0; i < ix->nrows; i++) {
-        uint32_t f = ix->rows[i].file;
-        if (f < CS_NONE - 1 && f >= ix->nfiles)
-            goto bad;
-        if (i && ix->rows[i].addr < ix->rows[i - 1].addr)
-            goto bad;
-    }
-    for (size_t i = 0; i < ix->nscopes; i++) {
-        const cs_scope *s = &ix->scopes[i];
-        if ((s->parent != CS_NONE && s->parent >= i) ||
-            (s->name != CS_NONE && s->name >= ix->strsize) ||
-            (s->sname != CS_NONE && s->sname >= ix->strsize) ||
-            (s->call_file != CS_NONE && s->call_file >= ix->nfiles) ||
-            (s->decl_file != CS_NONE && s->decl_file >= ix->nfiles))
-            goto bad;
-    }
-    for (size_t i = 0; i < ix->nsegs; i++)
-        if ((ix->segs[i].scope != CS_NONE && ix->segs[i].scope >= ix->nscopes) ||
-            (i && ix->segs[i].start <= ix->segs[i - 1].start))
-            goto bad;
-    for (size_t i = 0; i < ix->nsyms; i++)
-        if (ix->syms[i].name >= ix->strsize ||
-            (ix->syms[i].file != CS_NONE && ix->syms[i].file >= ix->strsize) ||
-            (i && ix->syms[i].addr <= ix->syms[i - 1].addr))
-            goto bad;
     return 0;
-bad:
-    memset(ix, 0, sizeof *ix);
-    *err = cs_fmt("index references are out of range (corrupt file)");
-    return -1;
 }
 
 int cs_cache_check(const void *data, size_t size, uint64_t key, char **err)
 {
     cs_index ix;
-    return cs_cache_view(data, size, key, &ix, err);
+    if (cs_cache_view(data, size, key, &ix, err) < 0)
+        return -1;
+    cs_index_free(&ix); /* the bucket tables; DATA is the caller's */
+    return 0;
 }
 
 int cs_cache_load(const char *path, uint64_t key, cs_index *ix, char **err)
