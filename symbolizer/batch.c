@@ -48,6 +48,7 @@ struct cs_batch {
     int ofd;
     pthread_t writer;
     int writing;              /* the writer thread runs */
+    int epipe;                /* its write found the reader gone */
 };
 
 unsigned cs_batch_default_threads(void)
@@ -180,20 +181,21 @@ static void render_slice(worker *w)
     }
 }
 
-static void write_fully(int fd, const char *p, size_t n)
+/* Writes all N bytes; -1 when the reader is gone (EPIPE).  Other errors
+   drop the rest, like cs_out_flush. */
+static int write_fully(int fd, const char *p, size_t n)
 {
     while (n) {
         ssize_t w = write(fd, p, n);
         if (w < 0) {
             if (errno == EINTR)
                 continue;
-            if (errno == EPIPE)
-                exit(0);
-            return; /* like cs_out_flush: the rest is lost with the fd */
+            return errno == EPIPE ? -1 : 0;
         }
         p += w;
         n -= (size_t)w;
     }
+    return 0;
 }
 
 static void *render_thread(void *arg)
@@ -339,7 +341,8 @@ static void *copy_thread(void *arg)
 static void *write_thread(void *arg)
 {
     cs_batch *b = arg;
-    write_fully(b->ofd, b->obuf[b->wbuf], b->olen[b->wbuf]);
+    /* EPIPE is acted on by the main thread, in cs_batch_sync */
+    b->epipe = write_fully(b->ofd, b->obuf[b->wbuf], b->olen[b->wbuf]) < 0;
     return NULL;
 }
 
@@ -350,13 +353,15 @@ void cs_batch_sync(void *arg)
         pthread_join(b->writer, NULL);
         b->writing = 0;
     }
+    if (b->epipe)
+        exit(0); /* the reader is gone: done, as cs_out_flush does */
 }
 
 void cs_batch_write_all(cs_batch *b, cs_out *out)
 {
     size_t n = b->n;
     unsigned nt = threads_for(b, n);
-    if (out->fd < 0 || nt < 2) {
+    if (out->fd < 0) {
         for (size_t q = 0; q < n; q++)
             cs_batch_emit(b, out, q);
         return;
@@ -387,9 +392,11 @@ void cs_batch_write_all(cs_batch *b, cs_out *out)
     b->ofd = out->fd;
     b->wbuf = c;
     b->cur = !c;
-    b->writing = pthread_create(&b->writer, NULL, write_thread, b) == 0;
-    if (!b->writing) { /* no thread: write it here */
-        b->cur = c;
-        write_fully(out->fd, b->obuf[c], total);
-    }
+    /* One thread asked for: no writer thread either.  The output is the
+       same bytes at the same places relative to stderr either way (see
+       cs_batch_sync's callers). */
+    b->writing = b->nthreads > 1 &&
+                 pthread_create(&b->writer, NULL, write_thread, b) == 0;
+    if (!b->writing && write_fully(out->fd, b->obuf[c], total) < 0)
+        exit(0);
 }

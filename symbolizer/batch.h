@@ -45,7 +45,10 @@ void cs_batch_emit(cs_batch *b, cs_out *out, size_t q);
    OUT's before_write hook to cs_batch_sync (argument B) so that nothing
    else is written to OUT's fd before that write is done. */
 void cs_batch_write_all(cs_batch *b, cs_out *out);
-/* Waits for the background write, if any.  ARG is the cs_batch. */
+/* Waits for the background write, if any (and exits 0 like cs_out_flush
+   when it found the reader gone).  ARG is the cs_batch.  Call it before
+   writing to stderr too, so messages land after the answers before them
+   whatever the number of threads. */
 void cs_batch_sync(void *arg);
 
 /* Parses N input lines, line i at BUF[STARTS[i]] up to the byte before

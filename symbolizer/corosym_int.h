@@ -155,16 +155,23 @@ typedef struct cs_var {
     uint32_t line;          /* DW_AT_decl_line, 0 unknown */
     const char *file;       /* declaration file, absolute; NULL unknown */
 } cs_var;
-/* Reads the variables of E's DWARF (a full pass: not part of the index,
-   done on the first DATA request for a module).  *VARS is sorted by unit
-   then start, one entry per start within a unit (the last DIE, as llvm's
-   map keeps); the strings live in *BLOB.  Free both.  THREADS as in
-   cs_builder. */
-void cs_dwarf_read_vars(cs_elf *e, unsigned threads, cs_var **vars,
-                        size_t *n, char **blob);
+/* A module's variables: V sorted by unit, then start, one entry per start
+   within a unit (the last DIE, as llvm's map keeps); UNIT[k] is where the
+   k-th unit with variables starts in V (UNIT[NUNITS] = N); the file names
+   live in STRS. */
+typedef struct cs_vars {
+    cs_var *v; size_t n;
+    size_t *unit; size_t nunits;
+    char *strs;
+} cs_vars;
+/* Reads the variables of E's DWARF into VS (a full pass, not part of the
+   index: done on the first DATA request for a module).  THREADS as in
+   cs_builder.  cs_vars_free releases them. */
+void cs_dwarf_read_vars(cs_elf *e, unsigned threads, cs_vars *vs);
+void cs_vars_free(cs_vars *vs);
 /* llvm's getVariableForAddress over units in order: the first unit whose
    variable starting at or before ADDR (the nearest) covers it. */
-const cs_var *cs_var_at(const cs_var *v, size_t n, uint64_t addr);
+const cs_var *cs_var_at(const cs_vars *vs, uint64_t addr);
 
 void cs_builder_init(cs_builder *b);
 void cs_builder_free(cs_builder *b);
@@ -236,8 +243,7 @@ struct corosym_module {
     const char **dem; size_t ndem;
     /* DWARF variables, read on the first DATA request */
     int vars_read;
-    cs_var *vars; size_t nvars;
-    char *var_strs;
+    cs_vars vars;
 };
 
 struct corosym_session {

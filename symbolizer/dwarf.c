@@ -206,10 +206,19 @@ static int form_size(unsigned form, const cu *u)
     }
 }
 
-/* Value of one attribute.  Strings come back in *S, numbers in *V. */
-typedef struct aval { uint64_t v; const char *s; int cls; } aval;
+/* Value of one attribute.  Strings come back in S, numbers in V, blocks
+   (exprloc and blockN forms) in BLK/BLKLEN only: S and V stay NULL and 0
+   for them, since code that wants a name or a number never checks the
+   class. */
+typedef struct aval {
+    uint64_t v;
+    const char *s;
+    int cls;
+    const uint8_t *blk;
+    uint64_t blklen;
+} aval;
 enum { C_NONE, C_ADDR, C_ADDRX, C_CONST, C_REF, C_STR, C_SECOFF, C_RNGX,
-       C_BLOCK /* s: the bytes, v: their count */, C_OTHER };
+       C_BLOCK, C_OTHER };
 
 static const char *str_at(sect s, uint64_t off)
 {
@@ -237,6 +246,8 @@ static int read_form(ctx *c, const cu *u, rd *r, unsigned form, int64_t ic,
     a->s = NULL;
     a->v = 0;
     a->cls = C_OTHER;
+    a->blk = NULL;
+    a->blklen = 0;
     switch (form) {
     case DW_FORM_addr: a->v = rd_n(r, u->addr_size); a->cls = C_ADDR; break;
     case DW_FORM_addrx: case DW_FORM_GNU_addr_index:
@@ -288,15 +299,15 @@ static int read_form(ctx *c, const cu *u, rd *r, unsigned form, int64_t ic,
         a->v = rd_n(r, u->is64 ? 8 : 4); a->cls = C_SECOFF; break;
     case DW_FORM_rnglistx: a->v = rd_uleb(r); a->cls = C_RNGX; break;
     case DW_FORM_loclistx: rd_uleb(r); break;
-    case DW_FORM_block1: a->v = rd_n(r, 1); goto block;
-    case DW_FORM_block2: a->v = rd_n(r, 2); goto block;
-    case DW_FORM_block4: a->v = rd_n(r, 4); goto block;
+    case DW_FORM_block1: a->blklen = rd_n(r, 1); goto block;
+    case DW_FORM_block2: a->blklen = rd_n(r, 2); goto block;
+    case DW_FORM_block4: a->blklen = rd_n(r, 4); goto block;
     case DW_FORM_block: case DW_FORM_exprloc:
-        a->v = rd_uleb(r);
+        a->blklen = rd_uleb(r);
     block:
-        a->s = (const char *)r->p;
+        a->blk = r->p;
         a->cls = C_BLOCK;
-        rd_skip(r, a->v);
+        rd_skip(r, a->blklen);
         break;
     case DW_FORM_indirect: {
         unsigned f = (unsigned)rd_uleb(r);
@@ -1083,8 +1094,7 @@ static int read_variable(ctx *c, cu *u, rd *r, const abbrev *a,
             return -1;
         }
         if (at[i].name == DW_AT_location && x.cls == C_BLOCK)
-            have_addr = location_addr(c, u, (const uint8_t *)x.s, x.v,
-                                      &v.lo) == 0;
+            have_addr = location_addr(c, u, x.blk, x.blklen, &v.lo) == 0;
         else if (at[i].name == DW_AT_location &&
                  (x.cls == C_SECOFF ||
                   (u->version < 4 && x.cls == C_CONST &&
@@ -1135,6 +1145,18 @@ static int read_type_die(ctx *c, cu *u, uint64_t off, typeinfo *t)
     return 0;
 }
 
+/* A constant of FORM read as llvm's getAsSignedConstant does (dataN sign-
+   extended from N bytes), kept as the bits of an int64_t. */
+static uint64_t as_signed(unsigned form, uint64_t v)
+{
+    switch (form) {
+    case DW_FORM_data1: return (uint64_t)(int64_t)(int8_t)v;
+    case DW_FORM_data2: return (uint64_t)(int64_t)(int16_t)v;
+    case DW_FORM_data4: return (uint64_t)(int64_t)(int32_t)v;
+    default: return v;
+    }
+}
+
 /* The element count of an array's subranges (count, or upper - lower + 1),
    multiplied; children that are not subranges are skipped. */
 static uint64_t array_elements(ctx *c, cu *u, const uint8_t *p)
@@ -1153,7 +1175,7 @@ static uint64_t array_elements(ctx *c, cu *u, const uint8_t *p)
         if (!a)
             break;
         int sub = depth == 0 && a->tag == DW_TAG_subrange_type;
-        int64_t lower = 0, upper = 0;
+        uint64_t lower = 0, upper = 0; /* two's complement: no overflow */
         int has_upper = 0;
         for (uint32_t i = 0; i < a->nattr; i++) {
             const abbrev_attr *x = &u->ab->attrs[a->first + i];
@@ -1170,16 +1192,13 @@ static uint64_t array_elements(ctx *c, cu *u, const uint8_t *p)
             if (x->name == DW_AT_count)
                 n *= v.v;
             else if (x->name == DW_AT_upper_bound) {
-                upper = x->form == DW_FORM_data1 ? (int8_t)v.v
-                      : x->form == DW_FORM_data2 ? (int16_t)v.v
-                      : x->form == DW_FORM_data4 ? (int32_t)v.v
-                                                 : (int64_t)v.v;
+                upper = as_signed(x->form, v.v);
                 has_upper = 1;
             } else if (x->name == DW_AT_lower_bound)
-                lower = (int64_t)v.v;
+                lower = as_signed(x->form, v.v);
         }
         if (has_upper)
-            n *= (uint64_t)(upper - lower + 1);
+            n *= upper - lower + 1;
         if (a->children)
             depth++;
     }
@@ -1266,8 +1285,7 @@ static int var_order(const void *a, const void *b)
     return x->i < y->i ? -1 : x->i > y->i; /* the later DIE last */
 }
 
-void cs_dwarf_read_vars(cs_elf *e, unsigned threads, cs_var **vars,
-                        size_t *nvars, char **blob)
+void cs_dwarf_read_vars(cs_elf *e, unsigned threads, cs_vars *vs)
 {
     cs_builder b;
     cs_builder_init(&b);
@@ -1308,30 +1326,46 @@ void cs_dwarf_read_vars(cs_elf *e, unsigned threads, cs_var **vars,
     }
     free(s);
     cs_builder_free(&b);
-    *vars = v;
-    *nvars = k;
-    *blob = strs.p;
+    /* where each unit's run starts: the lookup binary-searches each */
+    size_t nu = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!i || v[i].unit != v[i - 1].unit)
+            nu++;
+    size_t *unit = cs_xmalloc((nu + 1) * sizeof *unit);
+    nu = 0;
+    for (size_t i = 0; i < k; i++)
+        if (!i || v[i].unit != v[i - 1].unit)
+            unit[nu++] = i;
+    unit[nu] = k;
+    vs->v = v;
+    vs->n = k;
+    vs->unit = unit;
+    vs->nunits = nu;
+    vs->strs = strs.p;
 }
 
-const cs_var *cs_var_at(const cs_var *v, size_t n, uint64_t addr)
+void cs_vars_free(cs_vars *vs)
 {
-    size_t i = 0;
-    while (i < n) {
-        size_t end = i;
-        while (end < n && v[end].unit == v[i].unit)
-            end++;
-        /* last entry of this unit with lo <= addr */
-        size_t lo = i, hi = end;
+    free(vs->v);
+    free(vs->unit);
+    free(vs->strs);
+    memset(vs, 0, sizeof *vs);
+}
+
+const cs_var *cs_var_at(const cs_vars *vs, uint64_t addr)
+{
+    for (size_t u = 0; u < vs->nunits; u++) {
+        /* the last entry of this unit with lo <= addr */
+        size_t lo = vs->unit[u], hi = vs->unit[u + 1], first = lo;
         while (lo < hi) {
             size_t mid = (lo + hi) / 2;
-            if (v[mid].lo <= addr)
+            if (vs->v[mid].lo <= addr)
                 lo = mid + 1;
             else
                 hi = mid;
         }
-        if (lo > i && addr < v[lo - 1].hi)
-            return &v[lo - 1];
-        i = end;
+        if (lo > first && addr < vs->v[lo - 1].hi)
+            return &vs->v[lo - 1];
     }
     return NULL;
 }

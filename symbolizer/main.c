@@ -307,6 +307,8 @@ static void report_module(runner *r, corosym_module *m, const char *name)
     r->reported[r->nreported++] = m;
     const char *e = corosym_module_error(m);
     const char *w = corosym_module_warning(m);
+    if (r->c->stats || e || w)
+        cs_batch_sync(r->batch); /* the answers before it, first */
     if (r->c->stats) {
         unsigned f = corosym_module_flags(m);
         const char *dp = corosym_module_debug_path(m);
@@ -393,6 +395,7 @@ static void run_line_raw(runner *r, const char *line, size_t len)
            message, not an error; a line of blanks is reported as llvm does */
         int empty = len == 0 || (len == 1 && line[0] == '\r');
         if (!empty) {
+            cs_batch_sync(r->batch);
             fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
                     q.error);
             had_error = 1;

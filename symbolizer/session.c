@@ -111,8 +111,7 @@ void corosym_session_free(corosym_session *s)
         free(m->error);
         free(m->warning);
         free(m->dem);
-        free(m->vars);
-        free(m->var_strs);
+        cs_vars_free(&m->vars);
         free(m);
     }
     for (size_t i = 0; i < s->ndirs; i++)
@@ -844,21 +843,19 @@ const cs_var *cs_module_var_at(corosym_module *m, uint64_t addr)
         /* the binary itself when it carries the DWARF (also a module
            from memory), else the debug file, opened again */
         if (m->bin && m->bin->path && !strcmp(m->bin->path, m->debug_path)) {
-            cs_dwarf_read_vars(m->bin, m->s->o.threads, &m->vars, &m->nvars,
-                               &m->var_strs);
+            cs_dwarf_read_vars(m->bin, m->s->o.threads, &m->vars);
         } else {
             char *err = NULL;
             cs_elf *e = cs_elf_open(m->debug_path, NULL, 0, &err);
             if (e) {
-                cs_dwarf_read_vars(e, m->s->o.threads, &m->vars, &m->nvars,
-                                   &m->var_strs);
+                cs_dwarf_read_vars(e, m->s->o.threads, &m->vars);
                 cs_elf_close(e);
             }
             free(err); /* the index was built from this file: a failure
                           now only costs the variable names */
         }
     }
-    return cs_var_at(m->vars, m->nvars, addr);
+    return cs_var_at(&m->vars, addr);
 }
 
 size_t corosym_symbolize(corosym_module *m, uint64_t addr,

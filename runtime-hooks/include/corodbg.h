@@ -446,7 +446,9 @@ static inline void corodbg__put_state_tid(corodbg_co *co, uint32_t state,
 #else
     uint64_t v = (uint64_t)state << 32 | (uint64_t)tid;
 #endif
-    __atomic_store_n((word *)&co->state, v, __ATOMIC_RELAXED);
+    /* release: a register block saved before the switch out (the
+     * ordering rule) is never published after the state saying so */
+    __atomic_store_n((word *)&co->state, v, __ATOMIC_RELEASE);
 }
 
 /* The entry updates of a switch, shared by the inline fast path and the
@@ -460,10 +462,11 @@ static inline void corodbg__switch_entries(corodbg_co *from, corodbg_co *to,
     if (from) {
         uint32_t st = from->state;
         *from_old = st;
-        /* Blocked, panicked and dead coroutines keep their state. */
-        corodbg__put_state_tid(from,
-                               st == CORODBG_RUNNING ? CORODBG_RUNNABLE : st,
-                               0);
+        if (st == CORODBG_RUNNING)
+            corodbg__put_state_tid(from, CORODBG_RUNNABLE, 0);
+        else /* blocked, panicked or dead: keep the state, which another
+              * thread may be changing (a wake), and drop the tid */
+            __atomic_store_n(&from->tid, 0, __ATOMIC_RELEASE);
     }
     if (to) {
         uint32_t tid = corodbg__thread.tid;

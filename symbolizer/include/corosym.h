@@ -83,9 +83,12 @@ typedef struct corosym_options {
     int progress;                  /* progress lines on stderr (0) */
     int short_names;               /* DW_AT_name instead of linkage names,
                                       no symbol-table override (0) */
-    unsigned threads;              /* 1: build indexes on one thread; 0
-                                      (default): read line programs and
-                                      DIEs of a big module on two */
+    unsigned threads;              /* threads reading a module's DWARF:
+                                      0 (default) the online CPUs, at most
+                                      8, for a module with 1 MB or more of
+                                      .debug_info (one thread below); N:
+                                      N DIE walkers besides the line-table
+                                      thread; 1: everything on one */
     unsigned char reserved[24];    /* zero; room for growth */
 } corosym_options;
 

@@ -231,3 +231,20 @@ def test_id_width_hint(image):
     plain = render.format_rows([tuple(r) for r in rows])
     assert render.format_rows(rows) == plain
     assert plain[7].startswith("  12345 blocked  sleep ")
+
+
+def test_on_thread_live_owner_beats_dead():
+    """A stack reused before the old owner's exit was reported: the live
+    coroutine on it wins over the dead entry, in whichever slot order."""
+    from tablegen import TableImage
+    shared = dict(stack_lo=0x7f00000a0000, stack_hi=0x7f00000b0000)
+    sp = 0x7f00000a0080
+    for dead_slot, live_slot in ((6, 7), (7, 6)):
+        img = TableImage.sample()
+        img.add(dead_slot, 9, layout.STATE_DEAD, "gone", **shared)
+        img.add(live_slot, 10, layout.STATE_RUNNING, "new", **shared)
+        t = img.decode()
+        assert t.on_thread(8888, sp).id == 10
+    img = TableImage.sample()
+    img.add(6, 9, layout.STATE_DEAD, "gone", **shared)
+    assert img.decode().on_thread(8888, sp).id == 9

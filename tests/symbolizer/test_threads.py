@@ -3,6 +3,7 @@ The answers must be the same bytes, in input order, whatever the number of
 threads, for every output style, and agree with llvm-symbolizer; bad
 --threads values are usage errors."""
 import random
+import subprocess
 
 import pytest
 
@@ -132,3 +133,25 @@ def test_big_batch_for_a_missing_module(corosym, tmp_path):
     assert len(r.stderr.strip().splitlines()) == 1
     assert str(missing) in r.stderr
     assert r.returncode == 2
+
+
+def test_messages_land_in_the_same_place_for_any_thread_count(corosym, prog,
+                                                              addrs, tmp_path):
+    """stdout and stderr merged: an error after a window written in the
+    background comes after that window's answers, as with one thread.
+    (Input from a file: from a pipe the chunks, and so the flushes, follow
+    the writer's timing, with any number of threads.)"""
+    first = (addrs * 3)[:65536 + 10]   # a full window, then 10 lines
+    inp = tmp_path / "in.txt"
+    inp.write_text(lines(first) + "12abc\n" + lines(addrs[:500]))
+    merged = []
+    for t in ("1", "2", "8"):
+        with open(inp) as f:
+            r = subprocess.run([str(corosym), "--no-cache", "--obj=%s" % prog,
+                                "--threads=" + t], stdin=f, text=True,
+                               stdout=subprocess.PIPE,
+                               stderr=subprocess.STDOUT)
+        assert r.returncode == 2
+        merged.append(r.stdout)
+    assert merged[0] == merged[1] == merged[2]
+    assert "error: '12abc'" in merged[0]

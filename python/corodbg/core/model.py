@@ -207,10 +207,13 @@ class Table:
             self._stacks = [c for c in compress(cos, map(
                 live.__contains__, map(attrgetter("state"), cos)))
                 if (not c.tid or c.state == dead) and c.stack_lo]
+        found = None
         for c in self._stacks:
             if c.stack_lo <= sp < (c.stack_hi or 0):
-                return c
-        return None
+                if c.state != layout.STATE_DEAD:
+                    return c
+                found = found or c   # a live owner of the stack wins
+        return found
 
     def find(self, cid):
         from .errors import UnknownCoroutineError
