@@ -453,8 +453,8 @@ static inline void corodbg__put_state_tid(corodbg_co *co, uint32_t state,
 
 /* The entry updates of a switch, shared by the inline fast path and the
  * armed slow path (which also needs the old states for its events).  No
- * seqlock: state and tid change in one store, and last_tid and switches
- * are statistics a reader may see one switch behind. */
+ * seqlock: RUNNING and its tid come and go in one store, and last_tid and
+ * switches are statistics a reader may see one switch behind. */
 static inline void corodbg__switch_entries(corodbg_co *from, corodbg_co *to,
                                            uint32_t *from_old,
                                            uint32_t *to_old)
