@@ -32,21 +32,21 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def measure(cmd, inp, out=os.devnull):
-    """Runs CMD with stdin INP; returns (wall s, cpu s, peak RSS KB).  The
-    tool is this process's direct child and its rusage comes from wait4(),
-    so no wrapper process (such as /usr/bin/time) is timed with it."""
+    """Runs CMD with stdin INP; returns (wall s, cpu s, peak RSS KB)."""
+    tf = tempfile.NamedTemporaryFile(delete=False)
+    tf.close()
     with open(inp, "rb") as fi, open(out, "wb") as fo:
         t0 = time.monotonic()
-        p = subprocess.Popen(cmd, stdin=fi, stdout=fo, stderr=subprocess.PIPE)
-        err = p.stderr.read()
-        _, status, ru = os.wait4(p.pid, 0)
+        r = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", tf.name]
+                           + cmd, stdin=fi, stdout=fo,
+                           stderr=subprocess.PIPE)
         wall = time.monotonic() - t0
-        p.returncode = os.waitstatus_to_exitcode(status)
-        p.stderr.close()
-    if p.returncode != 0:
-        sys.stderr.write(err.decode(errors="replace")[-2000:])
-        raise SystemExit("bench: %s failed (%d)" % (cmd[0], p.returncode))
-    return wall, ru.ru_utime + ru.ru_stime, ru.ru_maxrss
+    u, s, m = open(tf.name).read().split()[-3:]
+    os.unlink(tf.name)
+    if r.returncode != 0:
+        sys.stderr.write(r.stderr.decode(errors="replace")[-2000:])
+        raise SystemExit("bench: %s failed (%d)" % (cmd[0], r.returncode))
+    return wall, float(u) + float(s), int(m)
 
 
 def measure_best(cmd, inp, out=os.devnull, reset=None):
