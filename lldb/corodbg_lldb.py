@@ -67,6 +67,17 @@ def _process(exe_ctx):
     return p
 
 
+def _stopped_table(debugger, exe_ctx):
+    """What a command works on: (the stopped process, its session, the
+    table read for this stop), with this stop's coroutine threads in
+    place."""
+    process = _process(exe_ctx)
+    sess = T.session(process)
+    tbl = sess.table()
+    _ensure_plugin(debugger, process)
+    return process, sess, tbl
+
+
 def _ensure_plugin(debugger, process, force=False):
     """Make sure this stop's thread list has the coroutine threads.
 
@@ -277,10 +288,7 @@ class CoroutineList(_Command):
     @command
     def __call__(self, debugger, arg, exe_ctx, result):
         q = query.parse_list_args(arg)
-        process = _process(exe_ctx)
-        sess = T.session(process)
-        sess.table()
-        _ensure_plugin(debugger, process)
+        process, sess, _ = _stopped_table(debugger, exe_ctx)
         result.AppendMessage("".join(
             list_lines(sess, q, _marker_id(process))).rstrip("\n"))
 
@@ -319,10 +327,7 @@ runs on.  With no ID, say which coroutine the selected thread shows."""
     @command
     def __call__(self, debugger, arg, exe_ctx, result):
         words = shlex.split(arg)
-        process = _process(exe_ctx)
-        sess = T.session(process)
-        tbl = sess.table()
-        _ensure_plugin(debugger, process)
+        process, sess, tbl = _stopped_table(debugger, exe_ctx)
         if not words:
             cid = _marker_id(process)
             if not cid:
@@ -364,10 +369,7 @@ Examples:
 
     @command
     def __call__(self, debugger, arg, exe_ctx, result):
-        process = _process(exe_ctx)
-        sess = T.session(process)
-        tbl = sess.table()
-        _ensure_plugin(debugger, process)
+        process, _, tbl = _stopped_table(debugger, exe_ctx)
         cos, cmd, missing = parse_apply(arg, tbl)
         interp = debugger.GetCommandInterpreter()
         saved = process.GetSelectedThread()
@@ -396,10 +398,7 @@ class CoroutineLeaks(_Command):
     @command
     def __call__(self, debugger, arg, exe_ctx, result):
         min_age = query.parse_leaks_args(arg)
-        process = _process(exe_ctx)
-        sess = T.session(process)
-        tbl = sess.table()
-        _ensure_plugin(debugger, process)
+        _, sess, tbl = _stopped_table(debugger, exe_ctx)
         now = sess.now_ns(tbl)
         result.AppendMessage("".join(listing.leak_report(
             Frontend(sess), now, min_age)).rstrip("\n"))
