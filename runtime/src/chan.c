@@ -63,10 +63,10 @@ static void *slot(corort_chan *ch, size_t i)
     return ch->buf + ((ch->head + i) % ch->cap) * ch->elem_size;
 }
 
-/* Takes CH's lock when CH is a channel still open: CORORT_OK, locked;
- * else CORORT_EINVAL or CORORT_ECLOSED, unlocked. */
-static int lock_open(corort_chan *ch)
+/* BLOCK: 1 to wait, 0 for the try_ forms. */
+static int send(corort_chan *ch, const void *elem, int block)
 {
+    struct corort__waiter *r;
     if (!ch)
         return CORORT_EINVAL;
     corort__lock_take(&ch->lock);
@@ -74,16 +74,6 @@ static int lock_open(corort_chan *ch)
         corort__lock_drop(&ch->lock);
         return CORORT_ECLOSED;
     }
-    return CORORT_OK;
-}
-
-/* BLOCK: 1 to wait, 0 for the try_ forms. */
-static int send(corort_chan *ch, const void *elem, int block)
-{
-    struct corort__waiter *r;
-    int rc = lock_open(ch);
-    if (rc != CORORT_OK)
-        return rc;
     if ((r = corort__wq_pop(&ch->recvq)) != NULL) {
         copy(ch, r->elem, elem);
         r->result = CORORT_OK;
@@ -174,9 +164,13 @@ int corort_chan_try_recv(corort_chan *ch, void *elem)
 int corort_chan_close(corort_chan *ch)
 {
     struct corort__waiter *w;
-    int rc = lock_open(ch);
-    if (rc != CORORT_OK)
-        return rc;
+    if (!ch)
+        return CORORT_EINVAL;
+    corort__lock_take(&ch->lock);
+    if (ch->closed) {
+        corort__lock_drop(&ch->lock);
+        return CORORT_ECLOSED;
+    }
     ch->closed = 1;
     while ((w = corort__wq_pop(&ch->recvq)) != NULL) {
         copy(ch, w->elem, NULL);
