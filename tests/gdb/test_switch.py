@@ -39,7 +39,7 @@ def test_locals_of_consumer_and_off():
     assert "[Back to thread 1's own stack]" in out
     tail = out.split("[Back to thread")[1]
     assert re.search(r"#0  fixture_ready \(\) at", tail)
-    assert re.search(r"#1  0x[0-9a-f]+ in main", tail)
+    assert re.search(r"#1  0x[0-9a-f]+ in mr_run_mode", tail)
 
 
 def test_command_in_view_restores():

@@ -147,3 +147,27 @@ void start_spinners(long n)
     while (corodbg_live_count() < want)
         usleep(1000);
 }
+
+int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
+{
+    if (!strcmp(mode, "list")) {
+        make_mix(n);
+        checkpoint();
+    } else if (!strcmp(mode, "crash")) {
+        make_mix(6);
+        checkpoint();
+        resume(spawn("crasher", crasher, 0));
+    } else if (!strcmp(mode, "panic")) {
+        make_mix(6);
+        checkpoint();
+        resume(spawn("panicker", panicker, 7));
+        checkpoint();
+    } else if (!strcmp(mode, "threads")) {
+        make_mix(6);
+        start_spinners(n);
+        checkpoint();
+    } else {
+        return -1;
+    }
+    return 0;
+}

@@ -6,7 +6,7 @@
  * "runtime": the tests name it with the glob fx_*), and the workers whose
  * lines and locals both test suites assert (LINE_* markers in minirt.c).
  * Each program keeps its own spawn() and trampoline (how a coroutine's
- * stack is made and how it starts), and its own modes.
+ * stack is made and how it starts) and the modes only it has.
  */
 #ifndef MINIRT_H
 #define MINIRT_H
@@ -14,6 +14,7 @@
 #include <corodbg.h>
 
 #include <stdint.h>
+#include <string.h>
 
 struct co {
     corodbg_co *dbg;
@@ -58,5 +59,11 @@ void make_mix(long n);
 /* N OS threads, each running one "spinner" coroutine on its own stack;
  * returns once they are all in the table. */
 void start_spinners(long n);
+
+/* The modes both test programs have, each stopping in CHECKPOINT (the
+ * program's breakpoint function): list N (N workers), crash and panic
+ * (6 workers, then "crasher" or "panicker"), threads N (6 workers and N
+ * spinner threads).  0 when it ran MODE, -1 when MODE is none of them. */
+int mr_run_mode(const char *mode, long n, void (*checkpoint)(void));
 
 #endif

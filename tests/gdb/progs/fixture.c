@@ -94,26 +94,12 @@ int main(int argc, char **argv)
         stack_size = (size_t)atol(ss) & ~(size_t)15;
     corodbg_set_runtime_name("fixture");
     corodbg_install_crash_handler();
-    if (!strcmp(mode, "list")) {
-        make_mix(n);
-        fixture_ready();
-    } else if (!strcmp(mode, "crash")) {
-        make_mix(6);
-        fixture_ready();
-        resume(spawn("crasher", crasher, 0));
-    } else if (!strcmp(mode, "panic")) {
-        make_mix(6);
-        fixture_ready();
-        resume(spawn("panicker", panicker, 7));
-        fixture_ready();
+    if (mr_run_mode(mode, n, fixture_ready) == 0) {
+        /* list, crash, panic, threads: tests/progs/minirt.c */
     } else if (!strcmp(mode, "churn")) {
         make_mix(6);
         fixture_ready();
         resume(spawn("churner", churner, n));
-        fixture_ready();
-    } else if (!strcmp(mode, "threads")) {
-        make_mix(6);
-        start_spinners(n);
         fixture_ready();
     } else if (!strcmp(mode, "sleep")) {
         make_mix(6);

@@ -145,27 +145,13 @@ int main(int argc, char **argv)
     long n = argc > 2 ? atol(argv[2]) : 6;
     corodbg_set_runtime_name("lldbprog");
     corodbg_install_crash_handler();
-    if (!strcmp(mode, "list")) {
-        make_mix(n);
-        example_checkpoint();
-    } else if (!strcmp(mode, "panic")) {
-        make_mix(6);
-        example_checkpoint();
-        resume(spawn("panicker", panicker, 7));
-        example_checkpoint();
-    } else if (!strcmp(mode, "crash")) {
-        make_mix(6);
-        example_checkpoint();
-        resume(spawn("crasher", crasher, 0));
+    if (mr_run_mode(mode, n, example_checkpoint) == 0) {
+        /* list, crash, panic, threads: tests/progs/minirt.c */
     } else if (!strcmp(mode, "states")) {
         make_mix(6);
         example_checkpoint();
         corodbg_wake(all[1]->dbg); /* sleeper id 2: blocked -> runnable */
         resume(all[1]);            /* runnable -> running, then it exits */
-        example_checkpoint();
-    } else if (!strcmp(mode, "threads")) {
-        make_mix(6);
-        start_spinners(n);
         example_checkpoint();
     } else if (!strcmp(mode, "server")) {
         stack_size = 16 * 1024;
