@@ -130,16 +130,30 @@ except ImportError:  # pragma: no cover - older core
     _stackwalk = None
 
 
+def _concrete_frames(th, depth):
+    """[(pc, sp)] of thread TH's first DEPTH real frames.  LLDB also lists
+    an inlined call as a frame of its own, at the same stack slot, and
+    gives the frames around it adjusted pcs: keep the innermost frame of
+    each stack slot, whose pc is the real one.  The frame-size walker
+    learns from real frames only (an inlined one would teach it a frame
+    of size 0), and the symbolizer names the innermost inlined function
+    of each pc anyway."""
+    out = []
+    inner = True            # the previous frame was not inlined
+    for i in range(th.GetNumFrames()):
+        if len(out) >= depth:
+            break
+        f = th.GetFrameAtIndex(i)
+        if inner:
+            out.append((f.GetPC(), f.GetSP()))
+        inner = not f.IsInlined()
+    return out
+
+
 def _lldb_frames(sess, co, depth):
     """[(pc, sp)] of CO from LLDB's own unwinder (its thread)."""
     th = sess.thread_for(co)
-    if th is None:
-        return []
-    out = []
-    for i in range(min(depth, th.GetNumFrames())):
-        f = th.GetFrameAtIndex(i)
-        out.append((f.GetPC(), f.GetSP()))
-    return out
+    return _concrete_frames(th, depth) if th is not None else []
 
 
 def _walker(sess):
@@ -182,8 +196,7 @@ def _pcs_of(sess, co, depth, until=None, on_ids=None):
         th = sess.thread_for(co)
         if th is None:
             return [], on
-        pcs = [th.GetFrameAtIndex(i).GetPC()
-               for i in range(min(depth, th.GetNumFrames()))]
+        pcs = [pc for pc, _ in _concrete_frames(th, depth)]
     return pcs, on
 
 

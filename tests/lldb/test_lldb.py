@@ -484,3 +484,19 @@ def test_lldb_md_list_u_t_transcript_is_current(run_lldb, root, build):
         return [re.sub(r"\d+ms\s+", "AGE ", re.sub(r"Age\s+", "Age ", l))
                 for l in lines]
     assert norm(got) == norm(want)
+
+
+def test_user_frame_through_an_inlined_call(run_lldb, prog, lines):
+    """LLDB lists an inlined call as a frame of its own and gives the
+    frames around it adjusted pcs; the fast stack walker learns from one
+    real frame per stack slot, so a wait reached through runtime code
+    inlined into runtime code still groups at the user's call (it used to
+    stop inside the runtime)."""
+    t = run_lldb(["file %s" % prog] + BREAK + [
+        "run relay 6", RUNTIME, "coroutine list -group user",
+        "coroutine list -t 6 3"])
+    g = t["coroutine list -group user"]
+    assert re.search(r"^\s+6  relayer at lldbprog.c:%d  \[" %
+                     lines["LINE_RELAY_WAIT"], g, re.M), g
+    stk = t["coroutine list -t 6 3"]
+    assert "relayer at lldbprog.c:%d" % lines["LINE_RELAY_WAIT"] in stk

@@ -10,6 +10,8 @@
  *   crash      list 6, then worker "crasher" writes through NULL (SIGSEGV)
  *   states     list 6, then wakes worker 2 (blocked -> runnable -> running)
  *   threads N  list 6 plus N OS threads, each running one coroutine
+ *   relay N    N coroutines blocked through runtime code inlined into
+ *              runtime code
  *   server N   N parked coroutines (blocked on a channel), for benchmarks
  *   sleep [N]  list 6 (+ N spinner threads), print "ready PID", then sleep
  *              (attach, gcore)
@@ -91,6 +93,25 @@ static __attribute__((noinline)) void server_conn(struct co *self)
     (void)conn;
 }
 
+/* A wait reached through runtime code inlined into runtime code (as gcc
+ * does with corort's send): LLDB lists the inlined call as a frame of its
+ * own, at the same stack slot as the function it is inlined into. */
+static inline __attribute__((always_inline)) void fx_relay_wait(void)
+{
+    fx_chan_recv(&chan_token);
+}
+
+static __attribute__((noinline)) void fx_relay(void)
+{
+    fx_relay_wait();
+}
+
+static __attribute__((noinline)) void relayer(struct co *self)
+{
+    (void)self;
+    fx_relay(); /* LINE_RELAY_WAIT */
+}
+
 /* The tests break here: the table is complete and consistent. */
 __attribute__((noinline)) void example_checkpoint(void)
 {
@@ -152,6 +173,10 @@ int main(int argc, char **argv)
         example_checkpoint();
         corodbg_wake(all[1]->dbg); /* sleeper id 2: blocked -> runnable */
         resume(all[1]);            /* runnable -> running, then it exits */
+        example_checkpoint();
+    } else if (!strcmp(mode, "relay")) {
+        for (long i = 0; i < n; i++)
+            resume(spawn("relayer", relayer, i));
         example_checkpoint();
     } else if (!strcmp(mode, "server")) {
         stack_size = 16 * 1024;
