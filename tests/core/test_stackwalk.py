@@ -29,24 +29,31 @@ def make_stack(mem, lo, frames):
     return Co(frames[0][0], sp, lo, hi), out
 
 
-def test_learns_then_walks_fast():
-    mem = BytesReader()
-    path = [(0x100, 32), (0x200, 48), (0x300, None)]
-    cos = []
-    truth = {}
-    for i in range(50):
-        co, frames = make_stack(mem, 0x100000 + i * 0x1000, path)
+def same_path_stacks(mem, n, path, base=0x100000):
+    """N coroutines whose stacks all follow PATH; ({id(co): frames},
+    [co]), and a learner that hands out the true frames and records each
+    coroutine it was asked about (learner.calls)."""
+    cos, truth = [], {}
+    for i in range(n):
+        co, frames = make_stack(mem, base + i * 0x1000, path)
         cos.append(co)
         truth[id(co)] = frames
-    calls = []
 
-    def learn(co, depth):
-        calls.append(co)
+    def learner(co, depth):
+        learner.calls.append(co)
         return truth[id(co)][:depth]
+    learner.calls = []
+    return cos, truth, learner
+
+
+def test_learns_then_walks_fast():
+    mem = BytesReader()
+    cos, truth, learn = same_path_stacks(
+        mem, 50, [(0x100, 32), (0x200, 48), (0x300, None)])
     u = FrameSizeUnwinder(mem, learn)
     for co in cos:
         assert u.frames(co, 10) == truth[id(co)]
-    assert len(calls) == 2          # learned once, confirmed once
+    assert len(learn.calls) == 2    # learned once, confirmed once
     assert u.frames(cos[7], 2) == truth[id(cos[7])][:2]
 
 
@@ -85,23 +92,14 @@ def test_unreadable_stack_falls_back():
 
 def test_until_stops_at_first_accepted_frame():
     mem = BytesReader()
-    path = [(0x100, 32), (0x200, 48), (0x300, 16), (0x400, None)]
-    cos, truth = [], {}
-    for i in range(20):
-        co, frames = make_stack(mem, 0x100000 + i * 0x1000, path)
-        cos.append(co)
-        truth[id(co)] = frames
-    learned = []
-
-    def learn(co, depth):
-        learned.append(co)
-        return truth[id(co)][:depth]
+    cos, truth, learn = same_path_stacks(
+        mem, 20, [(0x100, 32), (0x200, 48), (0x300, 16), (0x400, None)])
     u = FrameSizeUnwinder(mem, learn)
     user = {0x300}.__contains__
     for co in cos:
         assert u.frames(co, 32, user) == truth[id(co)][:3]
     # learned twice (size checked on a second coroutine), then fast
-    assert len(learned) == 2 and u.slow == 2
+    assert len(learn.calls) == 2 and u.slow == 2
     # no accepted frame: the whole walk, as without UNTIL
     assert u.frames(cos[5], 32, lambda pc: False) == truth[id(cos[5])]
     assert u.frames(cos[5], 2, user) == truth[id(cos[5])][:2]

@@ -26,20 +26,21 @@ def lldb_dir(root):
     return root / "lldb"
 
 
-@pytest.fixture(scope="session")
-def prog(build):
-    p = build / "lldb" / "lldbprog"
+def _built(build, name):
+    p = build / "lldb" / name
     if not p.exists():
         pytest.fail("%s is missing: run make (lldb/lldb.mk builds it)" % p)
     return p
 
 
 @pytest.fixture(scope="session")
+def prog(build):
+    return _built(build, "lldbprog")
+
+
+@pytest.fixture(scope="session")
 def stripped(build):
-    p = build / "lldb" / "lldbprog-stripped"
-    if not p.exists():
-        pytest.fail("%s is missing: run make" % p)
-    return p
+    return _built(build, "lldbprog-stripped")
 
 
 @pytest.fixture(scope="session")
