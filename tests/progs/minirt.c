@@ -166,6 +166,14 @@ int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
         make_mix(6);
         start_spinners(n);
         checkpoint();
+    } else if (!strcmp(mode, "sleep")) {
+        make_mix(6);
+        start_spinners(n);
+        checkpoint();
+        printf("ready %d\n", (int)getpid());
+        fflush(stdout);
+        for (;;)
+            pause();
     } else {
         return -1;
     }

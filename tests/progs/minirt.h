@@ -63,7 +63,9 @@ void start_spinners(long n);
 /* The modes both test programs have, each stopping in CHECKPOINT (the
  * program's breakpoint function): list N (N workers), crash and panic
  * (6 workers, then "crasher" or "panicker"), threads N (6 workers and N
- * spinner threads).  0 when it ran MODE, -1 when MODE is none of them. */
+ * spinner threads), sleep N (like threads N, then print "ready PID" and
+ * sleep, for attach and gcore; never returns).  0 when it ran MODE, -1
+ * when MODE is none of them. */
 int mr_run_mode(const char *mode, long n, void (*checkpoint)(void));
 
 #endif

@@ -9,7 +9,7 @@
  *   churn N    N state transitions (block/wake) of one coroutine, then exit
  *   threads N  N OS threads, each running one coroutine, stop in
  *              fixture_ready() while they all run
- *   sleep      like list 6, then sleep (for attach and gcore)
+ *   sleep [N]  like list 6 (+ N spinner threads), then sleep (attach, gcore)
  */
 #include "minirt.h"
 
@@ -88,26 +88,19 @@ __attribute__((noinline)) void fixture_ready(void)
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "list";
-    long n = argc > 2 ? atol(argv[2]) : 6;
+    long n = argc > 2 ? atol(argv[2]) : !strcmp(mode, "sleep") ? 0 : 6;
     const char *ss = getenv("FIXTURE_STACK");
     if (ss && atol(ss) >= 1024)
         stack_size = (size_t)atol(ss) & ~(size_t)15;
     corodbg_set_runtime_name("fixture");
     corodbg_install_crash_handler();
     if (mr_run_mode(mode, n, fixture_ready) == 0) {
-        /* list, crash, panic, threads: tests/progs/minirt.c */
+        /* list, crash, panic, threads, sleep: tests/progs/minirt.c */
     } else if (!strcmp(mode, "churn")) {
         make_mix(6);
         fixture_ready();
         resume(spawn("churner", churner, n));
         fixture_ready();
-    } else if (!strcmp(mode, "sleep")) {
-        make_mix(6);
-        fixture_ready();
-        printf("ready %d\n", (int)getpid());
-        fflush(stdout);
-        for (;;)
-            pause();
     } else {
         fprintf(stderr, "fixture: unknown mode %s\n", mode);
         return 2;

@@ -163,11 +163,11 @@ static int corrupt(const char *kind)
 int main(int argc, char **argv)
 {
     const char *mode = argc > 1 ? argv[1] : "list";
-    long n = argc > 2 ? atol(argv[2]) : 6;
+    long n = argc > 2 ? atol(argv[2]) : !strcmp(mode, "sleep") ? 0 : 6;
     corodbg_set_runtime_name("lldbprog");
     corodbg_install_crash_handler();
     if (mr_run_mode(mode, n, example_checkpoint) == 0) {
-        /* list, crash, panic, threads: tests/progs/minirt.c */
+        /* list, crash, panic, threads, sleep: tests/progs/minirt.c */
     } else if (!strcmp(mode, "states")) {
         make_mix(6);
         example_checkpoint();
@@ -191,15 +191,6 @@ int main(int argc, char **argv)
         }
         example_checkpoint();
         abort(); /* the tests kill it at the checkpoint */
-    } else if (!strcmp(mode, "sleep")) {
-        long nt = argc > 2 ? n : 0; /* spinner threads */
-        make_mix(6);
-        start_spinners(nt);
-        example_checkpoint();
-        printf("ready %d\n", (int)getpid());
-        fflush(stdout);
-        for (;;)
-            pause();
     } else {
         fprintf(stderr, "lldbprog: unknown mode %s\n", mode);
         return 2;
