@@ -10,8 +10,10 @@ class Co:
         self.pc, self.sp, self.stack_lo, self.stack_hi = pc, sp, lo, hi
 
 
-def make_stack(mem, lo, frames):
-    """FRAMES: [(pc, size)] from the top; write return addresses."""
+def make_stack(mem, lo, frames, ra_slot=None):
+    """FRAMES: [(pc, size)] from the top; write return addresses, at
+    caller_sp - 8 as an x86-64 call does, or at RA_SLOT bytes above the
+    callee's sp as an aarch64 frame record at the frame's bottom does."""
     hi = lo + 0x1000
     sp = hi - 0x200
     out = []
@@ -23,19 +25,20 @@ def make_stack(mem, lo, frames):
             break
         nxt = cur + size
         ret = frames[k + 1][0] if k + 1 < len(frames) else 0
-        struct.pack_into("<Q", buf, nxt - 8 - lo, ret)
+        at = nxt - 8 if ra_slot is None else cur + ra_slot
+        struct.pack_into("<Q", buf, at - lo, ret)
         cur = nxt
     mem.add(lo, bytes(buf))
     return Co(frames[0][0], sp, lo, hi), out
 
 
-def same_path_stacks(mem, n, path, base=0x100000):
+def same_path_stacks(mem, n, path, base=0x100000, ra_slot=None):
     """N coroutines whose stacks all follow PATH; ({id(co): frames},
     [co]), and a learner that hands out the true frames and records each
     coroutine it was asked about (learner.calls)."""
     cos, truth = [], {}
     for i in range(n):
-        co, frames = make_stack(mem, base + i * 0x1000, path)
+        co, frames = make_stack(mem, base + i * 0x1000, path, ra_slot)
         cos.append(co)
         truth[id(co)] = frames
 
@@ -55,6 +58,20 @@ def test_learns_then_walks_fast():
         assert u.frames(co, 10) == truth[id(co)]
     assert len(learn.calls) == 2    # learned once, confirmed once
     assert u.frames(cos[7], 2) == truth[id(cos[7])][:2]
+
+
+def test_return_address_in_a_frame_record_at_the_bottom():
+    # aarch64: stp x29, x30, [sp, #-N]! leaves the caller's pc at sp + 8
+    # and a zero (or anything) at caller_sp - 8.  Reading the x86 slot
+    # would end every walk at the first frame.
+    mem = BytesReader()
+    cos, truth, learn = same_path_stacks(
+        mem, 20, [(0x100, 32), (0x200, 48), (0x300, None)], ra_slot=8)
+    u = FrameSizeUnwinder(mem, learn)
+    for co in cos:
+        assert u.frames(co, 10) == truth[id(co)]
+    assert len(learn.calls) == 2
+    assert u.ra[0x100] == 8 and u.ra[0x200] == 8
 
 
 def test_disagreeing_sizes_fall_back():

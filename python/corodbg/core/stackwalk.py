@@ -5,14 +5,18 @@ stacks.  But a parked coroutine's frames are at a handful of distinct
 return addresses, and for a function without alloca the distance from a
 frame's sp to its caller's sp is the same every time it is at a given pc.
 So the adapter's real unwinder walks one coroutine per new pc (`learn`),
-this module records each pc's frame size, checks it on a second coroutine,
-and walks every other coroutine with one memory read of its stack top:
+this module records each pc's frame size and the stack slot holding the
+return address, checks both on a second coroutine, and walks every other
+coroutine with one memory read of its stack top:
 
-    caller_sp = sp + size[pc];  caller_pc = *(caller_sp - 8)
+    caller_pc = *(sp + ra[pc]);  caller_sp = sp + size[pc]
 
-A pc whose frame size disagrees between two coroutines, or whose return
-address is not at caller_sp - 8, is marked unknown, and coroutines through
-it are walked by the real unwinder.  The result is exactly what the real
+The slot is learned, not assumed: x86-64 keeps the return address at
+caller_sp - 8, while an aarch64 function saves its link register in a frame
+record that may sit anywhere in its frame (often at its bottom).  A pc whose
+frame size or return-address slot disagrees between two coroutines, or
+whose slot cannot be told apart from other copies of the same value, is
+marked unknown, and coroutines through it are walked by the real unwinder.  The result is exactly what the real
 unwinder gives, at a cost of one read per coroutine.
 """
 import struct
@@ -36,18 +40,47 @@ class FrameSizeUnwinder:
         self.reader = reader
         self.learn = learn
         self.size = {}          # pc -> frame size, STOP, or None (unknown)
+        self.ra = {}            # pc -> offset from sp of the return address
         self.checked = set()    # pcs confirmed on a second coroutine
         self.window = 512       # bytes of stack read per coroutine
         self.ptr = struct.Struct(endian + ("Q" if ptr_size == 8 else "I"))
         self.slow = 0           # coroutines walked by the real unwinder
 
+    def _ra_slots(self, frames):
+        """For each frame but the last: the offset from its sp of the slot
+        holding its caller's pc, or None when no single slot does."""
+        if len(frames) < 2:
+            return []
+        base = frames[0][1]
+        try:
+            data = self.reader.read(base, max(0, frames[-1][1] - base))
+        except MemoryReadError:
+            return [None] * (len(frames) - 1)
+        step, unpack = self.ptr.size, self.ptr.unpack_from
+        out = []
+        for k in range(len(frames) - 1):
+            sp, nxt_pc, nxt_sp = frames[k][1], frames[k + 1][0], frames[k + 1][1]
+            hits = [off for off in range(0, nxt_sp - sp - step + 1, step)
+                    if unpack(data, sp - base + off)[0] == nxt_pc]
+            top = nxt_sp - sp - step    # where x86-64's call put it
+            out.append(top if top in hits else
+                       hits[0] if len(hits) == 1 else None)
+        return out
+
     def _record(self, frames, depth):
-        """Fold a real unwind into the frame-size table; returns False when
-        it contradicts what was learned before."""
+        """Fold a real unwind into the frame-size and return-slot tables;
+        returns False when it contradicts what was learned before."""
         ok = True
+        slots = self._ra_slots(frames)
         for k, (pc, sp) in enumerate(frames):
             if k + 1 < len(frames):
                 size = frames[k + 1][1] - sp
+                slot = slots[k]
+                old = self.ra.get(pc, _UNKNOWN)
+                if old is _UNKNOWN:
+                    self.ra[pc] = slot
+                elif old != slot:
+                    self.ra[pc] = None
             elif len(frames) < depth:
                 size = STOP     # the real unwinder ended here
             else:
@@ -108,10 +141,13 @@ class FrameSizeUnwinder:
                 break
             if d is None or d is _UNKNOWN or pc not in self.checked:
                 return None
-            sp += d
-            off = sp - 8 - base
-            if off < 0 or off + 8 > len(data):
+            slot = self.ra.get(pc)
+            if slot is None:
                 return None
+            off = sp + slot - base
+            if off < 0 or off + self.ptr.size > len(data):
+                return None
+            sp += d
             pc = unpack(data, off)[0]
             if pc == 0:
                 break
