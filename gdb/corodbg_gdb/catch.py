@@ -71,22 +71,25 @@ def rearm(*_args):
 
 
 def _hook_location():
-    """Where the catchpoint's breakpoint goes: the address in
-    descriptor.event_hook.  When the symbol corodbg_event_hook names that
-    same address, use the name, so GDB re-resolves it when the program is
-    re-run at another address (ASLR) or loads libcorodbg later."""
+    """Where the catchpoint's breakpoint goes: the symbol
+    corodbg_event_hook, so GDB re-resolves it when the program is re-run
+    at another address (ASLR) or loads libcorodbg later.  libcorodbg
+    exports it, so it survives strip; only when it cannot be found, the
+    address in descriptor.event_hook.  Not that address first: a process
+    stopped at exec (gdbserver, qemu's gdbstub) has not been relocated
+    yet, and the descriptor still holds the link-time address."""
+    try:
+        gdb.parse_and_eval("(unsigned long)&corodbg_event_hook")
+        return "corodbg_event_hook"
+    except gdb.error:
+        pass
     if target.is_live():
         try:
             hook = _descriptor().get("event_hook")
         except errors.CorodbgError:
             hook = None
         if hook:
-            try:
-                sym = int(gdb.parse_and_eval(
-                    "(unsigned long)&corodbg_event_hook"))
-            except gdb.error:
-                sym = None
-            return "corodbg_event_hook" if sym == hook else "*0x%x" % hook
+            return "*0x%x" % hook
     return "corodbg_event_hook"
 
 

@@ -75,17 +75,26 @@ def _free_port():
     return port
 
 
-def test_gdbserver():
+def _gdbserver(args):
+    """gdbserver on a free loopback port, stopped at exec; (proc, port)."""
     port = _free_port()
     server = subprocess.Popen(["gdbserver", "127.0.0.1:%d" % port,
-                               str(binary()), "list", "6"],
+                               str(binary())] + list(args),
                               stdout=subprocess.DEVNULL,
                               stderr=subprocess.PIPE, text=True)
-    try:
+    line = server.stderr.readline()
+    while line and "Listening on port" not in line:
         line = server.stderr.readline()
-        while line and "Listening on port" not in line:
-            line = server.stderr.readline()
-        assert "Listening on port %d" % port in line, line
+    if "Listening on port %d" % port not in line:
+        server.kill()
+        server.wait()
+        raise AssertionError(line)
+    return server, port
+
+
+def test_gdbserver():
+    server, port = _gdbserver(["list", "6"])
+    try:
         out = run_gdb(["target remote 127.0.0.1:%d" % port,
                        "break fixture_ready", "continue",
                        "info coroutines", "coroutine 1 bt",
@@ -95,6 +104,23 @@ def test_gdbserver():
         assert re.search(r"#3  0x[0-9a-f]+ in consumer .*minirt.c:%d"
                          % line_of("LINE_CONSUMER_WAIT"), out)
         assert "2  blocked on chan receive" in out
+    finally:
+        server.kill()
+        server.wait()
+
+
+def test_gdbserver_catch_panic_at_exec():
+    # Stopped at exec, the dynamic loader has not relocated the table yet:
+    # its event_hook still holds the link-time address, where a breakpoint
+    # would never be hit.
+    server, port = _gdbserver(["panic"])
+    try:
+        out = run_gdb(["target remote 127.0.0.1:%d" % port,
+                       "catch coroutine panic", "continue", "kill"],
+                      target=[str(binary())])
+        assert ('Catchpoint 1 (coroutine panic): coroutine 7 "panicker" '
+                'panicked: bad request 7') in out
+        assert re.search(r"#4  0x[0-9a-f]+ in panicker ", out)
     finally:
         server.kill()
         server.wait()
