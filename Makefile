@@ -2,8 +2,9 @@
 # (<dir>/*.mk) that appends its targets to ALL, TESTBIN, BENCH and DEMO;
 # this file only holds the common flags and the user-facing targets.
 #
-#   make            build everything
-#   make test       install missing Debian packages, build, run every test
+#   make            build everything (never runs apt: names what is missing)
+#   make deps       install missing Debian packages (root), probe that they work
+#   make test       make deps, build, run every test
 #   make demo       build the examples and show them under the debuggers
 #   make bench      run the benchmarks (ratios against anchors, same run)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -28,8 +29,8 @@ BENCH   :=
 DEMO    :=
 INSTALL :=
 
-.PHONY: all test demo bench install deps clean fuzz
-all: deps-quiet
+.PHONY: all test demo bench install deps deps-build clean fuzz
+all: deps-build
 
 # Libraries first, so later fragments can name their variables (HOOKS_*,
 # CORORT_*) in prerequisites; then every other fragment.
@@ -39,11 +40,13 @@ include $(filter-out $(FIRST_MK),$(sort $(wildcard */*.mk)))
 
 all: $(ALL)
 
-# Installs what is missing (root) or prints the apt-get line (not root).
+# deps: installs what is missing (root) or prints the apt-get line (not
+# root), then probes each capability the build and the tests use.
+# deps-build: the build's packages only, checked and never installed.
 deps:
 	@scripts/install-deps.sh
-deps-quiet:
-	@scripts/install-deps.sh
+deps-build:
+	@scripts/install-deps.sh --build
 
 test: deps
 	@$(MAKE) --no-print-directory all $(TESTBIN)
