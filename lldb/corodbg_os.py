@@ -31,14 +31,8 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout  # noqa: E402
+from corodbg.core import errors, layout, registers  # noqa: E402
 
-# DWARF register number -> (LLDB name, generic role) for x86-64.
-X86_64_REGS = {16: ("rip", "pc"), 7: ("rsp", "sp"), 6: ("rbp", "fp"),
-               3: ("rbx", None), 12: ("r12", None), 13: ("r13", None),
-               14: ("r14", None), 15: ("r15", None)}
-# The register block's order when the table cannot be read (corodbg.h).
-DEFAULT_DWARF = (16, 7, 6, 3, 12, 13, 14, 15)
 PARKED = frozenset((layout.STATE_RUNNABLE, layout.STATE_BLOCKED,
                     layout.STATE_DEAD, layout.STATE_PANICKED,
                     layout.STATE_CRASHED))
@@ -105,7 +99,7 @@ class OperatingSystemPlugIn:
     def __init__(self, process):
         self.process = process
         self._reg_info = None
-        self._dwarf = DEFAULT_DWARF
+        self._dwarf = ()
         self._reg_off = None
         self._warned_stop = None
         self.ok_stop = None   # stop id of the last list made from a table
@@ -114,18 +108,21 @@ class OperatingSystemPlugIn:
     # ---- the register layout -------------------------------------------
     def get_register_info(self):
         if self._reg_info is None:
-            dwarf = DEFAULT_DWARF
+            # The table's own register list; without a table, the block
+            # corodbg.h defines for the target's architecture.
+            arch = registers.arch_of_triple(
+                self.process.GetTarget().GetTriple()) or layout.ARCH_X86_64
+            dwarf = registers.DEFAULT_DWARF[arch]
             try:
-                sess = T.session(self.process)
-                tbl = sess.table()
-                if tbl.prefix.get("arch") == layout.ARCH_X86_64 and \
+                tbl = T.session(self.process).table()
+                if tbl.prefix.get("arch") in registers.NAMES and \
                         tbl.reg_dwarf:
-                    dwarf = tuple(tbl.reg_dwarf)
+                    arch, dwarf = tbl.prefix["arch"], tuple(tbl.reg_dwarf)
             except Exception:
                 pass
             regs = []
-            for i, d in enumerate(dwarf):
-                name, generic = X86_64_REGS.get(d, ("r%d" % d, None))
+            for i, (name, generic, d) in enumerate(
+                    registers.describe(arch, dwarf)):
                 r = {"name": name, "bitsize": 64, "offset": 8 * i,
                      "encoding": "uint", "format": "hex", "set": 0,
                      "gcc": d, "dwarf": d}
@@ -236,6 +233,7 @@ class OperatingSystemPlugIn:
             regs = co.regs if co is not None and co.regs else ()
         except Exception:
             regs = ()
+        self.get_register_info()    # sets self._dwarf
         n = len(self._dwarf)
         vals = list(regs[:n]) + [0] * (n - len(regs[:n]))
         import struct

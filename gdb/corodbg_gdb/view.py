@@ -11,25 +11,15 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import errors, layout, listing
+from corodbg.core import errors, layout, listing, registers
 from . import target
 from .target import S
-
-# DWARF register number -> GDB register name.
-DWARF_NAMES = {
-    layout.ARCH_X86_64: {16: "rip", 7: "rsp", 6: "rbp", 3: "rbx",
-                         12: "r12", 13: "r13", 14: "r14", 15: "r15"},
-    layout.ARCH_AARCH64: dict([(32, "pc"), (31, "sp")] +
-                              [(n, "x%d" % n) for n in range(19, 31)] +
-                              [(72 + k, "d%d" % (8 + k)) for k in range(8)]),
-}
-
 
 class View:
     """The selected coroutine's saved context, bound to one GDB thread."""
 
     def __init__(self, co, tbl, thread):
-        names = DWARF_NAMES.get(tbl.prefix["arch"])
+        names = registers.names(tbl.prefix["arch"])
         if names is None:
             raise errors.CorodbgError("unsupported architecture %d"
                                       % tbl.prefix["arch"])
