@@ -4,6 +4,7 @@
 #
 #   make            build everything (never runs apt: names what is missing)
 #   make deps       install missing Debian packages (root), probe that they work
+#   make testbin    build everything the tests use
 #   make test       make deps, build, run every test
 #   make demo       build the examples and show them under the debuggers
 #   make bench      run the benchmarks (ratios against anchors, same run)
@@ -29,7 +30,7 @@ BENCH   :=
 DEMO    :=
 INSTALL :=
 
-.PHONY: all test demo bench install deps deps-build clean fuzz
+.PHONY: all testbin test demo bench install deps deps-build clean fuzz
 all: deps-build
 
 # Libraries first, so later fragments can name their variables (HOOKS_*,
@@ -48,8 +49,11 @@ deps:
 deps-build:
 	@scripts/install-deps.sh --build
 
+# Everything the tests run, without running them.
+testbin: all $(TESTBIN)
+
 test: deps
-	@$(MAKE) --no-print-directory all $(TESTBIN)
+	@$(MAKE) --no-print-directory testbin
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests
 
 demo: deps

@@ -75,7 +75,7 @@ HOOKS_AARCH64_A := $(HOOKS_B)/aarch64/libcorodbg.a
 $(HOOKS_AARCH64_A): $(HOOKS_SRC) $(HOOKS_HDR)
 	@mkdir -p $(@D)
 	cd $(@D) && for f in $(abspath $(HOOKS_SRC)); do \
-	  aarch64-linux-gnu-gcc -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -O2 \
+	  aarch64-linux-gnu-gcc -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -O2 -g \
 	    -fvisibility=hidden -I$(abspath $(HOOKS_DIR)/include) -c $$f || exit 1; done
 	aarch64-linux-gnu-ar rcs $@ $(@D)/*.o
 

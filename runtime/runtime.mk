@@ -52,7 +52,7 @@ RT_AARCH64_A := $(RT_B)/aarch64/libcorort.a
 $(RT_AARCH64_A): $(RT_SRC) $(RT_HDR) $(RT_DIR)/arch/aarch64/switch.S
 	@mkdir -p $(@D)
 	cd $(@D) && for f in $(abspath $(RT_SRC) $(RT_DIR)/arch/aarch64/switch.S); do \
-	  aarch64-linux-gnu-gcc -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -O2 $(RT_CFLAGS) \
+	  aarch64-linux-gnu-gcc -std=c11 $(WARN) -D_GNU_SOURCE -fPIC -O2 -g $(RT_CFLAGS) \
 	    -I$(abspath $(RT_DIR)/include) -I$(abspath runtime-hooks/include) \
 	    -c $$f || exit 1; done
 	aarch64-linux-gnu-ar rcs $@ $(@D)/*.o

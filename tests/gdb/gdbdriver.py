@@ -35,9 +35,10 @@ def binary(name="fixture"):
 
 
 def run_gdb(commands, args=(), prog="fixture", source=True, pre=(),
-            timeout=60, env=None, target=None):
-    """Run gdb -batch with COMMANDS (-ex each) on PROG ARGS."""
-    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /"]
+            timeout=60, env=None, target=None, gdb="gdb"):
+    """Run gdb -batch with COMMANDS (-ex each) on PROG ARGS.  GDB: the
+    debugger's command (gdb-multiarch for other architectures)."""
+    cmd = [gdb, "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /"]
     for p in pre:
         cmd += ["-iex", p]
     if source:
