@@ -1,0 +1,58 @@
+# capture/capture.mk -- libcorocap (reader, decoder, unwinder, writers,
+# shared with the in-process endpoint) and the `corodbg` capture tool.
+#
+#   build/capture/libcorocap.a      the library (capture/include/corocap.h)
+#   build/capture/corodbg           the CLI (capture/cli)
+#   build/capture/tests/*           test programs (tests/capture)
+
+CAP_DIR  := capture
+CAP_B    := $(B)/capture
+CAP_INC  := -I$(CAP_DIR)/include -I$(CAP_DIR)/lib $(HOOKS_INC) \
+            -Isymbolizer/include -I$(B)/symbolizer/proto -Isymbolizer
+CAP_SRC  := $(sort $(wildcard $(CAP_DIR)/lib/*.c))
+CAP_OBJ  := $(CAP_SRC:$(CAP_DIR)/lib/%.c=$(CAP_B)/obj/%.o)
+CAP_HDR  := $(CAP_DIR)/include/corocap.h $(wildcard $(CAP_DIR)/lib/*.h) \
+            $(HOOKS_DIR)/include/corodbg.h $(CAP_B)/gen/runtime_rules.h \
+            $(B)/symbolizer/proto/profile.pb-c.h
+CAP_LIB  := $(CAP_B)/libcorocap.a
+# libcorosym links libdwarf statically; libdw and libelf stay shared (one
+# libelf for both).  protobuf-c for the pprof writer.
+CAP_LIBS := $(B)/symbolizer/libcorosym.a $(B)/symbolizer/pprof/profile.pb-c.o \
+            $(B)/symbolizer/pprof/pprof_gzip.o \
+            -Wl,-Bstatic -ldwarf -ldeflate -lzstd -Wl,-Bdynamic \
+            -ldw -lelf -lprotobuf-c -lz -lstdc++ -ldl -lpthread
+
+# The runtime-frame globs come from the Python core (query.py), the one
+# place they are written, so both debuggers and this tool agree.
+$(CAP_B)/gen/runtime_rules.h: python/corodbg/core/query.py $(CAP_DIR)/gen_rules.py
+	@mkdir -p $(@D)
+	$(PYTHON) $(CAP_DIR)/gen_rules.py > $@.tmp && mv $@.tmp $@
+
+$(CAP_B)/obj/%.o: $(CAP_DIR)/lib/%.c $(CAP_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CAP_INC) -I$(CAP_B)/gen -c $< -o $@
+
+$(CAP_LIB): $(CAP_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(CAP_B)/cli/%.o: $(CAP_DIR)/cli/%.c $(CAP_HDR) $(wildcard $(CAP_DIR)/cli/*.h)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CAP_INC) -c $< -o $@
+
+CAP_CLI_OBJ := $(patsubst $(CAP_DIR)/cli/%.c,$(CAP_B)/cli/%.o,$(sort $(wildcard $(CAP_DIR)/cli/*.c)))
+$(CAP_B)/corodbg: $(CAP_CLI_OBJ) $(CAP_LIB) $(B)/symbolizer/libcorosym.a \
+                  $(B)/symbolizer/pprof/profile.pb-c.o $(B)/symbolizer/pprof/pprof_gzip.o
+	$(CC) $(BASE_CFLAGS) -o $@ $(CAP_CLI_OBJ) $(CAP_LIB) $(CAP_LIBS)
+
+$(CAP_B)/tests/%: $(CAP_DIR)/tests/%.c $(CAP_LIB) $(CAP_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(CAP_INC) $< -o $@ $(CAP_LIB) $(CAP_LIBS)
+
+ALL     += $(CAP_LIB)
+TESTBIN += $(patsubst $(CAP_DIR)/tests/%.c,$(CAP_B)/tests/%,$(wildcard $(CAP_DIR)/tests/*.c))
+
+.PHONY: install-capture
+install-capture: $(CAP_B)/corodbg
+	install -d $(DESTDIR)$(PREFIX)/bin
+	install -m 755 $(CAP_B)/corodbg $(DESTDIR)$(PREFIX)/bin/corodbg
+INSTALL += install-capture

@@ -1,0 +1,247 @@
+/*
+ * corocap.h -- libcorocap: read a process's coroutine table without a
+ * debugger, unwind its parked coroutines and write dumps.
+ *
+ * Shared by the `corodbg` capture tool (capture/cli) and the in-process
+ * endpoint (issue 12).  Stages, each usable alone:
+ *
+ *   reader    one function, read(addr, len): a live process
+ *             (process_vm_readv), a core file (PT_LOAD + the mapped files
+ *             for pages a core lacks) or a test image
+ *   target    the modules (path, load bias, build-id) and the table's
+ *             address, from /proc/PID/maps or the core's NT_FILE note
+ *   decode    the table, through its self-description only (docs/abi.md),
+ *             with the same one-line reasons as python/corodbg/core/decode.py
+ *   unwind    libdwfl over the reader, from the register block (.eh_frame
+ *             is enough: stripped binaries work)
+ *   symbolize libcorosym, else module+0xoff with the build-id
+ *   writers   text, grouped, json, pprof, leaks
+ *
+ * Errors: functions that can fail return NULL or -1 and write one line
+ * (no newline) into a caller's char[CC_ERRLEN].  Ownership: every object
+ * comes with its _free function, which accepts NULL.
+ */
+#ifndef COROCAP_H
+#define COROCAP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define CC_ERRLEN 512
+
+/* ---- reader ---------------------------------------------------------- */
+
+/* The one-function memory interface.  read() returns 0 when all LEN bytes
+ * at ADDR were copied into BUF, else -1 and sets errno (EFAULT/EIO:
+ * unmapped, EPERM/EACCES: not allowed, ESRCH: the process is gone). */
+typedef struct cc_reader cc_reader;
+struct cc_reader {
+    int (*read)(cc_reader *r, uint64_t addr, void *buf, size_t len);
+    void (*free)(cc_reader *r);
+    int live;       /* a running process: entries may change under us */
+    pid_t pid;      /* live: the process; core: the pid it had */
+};
+
+static inline int cc_read(cc_reader *r, uint64_t addr, void *buf, size_t len)
+{
+    return r->read(r, addr, buf, len);
+}
+void cc_reader_free(cc_reader *r);
+
+/* A live process.  Never stops it. */
+cc_reader *cc_reader_pid(pid_t pid, char *err);
+/* Regions (base, bytes) loaded from a test image file: records of
+ * u64 base, u64 length, bytes (little endian). */
+cc_reader *cc_reader_image(const char *path, char *err);
+
+/* ---- target: modules and the table's address --------------------------- */
+
+typedef struct cc_module {
+    char *path;             /* as mapped (or --exe) */
+    uint64_t start, end;    /* lowest and highest+1 mapped address */
+    uint64_t offset;        /* file offset of START */
+    uint64_t bias;          /* load bias: address - file vaddr */
+    uint8_t build_id[64];
+    size_t build_id_len;
+    int is_exec;            /* has an executable mapping */
+} cc_module;
+
+typedef struct cc_target {
+    cc_reader *reader;      /* owned */
+    cc_module *mods;
+    size_t nmods;
+    uint64_t table_addr;    /* 0: no table found */
+    int is_core;
+    char *core_path, *exe_path;
+    pid_t pid;
+    uint64_t clock_ns;      /* core: filled from the table later */
+    /* core: the threads' registers from NT_PRSTATUS (x86-64 user_regs) */
+    struct cc_thread_regs *threads;
+    size_t nthreads;
+} cc_target;
+
+struct cc_thread_regs {
+    pid_t tid;
+    uint64_t dwarf[17];     /* x86-64 DWARF 0..16 (16 = rip) */
+};
+
+/* Open a live PID or a core file (EXE: the executable when the core does
+ * not name it, may be NULL).  Finds the modules and the table. */
+cc_target *cc_target_open_pid(pid_t pid, char *err);
+cc_target *cc_target_open_core(const char *core, const char *exe, char *err);
+void cc_target_free(cc_target *t);
+/* The module mapping ADDR, or NULL. */
+const cc_module *cc_target_module(const cc_target *t, uint64_t addr);
+/* Why a live read failed, as one line that says what fixes it. */
+void cc_explain_read_error(pid_t pid, int errnum, char *err);
+
+/* ---- decode -------------------------------------------------------------- */
+
+#define CC_MAX_REGS 64
+
+enum cc_unreadable {            /* model.py's UNREADABLE_REASONS */
+    CC_OK = 0, CC_BAD_STATE, CC_MID_UPDATE, CC_BAD_NAME, CC_BAD_STACK,
+    CC_DUPLICATE_ID
+};
+
+/* Availability bits of a coroutine's fields (an older table may lack some). */
+enum {
+    CC_HAS_NAME = 1u << 0, CC_HAS_TID = 1u << 1, CC_HAS_SINCE = 1u << 2,
+    CC_HAS_WAIT = 1u << 3, CC_HAS_REGS = 1u << 4, CC_HAS_CREATE_PC = 1u << 5,
+    CC_HAS_CREATED = 1u << 6, CC_HAS_STACK = 1u << 7, CC_HAS_ENTRY_FN = 1u << 8,
+    CC_HAS_PARENT = 1u << 9, CC_HAS_WAIT_ADDR = 1u << 10
+};
+
+typedef struct cc_coroutine {
+    uint64_t slot, addr;        /* slot index, entry address */
+    uint64_t id;
+    uint32_t state, tid, wait_reason, seq;
+    uint64_t since_ns, created_ns, create_pc, entry_fn, parent_id, wait_addr;
+    uint64_t stack_lo, stack_hi;
+    char name[64];              /* NUL-terminated copy (may be cut) */
+    unsigned has;               /* CC_HAS_* */
+    uint64_t regs[CC_MAX_REGS]; /* the register block (see cc_regs_of) */
+    unsigned nregs;
+    enum cc_unreadable unreadable;
+    char note[96];              /* why, as the Python core says it */
+    int torn;                   /* live: still odd after the retries */
+} cc_coroutine;
+
+typedef struct cc_table {
+    uint64_t addr;
+    unsigned abi_major, abi_minor, desc_size, entry_size, ptr_size, arch;
+    int big_endian;
+    /* descriptor values; a field the table lacks reads 0, has_* says */
+    uint64_t generation, live_count, next_id, chunk_dir, nchunks,
+             chunk_entries, clock_ns, crashed_id;
+    int has_generation, has_live_count, has_clock;
+    char runtime_name[32];
+    uint16_t reg_dwarf[CC_MAX_REGS];
+    unsigned nregs;
+    int mid_update;
+    cc_coroutine *cos;
+    size_t ncos, cap;
+    char **warnings;
+    size_t nwarnings;
+} cc_table;
+
+/* Decode the table at ADDR.  NULL (ERR says why, the debuggers' words)
+ * only when the descriptor itself is unusable; bad chunks and entries
+ * become warnings and marked coroutines.  A live reader re-reads a torn
+ * entry a few times and the whole table while its generation moves. */
+cc_table *cc_table_read(cc_reader *r, uint64_t addr, char *err);
+void cc_table_free(cc_table *t);
+const char *cc_state_name(uint32_t state);   /* "blocked", "state-9" */
+const char *cc_wait_name(const cc_coroutine *co);  /* "" unless blocked */
+const char *cc_unreadable_name(enum cc_unreadable u); /* "bad-stack" */
+
+/* Where a coroutine's registers come from: the one place that knows
+ * (today the entry's register block; issue 9 may move them).  Writes up
+ * to MAX (DWARF regno, value) pairs; returns how many, 0 for none. */
+size_t cc_regs_of(const cc_table *t, const cc_coroutine *co,
+                  uint16_t *regno, uint64_t *val, size_t max);
+/* The coroutine's saved pc, or 0. */
+uint64_t cc_pc_of(const cc_table *t, const cc_coroutine *co);
+
+/* ---- unwind + symbolize ------------------------------------------------ */
+
+typedef struct cc_frame {
+    uint64_t pc;          /* as unwound (a return address above frame 0) */
+    uint64_t lookup;      /* the address symbolized: pc, or pc-1 above #0 */
+    const char *function; /* NULL unknown; owned by the symbolizer */
+    const char *file;
+    unsigned line;
+    int inlined;          /* an inlined frame at the same pc */
+    const cc_module *mod; /* NULL: unmapped */
+} cc_frame;
+
+typedef struct cc_stack {
+    cc_frame *f;
+    size_t n;
+    const char *error;    /* why it stopped early / has none, or NULL */
+} cc_stack;
+
+typedef struct cc_unwinder cc_unwinder;
+typedef struct cc_symbolizer cc_symbolizer;
+
+cc_unwinder *cc_unwinder_new(cc_target *t, const cc_table *tbl, char *err);
+void cc_unwinder_free(cc_unwinder *u);
+/* Unwind from the given registers, at most MAX frames; writes raw pcs.
+ * Returns the count; *WHY gets a reason when it stopped on an error. */
+size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
+                 size_t nregs, uint64_t *pcs, size_t max, const char **why);
+
+/* DEBUG_DIRS as in corosym; SYMBOLIZE 0: only module+offset. */
+cc_symbolizer *cc_symbolizer_new(cc_target *t, const char *const *debug_dirs,
+                                 size_t ndirs, int symbolize);
+void cc_symbolizer_free(cc_symbolizer *s);
+/* Fill S from raw PCS (frame 0 first), inline frames expanded. */
+void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
+                        cc_stack *out);
+void cc_stack_clear(cc_stack *s);
+/* One address -> frame (pc as is when IS_RETURN is 0, else pc-1). */
+void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
+                     cc_frame *out);
+
+/* ---- the capture: table + stacks ---------------------------------------- */
+
+typedef struct cc_capture {
+    cc_target *target;          /* borrowed */
+    cc_table *table;
+    cc_stack *stacks;           /* one per coroutine (table order) */
+    uint64_t **raw;             /* raw pcs per coroutine */
+    size_t *nraw;
+    uint64_t now_ns;            /* "now" for ages */
+    char **notes;               /* capture-level messages */
+    size_t nnotes;
+    int partial;                /* the process went away mid-capture */
+} cc_capture;
+
+enum { CC_WITH_STACKS = 1, CC_STOP_RUNNING = 2 };
+/* Read the table and unwind every coroutine.  NULL + ERR only when there
+ * is nothing to show (no table, unusable descriptor, not allowed). */
+cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
+                            size_t max_depth, char *err);
+void cc_capture_free(cc_capture *c);
+void cc_capture_note(cc_capture *c, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+
+/* ---- writers ------------------------------------------------------------ */
+
+void cc_format_age(uint64_t ns, char *buf, size_t len); /* render.format_age */
+/* co's age, or -1 when unknown (model.age_ns) */
+int64_t cc_age_ns(const cc_coroutine *co, uint64_t now_ns);
+/* "func at file.c:42", "func", "0x.. in module+0x..", "??" */
+void cc_format_frame(const cc_frame *f, char *buf, size_t len);
+
+int cc_write_text(FILE *out, const cc_capture *c);
+int cc_write_grouped(FILE *out, const cc_capture *c);
+int cc_write_json(FILE *out, const cc_capture *c);
+int cc_write_pprof(const char *path, const cc_capture *c, char *err);
+/* `coroutine leaks`: MIN_AGE_NS < 0 for none. */
+int cc_write_leaks(FILE *out, const cc_capture *c, cc_symbolizer *s,
+                   int64_t min_age_ns);
+
+#endif

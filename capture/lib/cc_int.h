@@ -1,0 +1,23 @@
+/* cc_int.h -- libcorocap's private helpers (not part of corocap.h). */
+#ifndef CC_INT_H
+#define CC_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Append a formatted line to a malloc'd list of strings. */
+void cc_warn(char ***list, size_t *n, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* qsort comparator of (u64, u64) pairs. */
+int cc_cmp_pair(const void *a, const void *b);
+/* Read a whole file into memory (malloc'd); NULL + errno on failure. */
+uint8_t *cc_slurp(const char *path, size_t *len);
+/* ELF helpers on a file: the build-id note, the load bias base (the
+ * lowest PT_LOAD p_vaddr & ~(align-1) for offset 0), and the address of the
+ * table (dynamic symbol corodbg_table, else section .corodbg), 0 if none.
+ * Return -1 when the file cannot be read as ELF. */
+int cc_elf_info(const char *path, uint8_t *build_id, size_t *build_id_len,
+                uint64_t *table_vaddr, uint64_t *first_vaddr,
+                uint64_t *first_offset);
+
+#endif
