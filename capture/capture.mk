@@ -48,7 +48,7 @@ $(CAP_B)/tests/%: $(CAP_DIR)/tests/%.c $(CAP_LIB) $(CAP_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CAP_INC) $< -o $@ $(CAP_LIB) $(CAP_LIBS)
 
-ALL     += $(CAP_LIB)
+ALL     += $(CAP_LIB) $(CAP_B)/corodbg
 TESTBIN += $(patsubst $(CAP_DIR)/tests/%.c,$(CAP_B)/tests/%,$(wildcard $(CAP_DIR)/tests/*.c))
 
 .PHONY: install-capture

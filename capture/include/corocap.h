@@ -145,6 +145,7 @@ typedef struct cc_table {
     size_t ncos, cap;
     char **warnings;
     size_t nwarnings;
+    void *layout;               /* the checked field layout (decode.c) */
 } cc_table;
 
 /* Decode the table at ADDR.  NULL (ERR says why, the debuggers' words)
@@ -153,6 +154,9 @@ typedef struct cc_table {
  * entry a few times and the whole table while its generation moves. */
 cc_table *cc_table_read(cc_reader *r, uint64_t addr, char *err);
 void cc_table_free(cc_table *t);
+/* Read CO's entry again (e.g. with its thread stopped).  1 when the slot
+ * still holds a live coroutine (CO updated), 0 when not, -1 unreadable. */
+int cc_entry_reread(cc_reader *r, const cc_table *t, cc_coroutine *co);
 const char *cc_state_name(uint32_t state);   /* "blocked", "state-9" */
 const char *cc_wait_name(const cc_coroutine *co);  /* "" unless blocked */
 const char *cc_unreadable_name(enum cc_unreadable u); /* "bad-stack" */
@@ -209,6 +213,7 @@ void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
 
 typedef struct cc_capture {
     cc_target *target;          /* borrowed */
+    cc_symbolizer *sym;         /* borrowed, may be NULL */
     cc_table *table;
     cc_stack *stacks;           /* one per coroutine (table order) */
     uint64_t **raw;             /* raw pcs per coroutine */
@@ -217,6 +222,8 @@ typedef struct cc_capture {
     char **notes;               /* capture-level messages */
     size_t nnotes;
     int partial;                /* the process went away mid-capture */
+    uint64_t max_stall_ns;      /* longest a thread was kept stopped */
+    size_t stopped;             /* threads stopped to read registers */
 } cc_capture;
 
 enum { CC_WITH_STACKS = 1, CC_STOP_RUNNING = 2 };

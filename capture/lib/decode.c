@@ -683,6 +683,7 @@ out:
 
 static void table_reset(cc_table *t)
 {
+    free(t->layout);
     for (size_t i = 0; i < t->nwarnings; i++)
         free(t->warnings[i]);
     free(t->warnings);
@@ -720,6 +721,8 @@ cc_table *cc_table_read(cc_reader *r, uint64_t addr, char *err)
         if (now == t->generation && !(now & 1))
             break;
     }
+    t->layout = L;
+    L = NULL;
     if (t->mid_update)
         WARN(t, "the table was being updated when the program stopped "
              "(generation %llu is odd): the listing may be inconsistent",
@@ -732,6 +735,21 @@ fail:
     free(L);
     cc_table_free(t);
     return NULL;
+}
+
+int cc_entry_reread(cc_reader *r, const cc_table *t, cc_coroutine *co)
+{
+    const struct layout *L = t->layout;
+    uint8_t buf[MAX_ENTRY_SIZE];
+    cc_coroutine again;
+    if (!L || cc_read(r, co->addr, buf, t->entry_size))
+        return -1;
+    if (!entry(t, L, buf, &again))
+        return 0;
+    again.slot = co->slot;
+    again.addr = co->addr;
+    *co = again;
+    return 1;
 }
 
 void cc_table_free(cc_table *t)

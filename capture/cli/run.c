@@ -1,0 +1,93 @@
+/*
+ * run.c -- open the target, take the capture, write it.  Exit status:
+ * 0 done, 1 a one-line error (printed), 3 partial output (the process
+ * went away mid-capture).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "corocap.h"
+#include "cli.h"
+
+static int is_pid(const char *s)
+{
+    if (!*s)
+        return 0;
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return 0;
+    return 1;
+}
+
+int cli_run(const char *cmd, const struct cli_opts *o)
+{
+    char err[CC_ERRLEN];
+    cc_target *t;
+    if (is_pid(o->target)) {
+        long pid = strtol(o->target, NULL, 10);
+        if (pid <= 0 || pid > 0x3fffffff) {
+            fprintf(stderr, "corodbg: no process %s\n", o->target);
+            return 1;
+        }
+        t = cc_target_open_pid((pid_t)pid, err);
+    } else {
+        t = cc_target_open_core(o->target, o->exe, err);
+    }
+    if (!t) {
+        fprintf(stderr, "corodbg: %s\n", err);
+        return 1;
+    }
+    int leaks = !strcmp(cmd, "leaks");
+    cc_symbolizer *sym = cc_symbolizer_new(t, o->debug_dirs, o->ndirs,
+                                           leaks || o->symbolize);
+    unsigned flags = CC_WITH_STACKS | (o->stop ? CC_STOP_RUNNING : 0);
+    /* leaks needs only blocked coroutines' stacks: never stop a thread */
+    if (leaks)
+        flags = CC_WITH_STACKS;
+    cc_capture *c = sym ? cc_capture_take(t, sym, flags, o->depth, err) : NULL;
+    if (!c) {
+        fprintf(stderr, "corodbg: %s\n", sym ? err : "out of memory");
+        cc_symbolizer_free(sym);
+        cc_target_free(t);
+        return 1;
+    }
+    int rc = 0;
+    FILE *out = stdout;
+    if (leaks) {
+        rc = cc_write_leaks(out, c, sym, o->min_age);
+        for (size_t i = 0; i < c->table->nwarnings; i++)
+            fprintf(stderr, "corodbg: warning: %s\n", c->table->warnings[i]);
+        for (size_t i = 0; i < c->nnotes; i++)
+            fprintf(stderr, "corodbg: %s\n", c->notes[i]);
+    } else if (!strcmp(o->format, "pprof")) {
+        rc = cc_write_pprof(o->out, c, err);
+        if (rc)
+            fprintf(stderr, "corodbg: %s\n", err);
+        for (size_t i = 0; i < c->table->nwarnings; i++)
+            fprintf(stderr, "corodbg: warning: %s\n", c->table->warnings[i]);
+        for (size_t i = 0; i < c->nnotes; i++)
+            fprintf(stderr, "corodbg: %s\n", c->notes[i]);
+    } else {
+        if (strcmp(o->out, "-") && !(out = fopen(o->out, "w"))) {
+            fprintf(stderr, "corodbg: %s: %s\n", o->out, strerror(errno));
+            rc = -1;
+        } else {
+            rc = !strcmp(o->format, "json") ? cc_write_json(out, c) :
+                 !strcmp(o->format, "grouped") ? cc_write_grouped(out, c) :
+                 cc_write_text(out, c);
+            if (out != stdout && fclose(out))
+                rc = -1;
+        }
+        if (c->partial)
+            for (size_t i = 0; i < c->nnotes; i++)
+                fprintf(stderr, "corodbg: %s\n", c->notes[i]);
+    }
+    int partial = c->partial;
+    cc_capture_free(c);
+    cc_symbolizer_free(sym);
+    cc_target_free(t);
+    return rc ? 1 : partial ? 3 : 0;
+}

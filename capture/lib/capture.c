@@ -1,0 +1,197 @@
+/*
+ * capture.c -- one capture: the table, then every coroutine's stack.
+ *
+ * Parked coroutines are unwound from their register blocks while the
+ * program runs.  A running coroutine's registers are its thread's: that
+ * thread alone is stopped, its entry re-read (it may have switched out
+ * meanwhile), its stack unwound, and it is let go at once.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <corodbg.h>
+
+#include "corocap.h"
+#include "cc_int.h"
+#include "thread_int.h"
+
+void cc_capture_note(cc_capture *c, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof buf, fmt, ap);
+    va_end(ap);
+    cc_warn(&c->notes, &c->nnotes, "%s", buf);
+}
+
+static int gone(const cc_target *t)
+{
+    char p[64];
+    snprintf(p, sizeof p, "/proc/%d", (int)t->pid);
+    FILE *f = fopen(p, "r");
+    if (f)
+        fclose(f);
+    return !f && errno == ENOENT;
+}
+
+/* A running coroutine on a live thread: stop, unwind, release. */
+static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
+                      uint64_t *pcs, size_t max, const char **why)
+{
+    uint16_t regno[CC_MAX_REGS];
+    uint64_t val[CC_MAX_REGS];
+    size_t nregs = 0, n = 0;
+    cc_target *t = c->target;
+    if (t->is_core) {
+        nregs = cc_core_thread_regs(t, (pid_t)co->tid, regno, val);
+        if (!nregs) {
+            *why = "its thread is not in the core";
+            return 0;
+        }
+        return cc_unwind(u, regno, val, nregs, pcs, max, why);
+    }
+    struct cc_stopped st;
+    if (cc_thread_stop((pid_t)co->tid, &st, regno, val, &nregs)) {
+        *why = errno == EPERM ? "its thread could not be stopped (traced "
+               "by a debugger?)" : "its thread could not be stopped";
+        return 0;
+    }
+    c->stopped++;
+    /* still running there?  If it switched out before the stop, its
+     * register block is valid again and the thread's are someone else's */
+    pid_t tid = (pid_t)co->tid;
+    if (cc_entry_reread(t->reader, c->table, co) == 1 &&
+        !(co->state == CORODBG_RUNNING && (pid_t)co->tid == tid))
+        nregs = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
+    n = nregs ? cc_unwind(u, regno, val, nregs, pcs, max, why) : 0;
+    uint64_t stall = cc_thread_release(&st);
+    if (stall > c->max_stall_ns)
+        c->max_stall_ns = stall;
+    return n;
+}
+
+static uint64_t now_ns(const cc_target *t, const cc_table *tb)
+{
+    if (t->is_core)
+        return tb->clock_ns;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
+                            size_t max_depth, char *err)
+{
+    if (!t->table_addr) {
+        snprintf(err, CC_ERRLEN, "no coroutine table in %s %s (symbol "
+                 "corodbg_table and section .corodbg not found in any "
+                 "module: is it linked with libcorodbg?)",
+                 t->is_core ? "core" : "process",
+                 t->is_core ? t->core_path : "");
+        if (!t->is_core) {
+            snprintf(err, CC_ERRLEN, "no coroutine table in process %d "
+                     "(symbol corodbg_table and section .corodbg not found "
+                     "in any module: is it linked with libcorodbg?)",
+                     (int)t->pid);
+        }
+        return NULL;
+    }
+    cc_capture *c = calloc(1, sizeof *c);
+    if (!c) {
+        snprintf(err, CC_ERRLEN, "out of memory");
+        return NULL;
+    }
+    c->target = t;
+    c->sym = sym;
+    errno = 0;
+    c->table = cc_table_read(t->reader, t->table_addr, err);
+    if (!c->table) {
+        int e = errno;
+        if (!t->is_core && (e == EPERM || e == EACCES || e == ESRCH))
+            cc_explain_read_error(t->pid, e, err);
+        free(c);
+        return NULL;
+    }
+    c->now_ns = now_ns(t, c->table);
+    size_t n = c->table->ncos;
+    c->stacks = calloc(n ? n : 1, sizeof *c->stacks);
+    c->raw = calloc(n ? n : 1, sizeof *c->raw);
+    c->nraw = calloc(n ? n : 1, sizeof *c->nraw);
+    if (!c->stacks || !c->raw || !c->nraw) {
+        cc_capture_free(c);
+        snprintf(err, CC_ERRLEN, "out of memory");
+        return NULL;
+    }
+    if (!(flags & CC_WITH_STACKS) || !n)
+        return c;
+    char uerr[CC_ERRLEN];
+    cc_unwinder *u = cc_unwinder_new(t, c->table, uerr);
+    if (!u) {
+        cc_capture_note(c, "no stacks: %s", uerr);
+        return c;
+    }
+    uint64_t *pcs = malloc(max_depth * sizeof *pcs);
+    uint16_t regno[CC_MAX_REGS];
+    uint64_t val[CC_MAX_REGS];
+    for (size_t i = 0; pcs && i < n; i++) {
+        cc_coroutine *co = &c->table->cos[i];
+        const char *why = NULL;
+        size_t k = 0;
+        if (co->state == CORODBG_RUNNING && co->tid) {
+            if (flags & CC_STOP_RUNNING)
+                k = running(c, u, co, pcs, max_depth, &why);
+            else
+                why = "running: not stopped (--no-stop)";
+        } else if (co->unreadable == CC_BAD_STACK) {
+            why = co->note;
+        } else {
+            size_t nr = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
+            if (nr)
+                k = cc_unwind(u, regno, val, nr, pcs, max_depth, &why);
+        }
+        if (!k && !why && !t->is_core && gone(t)) {
+            c->partial = 1;
+            cc_capture_note(c, "process %d exited during the capture: "
+                            "stacks of %zu of %zu coroutines are missing",
+                            (int)t->pid, n - i, n);
+            break;
+        }
+        c->stacks[i].error = why;
+        c->raw[i] = k ? malloc(k * sizeof **c->raw) : NULL;
+        if (c->raw[i]) {
+            memcpy(c->raw[i], pcs, k * sizeof *pcs);
+            c->nraw[i] = k;
+        }
+        if (sym && k)
+            cc_symbolize_stack(sym, pcs, k, &c->stacks[i]);
+    }
+    free(pcs);
+    cc_unwinder_free(u);
+    return c;
+}
+
+void cc_capture_free(cc_capture *c)
+{
+    if (!c)
+        return;
+    size_t n = c->table ? c->table->ncos : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (c->stacks)
+            cc_stack_clear(&c->stacks[i]);
+        if (c->raw)
+            free(c->raw[i]);
+    }
+    free(c->stacks);
+    free(c->raw);
+    free(c->nraw);
+    for (size_t i = 0; i < c->nnotes; i++)
+        free(c->notes[i]);
+    free(c->notes);
+    cc_table_free(c->table);
+    free(c);
+}

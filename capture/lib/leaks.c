@@ -1,0 +1,173 @@
+/*
+ * leaks.c -- `corodbg leaks`: the report of GDB's `coroutine leaks`
+ * (python/corodbg/core/leaks.py and listing.leak_report), from a capture.
+ *
+ * Blocked coroutines are grouped by (creation site, wait site, wait
+ * reason).  The creation site is the spawn call (create_pc, a return
+ * address); the wait site is the first frame outside the runtime, by the
+ * runtime rules the debuggers use (function and source-file globs of
+ * python/corodbg/core/query.py, generated into runtime_rules.h), else the
+ * top frame, else the saved pc.  Frames are named as GDB names them: the
+ * function's symbol and the line of the address.
+ */
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <corodbg.h>
+
+#include "corocap.h"
+#include "runtime_rules.h"
+
+#define SITE_LEN 512
+#define SAMPLES 5
+
+static int matches(const char *const *globs, const char *s)
+{
+    for (size_t i = 0; s && globs[i]; i++)
+        if (!fnmatch(globs[i], s, 0))
+            return 1;
+    return 0;
+}
+
+/* query.RuntimeFrames.is_runtime */
+static int is_runtime(const cc_frame *f)
+{
+    return matches(cc_runtime_function_globs, f->function) ||
+           matches(cc_runtime_file_globs, f->file);
+}
+
+/* listing.Frontend.user_location over the capture's raw frames */
+static void wait_site(const cc_capture *c, size_t i, char *buf)
+{
+    cc_symbolizer *s = c->sym;
+    const cc_coroutine *co = &c->table->cos[i];
+    cc_frame f, top;
+    size_t n = c->nraw[i] < 32 ? c->nraw[i] : 32;
+    for (size_t k = 0; k < n; k++) {
+        cc_symbolize_pc(s, c->raw[i][k], 1, &f);
+        if (k == 0)
+            top = f;
+        if (f.function && !is_runtime(&f)) {
+            cc_format_frame(&f, buf, SITE_LEN);
+            return;
+        }
+    }
+    if (n) {
+        cc_format_frame(&top, buf, SITE_LEN);
+        return;
+    }
+    cc_symbolize_pc(s, cc_pc_of(c->table, co), 1, &f);
+    cc_format_frame(&f, buf, SITE_LEN);
+}
+
+struct group {
+    char create[SITE_LEN], wait[SITE_LEN];
+    const char *reason;
+    size_t count;
+    int64_t oldest;          /* -1 unknown */
+    uint64_t ids[SAMPLES];
+    size_t nids;
+};
+
+static int cmp_group(const void *a, const void *b)
+{
+    const struct group *x = a, *y = b;
+    if (x->count != y->count)
+        return x->count > y->count ? -1 : 1;
+    int64_t ox = x->oldest < 0 ? 0 : x->oldest, oy = y->oldest < 0 ? 0 : y->oldest;
+    if (ox != oy)
+        return ox > oy ? -1 : 1;
+    int r = strcmp(x->create, y->create);
+    return r ? r : strcmp(x->wait, y->wait);
+}
+
+int cc_write_leaks(FILE *out, const cc_capture *c, cc_symbolizer *s,
+                   int64_t min_age)
+{
+    const cc_table *t = c->table;
+    struct group *g = NULL;
+    size_t ng = 0, cap = 0;
+    char create[SITE_LEN], wait[SITE_LEN], age[32];
+    cc_capture *cw = (cc_capture *)c;    /* the symbolizer cache only */
+    cc_symbolizer *saved = cw->sym;
+    cw->sym = s;
+    for (size_t i = 0; i < t->ncos; i++) {
+        const cc_coroutine *co = &t->cos[i];
+        if (co->state != CORODBG_BLOCKED)
+            continue;
+        int64_t a = cc_age_ns(co, c->now_ns);
+        if (min_age >= 0 && (a < 0 || a < min_age))
+            continue;
+        cc_frame f;
+        cc_symbolize_pc(s, co->create_pc, 1, &f);
+        cc_format_frame(&f, create, sizeof create);
+        wait_site(c, i, wait);
+        const char *reason = cc_wait_name(co);
+        size_t k = 0;
+        while (k < ng && !(!strcmp(g[k].create, create) &&
+                           !strcmp(g[k].wait, wait) &&
+                           !strcmp(g[k].reason, reason)))
+            k++;
+        if (k == ng) {
+            if (ng == cap) {
+                size_t nc = cap ? 2 * cap : 16;
+                struct group *n = realloc(g, nc * sizeof *n);
+                if (!n) {
+                    free(g);
+                    cw->sym = saved;
+                    return -1;
+                }
+                g = n;
+                cap = nc;
+            }
+            memset(&g[ng], 0, sizeof g[ng]);
+            strcpy(g[ng].create, create);
+            strcpy(g[ng].wait, wait);
+            /* wait names are static, or a per-thread buffer: keep a copy */
+            g[ng].reason = strdup(reason);
+            g[ng].oldest = -1;
+            ng++;
+        }
+        g[k].count++;
+        if (a >= 0 && a > g[k].oldest)
+            g[k].oldest = a;
+        if (g[k].nids < SAMPLES)
+            g[k].ids[g[k].nids++] = co->id;
+    }
+    cw->sym = saved;
+    qsort(g, ng, sizeof *g, cmp_group);
+    if (!ng) {
+        if (min_age >= 0) {
+            cc_format_age((uint64_t)min_age, age, sizeof age);
+            fprintf(out, "No blocked coroutines waiting at least %s.\n", age);
+        } else {
+            fprintf(out, "No blocked coroutines.\n");
+        }
+    } else {
+        size_t n = 0;
+        for (size_t k = 0; k < ng; k++)
+            n += g[k].count;
+        fprintf(out, "%zu blocked coroutine%s in %zu group%s (by creation "
+                "site and wait site):\n", n, n == 1 ? "" : "s", ng,
+                ng == 1 ? "" : "s");
+    }
+    for (size_t k = 0; k < ng; k++) {
+        if (g[k].oldest >= 0)
+            cc_format_age((uint64_t)g[k].oldest, age, sizeof age);
+        else
+            strcpy(age, "-");
+        fprintf(out, "\n%6zu  blocked on %s, oldest %s  [ids ", g[k].count,
+                *g[k].reason ? g[k].reason : "?", age);
+        for (size_t j = 0; j < g[k].nids; j++)
+            fprintf(out, "%s%llu", j ? ", " : "", (unsigned long long)g[k].ids[j]);
+        if (g[k].count > g[k].nids)
+            fprintf(out, ", ...");
+        fprintf(out, "]\n        created at  %s\n        waiting at  %s\n",
+                g[k].create, g[k].wait);
+        free((char *)g[k].reason);
+    }
+    free(g);
+    return ferror(out) ? -1 : 0;
+}

@@ -1,0 +1,198 @@
+/*
+ * symbolize.c -- addresses to source locations through libcorosym (the
+ * project's one symbolizer), cached per address; without debug info a
+ * frame keeps module+0xVADDR and the module's build-id, for corosym to
+ * finish elsewhere.
+ *
+ * Return addresses are looked up at pc-1 (the call's line) unless pc
+ * starts a function (a coroutine that never ran sits at its start), the
+ * rule GDB's adapter applies (gdb/corodbg_gdb/target.py symbolize).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <corosym.h>
+
+#include "corocap.h"
+
+#define MAX_INLINE 16
+
+struct entry {                 /* one cached address */
+    uint64_t key;              /* pc << 1 | is_return; 0 empty */
+    cc_frame f[MAX_INLINE];    /* innermost first */
+    size_t n;
+};
+
+struct cc_symbolizer {
+    cc_target *t;
+    corosym_session *s;
+    corosym_module **mods;     /* per target module, opened on first use */
+    struct entry *tab;
+    size_t cap, used;
+};
+
+cc_symbolizer *cc_symbolizer_new(cc_target *t, const char *const *dirs,
+                                 size_t ndirs, int symbolize)
+{
+    cc_symbolizer *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->t = t;
+    s->cap = 4096;
+    s->tab = calloc(s->cap, sizeof *s->tab);
+    s->mods = calloc(t->nmods ? t->nmods : 1, sizeof *s->mods);
+    if (!s->tab || !s->mods) {
+        cc_symbolizer_free(s);
+        return NULL;
+    }
+    if (symbolize) {
+        corosym_options o;
+        corosym_options_init(&o);
+        o.debug_dirs = dirs;
+        o.n_debug_dirs = ndirs;
+        o.debuginfod = 0;      /* no network from a capture */
+        o.use_cache = 0;       /* never write a cache as the target's user */
+        s->s = corosym_session_new(&o);
+    }
+    return s;
+}
+
+void cc_symbolizer_free(cc_symbolizer *s)
+{
+    if (!s)
+        return;
+    corosym_session_free(s->s);
+    free(s->mods);
+    free(s->tab);
+    free(s);
+}
+
+static corosym_module *module(cc_symbolizer *s, const cc_module *m)
+{
+    if (!s->s)
+        return NULL;
+    size_t i = (size_t)(m - s->t->mods);
+    if (!s->mods[i])
+        s->mods[i] = corosym_module_get(s->s, m->path,
+                                        m->build_id_len ? m->build_id : NULL,
+                                        m->build_id_len);
+    return s->mods[i];
+}
+
+static void resolve(cc_symbolizer *s, uint64_t pc, int is_return,
+                    struct entry *e)
+{
+    const cc_module *m = cc_target_module(s->t, pc);
+    e->n = 1;
+    memset(e->f, 0, sizeof e->f);
+    e->f[0].pc = pc;
+    e->f[0].lookup = is_return ? pc - 1 : pc;
+    e->f[0].mod = m;
+    corosym_module *cm = m ? module(s, m) : NULL;
+    if (!cm || corosym_module_error(cm))
+        return;
+    corosym_frame fr[MAX_INLINE];
+    uint64_t vaddr = pc - m->bias;
+    if (is_return) {
+        /* not at a function's first byte: look at the call instead */
+        size_t n = corosym_symbolize(cm, vaddr, fr, 1, NULL);
+        if (!(n >= 1 && fr[0].symbol && fr[0].symbol_offset == 0))
+            vaddr--;
+    }
+    corosym_miss miss;
+    size_t n = corosym_symbolize(cm, vaddr, fr, MAX_INLINE, &miss);
+    if (n > MAX_INLINE)
+        n = MAX_INLINE;
+    if (miss == COROSYM_MISS_MODULE || miss == COROSYM_MISS_NO_INFO ||
+        miss == COROSYM_MISS_NOT_FOUND) {
+        e->f[0].lookup = vaddr + m->bias;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        cc_frame *f = &e->f[i];
+        f->pc = pc;
+        f->lookup = vaddr + m->bias;
+        f->mod = m;
+        f->function = fr[i].function;
+        f->file = fr[i].file;
+        f->line = fr[i].line;
+        f->inlined = i + 1 < n;
+    }
+    e->n = n;
+}
+
+static struct entry *lookup(cc_symbolizer *s, uint64_t pc, int is_return)
+{
+    uint64_t key = pc << 1 | (is_return ? 1 : 0);
+    if (!key)
+        key = 2;    /* pc 0, not a return: unused otherwise */
+    if (2 * (s->used + 1) > s->cap) {
+        size_t nc = s->cap * 2;
+        struct entry *nt = calloc(nc, sizeof *nt);
+        if (nt) {
+            for (size_t i = 0; i < s->cap; i++) {
+                if (!s->tab[i].key)
+                    continue;
+                size_t h = (s->tab[i].key * 0x9e3779b97f4a7c15ull) >> 20;
+                while (nt[h % nc].key)
+                    h++;
+                nt[h % nc] = s->tab[i];
+            }
+            free(s->tab);
+            s->tab = nt;
+            s->cap = nc;
+        }
+    }
+    size_t h = (key * 0x9e3779b97f4a7c15ull) >> 20;
+    for (;; h++) {
+        struct entry *e = &s->tab[h % s->cap];
+        if (e->key == key)
+            return e;
+        if (!e->key) {
+            e->key = key;
+            s->used++;
+            resolve(s, pc, is_return, e);
+            return e;
+        }
+    }
+}
+
+void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
+                     cc_frame *out)
+{
+    if (!pc) {
+        memset(out, 0, sizeof *out);
+        return;
+    }
+    struct entry *e = lookup(s, pc, is_return);
+    /* GDB's one-frame view: the outermost function (the symbol), the
+     * innermost line */
+    *out = e->f[0];
+    out->function = e->f[e->n - 1].function;
+    out->inlined = 0;
+}
+
+void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
+                        cc_stack *out)
+{
+    out->n = 0;
+    size_t total = 0;
+    for (size_t i = 0; i < n; i++)
+        total += lookup(s, pcs[i], 1)->n;
+    cc_frame *f = realloc(out->f, (total ? total : 1) * sizeof *f);
+    if (!f)
+        return;
+    out->f = f;
+    for (size_t i = 0; i < n; i++) {
+        struct entry *e = lookup(s, pcs[i], 1);
+        memcpy(f + out->n, e->f, e->n * sizeof *f);
+        out->n += e->n;
+    }
+}
+
+void cc_stack_clear(cc_stack *s)
+{
+    free(s->f);
+    s->f = NULL;
+    s->n = 0;
+}

@@ -1,0 +1,198 @@
+/*
+ * unwind.c -- parked coroutines' stacks with elfutils libdwfl.
+ *
+ * dwfl_attach_state with our own callbacks: each "thread" is one unwind
+ * request, its initial registers come from cc_regs_of() (the table's
+ * register block) or a stopped thread, and memory comes from the
+ * capture's reader through a snapshot of the stack top (one read per
+ * coroutine instead of one per word).  CFI from .eh_frame is enough, so a
+ * stripped binary unwinds.  The modules are reported at the addresses the
+ * target maps them, from the files on this machine.
+ */
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "corocap.h"
+
+#define SNAP_BYTES 8192     /* stack top copied per unwind */
+
+struct cc_unwinder {
+    Dwfl *dwfl;
+    cc_target *t;
+    /* the request being unwound */
+    const uint16_t *regno;
+    const uint64_t *val;
+    size_t nregs;
+    uint64_t snap_lo;
+    size_t snap_len;
+    uint8_t snap[SNAP_BYTES];
+    int attached;
+};
+
+static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
+{
+    (void)dwfl; (void)arg; (void)thread_argp;
+    return 0;           /* threads are asked for by id only */
+}
+
+static bool get_thread(Dwfl *dwfl, pid_t tid, void *arg, void **thread_argp)
+{
+    (void)dwfl; (void)tid;
+    *thread_argp = arg;
+    return true;
+}
+
+static bool memory_read(Dwfl *dwfl, Dwarf_Addr addr, Dwarf_Word *result,
+                        void *arg)
+{
+    (void)dwfl;
+    cc_unwinder *u = arg;
+    uint64_t w;
+    if (addr >= u->snap_lo && addr - u->snap_lo + 8 <= u->snap_len) {
+        memcpy(&w, u->snap + (addr - u->snap_lo), 8);
+    } else if (cc_read(u->t->reader, addr, &w, 8)) {
+        return false;
+    }
+    *result = w;
+    return true;
+}
+
+static bool set_initial_registers(Dwfl_Thread *thread, void *arg)
+{
+    cc_unwinder *u = arg;
+    for (size_t i = 0; i < u->nregs; i++) {
+        Dwarf_Word v = u->val[i];
+        if (!dwfl_thread_state_registers(thread, u->regno[i], 1, &v))
+            return false;
+    }
+    /* x86-64: the pc is DWARF 16 and dwfl also wants it as the pc */
+    for (size_t i = 0; i < u->nregs; i++)
+        if (u->regno[i] == 16 || u->regno[i] == 32) {
+            dwfl_thread_state_register_pc(thread, u->val[i]);
+            break;
+        }
+    return true;
+}
+
+static const Dwfl_Thread_Callbacks callbacks = {
+    .next_thread = next_thread,
+    .get_thread = get_thread,
+    .memory_read = memory_read,
+    .set_initial_registers = set_initial_registers,
+};
+
+static char *debuginfo_path;
+static const Dwfl_Callbacks dwfl_cb = {
+    .find_elf = dwfl_build_id_find_elf,
+    .find_debuginfo = dwfl_standard_find_debuginfo,
+    .debuginfo_path = &debuginfo_path,
+};
+
+cc_unwinder *cc_unwinder_new(cc_target *t, const cc_table *tbl, char *err)
+{
+    cc_unwinder *u = calloc(1, sizeof *u);
+    if (!u) {
+        snprintf(err, CC_ERRLEN, "out of memory");
+        return NULL;
+    }
+    u->t = t;
+    u->dwfl = dwfl_begin(&dwfl_cb);
+    if (!u->dwfl) {
+        snprintf(err, CC_ERRLEN, "libdwfl: %s", dwfl_errmsg(-1));
+        free(u);
+        return NULL;
+    }
+    dwfl_report_begin(u->dwfl);
+    Dwfl_Module *first = NULL;
+    for (size_t i = 0; i < t->nmods; i++) {
+        cc_module *m = &t->mods[i];
+        if (!m->is_exec)
+            continue;
+        Dwfl_Module *dm = dwfl_report_elf(u->dwfl, m->path, m->path, -1,
+                                          m->bias, false);
+        if (dm && !first)
+            first = dm;
+    }
+    dwfl_report_end(u->dwfl, NULL, NULL);
+    if (!first) {
+        snprintf(err, CC_ERRLEN, "none of the program's modules could be "
+                 "opened for unwinding");
+        dwfl_end(u->dwfl);
+        free(u);
+        return NULL;
+    }
+    /* the table's arch is the target's: one Ebl from the first module */
+    if (!dwfl_attach_state(u->dwfl, NULL, t->pid ? t->pid : 1, &callbacks, u)) {
+        snprintf(err, CC_ERRLEN, "libdwfl: %s", dwfl_errmsg(-1));
+        dwfl_end(u->dwfl);
+        free(u);
+        return NULL;
+    }
+    (void)tbl;
+    return u;
+}
+
+void cc_unwinder_free(cc_unwinder *u)
+{
+    if (!u)
+        return;
+    dwfl_end(u->dwfl);
+    free(u);
+}
+
+struct walk { uint64_t *pcs; size_t n, max; const char *why; };
+
+static int frame_cb(Dwfl_Frame *f, void *arg)
+{
+    struct walk *w = arg;
+    Dwarf_Addr pc;
+    bool act;
+    if (!dwfl_frame_pc(f, &pc, &act))
+        return DWARF_CB_ABORT;
+    if (pc == 0 && w->n)
+        return DWARF_CB_ABORT;      /* the zero return address: the end */
+    w->pcs[w->n++] = pc;
+    return w->n < w->max ? DWARF_CB_OK : DWARF_CB_ABORT;
+}
+
+size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
+                 size_t nregs, uint64_t *pcs, size_t max, const char **why)
+{
+    *why = NULL;
+    if (!nregs || !max)
+        return 0;
+    u->regno = regno;
+    u->val = val;
+    u->nregs = nregs;
+    u->snap_len = 0;
+    uint64_t sp = 0;
+    for (size_t i = 0; i < nregs; i++)
+        if (regno[i] == 7 || regno[i] == 31)
+            sp = val[i];
+    if (sp) {
+        /* one read of the stack top; fewer bytes when it crosses the end */
+        size_t len = SNAP_BYTES;
+        while (len >= 256 && cc_read(u->t->reader, sp, u->snap, len))
+            len /= 2;
+        if (len >= 256) {
+            u->snap_lo = sp;
+            u->snap_len = len;
+        }
+    }
+    struct walk w = {pcs, 0, max, NULL};
+    /* each request gets a fresh thread state: dwfl caches it per tid */
+    static pid_t next_tid = 1;
+    int rc = dwfl_getthread_frames(u->dwfl, next_tid++ & 0x3fffffff,
+                                   frame_cb, &w);
+    if (rc == -1 && w.n < max) {
+        int e = dwfl_errno();
+        /* running off the outermost frame is the normal end */
+        if (e && w.n < 2)
+            *why = dwfl_errmsg(e);
+    }
+    return w.n;
+}
