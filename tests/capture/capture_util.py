@@ -1,0 +1,102 @@
+"""Helpers for the capture tool's tests: held example processes, running
+`corodbg`, GDB on the same process."""
+import contextlib
+import os
+import pathlib
+import signal
+import subprocess
+import sys
+import time
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
+BUILD = ROOT / "build"
+CORODBG = BUILD / "capture" / "corodbg"
+EXAMPLES = BUILD / "examples"
+LOADER = ROOT / "gdb" / "corodbg-gdb.py"
+sys.path.insert(0, str(ROOT / "tests" / "symbolizer"))
+
+
+def need(path):
+    assert path.exists(), "%s not built: run make testbin" % path
+    return path
+
+
+@contextlib.contextmanager
+def held(prog, *args, user=None, env=None, timeout=60):
+    """Run build/examples/PROG ARGS with EXAMPLE_HOLD=1 (optionally as
+    USER through runuser) until it waits in example_checkpoint; yields
+    its pid; kills it at the end."""
+    cmd = [str(need(EXAMPLES / prog))] + [str(a) for a in args]
+    e = dict(os.environ, EXAMPLE_HOLD="1")
+    e.update(env or {})
+    if user is not None:
+        cmd = ["runuser", "-u", user, "--"] + cmd
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True, env=e, stdin=subprocess.DEVNULL,
+                         start_new_session=True)
+    try:
+        deadline = time.monotonic() + timeout
+        pid = None
+        while time.monotonic() < deadline:
+            line = p.stdout.readline()
+            if not line:
+                raise AssertionError("%s exited: %s" % (prog, p.stderr.read()))
+            if line.startswith("holding at example_checkpoint"):
+                pid = int(line.split("pid ")[1].rstrip(")\n"))
+                break
+        assert pid, "%s never reached example_checkpoint" % prog
+        yield pid
+    finally:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(p.pid, signal.SIGKILL)
+        p.wait(timeout=30)
+
+
+def corodbg(*args, user=None, check=True, timeout=120):
+    cmd = [str(need(CORODBG))] + [str(a) for a in args]
+    if user is not None:
+        cmd = ["runuser", "-u", user, "--"] + cmd
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                       stdin=subprocess.DEVNULL)
+    assert "Traceback" not in r.stderr
+    if check:
+        assert r.returncode == 0, (r.returncode, r.stderr)
+    return r
+
+
+def gdb_attach(pid, commands, timeout=120):
+    """GDB attached to PID, runs COMMANDS (corodbg loaded), detaches."""
+    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /",
+           "-ex", "source %s" % LOADER, "-p", str(pid)]
+    for c in commands:
+        cmd += ["-ex", c]
+    cmd += ["-ex", "detach"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
+                       env=dict(os.environ, LC_ALL="C"),
+                       stdin=subprocess.DEVNULL)
+    assert "Traceback" not in r.stdout + r.stderr, r.stdout + r.stderr
+    return r.stdout
+
+
+def leak_groups(text):
+    """`coroutine leaks` text -> [(count, reason, created, waiting)]; the
+    ages and sample ids are left out (they change between two reads)."""
+    out, lines = [], text.splitlines()
+    for i, line in enumerate(lines):
+        line = line.strip()
+        if " blocked on " in line and "oldest" in line:
+            count, rest = line.split(None, 1)
+            reason = rest[len("blocked on "):rest.index(", oldest")]
+            created = lines[i + 1].strip()
+            waiting = lines[i + 2].strip()
+            assert created.startswith("created at") and \
+                waiting.startswith("waiting at"), text
+            out.append((int(count), reason, created, waiting))
+    return out
+
+
+def summary(text):
+    for line in text.splitlines():
+        if "blocked coroutine" in line and "group" in line:
+            return line.strip()
+    return None
