@@ -42,6 +42,7 @@ struct cc_reader {
     void (*free)(cc_reader *r);
     int live;       /* a running process: entries may change under us */
     pid_t pid;      /* live: the process; core: the pid it had */
+    int gone;       /* live: a read found the process gone (ESRCH) */
 };
 
 static inline int cc_read(cc_reader *r, uint64_t addr, void *buf, size_t len)

@@ -29,14 +29,29 @@ void cc_capture_note(cc_capture *c, const char *fmt, ...)
     cc_warn(&c->notes, &c->nnotes, "%s", buf);
 }
 
+/* Has the live process gone away (exited, or a zombie with no memory)? */
 static int gone(const cc_target *t)
 {
-    char p[64];
-    snprintf(p, sizeof p, "/proc/%d", (int)t->pid);
-    FILE *f = fopen(p, "r");
-    if (f)
-        fclose(f);
-    return !f && errno == ENOENT;
+    if (t->is_core)
+        return 0;
+    uint8_t b;
+    if (t->reader->gone)
+        return 1;
+    /* one byte of the table: fails with ESRCH once the memory is gone */
+    return cc_read(t->reader, t->table_addr, &b, 1) && t->reader->gone;
+}
+
+/* Tests only: keep a stopped thread stopped this long (ms), so a test can
+ * kill corodbg or the target at that moment. */
+static void test_hold(void)
+{
+    const char *ms = getenv("CORODBG_TEST_HOLD_STOPPED_MS");
+    if (ms) {
+        long v = strtol(ms, NULL, 10);
+        struct timespec ts = {v / 1000, (v % 1000) * 1000000L};
+        if (v > 0)
+            nanosleep(&ts, NULL);
+    }
 }
 
 /* A running coroutine on a live thread: stop, unwind, release. */
@@ -69,6 +84,7 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
         !(co->state == CORODBG_RUNNING && (pid_t)co->tid == tid))
         nregs = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
     n = nregs ? cc_unwind(u, regno, val, nregs, pcs, max, why) : 0;
+    test_hold();
     uint64_t stall = cc_thread_release(&st);
     if (stall > c->max_stall_ns)
         c->max_stall_ns = stall;
@@ -154,7 +170,7 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
             if (nr)
                 k = cc_unwind(u, regno, val, nr, pcs, max_depth, &why);
         }
-        if (!k && !why && !t->is_core && gone(t)) {
+        if (t->reader->gone || (k < 2 && gone(t))) {
             c->partial = 1;
             cc_capture_note(c, "process %d exited during the capture: "
                             "stacks of %zu of %zu coroutines are missing",

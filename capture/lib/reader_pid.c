@@ -26,6 +26,8 @@ static int pid_read(cc_reader *r, uint64_t addr, void *buf, size_t len)
         if (n < 0) {
             if (errno == EINTR)
                 continue;
+            if (errno == ESRCH)
+                r->gone = 1;
             return -1;
         }
         if (n == 0) {

@@ -38,6 +38,9 @@ int cc_write_json(FILE *out, const cc_capture *c)
     fprintf(out, ", \"now_ns\": %llu, \"runtime\": ",
             (unsigned long long)c->now_ns);
     jstr(out, t->runtime_name);
+    fprintf(out, ", \"threads_stopped\": %zu, \"max_stall_ns\": %llu, "
+            "\"partial\": %s", c->stopped, (unsigned long long)c->max_stall_ns,
+            c->partial ? "true" : "false");
     fprintf(out, ",\n \"modules\": [");
     int first = 1;
     for (size_t i = 0; i < tg->nmods; i++) {
