@@ -64,10 +64,13 @@ def corodbg(*args, user=None, check=True, timeout=120):
     return r
 
 
-def gdb_attach(pid, commands, timeout=120):
-    """GDB attached to PID, runs COMMANDS (corodbg loaded), detaches."""
-    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /",
-           "-ex", "source %s" % LOADER, "-p", str(pid)]
+def gdb_attach(pid, commands, timeout=120, pre=()):
+    """GDB attached to PID, runs COMMANDS (corodbg loaded), detaches.
+    PRE: settings before the attach (-iex)."""
+    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /"]
+    for c in pre:
+        cmd += ["-iex", c]
+    cmd += ["-ex", "source %s" % LOADER, "-p", str(pid)]
     for c in commands:
         cmd += ["-ex", c]
     cmd += ["-ex", "detach"]
