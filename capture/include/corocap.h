@@ -43,6 +43,10 @@ struct cc_reader {
     int live;       /* a running process: entries may change under us */
     pid_t pid;      /* live: the process; core: the pid it had */
     int gone;       /* live: a read found the process gone (ESRCH) */
+    /* Optional: N reads at once (one syscall for many stacks).  Sets
+     * GOT[i] to LEN[i] or 0 for each read.  NULL: cc_read_many loops. */
+    void (*read_many)(cc_reader *r, const uint64_t *addr, uint8_t *const *buf,
+                      const size_t *len, size_t n, size_t *got);
 };
 
 static inline int cc_read(cc_reader *r, uint64_t addr, void *buf, size_t len)
@@ -50,6 +54,8 @@ static inline int cc_read(cc_reader *r, uint64_t addr, void *buf, size_t len)
     return r->read(r, addr, buf, len);
 }
 void cc_reader_free(cc_reader *r);
+void cc_read_many(cc_reader *r, const uint64_t *addr, uint8_t *const *buf,
+                  const size_t *len, size_t n, size_t *got);
 
 /* A live process.  Never stops it. */
 cc_reader *cc_reader_pid(pid_t pid, char *err);
@@ -100,7 +106,8 @@ void cc_explain_read_error(pid_t pid, int errnum, char *err);
 
 /* ---- decode -------------------------------------------------------------- */
 
-#define CC_MAX_REGS 64
+/* Registers kept per coroutine: x86-64 publishes 8, aarch64 22. */
+#define CC_MAX_REGS 32
 
 enum cc_unreadable {            /* model.py's UNREADABLE_REASONS */
     CC_OK = 0, CC_BAD_STATE, CC_MID_UPDATE, CC_BAD_NAME, CC_BAD_STACK,
@@ -193,10 +200,18 @@ typedef struct cc_symbolizer cc_symbolizer;
 
 cc_unwinder *cc_unwinder_new(cc_target *t, const cc_table *tbl, char *err);
 void cc_unwinder_free(cc_unwinder *u);
+/* Read the stack tops of the next N unwinds (SP[i], bounded by HI[i], 0
+ * unknown) in one batch; cc_unwind uses them in that order.  N is capped
+ * at CC_PREFETCH. */
+#define CC_PREFETCH 256
+void cc_unwinder_prefetch(cc_unwinder *u, const uint64_t *sp,
+                          const uint64_t *hi, size_t n);
 /* Unwind from the given registers, at most MAX frames; writes raw pcs.
- * Returns the count; *WHY gets a reason when it stopped on an error. */
+ * STACK_HI (0: unknown) bounds the stack snapshot.  Returns the count;
+ * *WHY gets a reason when it stopped on an error. */
 size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
-                 size_t nregs, uint64_t *pcs, size_t max, const char **why);
+                 size_t nregs, uint64_t stack_hi, uint64_t *pcs, size_t max,
+                 const char **why);
 
 /* DEBUG_DIRS as in corosym; SYMBOLIZE 0: only module+offset. */
 cc_symbolizer *cc_symbolizer_new(cc_target *t, const char *const *debug_dirs,

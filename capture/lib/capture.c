@@ -68,7 +68,7 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
             *why = "its thread is not in the core";
             return 0;
         }
-        return cc_unwind(u, regno, val, nregs, pcs, max, why);
+        return cc_unwind(u, regno, val, nregs, 0, pcs, max, why);
     }
     struct cc_stopped st;
     if (cc_thread_stop((pid_t)co->tid, &st, regno, val, &nregs)) {
@@ -83,12 +83,43 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
     if (cc_entry_reread(t->reader, c->table, co) == 1 &&
         !(co->state == CORODBG_RUNNING && (pid_t)co->tid == tid))
         nregs = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
-    n = nregs ? cc_unwind(u, regno, val, nregs, pcs, max, why) : 0;
+    n = nregs ? cc_unwind(u, regno, val, nregs, 0, pcs, max, why) : 0;
     test_hold();
     uint64_t stall = cc_thread_release(&st);
     if (stall > c->max_stall_ns)
         c->max_stall_ns = stall;
     return n;
+}
+
+/* Is CO unwound from its register block (the parked path below)? */
+static int parked(const cc_coroutine *co)
+{
+    return !(co->state == CORODBG_RUNNING && co->tid) &&
+           co->unreadable != CC_BAD_STACK;
+}
+
+/* Read the stack tops of the parked coroutines from FIRST on, up to
+ * CC_PREFETCH of them, in one batch.  Returns the index after the batch. */
+static size_t prefetch(cc_capture *c, cc_unwinder *u, size_t first)
+{
+    uint64_t sp[CC_PREFETCH], hi[CC_PREFETCH];
+    uint16_t regno[CC_MAX_REGS];
+    uint64_t val[CC_MAX_REGS];
+    size_t m = 0, i = first;
+    for (; i < c->table->ncos && m < CC_PREFETCH; i++) {
+        const cc_coroutine *co = &c->table->cos[i];
+        size_t nr = parked(co) ? cc_regs_of(c->table, co, regno, val,
+                                            CC_MAX_REGS) : 0;
+        if (!nr)
+            continue;
+        sp[m] = 0;
+        for (size_t r = 0; r < nr; r++)
+            if (regno[r] == 7 || regno[r] == 31)
+                sp[m] = val[r];
+        hi[m++] = (co->has & CC_HAS_STACK) ? co->stack_hi : 0;
+    }
+    cc_unwinder_prefetch(u, sp, hi, m);
+    return i;
 }
 
 static uint64_t now_ns(const cc_target *t, const cc_table *tb)
@@ -154,10 +185,13 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
     uint64_t *pcs = malloc(max_depth * sizeof *pcs);
     uint16_t regno[CC_MAX_REGS];
     uint64_t val[CC_MAX_REGS];
+    size_t batch_end = 0;
     for (size_t i = 0; pcs && i < n; i++) {
         cc_coroutine *co = &c->table->cos[i];
         const char *why = NULL;
         size_t k = 0;
+        if (i == batch_end)
+            batch_end = prefetch(c, u, i);
         if (co->state == CORODBG_RUNNING && co->tid) {
             if (flags & CC_STOP_RUNNING)
                 k = running(c, u, co, pcs, max_depth, &why);
@@ -168,7 +202,9 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         } else {
             size_t nr = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
             if (nr)
-                k = cc_unwind(u, regno, val, nr, pcs, max_depth, &why);
+                k = cc_unwind(u, regno, val, nr,
+                              (co->has & CC_HAS_STACK) ? co->stack_hi : 0,
+                              pcs, max_depth, &why);
         }
         if (t->reader->gone || (k < 2 && gone(t))) {
             c->partial = 1;

@@ -49,6 +49,16 @@ struct layout {
 
 static uint64_t get_uint(const uint8_t *p, unsigned size, int be)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    if (!be) {        /* the common case, a plain load (the hot loop) */
+        switch (size) {
+        case 8: { uint64_t x; memcpy(&x, p, 8); return x; }
+        case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+        case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+        case 1: return p[0];
+        }
+    }
+#endif
     uint64_t v = 0;
     for (unsigned i = 0; i < size; i++)
         v |= (uint64_t)p[be ? size - 1 - i : i] << (8 * i);
@@ -627,6 +637,16 @@ static void entries(cc_reader *r, cc_table *t, const struct layout *L)
         nchunks = ok;
     }
     uint64_t chunk_bytes = per * esize, desc_end = t->addr + t->desc_size;
+    /* room for the live coroutines the descriptor announces, within what
+     * the chunks can hold (a corrupt count only costs regrowth) */
+    if (t->has_live_count && t->live_count <= nchunks * per &&
+        t->live_count < MAX_COROUTINES) {
+        cc_coroutine *pre = malloc((t->live_count + 1) * sizeof *pre);
+        if (pre) {
+            t->cos = pre;
+            t->cap = t->live_count + 1;
+        }
+    }
     for (uint64_t ci = 0; ci < nchunks; ci++) {
         uint64_t base = get_uint(raw + 8 * ci, 8, t->big_endian);
         seen[ci] = base;

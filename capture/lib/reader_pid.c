@@ -39,6 +39,42 @@ static int pid_read(cc_reader *r, uint64_t addr, void *buf, size_t len)
     return 0;
 }
 
+/* One process_vm_readv for many ranges; a range that fails ends that
+ * call (the kernel stops at the first fault): it is marked and the next
+ * call starts after it. */
+static void pid_read_many(cc_reader *r, const uint64_t *addr,
+                          uint8_t *const *buf, const size_t *len, size_t n,
+                          size_t *got)
+{
+    struct iovec local[256], remote[256];
+    size_t i = 0;
+    while (i < n) {
+        size_t k = n - i < 256 ? n - i : 256;
+        for (size_t j = 0; j < k; j++) {
+            local[j] = (struct iovec){buf[i + j], len[i + j]};
+            remote[j] = (struct iovec){(void *)(uintptr_t)addr[i + j],
+                                       len[i + j]};
+        }
+        ssize_t total = process_vm_readv(r->pid, local, k, remote, k, 0);
+        if (total < 0) {
+            if (errno == ESRCH)
+                r->gone = 1;
+            total = 0;
+        }
+        size_t j = 0;
+        for (; j < k && (size_t)total >= len[i + j]; j++) {
+            got[i + j] = len[i + j];
+            total -= (ssize_t)len[i + j];
+        }
+        if (j < k)
+            got[i + j++] = 0;       /* the range it stopped in */
+        i += j;
+        if (r->gone)
+            while (i < n)
+                got[i++] = 0;
+    }
+}
+
 static void pid_free(cc_reader *r)
 {
     free(r);
@@ -58,6 +94,7 @@ cc_reader *cc_reader_pid(pid_t pid, char *err)
         return NULL;
     }
     r->read = pid_read;
+    r->read_many = pid_read_many;
     r->free = pid_free;
     r->live = 1;
     r->pid = pid;
@@ -68,6 +105,17 @@ void cc_reader_free(cc_reader *r)
 {
     if (r)
         r->free(r);
+}
+
+void cc_read_many(cc_reader *r, const uint64_t *addr, uint8_t *const *buf,
+                  const size_t *len, size_t n, size_t *got)
+{
+    if (r->read_many) {
+        r->read_many(r, addr, buf, len, n, got);
+        return;
+    }
+    for (size_t i = 0; i < n; i++)
+        got[i] = cc_read(r, addr[i], buf[i], len[i]) ? 0 : len[i];
 }
 
 /* One line: why we may not read PID and what would allow it. */

@@ -18,7 +18,10 @@
 
 #include "corocap.h"
 
-#define SNAP_BYTES 8192     /* stack top copied per unwind */
+/* Stack top copied per unwind: a parked coroutine's frames usually fit
+ * in a few hundred bytes; words beyond are read one by one. */
+#define SNAP_BYTES 8192
+#define SNAP_FIRST 2048
 
 struct cc_unwinder {
     Dwfl *dwfl;
@@ -29,8 +32,12 @@ struct cc_unwinder {
     size_t nregs;
     uint64_t snap_lo;
     size_t snap_len;
-    uint8_t snap[SNAP_BYTES];
-    int attached;
+    const uint8_t *snap;        /* own[] or a prefetched buffer */
+    uint8_t own[SNAP_BYTES];
+    /* prefetched stack tops, used in order by the next unwinds */
+    uint64_t pf_sp[CC_PREFETCH];
+    size_t pf_got[CC_PREFETCH], pf_n, pf_next;
+    uint8_t pf_buf[CC_PREFETCH][SNAP_FIRST];
 };
 
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
@@ -144,6 +151,27 @@ void cc_unwinder_free(cc_unwinder *u)
     free(u);
 }
 
+void cc_unwinder_prefetch(cc_unwinder *u, const uint64_t *sp,
+                          const uint64_t *hi, size_t n)
+{
+    uint8_t *bufs[CC_PREFETCH];
+    size_t lens[CC_PREFETCH];
+    if (n > CC_PREFETCH)
+        n = CC_PREFETCH;
+    for (size_t i = 0; i < n; i++) {
+        u->pf_sp[i] = sp[i];
+        bufs[i] = u->pf_buf[i];
+        lens[i] = SNAP_FIRST;
+        if (hi[i] > sp[i] && hi[i] - sp[i] < SNAP_FIRST)
+            lens[i] = (size_t)(hi[i] - sp[i]);
+        if (!sp[i])
+            lens[i] = 0;
+    }
+    cc_read_many(u->t->reader, u->pf_sp, bufs, lens, n, u->pf_got);
+    u->pf_n = n;
+    u->pf_next = 0;
+}
+
 struct walk { uint64_t *pcs; size_t n, max; const char *why; };
 
 static int frame_cb(Dwfl_Frame *f, void *arg)
@@ -160,7 +188,8 @@ static int frame_cb(Dwfl_Frame *f, void *arg)
 }
 
 size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
-                 size_t nregs, uint64_t *pcs, size_t max, const char **why)
+                 size_t nregs, uint64_t stack_hi, uint64_t *pcs, size_t max,
+                 const char **why)
 {
     *why = NULL;
     if (!nregs || !max)
@@ -173,12 +202,24 @@ size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
     for (size_t i = 0; i < nregs; i++)
         if (regno[i] == 7 || regno[i] == 31)
             sp = val[i];
+    if (sp && u->pf_next < u->pf_n && u->pf_sp[u->pf_next] == sp) {
+        size_t k = u->pf_next++;
+        if (u->pf_got[k]) {
+            u->snap = u->pf_buf[k];
+            u->snap_lo = sp;
+            u->snap_len = u->pf_got[k];
+            sp = 0;                 /* no read needed */
+        }
+    }
     if (sp) {
+        u->snap = u->own;
         /* one read of the stack top; fewer bytes when it crosses the end */
-        size_t len = SNAP_BYTES;
-        while (len >= 256 && cc_read(u->t->reader, sp, u->snap, len))
+        size_t len = SNAP_FIRST;
+        if (stack_hi > sp && stack_hi - sp < len)
+            len = (size_t)(stack_hi - sp);
+        while (len >= 64 && cc_read(u->t->reader, sp, u->own, len))
             len /= 2;
-        if (len >= 256) {
+        if (len >= 64) {
             u->snap_lo = sp;
             u->snap_len = len;
         }
