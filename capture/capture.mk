@@ -56,3 +56,10 @@ install-capture: $(CAP_B)/corodbg
 	install -d $(DESTDIR)$(PREFIX)/bin
 	install -m 755 $(CAP_B)/corodbg $(DESTDIR)$(PREFIX)/bin/corodbg
 INSTALL += install-capture
+
+# The benchmark's target (bench/run-capture.sh).
+$(CAP_B)/bench/stall_target: bench/capture/stall_target.c $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(RT_INC) $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
+	  $(HOOKS_LDFLAGS) $(RT_LDLIBS)
+BENCH += $(CAP_B)/bench/stall_target $(CAP_B)/corodbg

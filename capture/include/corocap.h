@@ -204,6 +204,10 @@ void cc_unwinder_free(cc_unwinder *u);
  * unknown) in one batch; cc_unwind uses them in that order.  N is capped
  * at CC_PREFETCH. */
 #define CC_PREFETCH 256
+/* The next cc_unwind reads the stack from BUF (LEN bytes at LO), e.g. a
+ * copy taken while a thread was stopped.  BUF must live until then. */
+void cc_unwinder_use_snapshot(cc_unwinder *u, uint64_t lo, const uint8_t *buf,
+                              size_t len);
 void cc_unwinder_prefetch(cc_unwinder *u, const uint64_t *sp,
                           const uint64_t *hi, size_t n);
 /* Unwind from the given registers, at most MAX frames; writes raw pcs.
@@ -240,6 +244,7 @@ typedef struct cc_capture {
     int partial;                /* the process went away mid-capture */
     uint64_t max_stall_ns;      /* longest a thread was kept stopped */
     size_t stopped;             /* threads stopped to read registers */
+    uint8_t thread_stack[32768];/* a stopped thread's stack top */
 } cc_capture;
 
 enum { CC_WITH_STACKS = 1, CC_STOP_RUNNING = 2 };

@@ -83,11 +83,24 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
     if (cc_entry_reread(t->reader, c->table, co) == 1 &&
         !(co->state == CORODBG_RUNNING && (pid_t)co->tid == tid))
         nregs = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
-    n = nregs ? cc_unwind(u, regno, val, nregs, 0, pcs, max, why) : 0;
+    /* copy the stack top while the thread is stopped, let it go, and
+     * unwind from the copy: the stall is a few syscalls, not an unwind */
+    uint64_t sp = 0;
+    for (size_t i = 0; i < nregs; i++)
+        if (regno[i] == 7 || regno[i] == 31)
+            sp = val[i];
+    size_t len = sizeof c->thread_stack;
+    if ((co->has & CC_HAS_STACK) && co->stack_hi > sp && co->stack_hi - sp < len)
+        len = (size_t)(co->stack_hi - sp);
+    while (len >= 64 && cc_read(t->reader, sp, c->thread_stack, len))
+        len /= 2;
     test_hold();
     uint64_t stall = cc_thread_release(&st);
     if (stall > c->max_stall_ns)
         c->max_stall_ns = stall;
+    if (len >= 64)
+        cc_unwinder_use_snapshot(u, sp, c->thread_stack, len);
+    n = nregs ? cc_unwind(u, regno, val, nregs, 0, pcs, max, why) : 0;
     return n;
 }
 

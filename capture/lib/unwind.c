@@ -38,6 +38,10 @@ struct cc_unwinder {
     uint64_t pf_sp[CC_PREFETCH];
     size_t pf_got[CC_PREFETCH], pf_n, pf_next;
     uint8_t pf_buf[CC_PREFETCH][SNAP_FIRST];
+    /* a caller's snapshot for the next unwind (cc_unwinder_use_snapshot) */
+    const uint8_t *given;
+    uint64_t given_lo;
+    size_t given_len;
 };
 
 static pid_t next_thread(Dwfl *dwfl, void *arg, void **thread_argp)
@@ -151,6 +155,14 @@ void cc_unwinder_free(cc_unwinder *u)
     free(u);
 }
 
+void cc_unwinder_use_snapshot(cc_unwinder *u, uint64_t lo, const uint8_t *buf,
+                              size_t len)
+{
+    u->given = buf;
+    u->given_lo = lo;
+    u->given_len = len;
+}
+
 void cc_unwinder_prefetch(cc_unwinder *u, const uint64_t *sp,
                           const uint64_t *hi, size_t n)
 {
@@ -202,6 +214,13 @@ size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
     for (size_t i = 0; i < nregs; i++)
         if (regno[i] == 7 || regno[i] == 31)
             sp = val[i];
+    if (u->given) {
+        u->snap = u->given;
+        u->snap_lo = u->given_lo;
+        u->snap_len = u->given_len;
+        u->given = NULL;
+        sp = 0;
+    }
     if (sp && u->pf_next < u->pf_n && u->pf_sp[u->pf_next] == sp) {
         size_t k = u->pf_next++;
         if (u->pf_got[k]) {
