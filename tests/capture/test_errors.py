@@ -128,3 +128,13 @@ def test_not_allowed():
     for fix in ("CAP_SYS_PTRACE", "ptrace_scope", "PR_SET_PTRACER",
                 "in-process endpoint"):
         assert fix in line
+
+
+def test_docs_show_the_real_help():
+    """docs/capture.md's --help transcripts are the tool's own output."""
+    from capture_util import ROOT
+    doc = (ROOT / "docs" / "capture.md").read_text()
+    for args in (["--help"], ["dump", "--help"], ["leaks", "--help"]):
+        block = "```\n$ corodbg %s\n%s```\n" % (" ".join(args),
+                                                corodbg(*args).stdout)
+        assert block in doc, "update docs/capture.md for corodbg %s" % args
