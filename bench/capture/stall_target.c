@@ -5,10 +5,12 @@
  * thread does not run (a capture stopping it, or the machine's own
  * scheduling) shows as a gap between two reads.  At the end it prints
  * every gap over 100 us as "gap START_NS LEN_NS", for the driver to split
- * into gaps during captures and gaps outside them.
+ * into gaps during captures and gaps outside them.  SIGUSR1 ends the
+ * probe early.
  */
 #include <corort.h>
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,13 @@
 #include <unistd.h>
 
 static corort_chan *never;
+static volatile sig_atomic_t stop;
+
+static void on_usr1(int sig)
+{
+    (void)sig;
+    stop = 1;
+}
 static long n;
 static double seconds;
 
@@ -47,7 +56,7 @@ static void probe(void *arg)
     fflush(stdout);
     uint64_t start = now(), end = start + (uint64_t)(seconds * 1e9), prev = start;
     size_t ng = 0;
-    for (uint64_t t = start; t < end; t = now()) {
+    for (uint64_t t = start; t < end && !stop; t = now()) {
         if (t - prev > 100000 && ng < MAX_GAPS) {
             gap_at[ng] = prev;
             gap_len[ng++] = t - prev;
@@ -71,6 +80,7 @@ int main(int argc, char **argv)
     n = atol(argv[1]);
     seconds = atof(argv[2]);
     corort_config cfg = {.workers = 0, .stack_size = 8192, .no_guard = 1};
+    signal(SIGUSR1, on_usr1);
     corort_init(&cfg);
     never = corort_chan_new(1, 0);
     corort_spawn("probe", probe, NULL);

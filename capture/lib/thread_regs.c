@@ -47,7 +47,6 @@ int cc_thread_stop(pid_t tid, struct cc_stopped *st, uint16_t *regno,
     st->tid = tid;
     if (ptrace(PTRACE_SEIZE, tid, 0, 0))
         return -1;
-    st->t0 = mono_ns();
     st->seized = 1;
     if (ptrace(PTRACE_INTERRUPT, tid, 0, 0))
         goto fail;
@@ -59,6 +58,9 @@ int cc_thread_stop(pid_t tid, struct cc_stopped *st, uint16_t *regno,
         if (w < 0 && errno != EINTR)
             goto fail;
     }
+    /* the thread is stopped from here (and from a little before: the
+     * scheduler's delay in waking us, which only the target can see) */
+    st->t0 = mono_ns();
     if (WIFEXITED(status) || WIFSIGNALED(status)) {
         st->seized = 0;
         errno = ESRCH;

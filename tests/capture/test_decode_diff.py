@@ -272,12 +272,4 @@ def test_many_chunks_and_free_slots(tmp_path):
 def test_random_corruption(tmp_path):
     rnd = random.Random(4321)
     for _ in range(150):
-        img = TableImage.sample()
-        for _ in range(rnd.randint(1, 6)):
-            if rnd.random() < 0.5:
-                i = rnd.randrange(len(img.desc))
-                img.desc[i] = rnd.randrange(256)
-            else:
-                c = img.chunks[0]
-                c[rnd.randrange(len(c))] = rnd.randrange(256)
-        same(img, tmp_path)
+        same(TableImage.randomly_corrupted(rnd), tmp_path)

@@ -129,3 +129,17 @@ class TableImage:
         t.set_desc("live_count", 6)
         t.set_desc("next_id", 7)
         return t
+
+    @classmethod
+    def randomly_corrupted(cls, rnd):
+        """The sample with 1 to 6 random bytes of its descriptor or of its
+        chunk overwritten (RND: a random.Random)."""
+        img = cls.sample()
+        for _ in range(rnd.randint(1, 6)):
+            if rnd.random() < 0.5:
+                i = rnd.randrange(len(img.desc))
+                img.desc[i] = rnd.randrange(256)
+            else:
+                c = img.chunks[0]
+                c[rnd.randrange(len(c))] = rnd.randrange(256)
+        return img

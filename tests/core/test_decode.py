@@ -268,14 +268,7 @@ def test_random_corruption_never_escapes():
     (partial) table, never another exception."""
     rnd = random.Random(1234)
     for _ in range(400):
-        img = TableImage.sample()
-        for _ in range(rnd.randint(1, 6)):
-            if rnd.random() < 0.5:
-                i = rnd.randrange(len(img.desc))
-                img.desc[i] = rnd.randrange(256)
-            else:
-                c = img.chunks[0]
-                c[rnd.randrange(len(c))] = rnd.randrange(256)
+        img = TableImage.randomly_corrupted(rnd)
         try:
             t = img.decode()
         except errors.CorodbgError as e:
