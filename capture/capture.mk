@@ -48,6 +48,18 @@ $(CAP_B)/tests/%: $(CAP_DIR)/tests/%.c $(CAP_LIB) $(CAP_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(CAP_INC) $< -o $@ $(CAP_LIB) $(CAP_LIBS)
 
+# The decoder under ASan/UBSan, for the differential test's corrupt images.
+CAP_SAN_OBJ := $(CAP_SRC:$(CAP_DIR)/lib/%.c=$(CAP_B)/san/%.o)
+$(CAP_B)/san/%.o: $(CAP_DIR)/lib/%.c $(CAP_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(CAP_INC) -I$(CAP_B)/gen -c $< -o $@
+$(CAP_B)/libcorocap-san.a: $(CAP_SAN_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(CAP_B)/tests/decode_image-san: $(CAP_DIR)/tests/decode_image.c $(CAP_B)/libcorocap-san.a $(CAP_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(CAP_INC) $< -o $@ $(CAP_B)/libcorocap-san.a $(CAP_LIBS)
+TESTBIN += $(CAP_B)/tests/decode_image-san
+
 ALL     += $(CAP_LIB) $(CAP_B)/corodbg
 TESTBIN += $(patsubst $(CAP_DIR)/tests/%.c,$(CAP_B)/tests/%,$(wildcard $(CAP_DIR)/tests/*.c))
 

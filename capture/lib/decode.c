@@ -72,10 +72,13 @@ void cc_warn(char ***list, size_t *n, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(buf, sizeof buf, fmt, ap);
     va_end(ap);
-    char **nl = realloc(*list, (*n + 1) * sizeof *nl);
-    if (!nl)
-        return;
-    *list = nl;
+    char **nl = *list;
+    if ((*n & (*n - 1)) == 0) {        /* 0, 1, 2, 4...: double the room */
+        nl = realloc(*list, (*n ? 2 * *n : 1) * sizeof *nl);
+        if (!nl)
+            return;
+        *list = nl;
+    }
     nl[(*n)++] = strdup(buf);
 }
 
@@ -618,7 +621,12 @@ static void entries(cc_reader *r, cc_table *t, const struct layout *L)
     }
     uint8_t *raw = malloc(8 * nchunks);
     uint8_t *chunk = malloc(per * esize);
-    uint64_t *seen = calloc(nchunks, sizeof *seen);
+    /* accepted chunk addresses -> their index: an open-addressing set,
+     * so a corrupt directory of 500k pointers stays linear */
+    size_t hcap = 16;
+    while (hcap < 2 * nchunks)
+        hcap *= 2;
+    uint64_t *seen = calloc(hcap, 2 * sizeof *seen);
     if (!raw || !chunk || !seen)
         goto out;
     if (cc_read(r, dir, raw, 8 * nchunks)) {
@@ -649,22 +657,16 @@ static void entries(cc_reader *r, cc_table *t, const struct layout *L)
     }
     for (uint64_t ci = 0; ci < nchunks; ci++) {
         uint64_t base = get_uint(raw + 8 * ci, 8, t->big_endian);
-        seen[ci] = base;
         if (base == 0) {
             WARN(t, "chunk %llu: null pointer: skipped", (unsigned long long)ci);
             continue;
         }
-        uint64_t prev = 0;
-        int dup = 0;
-        for (uint64_t k = 0; k < ci; k++)
-            if (seen[k] == base) {
-                prev = k;
-                dup = 1;
-                break;
-            }
-        if (dup) {
+        size_t h = (size_t)((base * 0x9e3779b97f4a7c15ull) >> 17) & (hcap - 1);
+        while (seen[2 * h] && seen[2 * h] != base)
+            h = (h + 1) & (hcap - 1);
+        if (seen[2 * h] == base) {
             WARN(t, "chunk %llu repeats chunk %llu at 0x%llx (cycle): skipped",
-                 (unsigned long long)ci, (unsigned long long)prev,
+                 (unsigned long long)ci, (unsigned long long)seen[2 * h + 1],
                  (unsigned long long)base);
             continue;
         }
@@ -673,9 +675,10 @@ static void entries(cc_reader *r, cc_table *t, const struct layout *L)
             WARN(t, "chunk %llu: pointer 0x%llx overlaps the descriptor or is "
                  "misaligned: skipped", (unsigned long long)ci,
                  (unsigned long long)base);
-            seen[ci] = 0;    /* Python records only accepted chunks */
             continue;
         }
+        seen[2 * h] = base;           /* Python records accepted chunks */
+        seen[2 * h + 1] = ci;
         if (cc_read(r, base, chunk, chunk_bytes)) {
             WARN(t, "chunk %llu at 0x%llx is unreadable: its %llu slots are "
                  "missing", (unsigned long long)ci, (unsigned long long)base,

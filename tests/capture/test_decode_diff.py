@@ -15,6 +15,8 @@ from tablegen import DESC_ADDR, TableImage
 
 ROOT = tablegen.FIXTURES.parent.parent.parent
 DECODE_IMAGE = ROOT / "build" / "capture" / "tests" / "decode_image"
+# the same decoder under ASan/UBSan (any finding aborts it)
+DECODE_IMAGE_SAN = ROOT / "build" / "capture" / "tests" / "decode_image-san"
 
 
 def write_image(img, path):
@@ -53,19 +55,19 @@ def python_text(img):
     return "".join(out)
 
 
-def c_text(img, tmp_path):
-    assert DECODE_IMAGE.exists(), "build it first: make testbin"
+def c_text(img, tmp_path, prog=DECODE_IMAGE):
+    assert prog.exists(), "build it first: make testbin"
     path = tmp_path / "image.bin"
     write_image(img, path)
-    r = subprocess.run([str(DECODE_IMAGE), str(path), hex(DESC_ADDR)],
+    r = subprocess.run([str(prog), str(path), hex(DESC_ADDR)],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     return r.stdout
 
 
-def same(img, tmp_path):
+def same(img, tmp_path, prog=DECODE_IMAGE):
     py = python_text(img)
-    assert c_text(img, tmp_path) == py
+    assert c_text(img, tmp_path, prog) == py
     return py
 
 
@@ -259,6 +261,17 @@ def test_cases_cover_errors_and_warnings(tmp_path):
     assert outs[2].count("\nco ") + outs[2].startswith("co ") == 6
 
 
+def test_many_distinct_bad_chunk_pointers(tmp_path):
+    """500k distinct unmapped chunk pointers: linear time, one warning each
+    (a quadratic cycle check or warning list once made this hang)."""
+    img = TableImage.sample()
+    img.dir_override = [tablegen.CHUNK_BASE] + [0x7000000000 + 8 * i
+                                               for i in range(1, 300000)]
+    img.set_desc("nchunks", 300000)
+    out = same(img, tmp_path, DECODE_IMAGE_SAN)
+    assert out.count("is unreadable: its 8 slots are missing") == 299999
+
+
 def test_many_chunks_and_free_slots(tmp_path):
     img = TableImage(chunk_entries=4)
     for slot in range(0, 40, 3):
@@ -269,7 +282,17 @@ def test_many_chunks_and_free_slots(tmp_path):
     assert same(img, tmp_path).count("co slot=") == 14
 
 
-def test_random_corruption(tmp_path):
+@pytest.mark.parametrize("prog", [DECODE_IMAGE, DECODE_IMAGE_SAN],
+                         ids=["plain", "asan-ubsan"])
+def test_random_corruption(tmp_path, prog):
     rnd = random.Random(4321)
-    for _ in range(150):
-        same(TableImage.randomly_corrupted(rnd), tmp_path)
+    # (the sanitized binary starts slower: fewer images, the same seed)
+    for _ in range(150 if prog == DECODE_IMAGE else 40):
+        same(TableImage.randomly_corrupted(rnd), tmp_path, prog)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_cases_under_sanitizers(name, tmp_path):
+    img = TableImage.sample()
+    CASES[name](img)
+    same(img, tmp_path, DECODE_IMAGE_SAN)
