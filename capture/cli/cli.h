@@ -15,10 +15,12 @@ struct cli_opts {
     size_t depth;
     int64_t min_age;         /* -1: none */
     int symbolize, stop;
+    double interval;         /* watch: seconds between counts */
+    long count;              /* watch: counts to take, 0 = until killed */
 };
 
 int cli_parse_duration(const char *text, int64_t *ns);
-/* Run CMD ("dump", "leaks"); returns the exit status. */
+/* Run CMD ("dump", "leaks", "watch"); returns the exit status. */
 int cli_run(const char *cmd, const struct cli_opts *o);
 
 #endif

@@ -24,6 +24,7 @@ static const char usage_main[] =
     "  dump    every coroutine's id, name, state, wait reason, age and stack\n"
     "  leaks   blocked coroutines grouped by creation site and wait site\n"
     "          (the report of GDB's `coroutine leaks`)\n"
+    "  watch   counts by state and by site, refreshed, growth flagged\n"
     "  help    this text, or `corodbg help COMMAND`\n"
     "\n"
     "PID is a running process; anything else is a core file.\n"
@@ -58,6 +59,16 @@ static const char usage_leaks[] =
     "Blocked coroutines grouped by creation site and wait site, the\n"
     "oldest age of each group and a few ids: the report of GDB's\n"
     "`coroutine leaks`.  DURATION: 1m23s, 500ms, 2h, 10 (seconds).\n";
+
+static const char usage_watch[] =
+    "Usage: corodbg watch PID [--interval SECONDS] [--count N]\n"
+    "                    [--debug-dir DIR]...\n"
+    "\n"
+    "Every interval (default 5 s), the coroutines counted by state and by\n"
+    "(state, creation site, wait site), each with its change since the\n"
+    "last count.  A group that grew at every count since it appeared (at\n"
+    "least twice) is flagged: a likely leak.  --count N stops after N\n"
+    "counts (default: until interrupted).  Threads are never stopped.\n";
 
 static int usage_error(const char *usage, const char *fmt, const char *arg)
 {
@@ -117,15 +128,18 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "help")) {
         const char *what = argc > 2 ? argv[2] : "";
         fputs(!strcmp(what, "dump") ? usage_dump :
-              !strcmp(what, "leaks") ? usage_leaks : usage_main, stdout);
+              !strcmp(what, "leaks") ? usage_leaks :
+              !strcmp(what, "watch") ? usage_watch : usage_main, stdout);
         return 0;
     }
     const char *usage = !strcmp(cmd, "dump") ? usage_dump :
-                        !strcmp(cmd, "leaks") ? usage_leaks : NULL;
+                        !strcmp(cmd, "leaks") ? usage_leaks :
+                        !strcmp(cmd, "watch") ? usage_watch : NULL;
     if (!usage)
         return usage_error(usage_main, "unknown command '%s'", cmd);
     struct cli_opts o = {.format = "text", .out = "-", .depth = 64,
-                         .min_age = -1, .symbolize = 1, .stop = 1};
+                         .min_age = -1, .symbolize = 1, .stop = 1,
+                         .interval = 5.0, .count = 0};
     const char *dirs[64];
     o.debug_dirs = dirs;
     for (int i = 2; i < argc; i++) {
@@ -175,6 +189,22 @@ int main(int argc, char **argv)
             if (cli_parse_duration(val, &o.min_age))
                 return usage_error(usage, "bad duration '%s' (use e.g. "
                                    "1m23s, 500ms, 2h)", val);
+        } else if (!strcmp(a, "--interval") && usage == usage_watch) {
+            NEED_VAL();
+            char *end;
+            double v = strtod(val, &end);
+            if (*end || !(v >= 0.1 && v <= 86400))
+                return usage_error(usage, "--interval must be from 0.1 to "
+                                   "86400 seconds, not '%s'", val);
+            o.interval = v;
+        } else if (!strcmp(a, "--count") && usage == usage_watch) {
+            NEED_VAL();
+            char *end;
+            long v = strtol(val, &end, 10);
+            if (*end || v < 1 || v > 1000000)
+                return usage_error(usage, "--count must be from 1 to "
+                                   "1000000, not '%s'", val);
+            o.count = v;
         } else if (a[0] == '-' && a[1]) {
             return usage_error(usage, "unknown option '%s'", a);
         } else if (!o.target) {

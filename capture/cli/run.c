@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "corocap.h"
 #include "cli.h"
@@ -20,6 +21,41 @@ static int is_pid(const char *s)
         if (!isdigit((unsigned char)*p))
             return 0;
     return 1;
+}
+
+/* `watch`: one capture (parked stacks only, no thread stopped) per
+ * interval, each counted by cc_watch_step. */
+static int watch(cc_target *t, cc_symbolizer *sym, const struct cli_opts *o)
+{
+    char err[CC_ERRLEN], stamp[32];
+    cc_watch *w = cc_watch_new();
+    int rc = w ? 0 : 1;
+    for (long k = 0; w && (!o->count || k < o->count); k++) {
+        if (k) {
+            struct timespec ts = {(time_t)o->interval,
+                                  (long)((o->interval - (time_t)o->interval)
+                                         * 1e9)};
+            nanosleep(&ts, NULL);
+        }
+        cc_capture *c = cc_capture_take(t, sym, CC_WITH_STACKS, 32, err);
+        if (!c) {
+            fprintf(stderr, "corodbg: %s\n", err);
+            rc = 1;
+            break;
+        }
+        time_t now = time(NULL);
+        strftime(stamp, sizeof stamp, "%H:%M:%S", localtime(&now));
+        if (cc_watch_step(w, stdout, c, stamp))
+            rc = 1;
+        int partial = c->partial;
+        for (size_t i = 0; partial && i < c->nnotes; i++)
+            fprintf(stderr, "corodbg: %s\n", c->notes[i]);
+        cc_capture_free(c);
+        if (partial || rc)
+            break;
+    }
+    cc_watch_free(w);
+    return rc;
 }
 
 int cli_run(const char *cmd, const struct cli_opts *o)
@@ -41,6 +77,19 @@ int cli_run(const char *cmd, const struct cli_opts *o)
         return 1;
     }
     int leaks = !strcmp(cmd, "leaks");
+    if (!strcmp(cmd, "watch")) {
+        if (t->is_core) {
+            fprintf(stderr, "corodbg: watch needs a running process, not a "
+                    "core file\n");
+            cc_target_free(t);
+            return 1;
+        }
+        cc_symbolizer *ws = cc_symbolizer_new(t, o->debug_dirs, o->ndirs, 1);
+        int rc = ws ? watch(t, ws, o) : 1;
+        cc_symbolizer_free(ws);
+        cc_target_free(t);
+        return rc;
+    }
     cc_symbolizer *sym = cc_symbolizer_new(t, o->debug_dirs, o->ndirs,
                                            leaks || o->symbolize);
     unsigned flags = CC_WITH_STACKS | (o->stop ? CC_STOP_RUNNING : 0);

@@ -268,8 +268,23 @@ int cc_write_text(FILE *out, const cc_capture *c);
 int cc_write_grouped(FILE *out, const cc_capture *c);
 int cc_write_json(FILE *out, const cc_capture *c);
 int cc_write_pprof(const char *path, const cc_capture *c, char *err);
+/* Where coroutine I waits, as `coroutine leaks` names it (the first frame
+ * outside the runtime, else the top frame, else the saved pc); C->sym
+ * must be set.  BUF holds CC_SITE_LEN bytes. */
+#define CC_SITE_LEN 512
+void cc_wait_site(const cc_capture *c, size_t i, char *buf);
+
 /* `coroutine leaks`: MIN_AGE_NS < 0 for none. */
 int cc_write_leaks(FILE *out, const cc_capture *c, cc_symbolizer *s,
                    int64_t min_age_ns);
+
+/* `corodbg watch`: counts by state and by (state, creation site, wait
+ * site) across captures, each with its growth; groups that grew at every
+ * step (and at least twice) are flagged.  Feed one capture per interval. */
+typedef struct cc_watch cc_watch;
+cc_watch *cc_watch_new(void);
+void cc_watch_free(cc_watch *w);
+int cc_watch_step(cc_watch *w, FILE *out, const cc_capture *c,
+                  const char *stamp);
 
 #endif

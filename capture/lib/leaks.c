@@ -20,7 +20,6 @@
 #include "corocap.h"
 #include "runtime_rules.h"
 
-#define SITE_LEN 512
 #define SAMPLES 5
 
 static int matches(const char *const *globs, const char *s)
@@ -39,7 +38,7 @@ static int is_runtime(const cc_frame *f)
 }
 
 /* listing.Frontend.user_location over the capture's raw frames */
-static void wait_site(const cc_capture *c, size_t i, char *buf)
+void cc_wait_site(const cc_capture *c, size_t i, char *buf)
 {
     cc_symbolizer *s = c->sym;
     const cc_coroutine *co = &c->table->cos[i];
@@ -50,20 +49,20 @@ static void wait_site(const cc_capture *c, size_t i, char *buf)
         if (k == 0)
             top = f;
         if (f.function && !is_runtime(&f)) {
-            cc_format_frame(&f, buf, SITE_LEN);
+            cc_format_frame(&f, buf, CC_SITE_LEN);
             return;
         }
     }
     if (n) {
-        cc_format_frame(&top, buf, SITE_LEN);
+        cc_format_frame(&top, buf, CC_SITE_LEN);
         return;
     }
     cc_symbolize_pc(s, cc_pc_of(c->table, co), 1, &f);
-    cc_format_frame(&f, buf, SITE_LEN);
+    cc_format_frame(&f, buf, CC_SITE_LEN);
 }
 
 struct group {
-    char create[SITE_LEN], wait[SITE_LEN];
+    char create[CC_SITE_LEN], wait[CC_SITE_LEN];
     const char *reason;
     size_t count;
     int64_t oldest;          /* -1 unknown */
@@ -89,7 +88,7 @@ int cc_write_leaks(FILE *out, const cc_capture *c, cc_symbolizer *s,
     const cc_table *t = c->table;
     struct group *g = NULL;
     size_t ng = 0, cap = 0;
-    char create[SITE_LEN], wait[SITE_LEN], age[32];
+    char create[CC_SITE_LEN], wait[CC_SITE_LEN], age[32];
     cc_capture *cw = (cc_capture *)c;    /* the symbolizer cache only */
     cc_symbolizer *saved = cw->sym;
     cw->sym = s;
@@ -103,7 +102,7 @@ int cc_write_leaks(FILE *out, const cc_capture *c, cc_symbolizer *s,
         cc_frame f;
         cc_symbolize_pc(s, co->create_pc, 1, &f);
         cc_format_frame(&f, create, sizeof create);
-        wait_site(c, i, wait);
+        cc_wait_site(c, i, wait);
         const char *reason = cc_wait_name(co);
         size_t k = 0;
         while (k < ng && !(!strcmp(g[k].create, create) &&
