@@ -74,10 +74,14 @@ $(CAP_B)/bench/stall_target: bench/capture/stall_target.c $(RT_LIB_A) $(HOOKS_LI
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(RT_INC) $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
 	  $(HOOKS_LDFLAGS) $(RT_LDLIBS)
-BENCH += $(CAP_B)/bench/stall_target $(CAP_B)/corodbg
+BENCH += $(CAP_B)/bench/stall_target $(CAP_B)/corodbg $(CAP_B)/tests/cpuburn
 
 # tests/capture's programs (a leak in progress for `watch`).
 $(CAP_B)/tests/grower: $(CAP_DIR)/tests/grower.c $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(RT_INC) $< -o $@ \
+	  $(RT_LIB_A) $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(RT_LDLIBS)
+$(CAP_B)/tests/cpuburn: $(CAP_DIR)/tests/cpuburn.c $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(RT_INC) $< -o $@ \
 	  $(RT_LIB_A) $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(RT_LDLIBS)

@@ -17,6 +17,7 @@ import time
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 CORODBG = os.path.join(ROOT, "build", "capture", "corodbg")
 TARGET = os.path.join(ROOT, "build", "capture", "bench", "stall_target")
+CPUBURN = os.path.join(ROOT, "build", "capture", "tests", "cpuburn")
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
 
@@ -122,6 +123,39 @@ def main():
     print("probe inside the target, longest gap during captures: %.3f ms; "
           "outside captures (the machine's own preemption): %.3f ms"
           % (max(during or [0]) / 1e6, max(outside or [0]) / 1e6))
+
+    profiling_cost()
+
+
+def burn(seconds, profile_hz=None):
+    """Blocks hashed by cpuburn in SECONDS, optionally while profiled."""
+    p = subprocess.Popen([CPUBURN, str(seconds)], stdout=subprocess.PIPE,
+                         text=True)
+    pid = int(p.stdout.readline().split()[1])
+    prof = None
+    if profile_hz:
+        prof = subprocess.Popen([CORODBG, "profile", str(pid), "--seconds",
+                                 str(seconds + 2), "--hz", str(profile_hz),
+                                 "-o", "/dev/null"],
+                                stderr=subprocess.DEVNULL)
+    blocks = int(p.stdout.readline().split()[1])
+    p.wait()
+    if prof:
+        prof.wait()
+    return blocks
+
+
+def profiling_cost(seconds=5, runs=3):
+    """Throughput of a CPU-bound corort coroutine with and without a
+    100 Hz profile, alternating, best of RUNS each (noisy machine)."""
+    plain, profiled = [], []
+    for _ in range(runs):
+        plain.append(burn(seconds))
+        profiled.append(burn(seconds, 100))
+    ratio = max(profiled) / max(plain)
+    print("profile at 100 Hz: throughput %.3f of unprofiled (best of %d, "
+          "%d s each; target >= 0.98; anchor py-spy ~2%% cost)"
+          % (ratio, runs, seconds))
 
 
 if __name__ == "__main__":

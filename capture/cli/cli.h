@@ -17,6 +17,8 @@ struct cli_opts {
     int symbolize, stop;
     double interval;         /* watch: seconds between counts */
     long count;              /* watch: counts to take, 0 = until killed */
+    double seconds;          /* profile: how long */
+    unsigned hz;             /* profile: samples per CPU second */
 };
 
 int cli_parse_duration(const char *text, int64_t *ns);

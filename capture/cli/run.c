@@ -77,6 +77,23 @@ int cli_run(const char *cmd, const struct cli_opts *o)
         return 1;
     }
     int leaks = !strcmp(cmd, "leaks");
+    if ((!strcmp(cmd, "watch") || !strcmp(cmd, "profile")) && t->is_core) {
+        fprintf(stderr, "corodbg: %s needs a running process, not a core "
+                "file\n", cmd);
+        cc_target_free(t);
+        return 1;
+    }
+    if (!strcmp(cmd, "profile")) {
+        cc_symbolizer *ps = cc_symbolizer_new(t, o->debug_dirs, o->ndirs,
+                                              o->symbolize);
+        int rc = ps ? cc_profile(t, ps, o->seconds, o->hz, o->out, stderr,
+                                 err) : -1;
+        if (rc < 0)
+            fprintf(stderr, "corodbg: %s\n", ps ? err : "out of memory");
+        cc_symbolizer_free(ps);
+        cc_target_free(t);
+        return rc < 0 ? 1 : rc;
+    }
     if (!strcmp(cmd, "watch")) {
         if (t->is_core) {
             fprintf(stderr, "corodbg: watch needs a running process, not a "

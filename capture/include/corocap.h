@@ -221,9 +221,11 @@ size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
 cc_symbolizer *cc_symbolizer_new(cc_target *t, const char *const *debug_dirs,
                                  size_t ndirs, int symbolize);
 void cc_symbolizer_free(cc_symbolizer *s);
-/* Fill S from raw PCS (frame 0 first), inline frames expanded. */
+/* Fill S from raw PCS (frame 0 first), inline frames expanded.  LEAF_PC:
+ * frame 0 is where the thread was (a CPU sample), not a return address
+ * (a parked coroutine's saved pc). */
 void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
-                        cc_stack *out);
+                        int leaf_pc, cc_stack *out);
 void cc_stack_clear(cc_stack *s);
 /* One address -> frame (pc as is when IS_RETURN is 0, else pc-1). */
 void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
@@ -253,6 +255,9 @@ enum { CC_WITH_STACKS = 1, CC_STOP_RUNNING = 2 };
 cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
                             size_t max_depth, char *err);
 void cc_capture_free(cc_capture *c);
+/* Is CO running on a thread (its stack unwound from the thread's own
+ * registers, frame 0 an exact pc rather than a return address)? */
+int cc_on_thread(const cc_coroutine *co);
 void cc_capture_note(cc_capture *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
@@ -277,6 +282,15 @@ void cc_wait_site(const cc_capture *c, size_t i, char *buf);
 /* `coroutine leaks`: MIN_AGE_NS < 0 for none. */
 int cc_write_leaks(FILE *out, const cc_capture *c, cc_symbolizer *s,
                    int64_t min_age_ns);
+
+/* `corodbg profile`: sample the live target's threads for SECONDS at HZ
+ * (perf_event_open, task clock, user registers + stack copy; nothing is
+ * stopped), label each sample with the coroutine on that thread, write a
+ * pprof CPU profile (samples/count, cpu/nanoseconds) to OUT.  Summary
+ * lines go to LOG (may be NULL).  0, 3 when the process exited meanwhile
+ * (the samples so far are written), -1 + ERR. */
+int cc_profile(cc_target *t, cc_symbolizer *sym, double seconds, unsigned hz,
+               const char *out, FILE *log, char *err);
 
 /* `corodbg watch`: counts by state and by (state, creation site, wait
  * site) across captures, each with its growth; groups that grew at every

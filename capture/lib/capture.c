@@ -104,6 +104,12 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
     return n;
 }
 
+/* Was CO unwound from its thread's registers (frame 0 an exact pc)? */
+int cc_on_thread(const cc_coroutine *co)
+{
+    return co->state == CORODBG_RUNNING && co->tid;
+}
+
 /* Is CO unwound from its register block (the parked path below)? */
 static int parked(const cc_coroutine *co)
 {
@@ -233,7 +239,7 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
             c->nraw[i] = k;
         }
         if (sym && k)
-            cc_symbolize_stack(sym, pcs, k, &c->stacks[i]);
+            cc_symbolize_stack(sym, pcs, k, cc_on_thread(co), &c->stacks[i]);
     }
     free(pcs);
     cc_unwinder_free(u);

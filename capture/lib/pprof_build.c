@@ -268,7 +268,7 @@ static uint64_t location(cc_pprof *p, uint64_t pc, uint64_t addr,
 }
 
 int cc_pprof_sample(cc_pprof *p, const uint64_t *raw, size_t nraw,
-                    const cc_stack *s, const int64_t *values,
+                    int leaf_pc, const cc_stack *s, const int64_t *values,
                     const char *const *keys, const char *const *vals,
                     size_t nstr, const char *nkey, int64_t nval)
 {
@@ -314,7 +314,8 @@ int cc_pprof_sample(cc_pprof *p, const uint64_t *raw, size_t nraw,
             fj++;
         const cc_frame *leaf = s && fi < s->n && s->f[fi].pc == pc
                                    ? &s->f[fi] : NULL;
-        uint64_t addr = leaf ? leaf->lookup : pc - 1; /* a return address */
+        /* unsymbolized: a return address is looked up at the call */
+        uint64_t addr = leaf ? leaf->lookup : (r == 0 && leaf_pc) ? pc : pc - 1;
         size_t nf = leaf && leaf->function ? fj - fi + 1 : 0;
         uint64_t id = location(p, pc, addr, leaf, nf);
         if (!id)

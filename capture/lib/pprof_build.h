@@ -15,12 +15,13 @@ typedef struct cc_pprof cc_pprof;
  * first is also the period type. */
 cc_pprof *cc_pprof_new(const cc_target *t, const char *const *types,
                        size_t ntypes);
-/* One sample: RAW pcs (frame 0 first) and, when symbolized, their frames
+/* One sample: RAW pcs (frame 0 first; LEAF_PC: frame 0 is where the
+ * thread was, not a return address) and, when symbolized, their frames
  * S (may be NULL); VALUES (ntypes); NSTR string labels KEYS[i]=VALS[i]
  * (an empty value is left out); a numeric label NKEY=NVAL unless NKEY is
  * NULL.  0, or -1 when out of memory. */
 int cc_pprof_sample(cc_pprof *p, const uint64_t *raw, size_t nraw,
-                    const cc_stack *s, const int64_t *values,
+                    int leaf_pc, const cc_stack *s, const int64_t *values,
                     const char *const *keys, const char *const *vals,
                     size_t nstr, const char *nkey, int64_t nval);
 /* Encode, gzip and write to PATH ("-": standard output). */

@@ -173,18 +173,18 @@ void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
 }
 
 void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
-                        cc_stack *out)
+                        int leaf_pc, cc_stack *out)
 {
     out->n = 0;
     size_t total = 0;
     for (size_t i = 0; i < n; i++)
-        total += lookup(s, pcs[i], 1)->n;
+        total += lookup(s, pcs[i], !(i == 0 && leaf_pc))->n;
     cc_frame *f = realloc(out->f, (total ? total : 1) * sizeof *f);
     if (!f)
         return;
     out->f = f;
     for (size_t i = 0; i < n; i++) {
-        struct entry *e = lookup(s, pcs[i], 1);
+        struct entry *e = lookup(s, pcs[i], !(i == 0 && leaf_pc));
         memcpy(f + out->n, e->f, e->n * sizeof *f);
         out->n += e->n;
     }

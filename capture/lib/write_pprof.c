@@ -28,7 +28,7 @@ int cc_write_pprof(const char *path, const cc_capture *c, char *err)
         const cc_coroutine *co = &c->table->cos[first];
         int64_t count = (int64_t)(g.start[k + 1] - g.start[k]);
         const char *vals[] = {cc_state_name(co->state), cc_wait_name(co)};
-        if (cc_pprof_sample(p, c->raw[first], c->nraw[first],
+        if (cc_pprof_sample(p, c->raw[first], c->nraw[first], cc_on_thread(co),
                             &c->stacks[first], &count, keys, vals, 2, NULL,
                             0)) {
             snprintf(err, CC_ERRLEN, "out of memory");

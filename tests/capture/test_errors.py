@@ -134,7 +134,8 @@ def test_docs_show_the_real_help():
     """docs/capture.md's --help transcripts are the tool's own output."""
     from capture_util import ROOT
     doc = (ROOT / "docs" / "capture.md").read_text()
-    for args in (["--help"], ["dump", "--help"], ["leaks", "--help"]):
+    for args in (["--help"], ["dump", "--help"], ["leaks", "--help"],
+                 ["watch", "--help"], ["profile", "--help"]):
         block = "```\n$ corodbg %s\n%s```\n" % (" ".join(args),
                                                 corodbg(*args).stdout)
         assert block in doc, "update docs/capture.md for corodbg %s" % args
