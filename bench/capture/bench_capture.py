@@ -128,7 +128,8 @@ def main():
 
 
 def burn(seconds, profile_hz=None):
-    """Blocks hashed by cpuburn in SECONDS, optionally while profiled."""
+    """Blocks hashed by cpuburn per CPU second of its own (the machine's
+    other load left out), over SECONDS, optionally while profiled."""
     p = subprocess.Popen([CPUBURN, str(seconds)], stdout=subprocess.PIPE,
                          text=True)
     pid = int(p.stdout.readline().split()[1])
@@ -138,11 +139,11 @@ def burn(seconds, profile_hz=None):
                                  str(seconds + 2), "--hz", str(profile_hz),
                                  "-o", "/dev/null"],
                                 stderr=subprocess.DEVNULL)
-    blocks = int(p.stdout.readline().split()[1])
+    words = p.stdout.readline().split()
     p.wait()
     if prof:
         prof.wait()
-    return blocks
+    return int(words[1]) / float(words[3])
 
 
 def profiling_cost(seconds=5, runs=3):
@@ -153,9 +154,9 @@ def profiling_cost(seconds=5, runs=3):
         plain.append(burn(seconds))
         profiled.append(burn(seconds, 100))
     ratio = max(profiled) / max(plain)
-    print("profile at 100 Hz: throughput %.3f of unprofiled (best of %d, "
-          "%d s each; target >= 0.98; anchor py-spy ~2%% cost)"
-          % (ratio, runs, seconds))
+    print("profile at 100 Hz: throughput (blocks per CPU second of the "
+          "target) %.3f of unprofiled (best of %d, %d s each; target >= "
+          "0.98; anchor py-spy ~2%% cost)" % (ratio, runs, seconds))
 
 
 if __name__ == "__main__":
