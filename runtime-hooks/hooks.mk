@@ -112,3 +112,14 @@ TESTBIN += $(HOOKS_DISCOVER)
 $(HOOKS_B)/programs/dump_table: $(HOOKS_DIR)/tests/programs/dump_table.c $(HOOKS_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+
+# One crashing program built with and without libcorodbg: the crash
+# handler must leave every way of dying or recovering as it was.
+HOOKS_CHAIN := $(HOOKS_B)/programs/chain $(HOOKS_B)/programs/chain-plain
+$(HOOKS_B)/programs/chain: $(HOOKS_DIR)/tests/programs/chain.c $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+$(HOOKS_B)/programs/chain-plain: $(HOOKS_DIR)/tests/programs/chain.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -DCHAIN_PLAIN $< -o $@
+TESTBIN += $(HOOKS_CHAIN)

@@ -138,6 +138,8 @@ int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
         return CORODBG_EINVAL;
     if ((unsigned)reason >= CORODBG_NWAITS)
         reason = CORODBG_WAIT_OTHER;
+    if (co->state == CORODBG_CRASHED) /* it blocks, so it survived */
+        corodbg__crash_survived(co, CORODBG_RUNNING);
     if (co->state != CORODBG_RUNNING && co->state != CORODBG_RUNNABLE)
         return CORODBG_ESTATE;
     uint64_t now = corodbg__now();
