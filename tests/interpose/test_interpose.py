@@ -338,6 +338,22 @@ def test_crash_in_a_coroutine_is_recorded_when_opted_in(lib, build):
     assert "exited with code" in out or "terminated with signal SIGSEGV" in out
 
 
+def test_stack_overflow_in_a_coroutine_is_recorded_when_opted_in(lib, build):
+    # The coroutine faults in its guard page with no stack left: only an
+    # alternate signal stack, which crash mode gives each thread, lets the
+    # crash handler run and record it.
+    stops, out = drive(lib, program(build, "uc_demo"), "uc_checkpoint",
+                       args=["overflow"], CORODBG_UC_CRASH="1",
+                       UCX_FILTER_FLAGS="4")
+    events = [s for s in stops if s["stop"] == "event"]
+    assert len(events) == 1, out
+    e = by_name(events[0])["uc:overflow_entry"]
+    assert e["state"] == "crashed" and e["signal"] == 11
+    lo = e["stack_lo"]
+    assert lo - 4096 <= e["fault_addr"] < lo, (hex(e["fault_addr"]), hex(lo))
+    assert "terminated with signal SIGSEGV" in out
+
+
 @pytest.mark.parametrize("name, args, expected", [
     ("pcl_demo", [], "pcl_demo: quick_ran=1 got=0,10\n"),
     ("uc_demo", [], "uc_demo: value=29 fin_done=1 jumped=1\n"),
