@@ -82,8 +82,20 @@ $(HOOKS_AARCH64_A): $(HOOKS_SRC) $(HOOKS_HDR)
 ALL     += $(HOOKS_LIB_A) $(HOOKS_LIB_SO) $(HOOKS_LIB_SAN_A) $(HOOKS_API_CHECK)
 TESTBIN += $(HOOKS_TESTS) $(HOOKS_AARCH64_A)
 
+# Files that embed $(PREFIX) depend on this stamp, which holds the last
+# PREFIX and is rewritten (so newer) only when PREFIX changes: a
+# `make install PREFIX=/usr/local` after a build for /opt/corodbg then
+# regenerates them instead of installing the stale ones.  It is checked on
+# every run (the phony prerequisite); its mtime decides the rest.
+HOOKS_PREFIX_STAMP := $(HOOKS_B)/prefix.stamp
+.PHONY: hooks-prefix-check
+$(HOOKS_PREFIX_STAMP): hooks-prefix-check
+	@mkdir -p $(@D)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(PREFIX)' ]; then \
+	  printf '%s\n' '$(PREFIX)' > $@; fi
+
 HOOKS_PC := $(HOOKS_B)/corodbg.pc
-$(HOOKS_PC): $(HOOKS_DIR)/corodbg.pc.in
+$(HOOKS_PC): $(HOOKS_DIR)/corodbg.pc.in $(HOOKS_PREFIX_STAMP)
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
