@@ -168,10 +168,17 @@ def _report_event(bp, cid):
                   % (bp.number, bp.describe(), co.id, co.name,
                      _state_name(_descriptor().get("event_old_state")),
                      co.state_name))
-    if co.tid and co.tid == target.current_lwp():
+    lwp = target.current_lwp()
+    where = co.event_context(lwp, target.current_sp())
+    if where == "none":
+        gdb.write("[coroutine %d has no context yet: this is where it is "
+                  "being created]\n" % co.id)
+        f = view.select_user_frame()
+    elif where == "thread" and co.tid and co.tid == lwp:
         f = view.select_user_frame()
     else:
-        gdb.write(view.enter(co, target.table()) + "\n")
+        gdb.write(view.enter(co, target.table(), saved=where == "saved")
+                  + "\n")
         f = gdb.selected_frame()
     if f is not None:
         gdb.execute("frame", False)

@@ -368,8 +368,12 @@ int corodbg_exit(corodbg_co *co);
  * line, for runtimes that prefer a stable symbol. */
 void corodbg_switch(corodbg_co *from, corodbg_co *to);
 
-/* CO waits for REASON on ADDR (state BLOCKED).  Call it before switching
- * away; corodbg_switch keeps a blocked coroutine blocked. */
+/* CO waits for REASON on ADDR (state BLOCKED, tid cleared in the same
+ * store: a tid only while RUNNING).  Call it before corodbg_switch(CO,
+ * ...), which keeps a blocked coroutine blocked: on the coroutine itself,
+ * or, so that a debugger stopped at the BLOCKED event sees the complete
+ * saved context, on the scheduler's stack once the switch saved it (as
+ * corort does). */
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason,
                   const void *addr);
 

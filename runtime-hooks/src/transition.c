@@ -146,6 +146,11 @@ int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
     uint32_t old;
     corodbg__entry_begin(co);
     int fire = corodbg__set_state(co, CORODBG_BLOCKED, &old);
+    /* A tid only while RUNNING (abi.md), in the same store as the state:
+     * a scheduler that blocks a coroutine after saving its context (from
+     * its own stack, as corort does) must not have the debugger take the
+     * scheduler's stack for the coroutine's. */
+    corodbg__put_state_tid(co, CORODBG_BLOCKED, 0);
     co->wait_reason = reason;
     co->wait_addr = (uint64_t)(uintptr_t)addr;
     co->since_ns = now;
