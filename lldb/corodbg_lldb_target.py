@@ -22,7 +22,7 @@ for _p in (os.path.join(_HERE, "..", "python"),   # source tree
     if os.path.isdir(os.path.join(_p, "corodbg")) and _p not in sys.path:
         sys.path.insert(0, _p)
 
-from corodbg.core import errors, reader, decode, layout, query  # noqa: E402
+from corodbg.core import crash, errors, reader, decode, layout, query  # noqa: E402
 from corodbg.core import filter as corefilter  # noqa: E402
 from corodbg.core.model import Location  # noqa: E402
 
@@ -31,8 +31,6 @@ TABLE_SECTION = ".corodbg"
 # Thread ids of coroutine threads: 2^32 + coroutine id (never a Linux tid).
 CORO_TID_BASE = 1 << 32
 DEFAULT_MAX_THREADS = 2000
-SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
-                11: "SIGSEGV"}
 
 
 class Config:
@@ -465,9 +463,7 @@ def describe_coroutine(sess, co):
         text = msg[0] if msg else "(message unreadable)"
         return 'Coroutine %d "%s" panicked: %s' % (co.id, co.name, text)
     if co.state == layout.STATE_CRASHED:
-        sig = SIGNAL_NAMES.get(co.signal, "signal %s" % co.signal)
-        return 'Coroutine %d "%s" crashed: %s, fault address 0x%x' % (
-            co.id, co.name, sig, co.fault_addr or 0)
+        return crash.recorded_crash_text(co)
     w = co.wait_name
     return 'Coroutine %d "%s" is %s%s' % (co.id, co.name, co.state_name,
                                           " (%s)" % w if w else "")

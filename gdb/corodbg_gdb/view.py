@@ -182,9 +182,11 @@ def restore_selection(saved):
             pass
 
 
-def enter(co, tbl, quiet=False):
-    """Make CO the selected context.  Returns a one-line description."""
-    th = _thread_running(co)
+def enter(co, tbl, quiet=False, saved=False):
+    """Make CO the selected context.  Returns a one-line description.
+    SAVED: show its saved registers even though it is on a thread (an
+    event reported from the scheduler's stack: they are complete)."""
+    th = None if saved else _thread_running(co)
     if th is not None:
         # On an OS thread right now (running, or stopped in a crash, a
         # panic or an event before switching away): its stack is the

@@ -368,8 +368,12 @@ int corodbg_exit(corodbg_co *co);
  * line, for runtimes that prefer a stable symbol. */
 void corodbg_switch(corodbg_co *from, corodbg_co *to);
 
-/* CO waits for REASON on ADDR (state BLOCKED).  Call it before switching
- * away; corodbg_switch keeps a blocked coroutine blocked. */
+/* CO waits for REASON on ADDR (state BLOCKED, tid cleared in the same
+ * store: a tid only while RUNNING).  Call it before corodbg_switch(CO,
+ * ...), which keeps a blocked coroutine blocked: on the coroutine itself,
+ * or, so that a debugger stopped at the BLOCKED event sees the complete
+ * saved context, on the scheduler's stack once the switch saved it (as
+ * corort does). */
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason,
                   const void *addr);
 
@@ -405,8 +409,25 @@ int corodbg_vpanic(const char *fmt, va_list ap);
 
 /* Install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
  * record the running coroutine as CRASHED (signal, fault address), fire
- * the crash event, then chain to the handler the program had or take the
- * default action, so a core file names the crashing coroutine.  Idempotent. */
+ * the crash event, then let the signal take the course it would have
+ * taken without libcorodbg, so a core file names the crashing coroutine.
+ * Idempotent.  The promise, for the dispositions in place when this is
+ * called (docs/runtime.md, "Crashes", has the details):
+ *   - SIG_DFL: the process dies of the same signal with the same core,
+ *     and the core's siginfo is the original one: a fault (si_code > 0)
+ *     is left to happen again with the default action in place; a sent
+ *     signal (kill, raise, abort) is re-sent with the sender's siginfo.
+ *   - SIG_IGN: an ignored sent signal is not recorded and changes
+ *     nothing; an ignored fault kills, as the kernel does.
+ *   - A handler runs as the kernel would have run it: SA_SIGINFO or not,
+ *     its sa_mask and the signal (unless SA_NODEFER) blocked, SIG_DFL in
+ *     place first for SA_RESETHAND.  One without SA_ONSTACK, when the
+ *     crash handler is on the alternate stack and the program was not,
+ *     gets the signal from the kernel on the interrupted stack instead.
+ *   - A coroutine whose handler recovers (siglongjmp) is live again at
+ *     its next switch or block: not CRASHED, no longer crashed_id.
+ *   - A fault inside the crash handler abandons the recording; the
+ *     original signal still takes its course. */
 int corodbg_install_crash_handler(void);
 
 /* Name the publisher in the descriptor ("corort", "ucontext", ...). */
@@ -435,6 +456,9 @@ void corodbg__state_event(corodbg_co *co, uint32_t old_state,
                           uint32_t new_state);
 /* Out of line, cold: a switch while the debugger has armed a filter. */
 void corodbg__switch_armed(corodbg_co *from, corodbg_co *to);
+/* Out of line, cold: a CRASHED coroutine runs on (its program's signal
+ * handler recovered); it becomes STATE (RUNNABLE drops the tid). */
+void corodbg__crash_survived(corodbg_co *co, uint32_t state);
 
 /* Store CO's state and tid as the one 64-bit word they share. */
 static inline void corodbg__put_state_tid(corodbg_co *co, uint32_t state,
@@ -464,6 +488,8 @@ static inline void corodbg__switch_entries(corodbg_co *from, corodbg_co *to,
         *from_old = st;
         if (st == CORODBG_RUNNING)
             corodbg__put_state_tid(from, CORODBG_RUNNABLE, 0);
+        else if (__builtin_expect(st == CORODBG_CRASHED, 0))
+            corodbg__crash_survived(from, CORODBG_RUNNABLE);
         else /* blocked, panicked or dead: keep the state, which another
               * thread may be changing (a wake), and drop the tid */
             __atomic_store_n(&from->tid, 0, __ATOMIC_RELEASE);

@@ -138,12 +138,19 @@ int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
         return CORODBG_EINVAL;
     if ((unsigned)reason >= CORODBG_NWAITS)
         reason = CORODBG_WAIT_OTHER;
+    if (co->state == CORODBG_CRASHED) /* it blocks, so it survived */
+        corodbg__crash_survived(co, CORODBG_RUNNING);
     if (co->state != CORODBG_RUNNING && co->state != CORODBG_RUNNABLE)
         return CORODBG_ESTATE;
     uint64_t now = corodbg__now();
     uint32_t old;
     corodbg__entry_begin(co);
     int fire = corodbg__set_state(co, CORODBG_BLOCKED, &old);
+    /* A tid only while RUNNING (abi.md), in the same store as the state:
+     * a scheduler that blocks a coroutine after saving its context (from
+     * its own stack, as corort does) must not have the debugger take the
+     * scheduler's stack for the coroutine's. */
+    corodbg__put_state_tid(co, CORODBG_BLOCKED, 0);
     co->wait_reason = reason;
     co->wait_addr = (uint64_t)(uintptr_t)addr;
     co->since_ns = now;

@@ -281,6 +281,20 @@ def test_catch_panic_and_state(run_lldb, prog, lines):
     assert "example_checkpoint" in last and "corodbg:" not in last
 
 
+def test_kernel_core_abort_has_no_fault_address(run_lldb, prog, abort_core):
+    # abort() is a sent signal: the recorded crash has no fault address
+    # to show (the old text said "fault address 0x0").
+    t = run_lldb(["target create %s --core %s" % (prog, abort_core),
+                  "thread list", "coroutine select 7"])
+    names = thread_names(t["thread list"])
+    crashed = [n for n in names.values() if n.startswith("coro 7 ")]
+    assert len(crashed) == 1 and re.fullmatch(
+        r"coro 7 aborter \[crashed: SIGABRT\] on thread \d+", crashed[0]), \
+        crashed
+    assert ('coroutine 7 "aborter" crashed: SIGABRT]'.lower()
+            in t["coroutine select 7"].lower()), t["coroutine select 7"]
+
+
 def test_kernel_core_crash(run_lldb, prog, kernel_core, lines):
     t = run_lldb(["target create %s --core %s" % (prog, kernel_core),
                   "thread list", "bt 3", "coroutine list", "thread select 4",

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 __asm__(".text\n"
@@ -95,6 +96,12 @@ __attribute__((noinline)) void crasher(struct co *self)
     *bad = 42; /* LINE_CRASH */
 }
 
+__attribute__((noinline)) void aborter(struct co *self)
+{
+    (void)self;
+    abort(); /* LINE_ABORT */
+}
+
 __attribute__((noinline)) void panicker(struct co *self)
 {
     long code = self->arg;
@@ -157,6 +164,10 @@ int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
         make_mix(6);
         checkpoint();
         resume(spawn("crasher", crasher, 0));
+    } else if (!strcmp(mode, "abort")) {
+        make_mix(6);
+        checkpoint();
+        resume(spawn("aborter", aborter, 0));
     } else if (!strcmp(mode, "panic")) {
         make_mix(6);
         checkpoint();

@@ -44,6 +44,7 @@ void consumer(struct co *self);  /* blocks on chan_token */
 void sleeper(struct co *self);   /* naps (arg + 1) * 100 ms */
 void yielder(struct co *self);   /* parks, runnable */
 void crasher(struct co *self);   /* writes through the pointer ARG */
+void aborter(struct co *self);   /* abort(): SIGABRT, sent, no fault */
 void panicker(struct co *self);  /* corodbg_panic("bad request ARG") */
 
 /* Provided by each program: a coroutine running FN(ARG), never run yet
@@ -61,8 +62,8 @@ void make_mix(long n);
 void start_spinners(long n);
 
 /* The modes both test programs have, each stopping in CHECKPOINT (the
- * program's breakpoint function): list N (N workers), crash and panic
- * (6 workers, then "crasher" or "panicker"), threads N (6 workers and N
+ * program's breakpoint function): list N (N workers), crash, abort and
+ * panic (6 workers, then "crasher", "aborter" or "panicker"), threads N (6 workers and N
  * spinner threads), sleep N (like threads N, then print "ready PID" and
  * sleep, for attach and gcore; never returns).  0 when it ran MODE, -1
  * when MODE is none of them. */

@@ -93,6 +93,23 @@ class Coroutine:
     def is_running(self):
         return self.state == layout.STATE_RUNNING
 
+    def event_context(self, tid, sp):
+        """Which stack a stop at this coroutine's event should show:
+        "thread" when the stopped thread (TID, its SP) is executing the
+        coroutine's own code, "saved" when it is elsewhere (a scheduler
+        that reports the switch from its own stack: corort's switch-in
+        before the registers are loaded, its block after they are saved),
+        "none" when the coroutine has no context yet (created, never given
+        one: pc 0, valid per abi.md).  The stack bounds decide when known;
+        else the tid does."""
+        if not self.pc or not self.sp:
+            return "none"
+        if self.stack_lo and self.stack_hi and sp:
+            here = self.stack_lo <= sp < self.stack_hi
+        else:
+            here = bool(self.tid) and self.tid == tid
+        return "thread" if here else "saved"
+
     def age_ns(self, now_ns):
         """Time since the last block/wake/exit, or None when unknown."""
         if self.since_ns is None or now_ns is None or not self.since_ns:
