@@ -6,6 +6,13 @@ frame #0 and reports the coroutine's saved registers as that frame's
 caller.  Frame #1 is then the coroutine's top frame, unwound from there
 by GDB's normal CFI unwinders; the frame filter hides the real frame #0
 and the junk frames below the coroutine's start function.
+
+GDB's inline-frame unwinder runs before any Python unwinder: when the
+thread stopped in an inlined function (a hung process attached in
+futex_wait inlined into pthread_join), frames #0..#k-1 are inline frames
+and ours can only claim #k, the real frame they sit in.  The view records
+that k ("base") and checks, once set, that the frame after it has the
+saved pc and sp; otherwise it refuses rather than show another stack.
 """
 import gdb
 from gdb.FrameDecorator import FrameDecorator
@@ -28,7 +35,7 @@ DWARF_NAMES = {
 class View:
     """The selected coroutine's saved context, bound to one GDB thread."""
 
-    def __init__(self, co, tbl, thread):
+    def __init__(self, co, tbl, thread, base=0):
         names = DWARF_NAMES.get(tbl.prefix["arch"])
         if names is None:
             raise errors.CorodbgError("unsupported architecture %d"
@@ -40,6 +47,7 @@ class View:
             raise errors.CorodbgError("coroutine %d: %s" % (co.id, co.note))
         self.co = co
         self.thread = thread
+        self.base = base  # level our unwinder claims (after inline frames)
         self.regs = [(names[d], v) for d, v in zip(tbl.reg_dwarf, co.regs)
                      if d in names]
         self.sp = co.sp
@@ -65,7 +73,7 @@ class CoroutineUnwinder(Unwinder):
 
     def __call__(self, pending):
         v = VIEW
-        if v is None or pending.level() != 0:
+        if v is None or pending.level() != v.base:
             return None
         if gdb.selected_thread() != v.thread:
             return None
@@ -116,7 +124,7 @@ class CoroutineFrameFilter:
     def _hide(frames, v):
         for dec in frames:
             f = dec.inferior_frame()
-            if f.level() == 0:
+            if f.level() <= v.base:
                 continue
             if f.pc() == 0:  # the zero return address ending the stack
                 break
@@ -212,13 +220,44 @@ def enter(co, tbl, quiet=False):
     if th is None:
         raise errors.CorodbgError("no thread to view coroutine %d from"
                                   % co.id)
-    _set_view(View(co, tbl, th))
-    f = _frame_at(1)
-    if f is not None:
-        f.select()
+    _set_view(None)
+    _set_view(View(co, tbl, th, _inline_depth()))
+    f = _frame_at(VIEW.base + 1)
+    _check_view(co, f)
+    f.select()
     return "[Switching to coroutine %d \"%s\" (%s%s)]" % (
         co.id, co.name, co.state_name,
         ", " + co.wait_name if co.wait_name else "")
+
+
+def _inline_depth():
+    """How many inline frames the selected thread's real stack starts with
+    (no view active): the level our unwinder will be asked for."""
+    n = 0
+    f = gdb.newest_frame()
+    while f is not None and f.type() == gdb.INLINE_FRAME:
+        n += 1
+        f = f.older()
+    return n
+
+
+def _check_view(co, f):
+    """Refuse the view unless F, the coroutine's top frame, has its saved
+    pc and sp: another unwinder may have claimed the frame ours needed."""
+    pc = sp = None
+    if f is not None:
+        try:
+            pc, sp = f.pc(), int(f.read_register(_SP_NAME))
+        except (gdb.error, RuntimeError):
+            pass
+    if pc == co.pc and sp == co.sp:
+        return
+    _set_view(None)
+    got = ("pc 0x%x sp 0x%x" % (pc, sp)) if sp is not None else \
+        "no readable frame"
+    raise errors.CorodbgError(
+        "coroutine %d: GDB unwound %s instead of the saved pc 0x%x sp 0x%x:"
+        " refusing to show another stack" % (co.id, got, co.pc, co.sp))
 
 
 def _thread_running(co):
