@@ -23,11 +23,20 @@ HOOKS_LDFLAGS   := -Wl,--export-dynamic-symbol=corodbg_table \
 
 $(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) $(HOOKS_DEFS) -c $< -o $@
 
 $(HOOKS_B)/san/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) $(HOOKS_DEFS) -c $< -o $@
+
+# The GDB auto-load record trusts the install prefix (gdb_autoload.c), so
+# the prefix is compiled in; the stamp is rewritten only when PREFIX
+# changes, which rebuilds the record for the new prefix.
+HOOKS_PREFIX_STAMP := $(HOOKS_B)/prefix.txt
+$(shell mkdir -p $(HOOKS_B) && { [ "$$(cat $(HOOKS_PREFIX_STAMP) 2>/dev/null)" = '$(PREFIX)' ] || echo '$(PREFIX)' > $(HOOKS_PREFIX_STAMP); })
+$(HOOKS_B)/obj/gdb_autoload.o $(HOOKS_B)/san/gdb_autoload.o: $(HOOKS_PREFIX_STAMP)
+$(HOOKS_B)/obj/gdb_autoload.o $(HOOKS_B)/san/gdb_autoload.o: \
+  HOOKS_DEFS = -DCORODBG_PREFIX='"$(PREFIX)"'
 
 $(HOOKS_LIB_A): $(HOOKS_OBJ)
 	rm -f $@ && ar rcs $@ $^

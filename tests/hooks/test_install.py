@@ -24,6 +24,12 @@ def test_make_install_and_pkg_config(root, tmp_path):
         assert (inst / rel).exists(), rel
     pc = (inst / "lib/pkgconfig/corodbg.pc").read_text()
     assert "prefix=/opt/corodbg" in pc
+    # The GDB auto-load record looks in the install prefix it was built
+    # for (and no longer in fixed /usr/local, /usr/share paths).
+    for lib in ("lib/libcorodbg.a", "lib/libcorodbg.so.1"):
+        data = (inst / lib).read_bytes()
+        assert b"'/opt/corodbg/share/corodbg/gdb/corodbg-gdb.py'" in data
+        assert b"/usr/share/corodbg" not in data
 
     # Build against the staged tree: point pkg-config's sysroot at DESTDIR.
     env = dict(os.environ, PKG_CONFIG_PATH=str(inst / "lib/pkgconfig"),
