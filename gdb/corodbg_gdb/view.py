@@ -376,6 +376,8 @@ def frames_of(co, tbl, depth):
     """[(level, Location)] of CO's stack, at most DEPTH frames, numbered as
     `bt` numbers them.  A parked coroutine's stack is walked by learned
     frame sizes (stackwalk.py); one on a thread by GDB."""
+    if co.unreadable == "unknown-thread":
+        return []  # its thread is gone: no stack to show (listed with '?')
     if co.tid or co.unreadable == "bad-stack" or not co.sp:
         return [(lvl, target.symbolize(pc, lvl > 0))
                 for pc, _, lvl in real_frames(co, tbl, depth)]
