@@ -106,12 +106,17 @@ class _Named(FrameDecorator):
 
 
 class CoroutineFrameFilter:
-    """Hides the real frame #0 and frames below the start function."""
+    """Hides the real frame #0 and frames below the start function.
+
+    Enabled only while a view is active: any enabled frame filter makes
+    GDB print every backtrace through Python, which changes plain `bt`
+    (a Python exception instead of `<error reading variable>`, unnamed
+    frames as `in  ()` instead of `?? ()`)."""
 
     def __init__(self):
         self.name = "corodbg"
         self.priority = 100
-        self.enabled = True
+        self.enabled = False
         gdb.frame_filters[self.name] = self
 
     def filter(self, frames):
@@ -135,13 +140,14 @@ class CoroutineFrameFilter:
 
 _unwinder = CoroutineUnwinder()
 register_unwinder(None, _unwinder, replace=True)
-CoroutineFrameFilter()
+_filter = CoroutineFrameFilter()
 
 
 def _drop_view(*_args):
     global VIEW
     if VIEW is not None:
         VIEW = None
+        _filter.enabled = False
         gdb.invalidate_cached_frames()
 
 
@@ -167,6 +173,7 @@ def current_coroutine_id():
 def _set_view(view):
     global VIEW
     VIEW = view
+    _filter.enabled = view is not None
     gdb.invalidate_cached_frames()
 
 
