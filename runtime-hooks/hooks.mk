@@ -23,11 +23,29 @@ HOOKS_LDFLAGS   := -Wl,--export-dynamic-symbol=corodbg_table \
 
 $(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) $(HOOKS_DEFS) -c $< -o $@
 
 $(HOOKS_B)/san/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) $(HOOKS_DEFS) -c $< -o $@
+
+# Files that embed $(PREFIX) depend on this stamp, which holds the last
+# PREFIX and is rewritten (so newer) only when PREFIX changes: a
+# `make install PREFIX=/usr/local` after a build for /opt/corodbg then
+# regenerates them instead of installing the stale ones.  It is checked on
+# every run (the phony prerequisite); its mtime decides the rest.
+HOOKS_PREFIX_STAMP := $(HOOKS_B)/prefix.stamp
+.PHONY: hooks-prefix-check
+$(HOOKS_PREFIX_STAMP): hooks-prefix-check
+	@mkdir -p $(@D)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(PREFIX)' ]; then \
+	  printf '%s\n' '$(PREFIX)' > $@; fi
+
+# The GDB auto-load record trusts the install prefix (gdb_autoload.c), so
+# the prefix is compiled into it and it is one of those files.
+$(HOOKS_B)/obj/gdb_autoload.o $(HOOKS_B)/san/gdb_autoload.o: $(HOOKS_PREFIX_STAMP)
+$(HOOKS_B)/obj/gdb_autoload.o $(HOOKS_B)/san/gdb_autoload.o: \
+  HOOKS_DEFS = -DCORODBG_PREFIX='"$(PREFIX)"'
 
 $(HOOKS_LIB_A): $(HOOKS_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -81,18 +99,6 @@ $(HOOKS_AARCH64_A): $(HOOKS_SRC) $(HOOKS_HDR)
 
 ALL     += $(HOOKS_LIB_A) $(HOOKS_LIB_SO) $(HOOKS_LIB_SAN_A) $(HOOKS_API_CHECK)
 TESTBIN += $(HOOKS_TESTS) $(HOOKS_AARCH64_A)
-
-# Files that embed $(PREFIX) depend on this stamp, which holds the last
-# PREFIX and is rewritten (so newer) only when PREFIX changes: a
-# `make install PREFIX=/usr/local` after a build for /opt/corodbg then
-# regenerates them instead of installing the stale ones.  It is checked on
-# every run (the phony prerequisite); its mtime decides the rest.
-HOOKS_PREFIX_STAMP := $(HOOKS_B)/prefix.stamp
-.PHONY: hooks-prefix-check
-$(HOOKS_PREFIX_STAMP): hooks-prefix-check
-	@mkdir -p $(@D)
-	@if [ "$$(cat $@ 2>/dev/null)" != '$(PREFIX)' ]; then \
-	  printf '%s\n' '$(PREFIX)' > $@; fi
 
 HOOKS_PC := $(HOOKS_B)/corodbg.pc
 $(HOOKS_PC): $(HOOKS_DIR)/corodbg.pc.in $(HOOKS_PREFIX_STAMP)

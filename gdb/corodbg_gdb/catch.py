@@ -195,6 +195,8 @@ def _on_stop(ev):
                 _report_event(bp, cid)
         if isinstance(ev, gdb.SignalEvent) and ev.stop_signal in FATAL:
             _report_signal(ev.stop_signal)
+    except errors.NoTableError:
+        pass  # a program without coroutines: its stops are not ours
     except (gdb.error, errors.CorodbgError) as e:
         target.warn(str(e).splitlines()[0] if str(e) else repr(e))
 

@@ -6,6 +6,13 @@ frame #0 and reports the coroutine's saved registers as that frame's
 caller.  Frame #1 is then the coroutine's top frame, unwound from there
 by GDB's normal CFI unwinders; the frame filter hides the real frame #0
 and the junk frames below the coroutine's start function.
+
+GDB's inline-frame unwinder runs before any Python unwinder: when the
+thread stopped in an inlined function (a hung process attached in
+futex_wait inlined into pthread_join), frames #0..#k-1 are inline frames
+and ours can only claim #k, the real frame they sit in.  The view records
+that k ("base") and checks, once set, that the frame after it has the
+saved pc and sp; otherwise it refuses rather than show another stack.
 """
 import gdb
 from gdb.FrameDecorator import FrameDecorator
@@ -18,7 +25,7 @@ from .target import S
 class View:
     """The selected coroutine's saved context, bound to one GDB thread."""
 
-    def __init__(self, co, tbl, thread):
+    def __init__(self, co, tbl, thread, base=0):
         names = registers.names(tbl.prefix["arch"])
         if names is None:
             raise errors.CorodbgError("unsupported architecture %d"
@@ -30,6 +37,7 @@ class View:
             raise errors.CorodbgError("coroutine %d: %s" % (co.id, co.note))
         self.co = co
         self.thread = thread
+        self.base = base  # level our unwinder claims (after inline frames)
         self.regs = [(names[d], v) for d, v in zip(tbl.reg_dwarf, co.regs)
                      if d in names]
         self.sp = co.sp
@@ -55,7 +63,7 @@ class CoroutineUnwinder(Unwinder):
 
     def __call__(self, pending):
         v = VIEW
-        if v is None or pending.level() != 0:
+        if v is None or pending.level() != v.base:
             return None
         if gdb.selected_thread() != v.thread:
             return None
@@ -88,12 +96,17 @@ class _Named(FrameDecorator):
 
 
 class CoroutineFrameFilter:
-    """Hides the real frame #0 and frames below the start function."""
+    """Hides the real frame #0 and frames below the start function.
+
+    Enabled only while a view is active: any enabled frame filter makes
+    GDB print every backtrace through Python, which changes plain `bt`
+    (a Python exception instead of `<error reading variable>`, unnamed
+    frames as `in  ()` instead of `?? ()`)."""
 
     def __init__(self):
         self.name = "corodbg"
         self.priority = 100
-        self.enabled = True
+        self.enabled = False
         gdb.frame_filters[self.name] = self
 
     def filter(self, frames):
@@ -106,7 +119,7 @@ class CoroutineFrameFilter:
     def _hide(frames, v):
         for dec in frames:
             f = dec.inferior_frame()
-            if f.level() == 0:
+            if f.level() <= v.base:
                 continue
             if f.pc() == 0:  # the zero return address ending the stack
                 break
@@ -117,13 +130,14 @@ class CoroutineFrameFilter:
 
 _unwinder = CoroutineUnwinder()
 register_unwinder(None, _unwinder, replace=True)
-CoroutineFrameFilter()
+_filter = CoroutineFrameFilter()
 
 
 def _drop_view(*_args):
     global VIEW
     if VIEW is not None:
         VIEW = None
+        _filter.enabled = False
         gdb.invalidate_cached_frames()
 
 
@@ -149,6 +163,7 @@ def current_coroutine_id():
 def _set_view(view):
     global VIEW
     VIEW = view
+    _filter.enabled = view is not None
     gdb.invalidate_cached_frames()
 
 
@@ -204,13 +219,44 @@ def enter(co, tbl, quiet=False, saved=False):
     if th is None:
         raise errors.CorodbgError("no thread to view coroutine %d from"
                                   % co.id)
-    _set_view(View(co, tbl, th))
-    f = _frame_at(1)
-    if f is not None:
-        f.select()
+    _set_view(None)
+    _set_view(View(co, tbl, th, _inline_depth()))
+    f = _frame_at(VIEW.base + 1)
+    _check_view(co, f)
+    f.select()
     return "[Switching to coroutine %d \"%s\" (%s%s)]" % (
         co.id, co.name, co.state_name,
         ", " + co.wait_name if co.wait_name else "")
+
+
+def _inline_depth():
+    """How many inline frames the selected thread's real stack starts with
+    (no view active): the level our unwinder will be asked for."""
+    n = 0
+    f = gdb.newest_frame()
+    while f is not None and f.type() == gdb.INLINE_FRAME:
+        n += 1
+        f = f.older()
+    return n
+
+
+def _check_view(co, f):
+    """Refuse the view unless F, the coroutine's top frame, has its saved
+    pc and sp: another unwinder may have claimed the frame ours needed."""
+    pc = sp = None
+    if f is not None:
+        try:
+            pc, sp = f.pc(), int(f.read_register(_SP_NAME))
+        except (gdb.error, RuntimeError):
+            pass
+    if pc == co.pc and sp == co.sp:
+        return
+    _set_view(None)
+    got = ("pc 0x%x sp 0x%x" % (pc, sp)) if sp is not None else \
+        "no readable frame"
+    raise errors.CorodbgError(
+        "coroutine %d: GDB unwound %s instead of the saved pc 0x%x sp 0x%x:"
+        " refusing to show another stack" % (co.id, got, co.pc, co.sp))
 
 
 def _thread_running(co):
@@ -329,6 +375,8 @@ def frames_of(co, tbl, depth):
     """[(level, Location)] of CO's stack, at most DEPTH frames, numbered as
     `bt` numbers them.  A parked coroutine's stack is walked by learned
     frame sizes (stackwalk.py); one on a thread by GDB."""
+    if co.unreadable == "unknown-thread":
+        return []  # its thread is gone: no stack to show (listed with '?')
     if co.tid or co.unreadable == "bad-stack" or not co.sp:
         return [(lvl, target.symbolize(pc, lvl > 0))
                 for pc, _, lvl in real_frames(co, tbl, depth)]

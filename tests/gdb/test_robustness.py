@@ -54,6 +54,12 @@ CASES = {
     "field-records": (["set var corodbg_table.entry_fields_off = 60000"],
                       r"^entry field records \(21 at offset 60000\) do not "
                       r"fit the 568-byte descriptor$", []),
+    # issue 14 item 5: a stale RUNNING entry (its thread exited)
+    "running-unknown-tid": (["set var %s[1].state = 2" % ENTRY,
+                             "set var %s[1].tid = 12345" % ENTRY],
+                            r"^warning: corodbg: coroutine 2 is running on "
+                            r"thread 12345, which the debugger does not know "
+                            r"\(exited\?\): marked '\?'$", ALL),
     "stack-pointer": (["set var %s[2].regs[1] = 0x10" % ENTRY],
                       r"^warning: corodbg: 1 entry could not be fully read",
                       ALL),
@@ -100,3 +106,20 @@ def test_unreadable_descriptor_address():
                   ["list", 6])
     assert out.count("bad desc_size 60000") >= 4
     assert "$1 = 0" in out and "alive" in out
+
+
+def test_stale_running_entry_keeps_every_listing():
+    """Issue 14 item 5: -u, -t, -group and coroutine apply list everything,
+    the stale entry marked '?'."""
+    setup = CASES["running-unknown-tid"][0]
+    for cmd in ("info coroutines -u", "info coroutines -t 2",
+                "info coroutines -state running"):
+        out = run_gdb(STOP + setup + [cmd], ["list", 6])
+        rows = listing(out)
+        assert rows[2][0] == "?", out
+        if "-state" not in cmd:
+            assert sorted(rows) == ALL, out
+    out = run_gdb(STOP + setup + ["info coroutines -group user",
+                                  "coroutine apply all bt 1"], ["list", 6])
+    assert re.search(r"^Total: 6 coroutines", out, re.M), out
+    assert out.count("\nCoroutine ") == 6, out

@@ -25,6 +25,13 @@ def install_and_build(root, tmp_path, prefix):
         assert (inst / rel).exists(), rel
     pc = (inst / "lib/pkgconfig/corodbg.pc").read_text()
     assert "prefix=%s\n" % prefix in pc, pc
+    # The GDB auto-load record looks in the install prefix it was built
+    # for (and no longer in fixed /usr/local, /usr/share paths).
+    for lib in ("lib/libcorodbg.a", "lib/libcorodbg.so.1"):
+        data = (inst / lib).read_bytes()
+        want = "'%s/share/corodbg/gdb/corodbg-gdb.py'" % prefix
+        assert want.encode() in data, lib
+        assert b"/usr/share/corodbg" not in data
 
     # Build against the staged tree: point pkg-config's sysroot at DESTDIR.
     env = dict(os.environ, PKG_CONFIG_PATH=str(inst / "lib/pkgconfig"),

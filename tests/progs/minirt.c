@@ -155,6 +155,13 @@ void start_spinners(long n)
         usleep(1000);
 }
 
+static void *pauser(void *arg)
+{
+    for (;;)
+        pause();
+    return arg;
+}
+
 int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
 {
     if (!strcmp(mode, "list")) {
@@ -185,6 +192,16 @@ int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
         fflush(stdout);
         for (;;)
             pause();
+    } else if (!strcmp(mode, "join")) {
+        /* A hung process: the main thread waits in pthread_join, so on
+         * attach its frame #0 is a futex wait inlined into glibc. */
+        pthread_t t;
+        make_mix(6);
+        pthread_create(&t, NULL, pauser, NULL);
+        checkpoint();
+        printf("ready %d\n", (int)getpid());
+        fflush(stdout);
+        pthread_join(t, NULL);
     } else {
         return -1;
     }

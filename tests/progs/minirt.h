@@ -65,7 +65,9 @@ void start_spinners(long n);
  * program's breakpoint function): list N (N workers), crash, abort and
  * panic (6 workers, then "crasher", "aborter" or "panicker"), threads N (6 workers and N
  * spinner threads), sleep N (like threads N, then print "ready PID" and
- * sleep, for attach and gcore; never returns).  0 when it ran MODE, -1
+ * sleep, for attach and gcore; never returns), join (6 workers, then
+ * "ready PID" and the main thread hangs in pthread_join, for attach to
+ * a hung process).  0 when it ran MODE, -1
  * when MODE is none of them. */
 int mr_run_mode(const char *mode, long n, void (*checkpoint)(void));
 

@@ -24,6 +24,7 @@ UNREADABLE_REASONS = {
     "bad-stack": "saved stack pointer outside the coroutine's stack",
     "duplicate-id": "another entry has the same id",
     "bad-name": "name not NUL-terminated",
+    "unknown-thread": "on an OS thread the debugger does not know",
 }
 
 ENTRY_FIELD_NAMES = tuple(t for _, _, t in layout.ENTRY_FIELDS)
@@ -209,6 +210,24 @@ class Table:
         if co is not None or not sp:
             return co
         return self._stack_owner(sp)
+
+    def mark_unknown_threads(self, known_tids):
+        """Entries executing on a thread the debugger does not know (it
+        exited, as docs/interpose.md allows, or the tid is corrupt) are
+        marked 'unknown-thread' and no longer count as executing: the
+        listing shows them with '?' instead of failing on them.  Adds one
+        warning line per such entry."""
+        for tid, c in sorted(self.executing().items()):
+            if tid in known_tids:
+                continue
+            del self._on_tid[tid]
+            if self.by_tid.get(tid) is c:
+                del self._by_tid[tid]
+            c.unreadable = c.unreadable or "unknown-thread"
+            c.note = "on thread %d, which the debugger does not know" % tid
+            self.warnings.append(
+                "coroutine %d is %s on thread %d, which the debugger does "
+                "not know (exited?): marked '?'" % (c.id, c.state_name, tid))
 
     def _stack_owner(self, sp):
         if self._stacks is None:
