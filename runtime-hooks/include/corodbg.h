@@ -368,12 +368,12 @@ int corodbg_exit(corodbg_co *co);
  * line, for runtimes that prefer a stable symbol. */
 void corodbg_switch(corodbg_co *from, corodbg_co *to);
 
-/* CO waits for REASON on ADDR (state BLOCKED, tid cleared in the same
- * store: a tid only while RUNNING).  Call it before corodbg_switch(CO,
- * ...), which keeps a blocked coroutine blocked: on the coroutine itself,
- * or, so that a debugger stopped at the BLOCKED event sees the complete
- * saved context, on the scheduler's stack once the switch saved it (as
- * corort does). */
+/* CO waits for REASON on ADDR (state BLOCKED).  Call it before
+ * corodbg_switch(CO, ...), which keeps a blocked coroutine blocked:
+ * either on the coroutine itself (it keeps its tid until that switch), or,
+ * so that a debugger stopped at the BLOCKED event sees the complete saved
+ * context, on the scheduler's stack once the switch saved it, as corort
+ * does: called off CO's known stack, it clears the tid with the state. */
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason,
                   const void *addr);
 

@@ -132,6 +132,14 @@ void corodbg_switch(corodbg_co *from, corodbg_co *to)
     corodbg_switch_inline(from, to);
 }
 
+/* Is this call running off CO's stack (so on a scheduler's)?  False
+ * when the stack is not known: the tid is then kept, as it always was. */
+static int off_own_stack(const corodbg_co *co)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    return co->stack_lo && (sp < co->stack_lo || sp >= co->stack_hi);
+}
+
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
 {
     if (!co)
@@ -146,11 +154,15 @@ int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
     uint32_t old;
     corodbg__entry_begin(co);
     int fire = corodbg__set_state(co, CORODBG_BLOCKED, &old);
-    /* A tid only while RUNNING (abi.md), in the same store as the state:
-     * a scheduler that blocks a coroutine after saving its context (from
-     * its own stack, as corort does) must not have the debugger take the
-     * scheduler's stack for the coroutine's. */
-    corodbg__put_state_tid(co, CORODBG_BLOCKED, 0);
+    /* The tid names the OS thread executing the coroutine's code.  A
+     * scheduler that blocks it from its own stack, after saving its
+     * context (corort), leaves no thread executing it: clear the tid in
+     * the same store as the state, or a debugger stopped at the event
+     * takes the scheduler's stack for the coroutine's.  A coroutine that
+     * blocks itself (the call runs on its stack) keeps it until its
+     * switch away, as abi.md says. */
+    if (off_own_stack(co))
+        corodbg__put_state_tid(co, CORODBG_BLOCKED, 0);
     co->wait_reason = reason;
     co->wait_addr = (uint64_t)(uintptr_t)addr;
     co->since_ns = now;
