@@ -12,6 +12,9 @@ from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
 from corodbg.core import errors, layout, listing
+from corodbg.core.model import Location
+from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned, flatten,
+                                    shown)
 from . import target
 from .target import S
 
@@ -43,8 +46,9 @@ class View:
         self.regs = [(names[d], v) for d, v in zip(tbl.reg_dwarf, co.regs)
                      if d in names]
         self.sp = co.sp
-        self.entry_name = target.symbolize(co.entry_fn, False).function \
-            if co.entry_fn else None
+        # the start function, by address: names differ between C and C++
+        # (`conn` vs `conn(void*)`), and a stripped program has none
+        self.entry_fn = co.entry_fn or None
 
 
 VIEW = None
@@ -118,11 +122,49 @@ class CoroutineFrameFilter:
             f = dec.inferior_frame()
             if f.level() == 0:
                 continue
-            if f.pc() == 0:  # the zero return address ending the stack
+            if past_bottom(f):
                 break
             yield _Named(dec)
-            if v.entry_name and f.name() == v.entry_name:
+            if is_start_frame(f, v):
                 break
+
+
+def past_bottom(f):
+    """Is F past the bottom of a coroutine's stack: the zero return
+    address some runtimes leave there, or a sentinel (0xdeaddead...) or
+    other junk that is no code (nothing is mapped at it)?"""
+    pc = f.pc()
+    if pc == 0:
+        return True
+    if f.name() is not None:
+        return False
+    try:
+        gdb.selected_inferior().read_memory(pc, 1)
+    except (gdb.error, gdb.MemoryError, RuntimeError):
+        return True
+    return False
+
+
+def _function_start(f):
+    """Entry address of the function physical frame F executes, or None."""
+    sym = f.function()
+    if sym is not None:
+        try:
+            return int(sym.value().address)
+        except (gdb.error, RuntimeError, TypeError):
+            pass
+    pc = f.pc()
+    _, start = target._function_at(pc)
+    if start != pc:   # a return address: the call is at pc - 1
+        _, start = target._function_at(pc - 1)
+    return start
+
+
+def is_start_frame(f, v):
+    """Is F the physical frame of view V's start function (the last frame
+    its `bt` shows)?  Compared by address, from the table's entry_fn."""
+    return v.entry_fn is not None and f.type() != gdb.INLINE_FRAME and \
+        _function_start(f) == v.entry_fn
 
 
 _unwinder = CoroutineUnwinder()
@@ -283,45 +325,69 @@ def leave():
         pass
 
 
+def _frame_location(f):
+    """Location of frame F as `bt` prints it: named by the decorator the
+    frame filter prints with (the symbol's print name, C++ parameters
+    included; an inlined or tail-call frame's line is its call's)."""
+    dec = _Named(FrameDecorator(f))
+    name = dec.function()
+    if name == "??":
+        return target.symbolize(f.pc(), f.level() > 0)
+    try:
+        path, line = dec.filename(), dec.line() or 0
+    except (gdb.error, RuntimeError):
+        path, line = None, 0
+    return Location(name, path, line, f.pc())
+
+
 def real_frames(co, tbl, depth):
-    """[(pc, sp, level)] of CO's stack by GDB's own unwinder, at most DEPTH
-    frames, ending at its start function.  Restores the selection."""
+    """(frames, level of the first) of CO's stack by GDB's own unwinder:
+    frames is a list of stackwalk.Learned, one per physical frame, at most
+    DEPTH, holding every frame `bt` shows (inlined, tail-call), ending
+    where the coroutine's `bt` ends.  Restores the selection."""
     saved = save_selection()
     out = []
+    first = 0
     try:
         enter(co, tbl, quiet=True)
         v = VIEW
         f = gdb.selected_frame() if v is not None else gdb.newest_frame()
-        while f is not None and len(out) < depth:
-            pc = f.pc()
-            if pc == 0:
+        first = f.level() if f is not None else 0
+        shown = []
+        while f is not None:
+            if f.pc() == 0 or (v is not None and past_bottom(f)):
                 break
-            if f.type() == gdb.INLINE_FRAME:
-                f = f.older()
-                continue
-            sp = int(f.read_register(_SP_NAME))
-            out.append((pc, sp, f.level()))
-            if v is not None and v.entry_name and f.name() == v.entry_name:
-                break
+            t = f.type()
+            if t == gdb.TAILCALL_FRAME and out and not shown:
+                out[-1].tail.append(_frame_location(f))
+            elif t == gdb.INLINE_FRAME or t == gdb.TAILCALL_FRAME:
+                shown.append(_frame_location(f))
+            else:
+                if len(out) >= depth:
+                    break
+                shown.append(_frame_location(f))
+                out.append(Learned(f.pc(), int(f.read_register(_SP_NAME)),
+                                   shown, []))
+                shown = []
+                if v is not None and is_start_frame(f, v):
+                    break
             f = f.older()
     except gdb.error:
         pass
     finally:
         restore_selection(saved)
-    return out
+    return out, first
 
 
 def _fast():
     u = S.__dict__.get("fast_unwinder")
     if u is None:
-        from corodbg.core.stackwalk import FrameSizeUnwinder
         from corodbg.core import reader as _reader
         raw = _reader.FunctionReader(lambda a, n: gdb.selected_inferior()
                                      .read_memory(a, n).tobytes())
 
         def learn(co, depth):
-            return [(pc, sp) for pc, sp, _ in real_frames(co, target.table(),
-                                                          depth)]
+            return real_frames(co, target.table(), depth)[0]
         u = S.fast_unwinder = FrameSizeUnwinder(raw, learn)
     return u
 
@@ -334,17 +400,15 @@ gdb.events.new_objfile.connect(_drop_fast)
 
 
 def frames_of(co, tbl, depth):
-    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered as
-    `bt` numbers them.  A parked coroutine's stack is walked by learned
-    frame sizes (stackwalk.py); one on a thread by GDB."""
-    if co.tid or co.unreadable == "bad-stack" or not co.sp:
-        return [(lvl, target.symbolize(pc, lvl > 0))
-                for pc, _, lvl in real_frames(co, tbl, depth)]
-    if _thread_running(co) is not None:
-        return [(lvl, target.symbolize(pc, lvl > 0))
-                for pc, _, lvl in real_frames(co, tbl, depth)]
-    return [(k + 1, target.symbolize(pc, True))
-            for k, (pc, _) in enumerate(_fast().frames(co, depth))]
+    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered
+    and named as `bt` numbers and names them.  A parked coroutine's stack
+    is walked by learned frame sizes (stackwalk.py); one on a thread by
+    GDB."""
+    if co.tid or co.unreadable == "bad-stack" or not co.sp or \
+            _thread_running(co) is not None:
+        frames, first = real_frames(co, tbl, depth)
+        return flatten(shown(frames), depth, first)
+    return flatten(_fast().frames(co, depth), depth, 1)
 
 
 class Frontend(listing.Frontend):

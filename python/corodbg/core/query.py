@@ -232,7 +232,11 @@ class RuntimeMatcher:
             return False
         hit = self._cache.get(function)
         if hit is None:
-            hit = self._cache[function] = bool(self._rx.match(function))
+            # LLDB names a C++ file-static function '::name()': the globs
+            # name the function, not its scope
+            hit = self._cache[function] = bool(
+                self._rx.match(function[2:] if function.startswith("::")
+                               else function))
         return hit
 
 
@@ -323,14 +327,25 @@ class RuntimeFrames:
         return self.is_runtime(loc.function, loc.file)
 
 
+NO_USER_FRAME = "no user frame"
+
+
+def is_user(loc, runtime):
+    """Is Location LOC a user frame: named, and not runtime code?"""
+    return bool(loc.function) and not runtime.location(loc)
+
+
 def user_frame(frames, runtime):
-    """The first Location of FRAMES ([(level, Location)]) that has a
-    function name and is not runtime code, else the first one, else
-    None."""
+    """The first Location of FRAMES ([(level, Location)], every frame
+    `bt` shows, inlined and tail-call frames included) that has a function
+    name and is not runtime code.  When there is none (gcc -O2 sibling
+    calls can leave only runtime frames), the innermost frame marked
+    NO_USER_FRAME, never a runtime function posing as the wait site.
+    None for no frames."""
     for _, loc in frames:
-        if loc.function and not runtime.location(loc):
+        if is_user(loc, runtime):
             return loc
-    return frames[0][1] if frames else None
+    return frames[0][1]._replace(note=NO_USER_FRAME) if frames else None
 
 
 # ---- the other commands' arguments ----------------------------------------

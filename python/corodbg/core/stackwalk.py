@@ -12,9 +12,19 @@ and walks every other coroutine with one memory read of its stack top:
 
 A pc whose frame size disagrees between two coroutines, or whose return
 address is not at caller_sp - 8, is marked unknown, and coroutines through
-it are walked by the real unwinder.  The result is exactly what the real
-unwinder gives, at a cost of one read per coroutine.
+it are walked by the real unwinder.
+
+What `bt` prints is more than the physical frames: a stack slot whose code
+was inlined shows one frame per inlined function, and a debugger may show
+tail-call frames (synthesized from DWARF call-site info) between a frame
+and its caller.  Both depend only on the addresses involved, so they are
+learned too: the frames shown at a stack slot by its pc (and whether it is
+the top of the stack, where debuggers look up the pc itself, not pc - 1),
+the tail-call frames by the pair (pc, caller's pc).  An unseen pair sends
+the coroutine to the real unwinder.  The result is exactly what the
+debugger's own unwinder gives, at a cost of one read per coroutine.
 """
+import collections
 import struct
 
 from .errors import MemoryReadError
@@ -22,14 +32,24 @@ from .errors import MemoryReadError
 _UNKNOWN = object()
 STOP = "stop"   # frame size value: the walk ends at this pc
 
+# One physical frame as learned from the debugger: PC and SP of the stack
+# slot, INLINE the frames `bt` shows at it (innermost inlined function
+# first, the function itself last) and TAIL the tail-call frames `bt`
+# shows between it and its caller.  The walker never looks inside the
+# shown frames (the adapter's Locations); UNTIL does.
+Learned = collections.namedtuple("Learned", "pc sp inline tail")
+
+# One physical frame as the walker returns it: SHOWN = inline + tail.
+Frame = collections.namedtuple("Frame", "pc sp shown")
+
 
 class FrameSizeUnwinder:
     """Walks parked coroutines' stacks.  Debugger-neutral.
 
     reader: the core's MemoryReader.  learn(co, depth): the real
-    unwinder, returning [(pc, sp)] of CO's frames from its top, at most
-    DEPTH, ending at its start function.  is_last(pc): true when PC is in
-    the coroutine's start function (the walk ends there).
+    unwinder, returning a list of Learned for CO's physical frames from
+    its top, at most DEPTH, ending where the debugger's `bt` ends (the
+    start function, or the bottom of the stack).
     """
 
     def __init__(self, reader, learn, ptr_size=8, endian="<"):
@@ -37,56 +57,70 @@ class FrameSizeUnwinder:
         self.learn = learn
         self.size = {}          # pc -> frame size, STOP, or None (unknown)
         self.checked = set()    # pcs confirmed on a second coroutine
+        self.inline = {}        # (pc, is top) -> frames shown at the slot
+        self.tail = {}          # (pc, caller pc or None) -> tail frames
         self.window = 512       # bytes of stack read per coroutine
         self.ptr = struct.Struct(endian + ("Q" if ptr_size == 8 else "I"))
         self.slow = 0           # coroutines walked by the real unwinder
 
     def _record(self, frames, depth):
-        """Fold a real unwind into the frame-size table; returns False when
-        it contradicts what was learned before."""
+        """Fold a real unwind into the tables; returns False when it
+        contradicts a frame size learned before."""
         ok = True
-        for k, (pc, sp) in enumerate(frames):
-            if k + 1 < len(frames):
-                size = frames[k + 1][1] - sp
-            elif len(frames) < depth:
+        n = len(frames)
+        for k, f in enumerate(frames):
+            self.inline[(f.pc, k == 0)] = tuple(f.inline)
+            if k + 1 < n:
+                size = frames[k + 1].sp - f.sp
+                self.tail[(f.pc, frames[k + 1].pc)] = tuple(f.tail)
+            elif n < depth:
                 size = STOP     # the real unwinder ended here
+                self.tail[(f.pc, None)] = tuple(f.tail)
             else:
                 continue        # cut by DEPTH: nothing learned
-            old = self.size.get(pc, _UNKNOWN)
+            old = self.size.get(f.pc, _UNKNOWN)
             if old is _UNKNOWN:
-                self.size[pc] = size
+                self.size[f.pc] = size
             elif old != size:
-                self.size[pc] = None
+                self.size[f.pc] = None
                 ok = False
             else:
-                self.checked.add(pc)
+                self.checked.add(f.pc)
         need = 0
-        for k in range(len(frames) - 1):
-            need = max(need, frames[k + 1][1] - frames[0][1])
+        for k in range(n - 1):
+            need = max(need, frames[k + 1].sp - frames[0].sp)
         self.window = max(self.window, min(need + 64, 1 << 16))
         return ok
 
     def frames(self, co, depth, until=None):
-        """[(pc, sp)] of parked CO, at most DEPTH frames.
+        """[Frame] of parked CO, at most DEPTH physical frames.
 
-        UNTIL(pc): optional; the walk ends after the first frame for which
-        it is true (e.g. the first user frame for -u), so frames below it
-        are neither walked nor need to be learned.  The frames returned
-        are a prefix of those without UNTIL."""
+        UNTIL(shown frame): optional; the walk ends at the first physical
+        frame one of whose shown frames it accepts (e.g. the first user
+        frame for -u), so frames below it are neither walked nor need to
+        be learned.  The frames returned are a prefix of those without
+        UNTIL (the last one may lack its tail-call frames when UNTIL
+        accepted one of its inlined frames)."""
         pc, sp = co.pc, co.sp
         if not pc or not sp:
             return []
         out = None
-        if self.size.get(pc, _UNKNOWN) is not _UNKNOWN and pc in self.checked:
+        if pc in self.checked:
             out = self._walk(co, pc, sp, depth, until)
         if out is None:
-            out = self.learn(co, depth)
-            self._record(out, depth)
+            got = self.learn(co, depth)
+            self._record(got, depth)
             self.slow += 1
-            if until is not None:
-                for k, (fpc, _) in enumerate(out):
-                    if until(fpc):
-                        return out[:k + 1]
+            if until is None:
+                return shown(got)
+            out = []
+            for f in got:
+                if until is not None and _accepts(until, f.inline):
+                    out.append(Frame(f.pc, f.sp, tuple(f.inline)))
+                    break
+                out.append(Frame(f.pc, f.sp, tuple(f.inline) + tuple(f.tail)))
+                if until is not None and _accepts(until, f.tail):
+                    break
         return out
 
     def _walk(self, co, pc, sp, depth, until=None):
@@ -97,23 +131,66 @@ class FrameSizeUnwinder:
         except MemoryReadError:
             return None
         base = sp
-        out = [(pc, sp)]
+        out = []
         unpack = self.ptr.unpack_from
-        sizes = self.size
-        while len(out) < depth:
-            if until is not None and until(pc):
-                break
-            d = sizes.get(pc, _UNKNOWN)
-            if d is STOP:
-                break
-            if d is None or d is _UNKNOWN or pc not in self.checked:
+        sizes, inline, tail = self.size, self.inline, self.tail
+        top = True
+        while True:
+            inl = inline.get((pc, top))
+            if inl is None:
                 return None
-            sp += d
-            off = sp - 8 - base
+            if until is not None and _accepts(until, inl):
+                out.append(Frame(pc, sp, inl))
+                return out
+            d = sizes.get(pc, _UNKNOWN)
+            if d is STOP and pc in self.checked:
+                tl = tail.get((pc, None))
+                if tl is None:
+                    return None
+                out.append(Frame(pc, sp, inl + tl))
+                return out
+            if len(out) + 1 >= depth:
+                out.append(Frame(pc, sp, inl))    # cut: no caller, no tail
+                return out
+            if d is None or d is _UNKNOWN or d is STOP or \
+                    pc not in self.checked:
+                return None
+            nsp = sp + d
+            off = nsp - 8 - base
             if off < 0 or off + 8 > len(data):
                 return None
-            pc = unpack(data, off)[0]
-            if pc == 0:
-                break
-            out.append((pc, sp))
-        return out
+            cpc = unpack(data, off)[0]
+            tl = tail.get((pc, cpc))
+            if tl is None:
+                return None
+            out.append(Frame(pc, sp, inl + tl))
+            if until is not None and _accepts(until, tl):
+                return out
+            pc, sp, top = cpc, nsp, False
+
+
+def _accepts(until, shown):
+    for loc in shown:
+        if until(loc):
+            return True
+    return False
+
+
+def shown(learned):
+    """[Frame] of a real unwind (LEARNED: [Learned])."""
+    return [Frame(f.pc, f.sp, tuple(f.inline) + tuple(f.tail))
+            for f in learned]
+
+
+def flatten(frames, depth=None, first_level=0):
+    """[(level, shown frame)] of walker FRAMES as `bt` numbers them,
+    at most DEPTH of them."""
+    out = []
+    level = first_level
+    for f in frames:
+        for loc in f.shown:
+            if depth is not None and len(out) >= depth:
+                return out
+            out.append((level, loc))
+            level += 1
+    return out
