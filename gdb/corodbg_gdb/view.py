@@ -329,15 +329,20 @@ def _frame_location(f):
     """Location of frame F as `bt` prints it: named by the decorator the
     frame filter prints with (the symbol's print name, C++ parameters
     included; an inlined or tail-call frame's line is its call's)."""
+    pc = f.pc()
+    if f.type() == gdb.NORMAL_FRAME and target._function_at(pc)[1] == pc:
+        # a coroutine that never ran sits at its start routine: GDB looks
+        # up pc - 1 there, the end of whatever function lies before it
+        return target.symbolize(pc, True)
     dec = _Named(FrameDecorator(f))
     name = dec.function()
     if name == "??":
-        return target.symbolize(f.pc(), f.level() > 0)
+        return target.symbolize(pc, f.level() > 0)
     try:
         path, line = dec.filename(), dec.line() or 0
     except (gdb.error, RuntimeError):
         path, line = None, 0
-    return Location(name, path, line, f.pc())
+    return Location(name, path, line, pc)
 
 
 def real_frames(co, tbl, depth):

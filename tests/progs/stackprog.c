@@ -46,6 +46,17 @@ static inline __attribute__((always_inline)) void fx_park_inline(void)
     fx_switch(me->regs, sched_regs);
 }
 
+/* A runtime wait that keeps its frame: it works after the switch, so even
+ * at -O2 the switch is a call, not a jump. */
+NOINLINE void fx_wait(int *chan)
+{
+    struct co *me = current;
+    corodbg_block(me->dbg, CORODBG_WAIT_IO, chan);
+    corodbg_switch(me->dbg, NULL);
+    fx_switch(me->regs, sched_regs);
+    sink += *chan;
+}
+
 static NOINLINE void fx_trampoline(void)
 {
     struct co *c = current;
@@ -87,6 +98,21 @@ NOINLINE void await_token(int *chan)
 {
     sink += *chan;
     fx_chan_recv(chan);
+}
+
+/* The issue's shape: a user helper ending in a sibling call (`jmp
+ * fx_wait`) into a runtime function that keeps its frame.  `bt` shows the
+ * helper as a tail-call frame between fx_wait and relay_worker. */
+NOINLINE void await_io(int *chan)
+{
+    sink -= 3;
+    fx_wait(chan);
+}
+
+NOINLINE void relay_worker(struct co *self)
+{
+    await_io(&tokens[0]);
+    sink += self->arg * 13;
 }
 
 /* Plain: calls the runtime and does more afterwards. */
@@ -158,7 +184,7 @@ int main(int argc, char **argv)
     } kinds[] = {
         {"plain", plain_worker}, {"tail", tail_worker},
         {"inline", inline_worker}, {"conn", conn},
-        {"nested", nested_worker},
+        {"nested", nested_worker}, {"relay", relay_worker},
     };
     for (long r = 0; r < rounds; r++)
         for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++)

@@ -4,7 +4,10 @@ groups of `-group user` and `coroutine leaks` equal those computed from
 the debugger's own per-coroutine `bt`, in GDB and in LLDB.
 
 stackprog's wait sites are the shapes optimizers make: a user helper
-ending in a sibling call (tail-call frames), the runtime's park inlined
+ending in a sibling call into a runtime function that keeps its frame
+(GDB and LLDB show the helper as a tail-call frame: before this test the
+fast walker skipped it for every coroutine but the two it learned from,
+splitting one wait site in two groups), the runtime's park inlined
 into the user function, a chain of sibling calls leaving no user frame at
 all, a helper two calls deep; its stack bottom holds the sentinel
 0xdeaddeaddeaddead (or zero)."""
@@ -13,12 +16,23 @@ import pytest
 import stackmatrix as sm
 
 VARIANTS = sm.variants()
-KINDS = 5 * sm.ROUNDS + 1   # every worker kind ROUNDS times, one fresh
+KINDS = 6 * sm.ROUNDS + 1   # every worker kind ROUNDS times, one fresh
 
 
-def _check(bts, grouped, leaks_text):
+FRESH = KINDS   # the last coroutine never ran: its pc starts a function
+
+
+def _check(bts, grouped, leaks_text, debugger):
     assert len(bts) == KINDS, bts
     assert all(bts.values()), bts   # every coroutine has a bt
+    if debugger == "gdb":
+        # GDB names a frame #1 by pc - 1, and a never-run coroutine's pc
+        # is its trampoline's first instruction: its bt names whatever
+        # function lies before (`fx_wait`, `??`).  We name the trampoline.
+        assert FRESH in grouped.get("(no user frame) fx_trampoline", ())
+        grouped = {k: v - {FRESH} for k, v in grouped.items()}
+        grouped = {k: v for k, v in grouped.items() if v}
+        del bts[FRESH]
     want = sm.groups_of_bts(bts)
     assert grouped == want
     got = sm.groups_of_leaks(leaks_text)
@@ -45,7 +59,7 @@ def test_groups_equal_bt(matrix, variant, debugger):
     listing, bt, parse = DEBUGGERS[debugger]
     t = matrix[variant][debugger]
     _check(parse(t[bt]), sm.groups_of_listing(t[listing]),
-           t["coroutine leaks"])
+           t["coroutine leaks"], debugger)
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
@@ -57,7 +71,8 @@ def test_gdb_bt_ends_at_the_start_function(matrix, variant):
     t = matrix[variant]["gdb"]
     bts = sm.gdb_bts(t["coroutine apply all bt"])
     starts = {"plain_worker", "tail_worker", "inline_worker", "conn",
-              "nested_worker", "fx_trampoline"}
+              "nested_worker", "relay_worker", "fx_trampoline"}
+    del bts[FRESH]      # GDB's pc - 1 quirk: see _check
     for cid, fns in bts.items():
         assert "??" not in fns, (cid, fns)
         assert sm.base_name(fns[-1]) in starts, (cid, fns)
@@ -72,7 +87,7 @@ def test_gdb_zero_bottom(matrix, variant):
     bts = sm.gdb_bts(t["coroutine apply all bt"])
     _check(bts, sm.groups_of_listing(
         t["info coroutines -group user -samples 100"]),
-        t["coroutine leaks"])
+        t["coroutine leaks"], "gdb")
 
 
 def test_shapes_are_present(matrix):
@@ -83,6 +98,10 @@ def test_shapes_are_present(matrix):
     keys = sm.groups_of_bts(o2)
     assert any(k.startswith("(no user frame)") for k in keys), keys
     assert any("fx_park_inline" in fns for fns in o2.values()), o2
+    # relay_worker -> await_io -jmp-> fx_wait: GDB shows await_io as a
+    # tail-call frame, and so must the walker (the issue's split group)
+    assert any(fns[:2] == ["fx_wait", "await_io"] for fns in o2.values()), o2
+    assert keys["await_io"] == {6 * r + 6 for r in range(sm.ROUNDS)}
     o0 = sm.gdb_bts(matrix["c-gcc-O0"]["gdb"]["coroutine apply all bt"])
     assert any("await_token" in fns for fns in o0.values()), o0
     assert "(no user frame) fx_trampoline" in keys
