@@ -11,7 +11,7 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import errors, layout, listing
+from corodbg.core import errors, layout, listing, query, reader
 from corodbg.core.model import Location
 from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned, flatten,
                                     shown)
@@ -276,13 +276,24 @@ def _thread_running(co):
     th = gdb.selected_thread()
     if th is None or not co.stack_lo or not co.stack_hi:
         return None
+    sp = _thread_sp(th)
+    if sp is not None and co.stack_lo <= sp < co.stack_hi:
+        return th
+    return None
+
+
+def _thread_sp(th):
+    """Thread TH's sp, read once per stop (a listing asks per coroutine)."""
+    key = (S.stop_serial, th.num)
+    got = S.__dict__.get("thread_sp")
+    if got is not None and got[0] == key:
+        return got[1]
     try:
         sp = int(gdb.newest_frame().read_register(_SP_NAME))
     except (gdb.error, RuntimeError):
-        return None
-    if co.stack_lo <= sp < co.stack_hi:
-        return th
-    return None
+        sp = None
+    S.thread_sp = (key, sp)
+    return sp
 
 
 _SP_NAME = "sp"
@@ -384,16 +395,36 @@ def real_frames(co, tbl, depth):
     return out, first
 
 
+_RAW = reader.FunctionReader(lambda a, n: gdb.selected_inferior()
+                             .read_memory(a, n).tobytes())
+
+
+def _stack_reader():
+    """The reader of coroutine stacks: /proc/PID/mem for a live native
+    process (a pread instead of a GDB call per coroutine), else GDB's."""
+    inf = gdb.selected_inferior()
+    key = (inf.num, inf.pid)
+    got = S.__dict__.get("stack_reader")
+    if got is not None and got[0] == key:
+        return got[1]
+    r = None
+    conn = getattr(inf, "connection", None)
+    if inf.pid and conn is not None and conn.type == "native":
+        try:
+            r = reader.open_proc_mem(inf.pid, _RAW, target.table_address())
+        except errors.CorodbgError:
+            r = None
+    S.stack_reader = (key, r or _RAW)
+    return r or _RAW
+
+
 def _fast():
     u = S.__dict__.get("fast_unwinder")
     if u is None:
-        from corodbg.core import reader as _reader
-        raw = _reader.FunctionReader(lambda a, n: gdb.selected_inferior()
-                                     .read_memory(a, n).tobytes())
-
         def learn(co, depth):
             return real_frames(co, target.table(), depth)[0]
-        u = S.fast_unwinder = FrameSizeUnwinder(raw, learn)
+        u = S.fast_unwinder = FrameSizeUnwinder(_RAW, learn)
+    u.reader = _stack_reader()
     return u
 
 
@@ -404,16 +435,16 @@ def _drop_fast(*_args):
 gdb.events.new_objfile.connect(_drop_fast)
 
 
-def frames_of(co, tbl, depth):
+def frames_of(co, tbl, depth, until=None):
     """[(level, Location)] of CO's stack, at most DEPTH frames, numbered
     and named as `bt` numbers and names them.  A parked coroutine's stack
-    is walked by learned frame sizes (stackwalk.py); one on a thread by
-    GDB."""
+    is walked by learned frame sizes (stackwalk.py), down to the first
+    frame UNTIL(Location) accepts if given; one on a thread by GDB."""
     if co.tid or co.unreadable == "bad-stack" or not co.sp or \
             _thread_running(co) is not None:
         frames, first = real_frames(co, tbl, depth)
         return flatten(shown(frames), depth, first)
-    return flatten(_fast().frames(co, depth), depth, 1)
+    return flatten(_fast().frames(co, depth, until), depth, 1)
 
 
 class Frontend(listing.Frontend):
@@ -432,6 +463,14 @@ class Frontend(listing.Frontend):
     def thread_location(self, co, tid):
         frames = frames_of(co, self.table, 1)
         return frames[0][1] if frames else None
+
+    def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
+        """The core's rule (query.user_frame), but a parked stack is
+        walked only down to the user frame."""
+        runtime = self.runtime
+        frames = frames_of(co, self.table, depth,
+                           lambda loc: query.is_user(loc, runtime))
+        return query.user_frame(frames, runtime) or self.symbolize(co.pc)
 
 
 def user_location(co, tbl, max_depth=listing.DEFAULT_USER_DEPTH):

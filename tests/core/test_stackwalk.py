@@ -202,3 +202,21 @@ def test_flatten_numbers_and_cuts_like_bt():
     assert flatten(u.frames(co, 10), first_level=1) == \
         [(1, "a"), (2, "b"), (3, 0x200)]
     assert flatten(u.frames(co, 10), depth=2) == [(0, "a"), (1, "b")]
+
+
+def test_proc_mem_reader_only_for_the_same_process():
+    # the stack reader of a live local process is /proc/PID/mem, used only
+    # when it shows what the debugger's reader shows
+    import ctypes
+    import os
+    from corodbg.core import reader
+    buf = ctypes.create_string_buffer(b"corodbg-stack" * 8)
+    addr = ctypes.addressof(buf)
+    same = reader.FunctionReader(lambda a, n: ctypes.string_at(a, n))
+    r = reader.open_proc_mem(os.getpid(), same, addr)
+    assert isinstance(r, reader.ProcMemReader)
+    assert r.read(addr, 13) == b"corodbg-stack"
+    r.close()
+    other = reader.FunctionReader(lambda a, n: b"\0" * n)
+    assert reader.open_proc_mem(os.getpid(), other, addr) is None
+    assert reader.open_proc_mem(0, same, addr) is None
