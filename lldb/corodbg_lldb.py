@@ -205,32 +205,29 @@ def _walker(sess):
     return w or None
 
 
-def _stack(sess, co, depth, until=None, on_ids=None):
-    """[(level, Location)] of CO's stack as `bt` shows it, at most DEPTH
-    physical frames; with UNTIL(Location), a parked stack ends at the
+def _walk(sess, co, depth, until=None, on_ids=None):
+    """[stackwalk.Frame] of CO's stack as `bt` shows it, at most DEPTH
+    physical frames; with UNTIL(shown frames), a parked stack ends at the
     first frame it accepts.  ON_IDS: the ids of the coroutines on OS
     threads, when the caller has them."""
     if on_ids is None:
         on_ids = {c.id for c in sess.on_threads().values()}
-    frames = None
     w = None if co.id in on_ids else _walker(sess)
     if w is not None:
         try:
-            frames = w.frames(co, depth, until)
+            return w.frames(co, depth, until)
         except Exception:   # the fast path is an optimisation only
-            frames = None
-    if frames is None:
-        th = sess.thread_for(co)
-        if th is None:
-            return []
-        frames = shown(_real_frames(sess, th, depth, co.id in on_ids))
-    return flatten(frames)
+            pass
+    th = sess.thread_for(co)
+    if th is None:
+        return []
+    return shown(_real_frames(sess, th, depth, co.id in on_ids))
 
 
 def frames_of(sess, co, depth):
     """[(level, Location)] of CO's stack (its coroutine thread, or its OS
     thread while it runs), at most DEPTH frames."""
-    return _stack(sess, co, depth)[:depth]
+    return flatten(_walk(sess, co, depth), depth)
 
 
 class Frontend(listing.Frontend):
@@ -240,6 +237,7 @@ class Frontend(listing.Frontend):
         self.sess = sess
         self.runtime = T.CONFIG.runtime
         self._on_ids = None     # ids of coroutines on OS threads (this stop)
+        self._rule = None
         super().__init__(sess.table())
 
     def symbolize(self, pc, is_return=True):
@@ -249,15 +247,14 @@ class Frontend(listing.Frontend):
         return frames_of(self.sess, co, depth)
 
     def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
-        """The core's rule (query.user_frame), but a parked stack is
-        walked only down to the user frame."""
-        runtime = self.runtime
+        """The core's rule (query.UserRule), a parked stack walked only
+        down to the user frame."""
         if self._on_ids is None:
             self._on_ids = {c.id for c in self.sess.on_threads().values()}
-        frames = _stack(self.sess, co, depth,
-                        lambda loc: query.is_user(loc, runtime),
-                        self._on_ids)
-        return query.user_frame(frames, runtime) or self.symbolize(co.pc)
+            self._rule = query.UserRule(self.runtime)
+        frames = _walk(self.sess, co, depth, self._rule.accepts,
+                       self._on_ids)
+        return self._rule.user(frames) or self.symbolize(co.pc)
 
     def executing(self):
         return self.sess.on_threads()

@@ -435,16 +435,25 @@ def _drop_fast(*_args):
 gdb.events.new_objfile.connect(_drop_fast)
 
 
-def frames_of(co, tbl, depth, until=None):
-    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered
-    and named as `bt` numbers and names them.  A parked coroutine's stack
+def _walk(co, tbl, depth, until=None, on_thread=None):
+    """([stackwalk.Frame], level of the first) of CO's stack as `bt`
+    shows it, at most DEPTH physical frames.  A parked coroutine's stack
     is walked by learned frame sizes (stackwalk.py), down to the first
-    frame UNTIL(Location) accepts if given; one on a thread by GDB."""
-    if co.tid or co.unreadable == "bad-stack" or not co.sp or \
-            _thread_running(co) is not None:
+    frame UNTIL accepts if given; one on a thread by GDB.  ON_THREAD: is
+    CO on an OS thread now (computed here when None)."""
+    if on_thread is None:
+        on_thread = bool(co.tid) or _thread_running(co) is not None
+    if on_thread or co.unreadable == "bad-stack" or not co.sp:
         frames, first = real_frames(co, tbl, depth)
-        return flatten(shown(frames), depth, first)
-    return flatten(_fast().frames(co, depth, until), depth, 1)
+        return shown(frames), first
+    return _fast().frames(co, depth, until), 1
+
+
+def frames_of(co, tbl, depth):
+    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered
+    and named as `bt` numbers and names them."""
+    frames, first = _walk(co, tbl, depth)
+    return flatten(frames, depth, first)
 
 
 class Frontend(listing.Frontend):
@@ -452,6 +461,8 @@ class Frontend(listing.Frontend):
 
     def __init__(self, tbl):
         self.runtime = S.runtime
+        self._on = None         # ids of coroutines on OS threads (command)
+        self._rule = None
         super().__init__(tbl)
 
     def symbolize(self, pc, is_return=True):
@@ -465,12 +476,21 @@ class Frontend(listing.Frontend):
         return frames[0][1] if frames else None
 
     def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
-        """The core's rule (query.user_frame), but a parked stack is
-        walked only down to the user frame."""
-        runtime = self.runtime
-        frames = frames_of(co, self.table, depth,
-                           lambda loc: query.is_user(loc, runtime))
-        return query.user_frame(frames, runtime) or self.symbolize(co.pc)
+        """The core's rule (query.UserRule), a parked stack walked only
+        down to the user frame."""
+        if self._on is None:
+            # which coroutines execute on an OS thread: once per command
+            self._rule = query.UserRule(self.runtime)
+            self._on = {id(c) for c in self.executing().values()}
+            th = gdb.selected_thread()
+            sp = _thread_sp(th) if th is not None else None
+            if sp is not None:
+                c = self.table.on_thread(-1, sp)
+                if c is not None:
+                    self._on.add(id(c))
+        frames, _ = _walk(co, self.table, depth, self._rule.accepts,
+                          id(co) in self._on)
+        return self._rule.user(frames) or self.symbolize(co.pc)
 
 
 def user_location(co, tbl, max_depth=listing.DEFAULT_USER_DEPTH):

@@ -116,6 +116,22 @@ def test_no_user_frame_is_said_not_dressed_as_a_wait_site():
     assert query.user_frame(frames, rt).function == "wait_for"
 
 
+def test_user_rule_caches_and_agrees_with_user_frame():
+    from corodbg.core.stackwalk import Frame, flatten
+    rt = query.RuntimeFrames(("fx_*",), ())
+    park = Location("fx_park", "p.c", 1, 1)
+    helper = Location("wait_for", "w.c", 3, 1)
+    conn = Location("conn", "c.c", 9, 2)
+    rule = query.UserRule(rt)
+    walks = [[Frame(1, 0, (park, helper)), Frame(2, 0, (conn,))],
+             [Frame(1, 0, (park,)), Frame(2, 0, (conn,))],
+             [Frame(1, 0, (park,))], []]
+    for w in walks:
+        assert rule.user(w) == query.user_frame(flatten(w), rt)
+    assert rule.accepts((park, helper)) and not rule.accepts((park,))
+    assert rule.user(walks[2]).note == query.NO_USER_FRAME
+
+
 def test_runtime_globs_match_cxx_file_static_names():
     # LLDB names a C++ file-static function '::fx_trampoline()'
     rt = query.RuntimeFrames(("fx_*",), ())

@@ -348,6 +348,44 @@ def user_frame(frames, runtime):
     return frames[0][1]._replace(note=NO_USER_FRAME) if frames else None
 
 
+class UserRule:
+    """query.user_frame for one command over many coroutines, with the
+    answers cached: per shown frame, per tuple of frames a stack slot
+    shows (the stack walker hands out the same tuples again and again).
+    accepts(shown) is the walker's UNTIL; user(frames) the user frame of
+    a walk ([stackwalk.Frame])."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+        self._first = {}
+
+    def _index(self, shown):
+        i = self._first.get(shown)
+        if i is None:
+            i = -1
+            for k, loc in enumerate(shown):
+                if is_user(loc, self.runtime):
+                    i = k
+                    break
+            self._first[shown] = i
+        return i
+
+    def accepts(self, shown):
+        return self._index(shown) >= 0
+
+    def user(self, frames):
+        """The user frame of FRAMES (a walk, top first), else the
+        innermost frame marked NO_USER_FRAME, else None."""
+        for f in frames:
+            i = self._index(f.shown)
+            if i >= 0:
+                return f.shown[i]
+        for f in frames:
+            if f.shown:
+                return f.shown[0]._replace(note=NO_USER_FRAME)
+        return None
+
+
 # ---- the other commands' arguments ----------------------------------------
 
 APPLY_USAGE = "Usage: coroutine apply all|ID...|-state S COMMAND"

@@ -57,8 +57,10 @@ class FrameSizeUnwinder:
         self.learn = learn
         self.size = {}          # pc -> frame size, STOP, or None (unknown)
         self.checked = set()    # pcs confirmed on a second coroutine
-        self.inline = {}        # (pc, is top) -> frames shown at the slot
-        self.tail = {}          # (pc, caller pc or None) -> tail frames
+        self.step = {}          # pc -> size or STOP, checked pcs only
+        self.inline_top = {}    # pc -> frames shown at a stack's top slot
+        self.inline = {}        # pc -> frames shown at any other slot
+        self.tail = {}          # pc -> {caller pc or None: tail frames}
         self.window = 512       # bytes of stack read per coroutine
         self.ptr = struct.Struct(endian + ("Q" if ptr_size == 8 else "I"))
         self.slow = 0           # coroutines walked by the real unwinder
@@ -69,13 +71,14 @@ class FrameSizeUnwinder:
         ok = True
         n = len(frames)
         for k, f in enumerate(frames):
-            self.inline[(f.pc, k == 0)] = tuple(f.inline)
+            (self.inline if k else self.inline_top)[f.pc] = tuple(f.inline)
             if k + 1 < n:
                 size = frames[k + 1].sp - f.sp
-                self.tail[(f.pc, frames[k + 1].pc)] = tuple(f.tail)
+                self.tail.setdefault(f.pc, {})[frames[k + 1].pc] = \
+                    tuple(f.tail)
             elif n < depth:
                 size = STOP     # the real unwinder ended here
-                self.tail[(f.pc, None)] = tuple(f.tail)
+                self.tail.setdefault(f.pc, {})[None] = tuple(f.tail)
             else:
                 continue        # cut by DEPTH: nothing learned
             old = self.size.get(f.pc, _UNKNOWN)
@@ -83,9 +86,11 @@ class FrameSizeUnwinder:
                 self.size[f.pc] = size
             elif old != size:
                 self.size[f.pc] = None
+                self.step.pop(f.pc, None)
                 ok = False
-            else:
+            elif old is not None:
                 self.checked.add(f.pc)
+                self.step[f.pc] = size
         need = 0
         for k in range(n - 1):
             need = max(need, frames[k + 1].sp - frames[0].sp)
@@ -95,17 +100,17 @@ class FrameSizeUnwinder:
     def frames(self, co, depth, until=None):
         """[Frame] of parked CO, at most DEPTH physical frames.
 
-        UNTIL(shown frame): optional; the walk ends at the first physical
-        frame one of whose shown frames it accepts (e.g. the first user
-        frame for -u), so frames below it are neither walked nor need to
-        be learned.  The frames returned are a prefix of those without
+        UNTIL(shown): optional; the walk ends at the first physical frame
+        whose shown frames (a tuple, or a part of it) it accepts (e.g.
+        one holds a user frame, for -u), so frames below it are neither
+        walked nor need to be learned.  The frames returned are a prefix of those without
         UNTIL (the last one may lack its tail-call frames when UNTIL
         accepted one of its inlined frames)."""
         pc, sp = co.pc, co.sp
         if not pc or not sp:
             return []
         out = None
-        if pc in self.checked:
+        if pc in self.step:
             out = self._walk(co, pc, sp, depth, until)
         if out is None:
             got = self.learn(co, depth)
@@ -115,15 +120,17 @@ class FrameSizeUnwinder:
                 return shown(got)
             out = []
             for f in got:
-                if until is not None and _accepts(until, f.inline):
+                if until is not None and until(tuple(f.inline)):
                     out.append(Frame(f.pc, f.sp, tuple(f.inline)))
                     break
                 out.append(Frame(f.pc, f.sp, tuple(f.inline) + tuple(f.tail)))
-                if until is not None and _accepts(until, f.tail):
+                if until is not None and until(tuple(f.tail)):
                     break
         return out
 
     def _walk(self, co, pc, sp, depth, until=None):
+        # the hot loop of -u, -group user and leaks: one read, then per
+        # frame a few dict lookups (checked pcs only, see _record)
         hi = co.stack_hi or (sp + self.window)
         size = max(0, min(self.window, hi - sp))
         try:
@@ -131,49 +138,46 @@ class FrameSizeUnwinder:
         except MemoryReadError:
             return None
         base = sp
+        end = len(data) - 8
         out = []
         unpack = self.ptr.unpack_from
-        sizes, inline, tail = self.size, self.inline, self.tail
-        top = True
+        steps, inline, tails = self.step, self.inline, self.tail
+        inl = self.inline_top.get(pc)
         while True:
-            inl = inline.get((pc, top))
             if inl is None:
                 return None
-            if until is not None and _accepts(until, inl):
+            if until is not None and until(inl):
                 out.append(Frame(pc, sp, inl))
                 return out
-            d = sizes.get(pc, _UNKNOWN)
-            if d is STOP and pc in self.checked:
-                tl = tail.get((pc, None))
+            d = steps.get(pc)
+            by_caller = tails.get(pc)
+            if d is STOP and by_caller is not None:
+                tl = by_caller.get(None)
                 if tl is None:
                     return None
-                out.append(Frame(pc, sp, inl + tl))
+                out.append(Frame(pc, sp, inl + tl if tl else inl))
                 return out
             if len(out) + 1 >= depth:
                 out.append(Frame(pc, sp, inl))    # cut: no caller, no tail
                 return out
-            if d is None or d is _UNKNOWN or d is STOP or \
-                    pc not in self.checked:
+            if d is None or d is STOP or by_caller is None:
                 return None
-            nsp = sp + d
-            off = nsp - 8 - base
-            if off < 0 or off + 8 > len(data):
+            sp += d
+            off = sp - 8 - base
+            if off < 0 or off > end:
                 return None
             cpc = unpack(data, off)[0]
-            tl = tail.get((pc, cpc))
+            tl = by_caller.get(cpc)
             if tl is None:
                 return None
-            out.append(Frame(pc, sp, inl + tl))
-            if until is not None and _accepts(until, tl):
-                return out
-            pc, sp, top = cpc, nsp, False
-
-
-def _accepts(until, shown):
-    for loc in shown:
-        if until(loc):
-            return True
-    return False
+            if tl:
+                out.append(Frame(pc, sp - d, inl + tl))
+                if until is not None and until(tl):
+                    return out
+            else:
+                out.append(Frame(pc, sp - d, inl))
+            pc = cpc
+            inl = inline.get(pc)
 
 
 def shown(learned):
