@@ -93,38 +93,6 @@ class _ProcessReader(reader.MemoryReader):
         return bytes(raw)
 
 
-class _ProcMemReader(reader.MemoryReader):
-    """Reads of a stopped local process through /proc/PID/mem (one pread,
-    about a microsecond) instead of a round trip through lldb-server
-    (tens of microseconds): the stack walker reads one window per parked
-    coroutine, 100,000 per -u listing.  Used only for stack memory (no
-    breakpoint bytes there); anything it cannot read goes to SLOW."""
-
-    def __init__(self, fd, slow):
-        self.fd = fd
-        self.slow = slow
-
-    def read(self, addr, size):
-        if self.fd is not None and 0 <= addr < (1 << 63):
-            try:
-                data = os.pread(self.fd, size, addr)
-                if len(data) == size:
-                    return data
-            except OSError:
-                pass
-        return self.slow.read(addr, size)
-
-    def close(self):
-        if self.fd is not None:
-            try:
-                os.close(self.fd)
-            except OSError:
-                pass
-            self.fd = None
-
-    __del__ = close
-
-
 class Session:
     """What we know about one process; the per-stop parts are dropped when
     the stop id changes."""
@@ -196,25 +164,17 @@ class Session:
         the same process), else the session's reader."""
         r = self._stack_reader
         if r is None:
-            r = self.reader
-            fd = None
+            r = None
             try:
-                pid = self.process.GetProcessID()
-                if pid and self.is_local_live() and \
+                if self.is_local_live() and \
                         not os.environ.get("CORODBG_LLDB_NO_PROC_MEM"):
                     tbl = self.table()
-                    n = max(64, min(tbl.prefix["desc_size"], 4096))
-                    want = self.reader.read(tbl.addr, n)
-                    fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
-                    if os.pread(fd, n, tbl.addr) == want:
-                        r = _ProcMemReader(fd, self.reader)
-                        fd = None
-            except (OSError, errors.CorodbgError, KeyError, TypeError):
+                    r = reader.open_proc_mem(
+                        self.process.GetProcessID(), self.reader, tbl.addr,
+                        max(64, min(tbl.prefix["desc_size"], 4096)))
+            except (errors.CorodbgError, KeyError, TypeError):
                 pass
-            finally:
-                if fd is not None:
-                    os.close(fd)
-            self._stack_reader = r
+            self._stack_reader = r = r or self.reader
         return r
 
     def now_ns(self, tbl):

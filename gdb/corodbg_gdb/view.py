@@ -18,7 +18,10 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import errors, layout, listing, registers
+from corodbg.core import errors, layout, listing, query, reader, registers
+from corodbg.core.model import Location
+from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned, flatten,
+                                    shown)
 from . import target
 from .target import S
 
@@ -41,8 +44,9 @@ class View:
         self.regs = [(names[d], v) for d, v in zip(tbl.reg_dwarf, co.regs)
                      if d in names]
         self.sp = co.sp
-        self.entry_name = target.symbolize(co.entry_fn, False).function \
-            if co.entry_fn else None
+        # the start function, by address: names differ between C and C++
+        # (`conn` vs `conn(void*)`), and a stripped program has none
+        self.entry_fn = co.entry_fn or None
 
 
 VIEW = None
@@ -121,11 +125,49 @@ class CoroutineFrameFilter:
             f = dec.inferior_frame()
             if f.level() <= v.base:
                 continue
-            if f.pc() == 0:  # the zero return address ending the stack
+            if past_bottom(f):
                 break
             yield _Named(dec)
-            if v.entry_name and f.name() == v.entry_name:
+            if is_start_frame(f, v):
                 break
+
+
+def past_bottom(f):
+    """Is F past the bottom of a coroutine's stack: the zero return
+    address some runtimes leave there, or a sentinel (0xdeaddead...) or
+    other junk that is no code (nothing is mapped at it)?"""
+    pc = f.pc()
+    if pc == 0:
+        return True
+    if f.name() is not None:
+        return False
+    try:
+        gdb.selected_inferior().read_memory(pc, 1)
+    except (gdb.error, gdb.MemoryError, RuntimeError):
+        return True
+    return False
+
+
+def _function_start(f):
+    """Entry address of the function physical frame F executes, or None."""
+    sym = f.function()
+    if sym is not None:
+        try:
+            return int(sym.value().address)
+        except (gdb.error, RuntimeError, TypeError):
+            pass
+    pc = f.pc()
+    _, start = target._function_at(pc)
+    if start != pc:   # a return address: the call is at pc - 1
+        _, start = target._function_at(pc - 1)
+    return start
+
+
+def is_start_frame(f, v):
+    """Is F the physical frame of view V's start function (the last frame
+    its `bt` shows)?  Compared by address, from the table's entry_fn."""
+    return v.entry_fn is not None and f.type() != gdb.INLINE_FRAME and \
+        _function_start(f) == v.entry_fn
 
 
 _unwinder = CoroutineUnwinder()
@@ -272,13 +314,24 @@ def _thread_running(co):
     th = gdb.selected_thread()
     if th is None or not co.stack_lo or not co.stack_hi:
         return None
+    sp = _thread_sp(th)
+    if sp is not None and co.stack_lo <= sp < co.stack_hi:
+        return th
+    return None
+
+
+def _thread_sp(th):
+    """Thread TH's sp, read once per stop (a listing asks per coroutine)."""
+    key = (S.stop_serial, th.num)
+    got = S.__dict__.get("thread_sp")
+    if got is not None and got[0] == key:
+        return got[1]
     try:
         sp = int(gdb.newest_frame().read_register(_SP_NAME))
     except (gdb.error, RuntimeError):
-        return None
-    if co.stack_lo <= sp < co.stack_hi:
-        return th
-    return None
+        sp = None
+    S.thread_sp = (key, sp)
+    return sp
 
 
 _SP_NAME = "sp"
@@ -321,46 +374,95 @@ def leave():
         pass
 
 
+def _frame_location(f):
+    """Location of frame F as `bt` prints it: named by the decorator the
+    frame filter prints with (the symbol's print name, C++ parameters
+    included; an inlined or tail-call frame's line is its call's)."""
+    pc = f.pc()
+    if f.type() == gdb.NORMAL_FRAME and target._function_at(pc)[1] == pc:
+        # a coroutine that never ran sits at its start routine: GDB looks
+        # up pc - 1 there, the end of whatever function lies before it
+        return target.symbolize(pc, True)
+    dec = _Named(FrameDecorator(f))
+    name = dec.function()
+    if name == "??":
+        return target.symbolize(pc, f.level() > 0)
+    try:
+        path, line = dec.filename(), dec.line() or 0
+    except (gdb.error, RuntimeError):
+        path, line = None, 0
+    return Location(name, path, line, pc)
+
+
 def real_frames(co, tbl, depth):
-    """[(pc, sp, level)] of CO's stack by GDB's own unwinder, at most DEPTH
-    frames, ending at its start function.  Restores the selection."""
+    """(frames, level of the first) of CO's stack by GDB's own unwinder:
+    frames is a list of stackwalk.Learned, one per physical frame, at most
+    DEPTH, holding every frame `bt` shows (inlined, tail-call), ending
+    where the coroutine's `bt` ends.  Restores the selection."""
     saved = save_selection()
     out = []
+    first = 0
     try:
         enter(co, tbl, quiet=True)
         v = VIEW
         f = gdb.selected_frame() if v is not None else gdb.newest_frame()
-        while f is not None and len(out) < depth:
-            pc = f.pc()
-            if pc == 0:
+        first = f.level() if f is not None else 0
+        shown = []
+        while f is not None:
+            if f.pc() == 0 or (v is not None and past_bottom(f)):
                 break
-            if f.type() == gdb.INLINE_FRAME:
-                f = f.older()
-                continue
-            sp = int(f.read_register(_SP_NAME))
-            out.append((pc, sp, f.level()))
-            if v is not None and v.entry_name and f.name() == v.entry_name:
-                break
+            t = f.type()
+            if t == gdb.TAILCALL_FRAME and out and not shown:
+                out[-1].tail.append(_frame_location(f))
+            elif t == gdb.INLINE_FRAME or t == gdb.TAILCALL_FRAME:
+                shown.append(_frame_location(f))
+            else:
+                if len(out) >= depth:
+                    break
+                shown.append(_frame_location(f))
+                out.append(Learned(f.pc(), int(f.read_register(_SP_NAME)),
+                                   shown, []))
+                shown = []
+                if v is not None and is_start_frame(f, v):
+                    break
             f = f.older()
     except gdb.error:
         pass
     finally:
         restore_selection(saved)
-    return out
+    return out, first
+
+
+_RAW = reader.FunctionReader(lambda a, n: gdb.selected_inferior()
+                             .read_memory(a, n).tobytes())
+
+
+def _stack_reader():
+    """The reader of coroutine stacks: /proc/PID/mem for a live native
+    process (a pread instead of a GDB call per coroutine), else GDB's."""
+    inf = gdb.selected_inferior()
+    key = (inf.num, inf.pid)
+    got = S.__dict__.get("stack_reader")
+    if got is not None and got[0] == key:
+        return got[1]
+    r = None
+    conn = getattr(inf, "connection", None)
+    if inf.pid and conn is not None and conn.type == "native":
+        try:
+            r = reader.open_proc_mem(inf.pid, _RAW, target.table_address())
+        except errors.CorodbgError:
+            r = None
+    S.stack_reader = (key, r or _RAW)
+    return r or _RAW
 
 
 def _fast():
     u = S.__dict__.get("fast_unwinder")
     if u is None:
-        from corodbg.core.stackwalk import FrameSizeUnwinder
-        from corodbg.core import reader as _reader
-        raw = _reader.FunctionReader(lambda a, n: gdb.selected_inferior()
-                                     .read_memory(a, n).tobytes())
-
         def learn(co, depth):
-            return [(pc, sp) for pc, sp, _ in real_frames(co, target.table(),
-                                                          depth)]
-        u = S.fast_unwinder = FrameSizeUnwinder(raw, learn)
+            return real_frames(co, target.table(), depth)[0]
+        u = S.fast_unwinder = FrameSizeUnwinder(_RAW, learn)
+    u.reader = _stack_reader()
     return u
 
 
@@ -371,20 +473,27 @@ def _drop_fast(*_args):
 gdb.events.new_objfile.connect(_drop_fast)
 
 
+def _walk(co, tbl, depth, until=None, on_thread=None):
+    """([stackwalk.Frame], level of the first) of CO's stack as `bt`
+    shows it, at most DEPTH physical frames.  A parked coroutine's stack
+    is walked by learned frame sizes (stackwalk.py), down to the first
+    frame UNTIL accepts if given; one on a thread by GDB.  ON_THREAD: is
+    CO on an OS thread now (computed here when None)."""
+    if on_thread is None:
+        on_thread = bool(co.tid) or _thread_running(co) is not None
+    if on_thread or co.unreadable == "bad-stack" or not co.sp:
+        frames, first = real_frames(co, tbl, depth)
+        return shown(frames), first
+    return _fast().frames(co, depth, until), 1
+
+
 def frames_of(co, tbl, depth):
-    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered as
-    `bt` numbers them.  A parked coroutine's stack is walked by learned
-    frame sizes (stackwalk.py); one on a thread by GDB."""
+    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered
+    and named as `bt` numbers and names them."""
     if co.unreadable == "unknown-thread":
         return []  # its thread is gone: no stack to show (listed with '?')
-    if co.tid or co.unreadable == "bad-stack" or not co.sp:
-        return [(lvl, target.symbolize(pc, lvl > 0))
-                for pc, _, lvl in real_frames(co, tbl, depth)]
-    if _thread_running(co) is not None:
-        return [(lvl, target.symbolize(pc, lvl > 0))
-                for pc, _, lvl in real_frames(co, tbl, depth)]
-    return [(k + 1, target.symbolize(pc, True))
-            for k, (pc, _) in enumerate(_fast().frames(co, depth))]
+    frames, first = _walk(co, tbl, depth)
+    return flatten(frames, depth, first)
 
 
 class Frontend(listing.Frontend):
@@ -392,6 +501,8 @@ class Frontend(listing.Frontend):
 
     def __init__(self, tbl):
         self.runtime = S.runtime
+        self._on = None         # ids of coroutines on OS threads (command)
+        self._rule = None
         super().__init__(tbl)
 
     def symbolize(self, pc, is_return=True):
@@ -403,6 +514,23 @@ class Frontend(listing.Frontend):
     def thread_location(self, co, tid):
         frames = frames_of(co, self.table, 1)
         return frames[0][1] if frames else None
+
+    def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
+        """The core's rule (query.UserRule), a parked stack walked only
+        down to the user frame."""
+        if self._on is None:
+            # which coroutines execute on an OS thread: once per command
+            self._rule = query.UserRule(self.runtime)
+            self._on = {id(c) for c in self.executing().values()}
+            th = gdb.selected_thread()
+            sp = _thread_sp(th) if th is not None else None
+            if sp is not None:
+                c = self.table.on_thread(-1, sp)
+                if c is not None:
+                    self._on.add(id(c))
+        frames, _ = _walk(co, self.table, depth, self._rule.accepts,
+                          id(co) in self._on)
+        return self._rule.user(frames) or self.symbolize(co.pc)
 
 
 def user_location(co, tbl, max_depth=listing.DEFAULT_USER_DEPTH):

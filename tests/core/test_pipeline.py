@@ -101,6 +101,45 @@ def test_runtime_frames():
     assert query.user_frame([], rt) is None
 
 
+def test_no_user_frame_is_said_not_dressed_as_a_wait_site():
+    # gcc -O2 sibling calls can leave only runtime frames on a stack: the
+    # innermost one is shown, marked, never as if it were the wait site
+    rt = query.RuntimeFrames(("fx_*",), ())
+    frames = [(1, Location("fx_trampoline", "t.c", 52, 9)),
+              (2, Location("fx_start", "t.c", 60, 10))]
+    loc = query.user_frame(frames, rt)
+    assert loc.note == query.NO_USER_FRAME and loc.pc == 9
+    assert render.format_location(loc) == \
+        "(no user frame) fx_trampoline at t.c:52"
+    # an inlined user function is a user frame, wherever it sits
+    frames.insert(1, (2, Location("wait_for", "w.c", 3, 9)))
+    assert query.user_frame(frames, rt).function == "wait_for"
+
+
+def test_user_rule_caches_and_agrees_with_user_frame():
+    from corodbg.core.stackwalk import Frame, flatten
+    rt = query.RuntimeFrames(("fx_*",), ())
+    park = Location("fx_park", "p.c", 1, 1)
+    helper = Location("wait_for", "w.c", 3, 1)
+    conn = Location("conn", "c.c", 9, 2)
+    rule = query.UserRule(rt)
+    walks = [[Frame(1, 0, (park, helper)), Frame(2, 0, (conn,))],
+             [Frame(1, 0, (park,)), Frame(2, 0, (conn,))],
+             [Frame(1, 0, (park,))], []]
+    for w in walks:
+        assert rule.user(w) == query.user_frame(flatten(w), rt)
+    assert rule.accepts((park, helper)) and not rule.accepts((park,))
+    assert rule.user(walks[2]).note == query.NO_USER_FRAME
+
+
+def test_runtime_globs_match_cxx_file_static_names():
+    # LLDB names a C++ file-static function '::fx_trampoline()'
+    rt = query.RuntimeFrames(("fx_*",), ())
+    assert rt.is_runtime("::fx_trampoline()")
+    assert rt.is_runtime("fx_park(long)")
+    assert not rt.is_runtime("::conn(co*)")
+
+
 def test_collapse_warnings():
     ws = ["chunk %d: null pointer: skipped" % i for i in range(1, 1025)]
     ws.insert(0, "nchunks 4294967295 exceeds the table maximum (1024)")

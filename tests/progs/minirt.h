@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" { /* the C++ test programs link the C runtime */
+#endif
+
 struct co {
     corodbg_co *dbg;
     uint64_t *regs; /* = corodbg_regs(dbg): the switch saves into the table */
@@ -70,5 +74,9 @@ void start_spinners(long n);
  * a hung process).  0 when it ran MODE, -1
  * when MODE is none of them. */
 int mr_run_mode(const char *mode, long n, void (*checkpoint)(void));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

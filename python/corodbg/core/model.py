@@ -29,12 +29,15 @@ UNREADABLE_REASONS = {
 
 ENTRY_FIELD_NAMES = tuple(t for _, _, t in layout.ENTRY_FIELDS)
 
-Location = collections.namedtuple("Location", "function file line pc module",
-                                  defaults=(None,))
+Location = collections.namedtuple("Location",
+                                  "function file line pc module note",
+                                  defaults=(None, None))
 Location.__doc__ = ("A symbolized address.  FUNCTION/FILE may be None and "
                     "LINE 0 when unknown.  MODULE, when the adapter knows "
                     "it, is 'file+0xVADDR' for offline symbolization of an "
-                    "address without symbols.")
+                    "address without symbols.  NOTE, when set, is printed "
+                    "before it in parentheses: why this frame stands in "
+                    "for the one asked for (e.g. 'no user frame').")
 
 
 class Coroutine:

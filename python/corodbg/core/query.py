@@ -232,7 +232,11 @@ class RuntimeMatcher:
             return False
         hit = self._cache.get(function)
         if hit is None:
-            hit = self._cache[function] = bool(self._rx.match(function))
+            # LLDB names a C++ file-static function '::name()': the globs
+            # name the function, not its scope
+            hit = self._cache[function] = bool(
+                self._rx.match(function[2:] if function.startswith("::")
+                               else function))
         return hit
 
 
@@ -323,14 +327,63 @@ class RuntimeFrames:
         return self.is_runtime(loc.function, loc.file)
 
 
+NO_USER_FRAME = "no user frame"
+
+
+def is_user(loc, runtime):
+    """Is Location LOC a user frame: named, and not runtime code?"""
+    return bool(loc.function) and not runtime.location(loc)
+
+
 def user_frame(frames, runtime):
-    """The first Location of FRAMES ([(level, Location)]) that has a
-    function name and is not runtime code, else the first one, else
-    None."""
+    """The first Location of FRAMES ([(level, Location)], every frame
+    `bt` shows, inlined and tail-call frames included) that has a function
+    name and is not runtime code.  When there is none (gcc -O2 sibling
+    calls can leave only runtime frames), the innermost frame marked
+    NO_USER_FRAME, never a runtime function posing as the wait site.
+    None for no frames."""
     for _, loc in frames:
-        if loc.function and not runtime.location(loc):
+        if is_user(loc, runtime):
             return loc
-    return frames[0][1] if frames else None
+    return frames[0][1]._replace(note=NO_USER_FRAME) if frames else None
+
+
+class UserRule:
+    """query.user_frame for one command over many coroutines, with the
+    answers cached: per shown frame, per tuple of frames a stack slot
+    shows (the stack walker hands out the same tuples again and again).
+    accepts(shown) is the walker's UNTIL; user(frames) the user frame of
+    a walk ([stackwalk.Frame])."""
+
+    def __init__(self, runtime):
+        self.runtime = runtime
+        self._first = {}
+
+    def _index(self, shown):
+        i = self._first.get(shown)
+        if i is None:
+            i = -1
+            for k, loc in enumerate(shown):
+                if is_user(loc, self.runtime):
+                    i = k
+                    break
+            self._first[shown] = i
+        return i
+
+    def accepts(self, shown):
+        return self._index(shown) >= 0
+
+    def user(self, frames):
+        """The user frame of FRAMES (a walk, top first), else the
+        innermost frame marked NO_USER_FRAME, else None."""
+        for f in frames:
+            i = self._index(f.shown)
+            if i >= 0:
+                return f.shown[i]
+        for f in frames:
+            if f.shown:
+                return f.shown[0]._replace(note=NO_USER_FRAME)
+        return None
 
 
 # ---- the other commands' arguments ----------------------------------------
