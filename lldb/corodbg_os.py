@@ -31,7 +31,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout  # noqa: E402
+from corodbg.core import errors, layout, regmap  # noqa: E402
 
 # DWARF register number -> (LLDB name, generic role) for x86-64.
 X86_64_REGS = {16: ("rip", "pc"), 7: ("rsp", "sp"), 6: ("rbp", "fp"),
@@ -112,14 +112,21 @@ class OperatingSystemPlugIn:
         T.PLUGINS[process.GetUniqueID()] = self
 
     # ---- the register layout -------------------------------------------
+    def map_problem(self, tbl):
+        """Why TBL's register map cannot give parked coroutines threads
+        (core/regmap.py), or None.  LLDB names x86-64 registers only."""
+        triple = self.process.GetTarget().GetTriple() or ""
+        arch = layout.ARCH_X86_64 if triple.startswith("x86_64") else \
+            layout.ARCH_AARCH64 if triple.startswith("aarch64") else None
+        return regmap.problem(tbl, X86_64_REGS, arch)
+
     def get_register_info(self):
         if self._reg_info is None:
             dwarf = DEFAULT_DWARF
             try:
                 sess = T.session(self.process)
                 tbl = sess.table()
-                if tbl.prefix.get("arch") == layout.ARCH_X86_64 and \
-                        tbl.reg_dwarf:
+                if self.map_problem(tbl) is None:
                     dwarf = tuple(tbl.reg_dwarf)
             except Exception:
                 pass
@@ -192,8 +199,18 @@ class OperatingSystemPlugIn:
         # A coroutine on an OS thread is never shown with its (stale) saved
         # registers, even when that thread could not be found.
         skip = set(c.id for c in tbl_on.values())
+        why = self.map_problem(tbl)
+        if why is not None:
+            # their saved registers would land in the wrong registers
+            sid = self.process.GetStopID()
+            if self._warned_stop != sid:
+                self._warned_stop = sid
+                _warn(self.process, "register map unusable: %s: parked "
+                      "coroutines get no threads" % why)
+            return out
         must = stop_coroutine_ids(tbl) | sess.pinned
-        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip],
+        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip
+                              and T.coro_tid(c.id) is not None],
                              T.CONFIG.max_threads, must)
         for co in chosen:
             out.append(self._info(sess, tbl, co))
@@ -221,7 +238,7 @@ class OperatingSystemPlugIn:
             sess = T.session(self.process)
             tbl = sess.table()
             co = tbl.by_id.get(cid)
-            if co is None or not co.regs:
+            if co is None or not co.regs or self.map_problem(tbl):
                 return None
             return self._info(sess, tbl, co)
         except Exception:

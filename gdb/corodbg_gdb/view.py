@@ -18,7 +18,7 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import errors, layout, listing
+from corodbg.core import errors, layout, listing, regmap
 from . import target
 from .target import S
 
@@ -36,10 +36,8 @@ class View:
     """The selected coroutine's saved context, bound to one GDB thread."""
 
     def __init__(self, co, tbl, thread, base=0):
-        names = DWARF_NAMES.get(tbl.prefix["arch"])
-        if names is None:
-            raise errors.CorodbgError("unsupported architecture %d"
-                                      % tbl.prefix["arch"])
+        names = DWARF_NAMES.get(tbl.prefix["arch"], {})
+        regmap.check(tbl, names, _target_arch())
         if not co.regs or not co.pc or not co.sp:
             raise errors.CorodbgError("coroutine %d has no saved context"
                                       % co.id)
@@ -55,7 +53,23 @@ class View:
             if co.entry_fn else None
 
 
+
 VIEW = None
+
+# GDB architecture name -> ELF e_machine (for the register map check).
+_GDB_ARCH = (("x86-64", layout.ARCH_X86_64), ("aarch64", layout.ARCH_AARCH64))
+
+
+def _target_arch():
+    """The program's e_machine as GDB sees it, or None when unknown."""
+    try:
+        name = gdb.selected_inferior().architecture().name()
+    except (gdb.error, AttributeError, RuntimeError):
+        return None
+    for key, arch in _GDB_ARCH:
+        if key in name:
+            return arch
+    return None
 
 
 class _FrameId:

@@ -123,3 +123,37 @@ def test_stale_running_entry_keeps_every_listing():
                                   "coroutine apply all bt 1"], ["list", 6])
     assert re.search(r"^Total: 6 coroutines", out, re.M), out
     assert out.count("\nCoroutine ") == 6, out
+
+
+REGS_SIZE = ("*(unsigned short *)((char *)&corodbg_table + "
+             "corodbg_table.entry_fields_off + 8 * 20 + 4)")  # regs record
+
+REGMAP = {
+    "count-out-of-range": (["set var corodbg_table.regs_count = 70"],
+                           "0 register numbers for a 8-register block"),
+    "unknown-dwarf": (["set var corodbg_table.reg_dwarf[3] = 99"],
+                      "DWARF register 99 is not a x86-64 register"),
+    "arch-mismatch": (["set var corodbg_table.arch = 183"],
+                      "the table is for aarch64, the program is x86-64"),
+    "pc-not-slot-0": (["set var corodbg_table.reg_dwarf[0] = 6"],
+                      "slots 0 and 1 are DWARF 6 and 7, not x86-64 pc and "
+                      "sp (16 and 7)"),
+    # item 14: a one-register block was an internal TypeError
+    "one-register-block": (["set var %s = 8" % REGS_SIZE],
+                           "8 register numbers for a 1-register block"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(REGMAP))
+def test_unusable_register_map(case):
+    """Issue 14 item 11: one line and no view, never an IndexError and
+    the running thread's stack shown as the coroutine's."""
+    setup, why = REGMAP[case]
+    out = run_gdb(STOP + setup + ["info coroutines", "coroutine 2", "bt 1",
+                                  "echo alive\\n"], ["list", 6])
+    assert re.search(r"^register map unusable: %s$" % re.escape(why), out,
+                     re.M), out
+    assert "Switching to coroutine" not in out and "Error" not in out
+    assert sorted(listing(out)) == ALL, out
+    assert re.search(r"^#0  fixture_ready \(\)", out, re.M)  # no view
+    assert "alive" in out

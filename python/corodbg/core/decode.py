@@ -294,7 +294,8 @@ def _entry_class(estruct, eindex, efields, hindex):
         i, n = eindex[name]
         if efields[name][2] == KIND_CHARS:
             ns[name] = property(lambda self, i=i: _cstr(self._full()[i]))
-        elif n == 1:
+        elif n == 1 and efields[name][2] != KIND_U64S:
+            # (a one-register block is still a tuple: callers index it)
             ns[name] = property(lambda self, i=i: self._full()[i])
         else:
             ns[name] = property(lambda self, i=i, j=i + n:
