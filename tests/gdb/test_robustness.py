@@ -157,3 +157,22 @@ def test_unusable_register_map(case):
     assert sorted(listing(out)) == ALL, out
     assert re.search(r"^#0  fixture_ready \(\)", out, re.M)  # no view
     assert "alive" in out
+
+
+HOSTILE_NAME = b"ev\x1b]0;pwned\x07\r\n(gdb) fake\xc2\x9b\x00"
+WRITE_NAME = ("python gdb.selected_inferior().write_memory(int("
+              "gdb.parse_and_eval('&%s[1].name[0]')), %r)"
+              % (ENTRY, HOSTILE_NAME))
+
+
+def test_hostile_name_is_escaped():
+    """Issue 14 item 15: ESC/OSC, CR and a newline with a fake prompt in a
+    name reach the terminal escaped, in every command that prints it."""
+    out = run_gdb(STOP + [WRITE_NAME, "info coroutines", "coroutine 2",
+                          "coroutine apply 2 bt 1", "info coroutines -t 1",
+                          "coroutine leaks", "echo alive\\n"], ["list", 6])
+    shown = r"ev\x1b]0;pwned\x07\r\n(gdb) fake\x9b"
+    assert "\x1b" not in out and "\r" not in out and "\x9b" not in out
+    assert not re.search(r"^\(gdb\) fake", out, re.M), out
+    assert out.count(shown) >= 4, out
+    assert '[Switching to coroutine 2 "%s" (blocked, sleep)]' % shown in out

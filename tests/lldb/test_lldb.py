@@ -559,3 +559,21 @@ def test_largest_coroutine_id(run_lldb, prog, tmp_path):
     assert t["coroutine select %d" % big].strip() == (
         "error: coroutine %d has no thread: its id is too large for an LLDB "
         "thread id (id + 2^32)" % big)
+
+
+def test_hostile_name_is_escaped(run_lldb, prog, tmp_path):
+    """Issue 14 item 15: the same escaping rule (core/escape.py) in LLDB's
+    listing, thread names and select message."""
+    core = _gdb_core(prog, tmp_path, [
+        "python gdb.selected_inferior().write_memory(int(gdb.parse_and_eval("
+        "'&((struct corodbg_entry *)((unsigned long *)corodbg_table."
+        "chunk_dir)[0])[1].name[0]')), %r)"
+        % b"ev\x1b]0;pwned\x07\r\n(lldb) fake\xc2\x9b\x00"])
+    t = run_lldb(["target create %s --core %s" % (prog, core),
+                  "thread list", "coroutine list", "coroutine select 2"])
+    shown = r"ev\x1b]0;pwned\x07\r\n(lldb) fake\x9b"
+    assert "\x1b" not in t.text and "\r" not in t.text, t.text
+    assert not re.search(r"^\(lldb\) fake", t.text, re.M), t.text
+    assert thread_names(t["thread list"])[CORO + 2] == \
+        "coro 2 %s [blocked: sleep]" % shown
+    assert shown in t["coroutine list"] and shown in t["coroutine select 2"]

@@ -13,6 +13,7 @@ from operator import attrgetter, countOf, lt
 
 from . import layout
 from .errors import BadTableError, MemoryReadError
+from .escape import printable
 from .model import Coroutine, Table, ENTRY_FIELD_NAMES
 from .reader import MAX_READ
 
@@ -236,7 +237,9 @@ def _cstr(raw):
     s = _CSTR.get(raw)
     if s is None:
         z = raw.find(b"\0")
-        s = (raw if z < 0 else raw[:z]).decode("utf-8", "replace")
+        # escaped here, once: no raw control reaches any front end
+        s = printable((raw if z < 0 else raw[:z]).decode("utf-8",
+                                                          "replace"))
         if len(_CSTR) < 65536:
             _CSTR[raw] = s
     return s
@@ -525,4 +528,5 @@ def read_string(reader, addr, size):
     z = data.find(b"\0")
     if z >= 0:
         data = data[:z]
-    return data.decode("utf-8", "replace"), z >= 0 or len(data) == size
+    return (printable(data.decode("utf-8", "replace")),
+            z >= 0 or len(data) == size)
