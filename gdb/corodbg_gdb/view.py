@@ -399,6 +399,8 @@ def frames_of(co, tbl, depth):
     frame sizes (stackwalk.py); one on a thread by GDB."""
     if co.unreadable == "unknown-thread":
         return []  # its thread is gone: no stack to show (listed with '?')
+    if not co.tid and not (co.pc and co.sp) and _thread_running(co) is None:
+        return []  # created, no context yet (abi.md): shown without a stack
     if co.tid or co.unreadable == "bad-stack" or not co.sp:
         return [(lvl, target.symbolize(pc, lvl > 0))
                 for pc, _, lvl in real_frames(co, tbl, depth)]

@@ -302,3 +302,14 @@ def test_descriptor_fixture_matches_build(build):
         img.set_desc(name, 0)
         img2.set_desc(name, 0)
     assert bytes(img.desc) == bytes(img2.desc)
+
+
+def test_created_without_context_is_readable(image):
+    """Issue 14 item 17: pc 0 / sp 0 (created, no context yet; valid per
+    docs/abi.md) is not a bad stack."""
+    image.add(6, 7, layout.STATE_RUNNABLE, "fresh", pc=0, sp=0,
+              regs=[0] * 8)
+    t = image.decode()
+    co = t.by_id[7]
+    assert co.pc == 0 and co.unreadable is None, co.note
+    assert not any("could not be fully read" in w for w in t.warnings)

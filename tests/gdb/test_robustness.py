@@ -176,3 +176,18 @@ def test_hostile_name_is_escaped():
     assert not re.search(r"^\(gdb\) fake", out, re.M), out
     assert out.count(shown) >= 4, out
     assert '[Switching to coroutine 2 "%s" (blocked, sleep)]' % shown in out
+
+
+def test_created_without_context():
+    """Issue 14 item 17: a coroutine with pc 0 and sp 0 (created, no
+    context yet; valid per docs/abi.md) is listed without a stack, not
+    marked unreadable, and does not stop -t, -u or leaks."""
+    out = run_gdb(STOP + ["set var %s[2].regs[0] = 0" % ENTRY,
+                          "set var %s[2].regs[1] = 0" % ENTRY,
+                          "info coroutines -t 2", "info coroutines -u",
+                          "coroutine leaks", "coroutine 3"], ["list", 6])
+    assert "could not be fully read" not in out
+    assert out.count("Total: 6 coroutines") == 2, out
+    assert re.search(r"^  3  runnable .* yielder  \?\?$", out, re.M), out
+    assert "blocked on sleep" in out
+    assert re.search(r"^coroutine 3 has no saved context$", out, re.M)

@@ -366,8 +366,9 @@ def _scanner(hindex, cls):
             "            c.note = 'name not NUL-terminated'"]
     if "sp" in v and "stack_lo" in v and "stack_hi" in v:
         lines += [
-            "        elif %s != 2 and v_stack_lo and v_stack_hi and not "
-            "v_stack_lo <= v_sp <= v_stack_hi:" % st,
+            # sp 0: created, no context yet (abi.md), not a bad stack
+            "        elif %s != 2 and v_sp and v_stack_lo and v_stack_hi "
+            "and not v_stack_lo <= v_sp <= v_stack_hi:" % st,
             "            c.unreadable = 'bad-stack'",
             "            c.note = ('saved sp 0x%x outside its stack "
             "[0x%x, 0x%x)' % (v_sp, v_stack_lo, v_stack_hi))"]
