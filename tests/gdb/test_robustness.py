@@ -191,3 +191,22 @@ def test_created_without_context():
     assert re.search(r"^  3  runnable .* yielder  \?\?$", out, re.M), out
     assert "blocked on sleep" in out
     assert re.search(r"^coroutine 3 has no saved context$", out, re.M)
+
+
+def test_garbage_chunks_are_cut_off():
+    """Issue 14 item 17: chunk pointers into readable garbage (here 7 of
+    them into one 'AAAA...' mapping) list at most 16 corrupt rows each and
+    say so, instead of 4096 rows per chunk."""
+    setup = ["set var $m = (unsigned long)mmap(0, 4194304, 3, 34, -1, 0)",
+             "call (void *)memset($m, 65, 4194304)",
+             "set var corodbg_table.nchunks = 8"]
+    setup += ["set var ((unsigned long *)corodbg_table.chunk_dir)[%d] = "
+              "$m + %d" % (k, 8 * k) for k in range(1, 8)]
+    out = run_gdb(STOP + setup + ["info coroutines", "echo alive\\n"],
+                  ["list", 6])
+    assert len(re.findall(r"^warning: corodbg: chunk \d at 0x[0-9a-f]+: 4096 "
+                          r"corrupt entries \(a wrong chunk pointer\?\): only "
+                          r"the first 16 listed", out, re.M)) == 1, out
+    assert "(7 times" in out, out
+    assert len(re.findall(r"^\? ", out, re.M)) == 7 * 16, out
+    assert "alive" in out
