@@ -399,16 +399,49 @@ def frames_of(co, tbl, depth):
     frame sizes (stackwalk.py); one on a thread by GDB."""
     if co.unreadable == "unknown-thread":
         return []  # its thread is gone: no stack to show (listed with '?')
-    if not co.tid and not (co.pc and co.sp) and _thread_running(co) is None:
-        return []  # created, no context yet (abi.md): shown without a stack
-    if co.tid or co.unreadable == "bad-stack" or not co.sp:
+    if co.tid or _thread_running(co) is not None:
         return [(lvl, target.symbolize(pc, lvl > 0))
                 for pc, _, lvl in real_frames(co, tbl, depth)]
-    if _thread_running(co) is not None:
-        return [(lvl, target.symbolize(pc, lvl > 0))
-                for pc, _, lvl in real_frames(co, tbl, depth)]
-    return [(k + 1, target.symbolize(pc, True))
+    # Parked: no stack when it has no context yet (pc 0, abi.md), a saved
+    # sp outside its stack (listed with '?'), or an unusable register map
+    # (warned once); never an error that stops the whole listing.
+    if _map_problem(tbl) or not (co.pc and co.sp) or \
+            co.unreadable == "bad-stack":
+        return []
+    base = _view_base()
+    return [(k + 1 + base, target.symbolize(pc, True))
             for k, (pc, _) in enumerate(_fast().frames(co, depth))]
+
+
+_BASE = {}  # (stop serial, thread) -> _inline_depth() of that thread
+
+
+def _view_base():
+    """The level a view on the selected thread claims (its inline frame
+    count), once per stop and thread: -t numbers frames as bt does."""
+    key = (S.stop_serial, gdb.selected_thread())
+    base = _BASE.get(key)
+    if base is None:
+        _BASE.clear()
+        base = _BASE[key] = _inline_depth()
+    return base
+
+
+_MAP = {}  # the table last checked by _map_problem, and its answer
+
+
+def _map_problem(tbl):
+    """Why TBL's register map cannot give parked coroutines stacks
+    (core/regmap.py), or None.  Warns once per table."""
+    if _MAP.get("table") is not tbl:
+        why = regmap.problem(tbl, DWARF_NAMES.get(tbl.prefix["arch"], {}),
+                             _target_arch())
+        _MAP.clear()
+        _MAP.update(table=tbl, why=why)
+        if why:
+            target.warn("register map unusable: %s: no stacks for parked "
+                        "coroutines" % why)
+    return _MAP["why"]
 
 
 class Frontend(listing.Frontend):

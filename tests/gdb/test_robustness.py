@@ -157,6 +157,14 @@ def test_unusable_register_map(case):
     assert sorted(listing(out)) == ALL, out
     assert re.search(r"^#0  fixture_ready \(\)", out, re.M)  # no view
     assert "alive" in out
+    # listings that need stacks still list, without them, warned once
+    out = run_gdb(STOP + setup + ["info coroutines -t 2", "coroutine leaks",
+                                  "info coroutines -u"], ["list", 6])
+    assert out.count("warning: corodbg: register map unusable: %s: no "
+                     "stacks for parked coroutines" % why) == 1, out
+    assert out.count("Total: 6 coroutines") == 2, out
+    assert "4 blocked coroutines in 2 groups" in out
+    assert not re.search(r"^\s+#\d", out, re.M), out
 
 
 HOSTILE_NAME = b"ev\x1b]0;pwned\x07\r\n(gdb) fake\xc2\x9b\x00"
@@ -210,3 +218,14 @@ def test_garbage_chunks_are_cut_off():
     assert "(7 times" in out, out
     assert len(re.findall(r"^\? ", out, re.M)) == 7 * 16, out
     assert "alive" in out
+
+
+def test_bad_stack_entry_does_not_stop_stacks():
+    """A '?' entry whose saved sp lies outside its stack is listed without
+    a stack by -t, -u and leaks (before, its error ended the listing)."""
+    out = run_gdb(STOP + CASES["stack-pointer"][0] + [
+        "info coroutines -t 1", "info coroutines -u", "coroutine leaks"],
+        ["list", 6])
+    assert out.count("Total: 6 coroutines") == 2, out
+    assert re.search(r"^\? 3 ", out, re.M), out
+    assert "blocked coroutines in 2 groups" in out
