@@ -314,7 +314,16 @@ def select_coroutine(debugger, process, co, result=None):
     """Select CO's thread (creating it past the thread cap)."""
     sess = T.session(process)
     th = sess.thread_for(co)
+    plugin = T.PLUGINS.get(process.GetUniqueID())
+    parked = th is None or th.GetThreadID() >= T.CORO_TID_BASE
+    why = plugin.map_problem(sess.table()) if plugin and parked else None
+    if why is not None:
+        raise errors.CorodbgError("register map unusable: %s" % why)
     if th is None:
+        if T.coro_tid(co.id) is None:
+            raise errors.CorodbgError(
+                "coroutine %d has no thread: its id is too large for an LLDB"
+                " thread id (id + 2^32)" % co.id)
         if co.state == layout.STATE_RUNNING:
             raise errors.CorodbgError(
                 "coroutine %d runs on thread %d, which LLDB does not list"

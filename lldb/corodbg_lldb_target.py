@@ -51,7 +51,10 @@ PLUGINS = {}
 
 
 def coro_tid(cid):
-    return CORO_TID_BASE + cid
+    """The OS-plugin thread id of coroutine CID, or None when id + 2^32
+    does not fit LLDB's 64-bit thread ids (a corrupt or huge id)."""
+    tid = CORO_TID_BASE + cid
+    return tid if tid < 1 << 64 else None
 
 
 def coro_id_of_tid(tid):
@@ -238,6 +241,8 @@ class Session:
                 th = self.process.GetThreadByID(tid)
                 return th if th.IsValid() else None
         tid = coro_tid(co.id)
+        if tid is None:
+            return None
         th = self.process.GetThreadByID(tid)
         if th.IsValid():
             return th

@@ -31,7 +31,7 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout, registers  # noqa: E402
+from corodbg.core import errors, layout, registers, regmap  # noqa: E402
 
 PARKED = frozenset((layout.STATE_RUNNABLE, layout.STATE_BLOCKED,
                     layout.STATE_DEAD, layout.STATE_PANICKED,
@@ -106,6 +106,13 @@ class OperatingSystemPlugIn:
         T.PLUGINS[process.GetUniqueID()] = self
 
     # ---- the register layout -------------------------------------------
+    def map_problem(self, tbl):
+        """Why TBL's register map cannot give parked coroutines threads
+        (core/regmap.py), or None."""
+        arch = registers.arch_of_triple(self.process.GetTarget().GetTriple())
+        known = registers.names(tbl.prefix.get("arch")) or {}
+        return regmap.problem(tbl, known, arch)
+
     def get_register_info(self):
         if self._reg_info is None:
             # The table's own register list; without a table, the block
@@ -115,8 +122,7 @@ class OperatingSystemPlugIn:
             dwarf = registers.DEFAULT_DWARF[arch]
             try:
                 tbl = T.session(self.process).table()
-                if tbl.prefix.get("arch") in registers.NAMES and \
-                        tbl.reg_dwarf:
+                if self.map_problem(tbl) is None:
                     arch, dwarf = tbl.prefix["arch"], tuple(tbl.reg_dwarf)
             except Exception:
                 pass
@@ -189,8 +195,18 @@ class OperatingSystemPlugIn:
         # A coroutine on an OS thread is never shown with its (stale) saved
         # registers, even when that thread could not be found.
         skip = set(c.id for c in tbl_on.values())
+        why = self.map_problem(tbl)
+        if why is not None:
+            # their saved registers would land in the wrong registers
+            sid = self.process.GetStopID()
+            if self._warned_stop != sid:
+                self._warned_stop = sid
+                _warn(self.process, "register map unusable: %s: parked "
+                      "coroutines get no threads" % why)
+            return out
         must = stop_coroutine_ids(tbl) | sess.pinned
-        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip],
+        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip
+                              and T.coro_tid(c.id) is not None],
                              T.CONFIG.max_threads, must)
         for co in chosen:
             out.append(self._info(sess, tbl, co))
@@ -218,7 +234,7 @@ class OperatingSystemPlugIn:
             sess = T.session(self.process)
             tbl = sess.table()
             co = tbl.by_id.get(cid)
-            if co is None or not co.regs:
+            if co is None or not co.regs or self.map_problem(tbl):
                 return None
             return self._info(sess, tbl, co)
         except Exception:

@@ -265,13 +265,13 @@ static cs_elf *by_debuginfod(corosym_module *m)
     return e;
 }
 
-/* A content check of E for the cache key: the whole file up to 1 MB;
-   above, its first and last 4 KB, its section header table and 256
+/* A content check of E for the cache key: the whole file up to 256 KB;
+   above, its first and last 4 KB, its section header table and 64
    pieces of 256 bytes spread evenly over it.  Hashing a 7.7 MB library
    whole doubled a warm one-address run (4.7 -> 9.7 ms: every page
-   faulted in); the samples cost a few hundred page touches. */
-#define KEY_WHOLE (1u << 20)
-#define KEY_PIECES 256u
+   faulted in); the samples cost about 70 page touches. */
+#define KEY_WHOLE (256u << 10)
+#define KEY_PIECES 64u
 #define KEY_PIECE 256u
 static uint64_t content_key(const cs_elf *e)
 {

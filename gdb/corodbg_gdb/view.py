@@ -18,7 +18,8 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import errors, layout, listing, query, reader, registers
+from corodbg.core import (errors, layout, listing, query, reader, registers,
+                          regmap)
 from corodbg.core.model import Location
 from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned, flatten,
                                     shown)
@@ -29,10 +30,8 @@ class View:
     """The selected coroutine's saved context, bound to one GDB thread."""
 
     def __init__(self, co, tbl, thread, base=0):
-        names = registers.names(tbl.prefix["arch"])
-        if names is None:
-            raise errors.CorodbgError("unsupported architecture %d"
-                                      % tbl.prefix["arch"])
+        names = registers.names(tbl.prefix["arch"]) or {}
+        regmap.check(tbl, names, _target_arch())
         if not co.regs or not co.pc or not co.sp:
             raise errors.CorodbgError("coroutine %d has no saved context"
                                       % co.id)
@@ -49,7 +48,23 @@ class View:
         self.entry_fn = co.entry_fn or None
 
 
+
 VIEW = None
+
+# GDB architecture name -> ELF e_machine (for the register map check).
+_GDB_ARCH = (("x86-64", layout.ARCH_X86_64), ("aarch64", layout.ARCH_AARCH64))
+
+
+def _target_arch():
+    """The program's e_machine as GDB sees it, or None when unknown."""
+    try:
+        name = gdb.selected_inferior().architecture().name()
+    except (gdb.error, AttributeError, RuntimeError):
+        return None
+    for key, arch in _GDB_ARCH:
+        if key in name:
+            return arch
+    return None
 
 
 class _FrameId:
@@ -484,7 +499,7 @@ def _walk(co, tbl, depth, until=None, on_thread=None):
     if on_thread or co.unreadable == "bad-stack" or not co.sp:
         frames, first = real_frames(co, tbl, depth)
         return shown(frames), first
-    return _fast().frames(co, depth, until), 1
+    return _fast().frames(co, depth, until), 1 + _view_base()
 
 
 def frames_of(co, tbl, depth):
@@ -492,8 +507,46 @@ def frames_of(co, tbl, depth):
     and named as `bt` numbers and names them."""
     if co.unreadable == "unknown-thread":
         return []  # its thread is gone: no stack to show (listed with '?')
-    frames, first = _walk(co, tbl, depth)
+    on_thread = bool(co.tid) or _thread_running(co) is not None
+    # Parked: no stack when it has no context yet (pc 0, abi.md), a saved
+    # sp outside its stack (listed with '?'), or an unusable register map
+    # (warned once); never an error that stops the whole listing.
+    if not on_thread and (_map_problem(tbl) or not (co.pc and co.sp) or
+                          co.unreadable == "bad-stack"):
+        return []
+    frames, first = _walk(co, tbl, depth, on_thread=on_thread)
     return flatten(frames, depth, first)
+
+
+_BASE = {}  # (stop serial, thread) -> _inline_depth() of that thread
+
+
+def _view_base():
+    """The level a view on the selected thread claims (its inline frame
+    count), once per stop and thread: -t numbers frames as bt does."""
+    key = (S.stop_serial, gdb.selected_thread())
+    base = _BASE.get(key)
+    if base is None:
+        _BASE.clear()
+        base = _BASE[key] = _inline_depth()
+    return base
+
+
+_MAP = {}  # the table last checked by _map_problem, and its answer
+
+
+def _map_problem(tbl):
+    """Why TBL's register map cannot give parked coroutines stacks
+    (core/regmap.py), or None.  Warns once per table."""
+    if _MAP.get("table") is not tbl:
+        why = regmap.problem(tbl, registers.names(tbl.prefix["arch"]) or {},
+                             _target_arch())
+        _MAP.clear()
+        _MAP.update(table=tbl, why=why)
+        if why:
+            target.warn("register map unusable: %s: no stacks for parked "
+                        "coroutines" % why)
+    return _MAP["why"]
 
 
 class Frontend(listing.Frontend):

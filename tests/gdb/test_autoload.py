@@ -4,10 +4,11 @@ above the program (or under the install prefix) whose every directory is
 owned by the user or root and writable by neither group nor others."""
 import os
 import shutil
+import subprocess
 
 import pytest
 
-from gdbdriver import BUILD, binary, run_gdb
+from gdbdriver import BUILD, LOADER, binary, run_gdb
 
 SCRIPT = "import gdb\ngdb.write('PLANTED %s\\n')\n"
 
@@ -85,3 +86,18 @@ def test_planted_in_tmp_is_refused_env_is_trusted(tmp_path):
     out = _gdb(prog, env={"CORODBG_GDB": str(tmp_path / "gdb" /
                                              "corodbg-gdb.py")})
     assert "PLANTED tmp" in out and "not loading" not in out, out
+
+
+def test_source_from_a_gdb_x_python_script(tmp_path):
+    """Issue 14 item 17: inside `gdb -x script.py`, __file__ is the outer
+    script's; the loader still finds its own directory."""
+    outer = tmp_path / "outer.py"
+    outer.write_text("import gdb\ngdb.execute('source %s')\n"
+                     "gdb.execute('help info coroutines')\n" % LOADER)
+    res = subprocess.run(["gdb", "-nx", "-q", "-batch", "-x", str(outer)],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         text=True, timeout=60, cwd=str(tmp_path),
+                         stdin=subprocess.DEVNULL)
+    assert "Traceback" not in res.stdout and "Error" not in res.stdout, \
+        res.stdout
+    assert "Usage: info coroutines" in res.stdout, res.stdout

@@ -94,6 +94,11 @@ def test_attach_hung_inline_frame0():
                           % line_of("LINE_SLEEPER_WAIT"), view)) == 3, out
     assert len(re.findall(r"#\d+ +consumer at minirt.c:%d"
                           % line_of("LINE_CONSUMER_WAIT"), view)) == 2, out
+    # -t numbers frames as bt does: after the thread's inline frame(s)
+    top = re.search(r"^#(\d+)  0x[0-9a-f]+ in fx_park ", view, re.M)
+    assert top and int(top.group(1)) >= 2, out
+    assert re.search(r"^        #%s   fx_park at minirt.c" % top.group(1),
+                     view, re.M), out
 
 
 def test_attach_hung_view_is_verified():

@@ -107,9 +107,11 @@ class Frontend:
 
     def user_location(self, co, depth=DEFAULT_USER_DEPTH):
         """The first frame of CO outside the runtime, else its top frame,
-        else its saved pc."""
+        else its saved pc (None for pc 0: no context yet)."""
         loc = query.user_frame(self.frames_of(co, depth), self.runtime)
-        return loc if loc is not None else self.symbolize(co.pc)
+        if loc is None and co.pc:
+            loc = self.symbolize(co.pc)
+        return loc
 
 
 def user_text_fn(fe):

@@ -226,7 +226,9 @@ class Table:
             del self._on_tid[tid]
             if self.by_tid.get(tid) is c:
                 del self._by_tid[tid]
-            c.unreadable = c.unreadable or "unknown-thread"
+            if c.unreadable:
+                continue  # already marked and counted: no second warning
+            c.unreadable = "unknown-thread"
             c.note = "on thread %d, which the debugger does not know" % tid
             self.warnings.append(
                 "coroutine %d is %s on thread %d, which the debugger does "
