@@ -505,17 +505,22 @@ def _walk(co, tbl, depth, until=None, on_thread=None):
 def frames_of(co, tbl, depth):
     """[(level, Location)] of CO's stack, at most DEPTH frames, numbered
     and named as `bt` numbers and names them."""
-    if co.unreadable == "unknown-thread":
-        return []  # its thread is gone: no stack to show (listed with '?')
     on_thread = bool(co.tid) or _thread_running(co) is not None
-    # Parked: no stack when it has no context yet (pc 0, abi.md), a saved
-    # sp outside its stack (listed with '?'), or an unusable register map
-    # (warned once); never an error that stops the whole listing.
-    if not on_thread and (_map_problem(tbl) or not (co.pc and co.sp) or
-                          co.unreadable == "bad-stack"):
+    if _stackless(co, tbl, on_thread):
         return []
     frames, first = _walk(co, tbl, depth, on_thread=on_thread)
     return flatten(frames, depth, first)
+
+
+def _stackless(co, tbl, on_thread):
+    """Does CO get no stack in a listing?  Its thread is gone (listed with
+    '?'); or, parked, it has no context yet (pc 0, abi.md), a saved sp
+    outside its stack (listed with '?'), or an unusable register map
+    (warned once).  Never an error that stops the whole listing."""
+    if co.unreadable == "unknown-thread":
+        return True
+    return not on_thread and bool(_map_problem(tbl) or not (co.pc and co.sp)
+                                  or co.unreadable == "bad-stack")
 
 
 _BASE = {}  # (stop serial, thread) -> _inline_depth() of that thread
@@ -581,8 +586,10 @@ class Frontend(listing.Frontend):
                 c = self.table.on_thread(-1, sp)
                 if c is not None:
                     self._on.add(id(c))
-        frames, _ = _walk(co, self.table, depth, self._rule.accepts,
-                          id(co) in self._on)
+        on = id(co) in self._on
+        if _stackless(co, self.table, on):
+            return self.symbolize(co.pc) if co.pc else None
+        frames, _ = _walk(co, self.table, depth, self._rule.accepts, on)
         return self._rule.user(frames) or self.symbolize(co.pc)
 
 
