@@ -11,7 +11,7 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import errors, layout, listing
+from corodbg.core import errors, layout, listing, regs
 from . import target
 from .target import S
 
@@ -33,15 +33,12 @@ class View:
         if names is None:
             raise errors.CorodbgError("unsupported architecture %d"
                                       % tbl.prefix["arch"])
-        if not co.regs or not co.pc or not co.sp:
-            raise errors.CorodbgError("coroutine %d has no saved context"
-                                      % co.id)
-        if co.unreadable == "bad-stack":
-            raise errors.CorodbgError("coroutine %d: %s" % (co.id, co.note))
+        # The core knows where the registers are (table, runtime block or
+        # pushed frame) and raises the one-line reason when they are not.
+        saved = regs.saved_registers(tbl, co)
         self.co = co
         self.thread = thread
-        self.regs = [(names[d], v) for d, v in zip(tbl.reg_dwarf, co.regs)
-                     if d in names]
+        self.regs = [(names[d], v) for d, v in saved if d in names]
         self.sp = co.sp
         self.entry_name = target.symbolize(co.entry_fn, False).function \
             if co.entry_fn else None
@@ -337,7 +334,7 @@ def frames_of(co, tbl, depth):
     """[(level, Location)] of CO's stack, at most DEPTH frames, numbered as
     `bt` numbers them.  A parked coroutine's stack is walked by learned
     frame sizes (stackwalk.py); one on a thread by GDB."""
-    if co.tid or co.unreadable == "bad-stack" or not co.sp:
+    if co.tid or co.unreadable in regs.NO_CONTEXT or not co.sp:
         return [(lvl, target.symbolize(pc, lvl > 0))
                 for pc, _, lvl in real_frames(co, tbl, depth)]
     if _thread_running(co) is not None:

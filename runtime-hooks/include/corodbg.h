@@ -126,7 +126,12 @@ extern "C" {
     X(CRASHED_ID, 18, "crashed_id")                                        \
     X(RUNTIME_NAME, 19, "runtime_name")                                    \
     X(HOOK_CALLS, 20, "hook_calls")                                        \
-    X(FILTERED, 21, "filtered")
+    X(FILTERED, 21, "filtered")                                            \
+    X(REGS_MODES, 22, "regs_modes")                                        \
+    X(BLOCK_LAYOUT, 23, "block_layout")                                    \
+    X(BLOCK_LAYOUT_COUNT, 24, "block_layout_count")                        \
+    X(FRAME_LAYOUT, 25, "frame_layout")                                    \
+    X(FRAME_LAYOUT_COUNT, 26, "frame_layout_count")
 
 /* Field ids of an entry's self-description.  ABI: only append. */
 #define CORODBG_ENTRY_FIELDS(X)                                            \
@@ -150,14 +155,30 @@ extern "C" {
     X(PANIC_LEN, 18, "panic_len")                                          \
     X(PARENT_ID, 19, "parent_id")                                          \
     X(NAME, 20, "name")                                                    \
-    X(REGS, 21, "regs")
+    X(REGS, 21, "regs")                                                    \
+    X(REGS_MODE, 22, "regs_mode")                                          \
+    X(REGS_ADDR, 23, "regs_addr")
 
 /* Kinds of a field record: how a reader decodes the bytes. */
 #define CORODBG_FIELD_KINDS(X)                                             \
     X(UINT, 1, "uint")   /* little/big endian unsigned, 1/2/4/8 bytes */   \
     X(PTR, 2, "ptr")     /* target address stored as a uint */            \
     X(CHARS, 3, "chars") /* inline char array, NUL-padded */              \
-    X(U64S, 4, "u64s")   /* array of 8-byte uints (register block) */
+    X(U64S, 4, "u64s")   /* array of 8-byte uints (register block) */    \
+    X(REGLOCS, 5, "reglocs") /* array of struct corodbg_reg_loc */
+
+/* Where a parked coroutine's registers are: the entry's regs_mode.
+ * Values are ABI: only append.  docs/abi.md "Register modes". */
+#define CORODBG_REGS_MODES(X)                                              \
+    X(TABLE, 0, "table") /* the entry's own register block (regs) */      \
+    X(BLOCK, 1, "block") /* regs_addr: the runtime's block; block_layout */ \
+    X(FRAME, 2, "frame") /* regs_addr: a saved-sp word; frame_layout */
+
+/* How one register of a layout is found from the layout's base (the
+ * block's address, or the saved sp).  Values are ABI: only append. */
+#define CORODBG_LOC_HOWS(X)                                                \
+    X(LOAD, 0, "load") /* the 8-byte word at base + offset */              \
+    X(ADDR, 1, "addr") /* the value base + offset: the caller's sp/CFA */
 
 #define CORODBG__ENUM(prefix, name, value, text) prefix##name = value,
 #define CORODBG__STATE(n, v, t) CORODBG__ENUM(CORODBG_, n, v, t)
@@ -166,6 +187,8 @@ extern "C" {
 #define CORODBG__DF(n, v, t) CORODBG__ENUM(CORODBG_DF_, n, v, t)
 #define CORODBG__EF(n, v, t) CORODBG__ENUM(CORODBG_EF_, n, v, t)
 #define CORODBG__KIND(n, v, t) CORODBG__ENUM(CORODBG_KIND_, n, v, t)
+#define CORODBG__MODE(n, v, t) CORODBG__ENUM(CORODBG_REGS_, n, v, t)
+#define CORODBG__HOW(n, v, t) CORODBG__ENUM(CORODBG_LOC_, n, v, t)
 
 enum corodbg_state { CORODBG_STATES(CORODBG__STATE) CORODBG_NSTATES };
 enum corodbg_wait { CORODBG_WAITS(CORODBG__WAIT) CORODBG_NWAITS };
@@ -173,6 +196,8 @@ enum corodbg_event_kind { CORODBG_EVENTS(CORODBG__EVENT) };
 enum corodbg_desc_field { CORODBG_DESC_FIELDS(CORODBG__DF) };
 enum corodbg_entry_field { CORODBG_ENTRY_FIELDS(CORODBG__EF) };
 enum corodbg_field_kind { CORODBG_FIELD_KINDS(CORODBG__KIND) };
+enum corodbg_regs_mode { CORODBG_REGS_MODES(CORODBG__MODE) };
+enum corodbg_loc_how { CORODBG_LOC_HOWS(CORODBG__HOW) };
 
 /* ---------------------------------------------------------------------
  * The binary layout (docs/abi.md).  Readers must not rely on these
@@ -182,7 +207,7 @@ enum corodbg_field_kind { CORODBG_FIELD_KINDS(CORODBG__KIND) };
 
 #define CORODBG_MAGIC "\x7f" "CORODBG" /* 8 bytes, no NUL needed */
 #define CORODBG_ABI_MAJOR 1 /* bumped only for incompatible change */
-#define CORODBG_ABI_MINOR 0 /* bumped when fields are appended */
+#define CORODBG_ABI_MINOR 1 /* bumped when fields are appended */
 
 #define CORODBG_NAME_MAX 32   /* bytes of name, including the NUL */
 #define CORODBG_PANIC_MAX 256 /* bytes of panic message kept */
@@ -217,6 +242,17 @@ enum corodbg_field_kind { CORODBG_FIELD_KINDS(CORODBG__KIND) };
 #define CORODBG_REG_SP 1
 #define CORODBG_REG_FP 2
 
+/* One register of a runtime's context layout (register modes BLOCK and
+ * FRAME): DWARF register DWARF is found HOW (enum corodbg_loc_how) at
+ * OFFSET bytes from the layout's base.  A layout must give the pc and the
+ * sp (the first two DWARF numbers of CORODBG_REG_DWARF). */
+struct corodbg_reg_loc {
+    uint16_t dwarf;  /* DWARF register number */
+    uint16_t how;    /* CORODBG_LOC_LOAD or CORODBG_LOC_ADDR */
+    int32_t offset;  /* bytes from the base */
+};
+#define CORODBG_LAYOUT_MAX 24 /* records per layout */
+
 /* One record of the self-description: where a field lives. */
 struct corodbg_field {
     uint16_t id;     /* CORODBG_DF_* or CORODBG_EF_* */
@@ -248,10 +284,12 @@ struct corodbg_entry {
                            * by the kernel); 0 for kill/raise/abort */
     uint64_t panic_msg;   /* char * of panic_len bytes, or 0 */
     uint32_t panic_len;   /* bytes at panic_msg, < CORODBG_PANIC_MAX */
-    uint32_t reserved0;
+    uint32_t regs_mode;   /* enum corodbg_regs_mode: where regs are */
     uint64_t parent_id;   /* coroutine that created it, 0 if none */
     char name[CORODBG_NAME_MAX];        /* NUL-terminated, truncated */
     uint64_t regs[CORODBG_NREGS];       /* saved registers, see above */
+    uint64_t regs_addr;   /* BLOCK: the runtime's context block;
+                           * FRAME: the word holding the saved sp */
 };
 
 /* The descriptor.  Only the fixed prefix (up to `reserved`) is read
@@ -299,9 +337,16 @@ struct corodbg_descriptor {
     char runtime_name[16];        /* who publishes: "corort", "ucontext" */
     volatile uint64_t hook_calls; /* times corodbg_event_hook was called */
     volatile uint64_t filtered;   /* transitions the filter rejected (approximate under M:N) */
+    /* Register modes (ABI 1.1): bit per mode some entry has used, and the
+     * per-table layouts of modes BLOCK and FRAME. */
+    volatile uint32_t regs_modes;
+    volatile uint16_t block_layout_count;
+    volatile uint16_t frame_layout_count;
+    struct corodbg_reg_loc block_layout[CORODBG_LAYOUT_MAX];
+    struct corodbg_reg_loc frame_layout[CORODBG_LAYOUT_MAX];
     /* ---- self-description ---- */
-    struct corodbg_field desc_fields[21];
-    struct corodbg_field entry_fields[21];
+    struct corodbg_field desc_fields[26];
+    struct corodbg_field entry_fields[23];
     uint16_t reg_dwarf[CORODBG_NREGS];
 };
 
@@ -391,6 +436,40 @@ uint64_t corodbg_id(const corodbg_co *co);
 /* Its register block (CORODBG_NREGS uint64_t).  A runtime may save the
  * context straight into it, which is what the table's readers see. */
 uint64_t *corodbg_regs(corodbg_co *co);
+
+/* ---- Registers where the runtime already keeps them (docs/abi.md,
+ * "Register modes"; docs/integrate.md shows each mode).
+ *
+ * A runtime with its own saved-context block (mode BLOCK), or one whose
+ * switch pushes the callee-saved registers on the coroutine's stack and
+ * keeps only the stack pointer (mode FRAME: Boost fcontext, libco,
+ * libaco), describes that layout once per table and then points each
+ * entry at the block or at the word holding the saved sp.  The switch
+ * then costs no copy at all.  The ordering rule of corodbg_switch holds
+ * as for the table's own block: switch a coroutine out only after the
+ * runtime stored its context (block, or saved-sp word and the frame).
+ * For a coroutine that never ran, the block or frame must describe its
+ * start (pc at the trampoline, sp over a zero return address); a saved
+ * sp of 0 means "no context yet" and the debugger shows no stack. */
+
+/* The layout of every entry in mode BLOCK: register LOCS[i].dwarf is at
+ * block + LOCS[i].offset (LOAD) or is that address (ADDR).  N <=
+ * CORODBG_LAYOUT_MAX; the pc and the sp must be given, each register at
+ * most once.  CORODBG_EINVAL otherwise.  Set it before pointing entries
+ * at blocks; one layout per process. */
+int corodbg_set_block_layout(const struct corodbg_reg_loc *locs, size_t n);
+
+/* The same for mode FRAME: offsets count from the saved sp; the caller's
+ * sp is usually an ADDR record (e.g. x86-64 fcontext: sp + 64). */
+int corodbg_set_frame_layout(const struct corodbg_reg_loc *locs, size_t n);
+
+/* CO's registers are in the runtime's block at BLOCK (mode BLOCK), or on
+ * its stack at the sp stored in the word at SAVED_SP (mode FRAME).
+ * CORODBG_ESTATE before the matching layout is set; CORODBG_EINVAL for a
+ * NULL handle or address.  The table's own block is then unused (pc 0, so
+ * a reader that predates ABI 1.1 shows the coroutine without a stack). */
+int corodbg_regs_at_block(corodbg_co *co, const void *block);
+int corodbg_regs_at_frame(corodbg_co *co, const void *saved_sp);
 
 /* Number of live coroutines (not FREE). */
 size_t corodbg_live_count(void);

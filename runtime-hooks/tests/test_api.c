@@ -389,6 +389,88 @@ void test_leak_helpers(void)
     });
 }
 
+/* Register modes BLOCK and FRAME: layouts are validated, published in
+ * the descriptor, and an entry pointed at a block or a saved-sp word
+ * leaves the table's own block looking empty to ABI 1.0 readers. */
+static void test_regs_modes(void)
+{
+    static const uint16_t dw[CORODBG_NREGS] = CORODBG_REG_DWARF;
+    struct corodbg_reg_loc good[3] = {
+        {dw[CORODBG_REG_PC], CORODBG_LOC_LOAD, 56},
+        {dw[CORODBG_REG_SP], CORODBG_LOC_ADDR, 64},
+        {dw[CORODBG_REG_FP], CORODBG_LOC_LOAD, 48}};
+    struct corodbg_reg_loc bad[3];
+    uint64_t block[8] = {0}, saved_sp = 0;
+    const struct corodbg_descriptor *d = &corodbg_table;
+
+    corodbg_co *co = corodbg_create("moded", NULL, stack_a, sizeof stack_a,
+                                    NULL);
+    CHECK(co != NULL);
+    CHECK_EQ(co->regs_mode, CORODBG_REGS_TABLE);
+    /* No layout yet: the entry cannot use the mode. */
+    CHECK_EQ(corodbg_regs_at_block(co, block), CORODBG_ESTATE);
+    CHECK_EQ(corodbg_regs_at_frame(co, &saved_sp), CORODBG_ESTATE);
+    CHECK_EQ(d->block_layout_count, 0);
+    /* Misuse: NULL, empty, too long, no sp, no pc, a duplicate, a bad how. */
+    CHECK_EQ(corodbg_set_block_layout(NULL, 2), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_block_layout(good, 0), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_block_layout(good, CORODBG_LAYOUT_MAX + 1),
+             CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_block_layout(good, 1), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_frame_layout(good + 1, 2), CORODBG_EINVAL);
+    memcpy(bad, good, sizeof bad);
+    bad[2].dwarf = bad[0].dwarf;
+    CHECK_EQ(corodbg_set_block_layout(bad, 3), CORODBG_EINVAL);
+    memcpy(bad, good, sizeof bad);
+    bad[2].how = 7;
+    CHECK_EQ(corodbg_set_frame_layout(bad, 3), CORODBG_EINVAL);
+    CHECK_EQ(d->block_layout_count, 0);
+    CHECK_EQ(d->frame_layout_count, 0);
+    /* Published as given, the rest zeroed. */
+    CHECK_EQ(corodbg_set_block_layout(good, 3), CORODBG_OK);
+    CHECK_EQ(corodbg_set_frame_layout(good, 2), CORODBG_OK);
+    CHECK_EQ(d->block_layout_count, 3);
+    CHECK_EQ(d->frame_layout_count, 2);
+    CHECK(memcmp(d->block_layout, good, sizeof good) == 0);
+    CHECK_EQ(d->frame_layout[2].dwarf, 0);
+    CHECK_EQ(d->block_layout[1].how, CORODBG_LOC_ADDR);
+    CHECK_EQ(d->block_layout[1].offset, 64);
+    /* Both layouts are described by field records of kind REGLOCS. */
+    const struct corodbg_field *f = find_field(
+        d->desc_fields_off, d->desc_fields_count, CORODBG_DF_FRAME_LAYOUT);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ(f->kind, CORODBG_KIND_REGLOCS);
+        CHECK_EQ(f->size, CORODBG_LAYOUT_MAX * sizeof(struct corodbg_reg_loc));
+    }
+    f = find_field(d->entry_fields_off, d->entry_fields_count,
+                   CORODBG_EF_REGS_ADDR);
+    CHECK(f != NULL && f->kind == CORODBG_KIND_PTR);
+
+    /* Point the entry at a block, then at a saved-sp word. */
+    co->regs[CORODBG_REG_PC] = 0x1234;
+    uint32_t seq = co->seq;
+    CHECK_EQ(corodbg_regs_at_block(NULL, block), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_regs_at_block(co, NULL), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_regs_at_block(co, block), CORODBG_OK);
+    CHECK_EQ(co->regs_mode, CORODBG_REGS_BLOCK);
+    CHECK_EQ(co->regs_addr, (uintptr_t)block);
+    CHECK_EQ(co->regs[CORODBG_REG_PC], 0);
+    CHECK_EQ(co->regs[CORODBG_REG_SP], co->stack_hi);
+    CHECK_EQ(co->seq, seq + 2);
+    CHECK(d->regs_modes & (1u << CORODBG_REGS_BLOCK));
+    CHECK_EQ(corodbg_regs_at_frame(co, &saved_sp), CORODBG_OK);
+    CHECK_EQ(co->regs_mode, CORODBG_REGS_FRAME);
+    CHECK_EQ(co->regs_addr, (uintptr_t)&saved_sp);
+    CHECK(d->regs_modes & (1u << CORODBG_REGS_FRAME));
+    CHECK_EQ(corodbg_exit(co), CORODBG_OK);
+    /* A reused slot starts in mode TABLE again. */
+    co = corodbg_create("again", NULL, NULL, 0, NULL);
+    CHECK(co != NULL && co->regs_mode == CORODBG_REGS_TABLE &&
+          co->regs_addr == 0);
+    corodbg_exit(co);
+}
+
 static void test_strerror(void)
 {
     CHECK(strcmp(corodbg_strerror(CORODBG_OK), "success") == 0);
@@ -541,6 +623,7 @@ int main(void)
     RUN(test_event_filter);
     RUN(test_panic);
     RUN(test_leak_helpers);
+    RUN(test_regs_modes);
     RUN(test_strerror);
     RUN(test_crash_handler);
     RUN(test_churn);

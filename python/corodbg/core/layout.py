@@ -6,7 +6,7 @@ Everything else is read through the table's self-description.
 
 MAGIC = b'\x7fCORODBG'
 ABI_MAJOR = 1
-ABI_MINOR = 0
+ABI_MINOR = 1
 NAME_MAX = 32
 PANIC_MAX = 256
 FILTER_NAME_MAX = 32
@@ -19,6 +19,7 @@ FILTER_ARMED = 1
 FILTER_PANIC = 2
 FILTER_CRASH = 4
 MAX_COROUTINES = 4194304
+LAYOUT_MAX = 24
 
 # CORODBG_STATES(X): (NAME, value, text)
 STATES = (
@@ -95,6 +96,11 @@ DESC_FIELDS = (
     ('RUNTIME_NAME', 19, 'runtime_name'),
     ('HOOK_CALLS', 20, 'hook_calls'),
     ('FILTERED', 21, 'filtered'),
+    ('REGS_MODES', 22, 'regs_modes'),
+    ('BLOCK_LAYOUT', 23, 'block_layout'),
+    ('BLOCK_LAYOUT_COUNT', 24, 'block_layout_count'),
+    ('FRAME_LAYOUT', 25, 'frame_layout'),
+    ('FRAME_LAYOUT_COUNT', 26, 'frame_layout_count'),
 )
 DESCF_GENERATION = 1
 DESCF_LIVE_COUNT = 2
@@ -117,6 +123,11 @@ DESCF_CRASHED_ID = 18
 DESCF_RUNTIME_NAME = 19
 DESCF_HOOK_CALLS = 20
 DESCF_FILTERED = 21
+DESCF_REGS_MODES = 22
+DESCF_BLOCK_LAYOUT = 23
+DESCF_BLOCK_LAYOUT_COUNT = 24
+DESCF_FRAME_LAYOUT = 25
+DESCF_FRAME_LAYOUT_COUNT = 26
 
 # CORODBG_ENTRY_FIELDS(X): (NAME, value, text)
 ENTRY_FIELDS = (
@@ -141,6 +152,8 @@ ENTRY_FIELDS = (
     ('PARENT_ID', 19, 'parent_id'),
     ('NAME', 20, 'name'),
     ('REGS', 21, 'regs'),
+    ('REGS_MODE', 22, 'regs_mode'),
+    ('REGS_ADDR', 23, 'regs_addr'),
 )
 ENTRYF_ID = 1
 ENTRYF_SEQ = 2
@@ -163,6 +176,8 @@ ENTRYF_PANIC_LEN = 18
 ENTRYF_PARENT_ID = 19
 ENTRYF_NAME = 20
 ENTRYF_REGS = 21
+ENTRYF_REGS_MODE = 22
+ENTRYF_REGS_ADDR = 23
 
 # CORODBG_FIELD_KINDS(X): (NAME, value, text)
 FIELD_KINDS = (
@@ -170,11 +185,31 @@ FIELD_KINDS = (
     ('PTR', 2, 'ptr'),
     ('CHARS', 3, 'chars'),
     ('U64S', 4, 'u64s'),
+    ('REGLOCS', 5, 'reglocs'),
 )
 FIELD_KIND_UINT = 1
 FIELD_KIND_PTR = 2
 FIELD_KIND_CHARS = 3
 FIELD_KIND_U64S = 4
+FIELD_KIND_REGLOCS = 5
+
+# CORODBG_REGS_MODES(X): (NAME, value, text)
+REGS_MODES = (
+    ('TABLE', 0, 'table'),
+    ('BLOCK', 1, 'block'),
+    ('FRAME', 2, 'frame'),
+)
+REGS_MODE_TABLE = 0
+REGS_MODE_BLOCK = 1
+REGS_MODE_FRAME = 2
+
+# CORODBG_LOC_HOWS(X): (NAME, value, text)
+LOC_HOWS = (
+    ('LOAD', 0, 'load'),
+    ('ADDR', 1, 'addr'),
+)
+LOC_HOW_LOAD = 0
+LOC_HOW_ADDR = 1
 
 # struct corodbg_descriptor fixed prefix, in order.
 PREFIX_FIELDS = (
@@ -198,3 +233,4 @@ PREFIX_FIELDS = (
 PREFIX_FORMAT = '8sHHHHBBHHHHHHHHH'  # byte order prepended by the reader
 PREFIX_READ_SIZE = 40  # prefix padded to 8-byte alignment
 FIELD_RECORD_FORMAT = 'HHHH'  # struct corodbg_field
+REG_LOC_FORMAT = 'HHi'  # struct corodbg_reg_loc

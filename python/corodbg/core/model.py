@@ -24,6 +24,7 @@ UNREADABLE_REASONS = {
     "bad-stack": "saved stack pointer outside the coroutine's stack",
     "duplicate-id": "another entry has the same id",
     "bad-name": "name not NUL-terminated",
+    "bad-regs": "saved registers not where the runtime's layout says",
 }
 
 ENTRY_FIELD_NAMES = tuple(t for _, _, t in layout.ENTRY_FIELDS)
