@@ -22,7 +22,7 @@ import lldb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout, listing, query, render  # noqa: E402
+from corodbg.core import errors, layout, listing, query, regs, render  # noqa: E402
 from corodbg.core import filter as corefilter  # noqa: E402
 
 OS_PLUGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -313,6 +313,8 @@ CoroutineList.__doc__ = listing.list_help(
 def select_coroutine(debugger, process, co, result=None):
     """Select CO's thread (creating it past the thread cap)."""
     sess = T.session(process)
+    if co.state != layout.STATE_RUNNING:
+        regs.check_context(co)   # a '?' entry: its reason, not a bad stack
     th = sess.thread_for(co)
     if th is None:
         if co.state == layout.STATE_RUNNING:

@@ -301,8 +301,8 @@ def real_frames(co, tbl, depth):
             if v is not None and v.entry_name and f.name() == v.entry_name:
                 break
             f = f.older()
-    except gdb.error:
-        pass
+    except (gdb.error, errors.CorodbgError):
+        pass   # no stack to walk (no saved context): no frames, no error
     finally:
         restore_selection(saved)
     return out

@@ -175,7 +175,7 @@ int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
         for (;;)
             pause();
     } else {
-        return -1;
+        return rm_run_mode(mode, n, checkpoint); /* block, frame: regmodes.c */
     }
     return 0;
 }

@@ -201,12 +201,18 @@ def resolve(reader, table, cos=None):
 NO_CONTEXT = ("bad-stack", "bad-regs")
 
 
+def check_context(co):
+    """Raise NoContextError (one line, with the '?' reason) when CO's saved
+    registers are known to be bad, so no debugger shows a wrong stack."""
+    if co.unreadable in NO_CONTEXT:
+        raise NoContextError("coroutine %d: %s" % (co.id, co.note))
+
+
 def saved_registers(table, co):
     """[(DWARF register number, value)] of CO's saved context, whatever its
     register mode: what a debugger's unwinder or thread plugin hands over.
     Raises NoContextError (one line) when there is none to show."""
-    if co.unreadable in NO_CONTEXT:
-        raise NoContextError("coroutine %d: %s" % (co.id, co.note))
+    check_context(co)
     regs = co.regs
     if not regs or not co.pc or not co.sp:
         raise NoContextError("coroutine %d has no saved context" % co.id)
