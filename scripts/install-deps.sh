@@ -9,7 +9,8 @@ PKGS="gcc g++ make gdb gdbserver python3 python3-pytest pkg-config binutils
  zlib1g-dev libzstd-dev libdeflate-dev libprotobuf-c-dev protobuf-c-compiler
  lldb-19 python3-lldb-19 liblldb-19-dev llvm-19 clang libclang-rt-14-dev
  valgrind hyperfine libpcl1-dev golang-go gcc-aarch64-linux-gnu
- iproute2 util-linux"
+ iproute2 util-linux
+ libboost-context-dev libboost-coroutine-dev libboost-fiber-dev libboost-dev"
 
 missing=""
 for p in $PKGS; do

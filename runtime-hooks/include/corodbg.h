@@ -16,14 +16,24 @@
  *
  *     co->dbg = corodbg_create("worker", (void *)fn, stack, stack_size,
  *                              __builtin_return_address(0));
- *     // save this coroutine's registers straight into the table:
+ *     // save this coroutine's registers straight into the table (or
+ *     // point the entry at your own block: corodbg_regs_at_block/frame):
  *     co->regs = corodbg_regs(co->dbg);
  *
- *     corodbg_switch(from->dbg, to->dbg);      // before every switch
+ *     // the scheduler runs a coroutine (the ordering rule, see
+ *     // corodbg_switch): switched in before its registers are loaded,
+ *     // switched out after they were saved
+ *     corodbg_switch(NULL, co->dbg);
+ *     my_swap(sched_regs, co->regs);           // returns when co yields
+ *     corodbg_switch(co->dbg, NULL);
+ *
  *     corodbg_block(me->dbg, CORODBG_WAIT_CHAN_RECV, chan);
  *     corodbg_wake(other->dbg);                // blocked -> runnable
- *     corodbg_exit(me->dbg);                   // the coroutine finished
+ *     corodbg_exit(me->dbg);                   // finished; see its rule
  *     corodbg_panic("bad request %d", id);     // records, fires, returns
+ *
+ *   docs/integrate.md walks through a whole integration, for each place a
+ *   runtime may keep its registers.
  *
  *   A coroutine handle is a `corodbg_co *`.  Every function accepts NULL
  *   for it and then does nothing (returns CORODBG_EINVAL where it returns
@@ -393,7 +403,13 @@ corodbg_co *corodbg_create(const char *name, const void *entry_fn,
 
 /* The coroutine returned: state DEAD (an armed filter may fire), then the
  * slot is freed for reuse and the handle becomes invalid.  Exiting a handle
- * that is not live returns CORODBG_ESTATE and changes nothing. */
+ * that is not live returns CORODBG_ESTATE and changes nothing.
+ * The exit rule: the slot is reused at once, by the next corodbg_create
+ * on any thread.  So stop every write into the entry first: a runtime
+ * that saves its context into corodbg_regs() must point its saves back
+ * at its own memory before this call (the coroutine's last switch away
+ * must not land in a slot another coroutine now owns), and must not use
+ * the handle afterwards. */
 int corodbg_exit(corodbg_co *co);
 
 /* FROM stops running (RUNNING -> RUNNABLE unless it already blocked,
