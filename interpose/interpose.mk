@@ -51,6 +51,11 @@ $(UCX_B)/tests/boost_sessions: tests/interpose/boost/sessions.cpp
 	@mkdir -p $(@D)
 	$(FCX_CXX) $< -o $@ -lboost_coroutine -lboost_context -lpthread
 TESTBIN += $(addprefix $(UCX_B)/tests/,boost_gen boost_fibers boost_sessions)
+# Its cost per jump_fcontext (bench/run-fcontext.sh).
+$(UCX_B)/bench_fcontext: $(UCX_DIR)/bench_fcontext.cpp
+	@mkdir -p $(@D)
+	g++ -std=c++17 -O2 -Wall -Wextra -Werror $< -o $@ -lboost_context
+BENCH += $(UCX_B)/bench_fcontext $(FCX_SO)
 
 # ASan/UBSan variant for the tests: preload it after the ASan runtime,
 # LD_PRELOAD="$(gcc -print-file-name=libasan.so) .../libcorodbg-ucontext-san.so".
