@@ -210,6 +210,11 @@ __attribute__((constructor)) static void fc_init(void)
     if (!fc_real_jump || !fc_real_ontop || !real_make)
         return; /* no Boost.Context: stay silent; nothing calls us */
     corodbg_set_runtime_name("fcontext");
+    /* Boost's frames between a parked fiber and the user's code, so -u,
+     * -group user and leaks show the user's line with no setting. */
+    corodbg_set_runtime_code("*_fcontext,boost::context::*,boost::fibers::*,"
+                             "boost::coroutines::*,boost::coroutines2::*,"
+                             "boost::asio::*,std::*");
     corodbg_set_frame_layout(fc_layout,
                              sizeof fc_layout / sizeof fc_layout[0]);
 }

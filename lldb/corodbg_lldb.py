@@ -742,9 +742,11 @@ threads           list parked coroutines as threads at all; "on" also
                   modules are loaded: any coroutine command does the same)
 runtime-functions globs naming the runtime's functions: the user location
                   (coroutine list -u, coroutine leaks) is the first frame
-                  matching none of them
+                  matching none of them; default (or ''): the globs the
+                  runtime wrote into its table, plus corodbg_* and __*
 runtime-files     globs naming the runtime's source files: a frame in one
-                  of them is runtime code too (static helpers)
+                  of them is runtime code too (static helpers); default
+                  (or ''): the runtime's own, plus libcorodbg's
 describe-stops    report a catch as a one-instruction step whose stop reason
                   is the event (what IDEs show); off: a plain breakpoint stop
 debug             print tracebacks of corodbg's internal errors"""

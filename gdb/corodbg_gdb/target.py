@@ -205,6 +205,7 @@ def table():
     if S.table is None:
         t = decode.decode_table(S.reader, table_address())
         S.table = t
+        S.runtime.adopt(t)   # the runtime's own description of its code
         for line in render.warning_lines(t.warnings):
             gdb.write(line, gdb.STDERR)
     return S.table

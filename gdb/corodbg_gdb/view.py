@@ -42,6 +42,11 @@ class View:
         self.sp = co.sp
         self.entry_name = target.symbolize(co.entry_fn, False).function \
             if co.entry_fn else None
+        # The runtime's start function (trampoline): the stack ends there
+        # even when the entry function's frame is gone (tail call, inlined).
+        start = S.runtime.start
+        self.start_name = target.symbolize(start, False).function \
+            if start else None
 
 
 VIEW = None
@@ -116,6 +121,8 @@ class CoroutineFrameFilter:
             if f.level() == 0:
                 continue
             if f.pc() == 0:  # the zero return address ending the stack
+                break
+            if v.start_name and f.name() == v.start_name:
                 break
             yield _Named(dec)
             if v.entry_name and f.name() == v.entry_name:
@@ -296,6 +303,8 @@ def real_frames(co, tbl, depth):
             if f.type() == gdb.INLINE_FRAME:
                 f = f.older()
                 continue
+            if v is not None and v.start_name and f.name() == v.start_name:
+                break
             sp = int(f.read_register(_SP_NAME))
             out.append((pc, sp, f.level()))
             if v is not None and v.entry_name and f.name() == v.entry_name:

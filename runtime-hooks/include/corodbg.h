@@ -141,7 +141,11 @@ extern "C" {
     X(BLOCK_LAYOUT, 23, "block_layout")                                    \
     X(BLOCK_LAYOUT_COUNT, 24, "block_layout_count")                        \
     X(FRAME_LAYOUT, 25, "frame_layout")                                    \
-    X(FRAME_LAYOUT_COUNT, 26, "frame_layout_count")
+    X(FRAME_LAYOUT_COUNT, 26, "frame_layout_count")                        \
+    X(RUNTIME_CODE, 27, "runtime_code")                                    \
+    X(RUNTIME_START, 28, "runtime_start")                                  \
+    X(RUNTIME_CODE_LO, 29, "runtime_code_lo")                              \
+    X(RUNTIME_CODE_HI, 30, "runtime_code_hi")
 
 /* Field ids of an entry's self-description.  ABI: only append. */
 #define CORODBG_ENTRY_FIELDS(X)                                            \
@@ -222,6 +226,7 @@ enum corodbg_loc_how { CORODBG_LOC_HOWS(CORODBG__HOW) };
 #define CORODBG_NAME_MAX 32   /* bytes of name, including the NUL */
 #define CORODBG_PANIC_MAX 256 /* bytes of panic message kept */
 #define CORODBG_FILTER_NAME_MAX 32
+#define CORODBG_RUNTIME_CODE_MAX 160 /* bytes of runtime_code, with NUL */
 
 /* Architecture ids are ELF e_machine values. */
 #define CORODBG_ARCH_X86_64 62
@@ -354,8 +359,13 @@ struct corodbg_descriptor {
     volatile uint16_t frame_layout_count;
     struct corodbg_reg_loc block_layout[CORODBG_LAYOUT_MAX];
     struct corodbg_reg_loc frame_layout[CORODBG_LAYOUT_MAX];
+    /* The runtime describes its own code (ABI 1.1): corodbg_set_runtime_*. */
+    char runtime_code[CORODBG_RUNTIME_CODE_MAX]; /* "glob,file:glob,..." */
+    uint64_t runtime_start;   /* its start/trampoline function */
+    uint64_t runtime_code_lo; /* [lo, hi): more runtime code, or 0 */
+    uint64_t runtime_code_hi;
     /* ---- self-description ---- */
-    struct corodbg_field desc_fields[26];
+    struct corodbg_field desc_fields[30];
     struct corodbg_field entry_fields[23];
     uint16_t reg_dwarf[CORODBG_NREGS];
 };
@@ -506,6 +516,35 @@ int corodbg_install_crash_handler(void);
 
 /* Name the publisher in the descriptor ("corort", "ucontext", ...). */
 void corodbg_set_runtime_name(const char *name);
+
+/* ---- The runtime describes itself, so debuggers need no configuration
+ * to tell its frames from the user's (`info coroutines -u`, `-group user`,
+ * `coroutine leaks`, where `bt` ends).  A debugger setting such as
+ * `set corodbg runtime-functions` still overrides the function globs. */
+
+/* CODE: comma-separated fnmatch globs on function names ("corort_*"),
+ * and "file:GLOB" entries on source file paths, for static helpers that
+ * share no name prefix (corort: "file:" + a glob of its source
+ * directory).  CORODBG_ETRUNC when it does not fit
+ * CORODBG_RUNTIME_CODE_MAX - 1 bytes (it is cut at the last whole glob);
+ * CORODBG_EINVAL for NULL. */
+int corodbg_set_runtime_code(const char *code);
+
+/* [LO, HI) is runtime code too: a library's text, for runtimes without
+ * symbols.  (0, 0) clears it. */
+void corodbg_set_runtime_range(const void *lo, const void *hi);
+
+/* The function every coroutine starts in (its trampoline): a coroutine's
+ * stack ends there, below its entry function. */
+void corodbg_set_runtime_start(const void *fn);
+
+/* Set CO's creation site after corodbg_create.  The rule: the creation
+ * site is the return address of the call the *user* made into the
+ * runtime.  A runtime whose public create function calls an inner one
+ * that calls corodbg_create (layered), or whose create function may be
+ * inlined, takes __builtin_return_address(0) in its public, noinline
+ * entry point and passes it to corodbg_create or sets it here. */
+int corodbg_set_create_pc(corodbg_co *co, const void *pc);
 
 /* ---------------------------------------------------------------------
  * The switch fast path, inlined into runtimes.  Everything below is part

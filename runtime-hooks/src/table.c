@@ -39,7 +39,7 @@ struct corodbg_descriptor corodbg_table = {
 #endif
     .arch = CORODBG_ARCH,
     .desc_fields_off = offsetof(struct corodbg_descriptor, desc_fields),
-    .desc_fields_count = 26,
+    .desc_fields_count = 30,
     .entry_fields_off = offsetof(struct corodbg_descriptor, entry_fields),
     .entry_fields_count = 23,
     .regs_off = offsetof(struct corodbg_descriptor, reg_dwarf),
@@ -76,6 +76,10 @@ struct corodbg_descriptor corodbg_table = {
         DF(BLOCK_LAYOUT_COUNT, block_layout_count, UINT),
         DF(FRAME_LAYOUT, frame_layout, REGLOCS),
         DF(FRAME_LAYOUT_COUNT, frame_layout_count, UINT),
+        DF(RUNTIME_CODE, runtime_code, CHARS),
+        DF(RUNTIME_START, runtime_start, PTR),
+        DF(RUNTIME_CODE_LO, runtime_code_lo, PTR),
+        DF(RUNTIME_CODE_HI, runtime_code_hi, PTR),
     },
     .entry_fields = {
         EF(ID, id, UINT),
@@ -113,7 +117,7 @@ _Static_assert(offsetof(struct corodbg_descriptor, desc_fields_off) == 20,
                "abi");
 _Static_assert(offsetof(struct corodbg_descriptor, generation) == 40, "abi");
 _Static_assert(sizeof(((struct corodbg_descriptor *)0)->desc_fields) /
-                   sizeof(struct corodbg_field) == 26, "desc field count");
+                   sizeof(struct corodbg_field) == 30, "desc field count");
 _Static_assert(sizeof(((struct corodbg_descriptor *)0)->entry_fields) /
                    sizeof(struct corodbg_field) == 23, "entry field count");
 _Static_assert(sizeof(struct corodbg_reg_loc) == 8, "layout record");

@@ -471,6 +471,39 @@ static void test_regs_modes(void)
     corodbg_exit(co);
 }
 
+/* The runtime describes itself: code globs (cut at a whole glob when too
+ * long), an address range, the start function; creation site set later. */
+static void test_describe_runtime(void)
+{
+    const struct corodbg_descriptor *d = &corodbg_table;
+    char longer[2 * CORODBG_RUNTIME_CODE_MAX];
+    CHECK_EQ(corodbg_set_runtime_code(NULL), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_runtime_code("rt_*,file:*rt/src/*"), CORODBG_OK);
+    CHECK(strcmp(d->runtime_code, "rt_*,file:*rt/src/*") == 0);
+    memset(longer, 0, sizeof longer);
+    for (size_t i = 0; i + 6 < sizeof longer - 1; i += 6)
+        memcpy(longer + i, "abcde,", 6);
+    CHECK_EQ(corodbg_set_runtime_code(longer), CORODBG_ETRUNC);
+    size_t n = strlen(d->runtime_code);
+    CHECK(n < CORODBG_RUNTIME_CODE_MAX && n > 0);
+    CHECK(n % 6 == 5); /* whole "abcde" globs only, no trailing comma */
+    corodbg_set_runtime_range((void *)0x1000, (void *)0x2000);
+    CHECK_EQ(d->runtime_code_lo, 0x1000);
+    CHECK_EQ(d->runtime_code_hi, 0x2000);
+    corodbg_set_runtime_start((void *)&test_describe_runtime);
+    CHECK_EQ(d->runtime_start, (uintptr_t)&test_describe_runtime);
+    corodbg_co *co = corodbg_create("site", NULL, NULL, 0, (void *)0x10);
+    uint32_t seq = co->seq;
+    CHECK_EQ(corodbg_set_create_pc(NULL, (void *)0x20), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_create_pc(co, (void *)0x20), CORODBG_OK);
+    CHECK_EQ(co->create_pc, 0x20);
+    CHECK_EQ(co->seq, seq + 2);
+    corodbg_exit(co);
+    corodbg_set_runtime_code("");
+    corodbg_set_runtime_range(NULL, NULL);
+    corodbg_set_runtime_start(NULL);
+}
+
 static void test_strerror(void)
 {
     CHECK(strcmp(corodbg_strerror(CORODBG_OK), "success") == 0);
@@ -624,6 +657,7 @@ int main(void)
     RUN(test_panic);
     RUN(test_leak_helpers);
     RUN(test_regs_modes);
+    RUN(test_describe_runtime);
     RUN(test_strerror);
     RUN(test_crash_handler);
     RUN(test_churn);

@@ -135,4 +135,7 @@ class TableImage:
               fault_addr=0x10)
         t.set_desc("live_count", 6)
         t.set_desc("next_id", 7)
+        # described as corort describes itself (runtime/src/sched.c)
+        t.set_desc("runtime_name", "corort")
+        t.set_desc("runtime_code", "corort_*,corort__*,file:*runtime/src/*")
         return t

@@ -7,6 +7,7 @@ import pytest
 from corodbg.core import decode, errors, filter as corefilter, layout
 from corodbg.core import listing, query, render
 from corodbg.core.model import Location
+from tablegen import TableImage
 
 
 class FakeFrontend(listing.Frontend):
@@ -87,12 +88,26 @@ def test_help_text_shared():
 
 def test_runtime_frames():
     rt = query.RuntimeFrames()
+    # Nothing about corort is built in: it comes from the table.
+    assert not rt.is_runtime("corort_spawn")
+    assert not rt.is_runtime("recv", "/w/runtime/src/chan.c")
+    assert rt.is_runtime("corodbg_switch")   # libcorodbg's own, always
+    rt.adopt(TableImage.sample().decode())
+    assert rt.policy.name == "corort"
     assert rt.is_runtime("corort_spawn")
     assert rt.is_runtime("recv", "/w/runtime/src/chan.c")
     assert not rt.is_runtime("recv", "/w/app/chan.c")
     assert not rt.is_runtime(None, None)
-    rt.files.set("")
+    # the user's setting replaces the runtime's globs; "" goes back
+    rt.files.set("*nothing*")
     assert not rt.is_runtime("recv", "/w/runtime/src/chan.c")
+    rt.files.set("")
+    assert rt.is_runtime("recv", "/w/runtime/src/chan.c")
+    rt.functions.set("app_*")
+    assert not rt.is_runtime("corort_spawn") and rt.is_runtime("app_x")
+    rt.functions.set("")
+    assert rt.is_runtime("corort_spawn")
+    rt.files.set("*nothing*")
     frames = [(0, Location(None, None, 0, 5)),
               (1, Location("corodbg_x", None, 0, 6)),
               (2, Location("main", "m.c", 3, 7))]

@@ -27,7 +27,9 @@ DESC_FIELDS = {1: "generation", 2: "live_count", 3: "next_id",
                18: "crashed_id", 19: "runtime_name", 20: "hook_calls",
                21: "filtered", 22: "regs_modes", 23: "block_layout",
                24: "block_layout_count", 25: "frame_layout",
-               26: "frame_layout_count"}
+               26: "frame_layout_count", 27: "runtime_code",
+               28: "runtime_start", 29: "runtime_code_lo",
+               30: "runtime_code_hi"}
 ENTRY_FIELDS = {1: "id", 2: "seq", 3: "state", 4: "tid", 5: "last_tid",
                 6: "switches", 7: "entry_fn", 8: "create_pc", 9: "stack_lo",
                 10: "stack_hi", 11: "created_ns", 12: "since_ns",

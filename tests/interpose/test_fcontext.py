@@ -16,7 +16,6 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
 HERE = os.path.join(ROOT, "tests", "interpose", "boost")
 LOADER = os.path.join(ROOT, "gdb", "corodbg-gdb.py")
 LLDB_PLUGIN = os.path.join(ROOT, "lldb", "corodbg_lldb.py")
-BOOST_RUNTIME = "boost::*,std::*"
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +42,8 @@ def line(src, marker):
 def gdb(fclib, commands, args, core=None):
     cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /",
            "-iex", "set environment LD_PRELOAD=%s" % fclib,
-           "-ex", "source %s" % LOADER,
-           "-ex", "set corodbg runtime-functions %s" % BOOST_RUNTIME]
+           "-ex", "source %s" % LOADER]   # no setting: the interposer
+    # describes Boost's code itself (runtime_code)
     if core is None:
         cmd += ["-ex", "break boost_checkpoint", "-ex", "run"]
     for c in commands:
@@ -154,7 +153,6 @@ def test_lldb_fiber_threads(build, fclib):
            "-o", "file %s" % exe,
            "-o", "settings set target.env-vars LD_PRELOAD=%s" % fclib,
            "-o", "b boost_checkpoint", "-o", "run",
-           "-o", "coroutine config runtime-functions '%s'" % BOOST_RUNTIME,
            "-o", "coroutine list -u", "-o", "thread list",
            "-o", "coroutine select 3", "-o", "bt"]
     env = dict(os.environ,

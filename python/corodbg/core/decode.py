@@ -120,7 +120,7 @@ def _field_records(data, p, off_key, count_key, owner_size, names, what,
 
 
 def _expected_kinds(name):
-    if name in ("name", "filter_name", "runtime_name"):
+    if name in ("name", "filter_name", "runtime_name", "runtime_code"):
         return (KIND_CHARS,)
     if name == "regs":
         return (KIND_U64S,)

@@ -101,6 +101,10 @@ DESC_FIELDS = (
     ('BLOCK_LAYOUT_COUNT', 24, 'block_layout_count'),
     ('FRAME_LAYOUT', 25, 'frame_layout'),
     ('FRAME_LAYOUT_COUNT', 26, 'frame_layout_count'),
+    ('RUNTIME_CODE', 27, 'runtime_code'),
+    ('RUNTIME_START', 28, 'runtime_start'),
+    ('RUNTIME_CODE_LO', 29, 'runtime_code_lo'),
+    ('RUNTIME_CODE_HI', 30, 'runtime_code_hi'),
 )
 DESCF_GENERATION = 1
 DESCF_LIVE_COUNT = 2
@@ -128,6 +132,10 @@ DESCF_BLOCK_LAYOUT = 23
 DESCF_BLOCK_LAYOUT_COUNT = 24
 DESCF_FRAME_LAYOUT = 25
 DESCF_FRAME_LAYOUT_COUNT = 26
+DESCF_RUNTIME_CODE = 27
+DESCF_RUNTIME_START = 28
+DESCF_RUNTIME_CODE_LO = 29
+DESCF_RUNTIME_CODE_HI = 30
 
 # CORODBG_ENTRY_FIELDS(X): (NAME, value, text)
 ENTRY_FIELDS = (
