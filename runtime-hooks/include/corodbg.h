@@ -106,7 +106,8 @@ extern "C" {
     X(IO, 6, "io")                                                         \
     X(JOIN, 7, "join")                                                     \
     X(YIELD, 8, "yield")                                                   \
-    X(OTHER, 9, "other")
+    X(OTHER, 9, "other")                                                   \
+    X(RESUME, 10, "resumed another") /* wait_addr: its entry (1.1) */
 
 /* Event kinds recorded in the descriptor before corodbg_event_hook(). */
 #define CORODBG_EVENTS(X)                                                  \
@@ -443,6 +444,14 @@ void corodbg_switch(corodbg_co *from, corodbg_co *to);
  * away; corodbg_switch keeps a blocked coroutine blocked. */
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason,
                   const void *addr);
+
+/* Asymmetric runtimes: FROM resumes TO and waits inside the resume call
+ * until TO yields back.  FROM is BLOCKED with reason CORODBG_WAIT_RESUME
+ * and wait_addr = TO's entry (listed as "resumed another", not running),
+ * then the switch is done.  When TO yields, corodbg_switch(TO, FROM) runs
+ * FROM again.  FROM may be NULL (the scheduler's own stack): a plain
+ * switch.  CORODBG_EINVAL for a NULL TO; corodbg_block's errors. */
+int corodbg_resume(corodbg_co *from, corodbg_co *to);
 
 /* A blocked coroutine becomes RUNNABLE.  CORODBG_ESTATE if not blocked. */
 int corodbg_wake(corodbg_co *co);

@@ -504,6 +504,32 @@ static void test_describe_runtime(void)
     corodbg_set_runtime_start(NULL);
 }
 
+/* A coroutine that resumed another is blocked on it, not running; the
+ * way back runs it again. */
+static void test_nested_resume(void)
+{
+    corodbg_co *a = corodbg_create("outer", NULL, NULL, 0, NULL);
+    corodbg_co *b = corodbg_create("inner", NULL, NULL, 0, NULL);
+    CHECK_EQ(corodbg_resume(a, NULL), CORODBG_EINVAL);
+    corodbg_switch(NULL, a);
+    CHECK_EQ(corodbg_resume(a, b), CORODBG_OK);
+    CHECK_EQ(a->state, CORODBG_BLOCKED);
+    CHECK_EQ(a->wait_reason, CORODBG_WAIT_RESUME);
+    CHECK_EQ(a->wait_addr, (uintptr_t)b);
+    CHECK_EQ(a->tid, 0);
+    CHECK_EQ(b->state, CORODBG_RUNNING);
+    CHECK(corodbg_current() == b);
+    corodbg_switch(b, a); /* b yields back into a's resume call */
+    CHECK_EQ(a->state, CORODBG_RUNNING);
+    CHECK_EQ(b->state, CORODBG_RUNNABLE);
+    corodbg_switch(a, NULL);
+    CHECK_EQ(corodbg_resume(NULL, b), CORODBG_OK); /* from the scheduler */
+    CHECK_EQ(b->state, CORODBG_RUNNING);
+    corodbg_switch(b, NULL);
+    corodbg_exit(a);
+    corodbg_exit(b);
+}
+
 static void test_strerror(void)
 {
     CHECK(strcmp(corodbg_strerror(CORODBG_OK), "success") == 0);
@@ -658,6 +684,7 @@ int main(void)
     RUN(test_leak_helpers);
     RUN(test_regs_modes);
     RUN(test_describe_runtime);
+    RUN(test_nested_resume);
     RUN(test_strerror);
     RUN(test_crash_handler);
     RUN(test_churn);

@@ -263,3 +263,19 @@ def test_on_thread_live_owner_beats_dead():
     img = TableImage.sample()
     img.add(6, 9, layout.STATE_DEAD, "gone", **shared)
     assert img.decode().on_thread(8888, sp).id == 9
+
+
+def test_nested_resume_is_a_wait():
+    """corodbg_resume: the outer coroutine is blocked on the inner one
+    (wait_addr = its entry), listed as "resumed another", not running."""
+    img = TableImage.sample()
+    inner = img.entry_addr(2)
+    img.add(6, 7, layout.STATE_BLOCKED, "outer",
+            wait_reason=layout.WAIT_RESUME, wait_addr=inner)
+    img.set_desc("live_count", 7)
+    t = img.decode()
+    co = t.by_id[7]
+    assert co.wait_name == "resumed another"
+    assert co.wait_addr == t.by_id[3].addr
+    q = query.parse_list_args("-wait 'resumed another'")
+    assert [c.id for c in query.select(t.coroutines, q, 0)] == [7]

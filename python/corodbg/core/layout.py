@@ -51,6 +51,7 @@ WAITS = (
     ('JOIN', 7, 'join'),
     ('YIELD', 8, 'yield'),
     ('OTHER', 9, 'other'),
+    ('RESUME', 10, 'resumed another'),
 )
 WAIT_NONE = 0
 WAIT_CHAN_SEND = 1
@@ -62,6 +63,7 @@ WAIT_IO = 6
 WAIT_JOIN = 7
 WAIT_YIELD = 8
 WAIT_OTHER = 9
+WAIT_RESUME = 10
 
 # CORODBG_EVENTS(X): (NAME, value, text)
 EVENTS = (
