@@ -223,6 +223,8 @@ static void init_once(void)
         is_pcl = 1;
     probe_start_context();
     corodbg_set_runtime_name("ucontext");
+    /* glibc's switch functions and libpcl's API are runtime code. */
+    corodbg_set_runtime_code("*swapcontext*,*setcontext*,co_*");
     const char *crash = getenv("CORODBG_UC_CRASH");
     if (crash && strcmp(crash, "1") == 0 &&
         pthread_key_create(&altstack_key, altstack_free) == 0) {

@@ -22,7 +22,7 @@ import lldb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout, listing, query, render  # noqa: E402
+from corodbg.core import errors, layout, listing, query, regs, render  # noqa: E402
 from corodbg.core import filter as corefilter  # noqa: E402
 from corodbg.core.model import Location  # noqa: E402
 from corodbg.core.stackwalk import (  # noqa: E402
@@ -313,6 +313,8 @@ CoroutineList.__doc__ = listing.list_help(
 def select_coroutine(debugger, process, co, result=None):
     """Select CO's thread (creating it past the thread cap)."""
     sess = T.session(process)
+    if co.state != layout.STATE_RUNNING:
+        regs.check_context(co)   # a '?' entry: its reason, not a bad stack
     th = sess.thread_for(co)
     plugin = T.PLUGINS.get(process.GetUniqueID())
     parked = th is None or th.GetThreadID() >= T.CORO_TID_BASE
@@ -749,9 +751,11 @@ threads           list parked coroutines as threads at all; "on" also
                   modules are loaded: any coroutine command does the same)
 runtime-functions globs naming the runtime's functions: the user location
                   (coroutine list -u, coroutine leaks) is the first frame
-                  matching none of them
+                  matching none of them; default (or ''): the globs the
+                  runtime wrote into its table, plus corodbg_* and __*
 runtime-files     globs naming the runtime's source files: a frame in one
-                  of them is runtime code too (static helpers)
+                  of them is runtime code too (static helpers); default
+                  (or ''): the runtime's own, plus libcorodbg's
 describe-stops    report a catch as a one-instruction step whose stop reason
                   is the event (what IDEs show); off: a plain breakpoint stop
 debug             print tracebacks of corodbg's internal errors"""

@@ -149,6 +149,7 @@ class Session:
         try:
             self._table = decode.decode_table(self.reader,
                                               self.table_address())
+            CONFIG.runtime.adopt(self._table)   # the runtime's own rule
         except errors.NoTableError:
             raise   # not cached: the modules may not be loaded yet (attach)
         except errors.CorodbgError as e:

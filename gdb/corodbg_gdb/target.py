@@ -206,6 +206,7 @@ def table():
         t = decode.decode_table(S.reader, table_address())
         t.mark_unknown_threads(known_tids())
         S.table = t
+        S.runtime.adopt(t)   # the runtime's own description of its code
         for line in render.warning_lines(t.warnings):
             gdb.write(line, gdb.STDERR)
     return S.table

@@ -19,7 +19,7 @@ from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
 from corodbg.core import (errors, layout, listing, query, reader, registers,
-                          regmap)
+                          regmap, regs)
 from corodbg.core.model import Location
 from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned, flatten,
                                     shown)
@@ -32,20 +32,24 @@ class View:
     def __init__(self, co, tbl, thread, base=0):
         names = registers.names(tbl.prefix["arch"]) or {}
         regmap.check(tbl, names, _target_arch())
-        if not co.regs or not co.pc or not co.sp:
+        if not co.pc or not co.sp:
             raise errors.CorodbgError("coroutine %d has no saved context"
                                       % co.id)
-        if co.unreadable == "bad-stack":
-            raise errors.CorodbgError("coroutine %d: %s" % (co.id, co.note))
+        # The core knows where the registers are (table, runtime block or
+        # pushed frame) and raises the one-line reason when they are not.
+        saved = regs.saved_registers(tbl, co)
         self.co = co
         self.thread = thread
         self.base = base  # level our unwinder claims (after inline frames)
-        self.regs = [(names[d], v) for d, v in zip(tbl.reg_dwarf, co.regs)
-                     if d in names]
+        self.regs = [(names[d], v) for d, v in saved if d in names]
         self.sp = co.sp
         # the start function, by address: names differ between C and C++
         # (`conn` vs `conn(void*)`), and a stripped program has none
         self.entry_fn = co.entry_fn or None
+        # The runtime's start function (trampoline, from its
+        # self-description): the stack ends above it even when the entry
+        # function's frame is gone (tail call, inlined).
+        self.start_fn = S.runtime.start or None
 
 
 
@@ -142,6 +146,8 @@ class CoroutineFrameFilter:
                 continue
             if past_bottom(f):
                 break
+            if is_runtime_start(f, v):
+                break
             yield _Named(dec)
             if is_start_frame(f, v):
                 break
@@ -183,6 +189,13 @@ def is_start_frame(f, v):
     its `bt` shows)?  Compared by address, from the table's entry_fn."""
     return v.entry_fn is not None and f.type() != gdb.INLINE_FRAME and \
         _function_start(f) == v.entry_fn
+
+
+def is_runtime_start(f, v):
+    """Is F the physical frame of the runtime's start function (its
+    trampoline, below the entry function: not shown)?"""
+    return v.start_fn is not None and f.type() != gdb.INLINE_FRAME and \
+        _function_start(f) == v.start_fn
 
 
 _unwinder = CoroutineUnwinder()
@@ -426,6 +439,8 @@ def real_frames(co, tbl, depth):
         while f is not None:
             if f.pc() == 0 or (v is not None and past_bottom(f)):
                 break
+            if v is not None and is_runtime_start(f, v):
+                break
             t = f.type()
             if t == gdb.TAILCALL_FRAME and out and not shown:
                 out[-1].tail.append(_frame_location(f))
@@ -441,8 +456,8 @@ def real_frames(co, tbl, depth):
                 if v is not None and is_start_frame(f, v):
                     break
             f = f.older()
-    except gdb.error:
-        pass
+    except (gdb.error, errors.CorodbgError):
+        pass   # no stack to walk (no saved context): no frames, no error
     finally:
         restore_selection(saved)
     return out, first
@@ -496,7 +511,7 @@ def _walk(co, tbl, depth, until=None, on_thread=None):
     CO on an OS thread now (computed here when None)."""
     if on_thread is None:
         on_thread = bool(co.tid) or _thread_running(co) is not None
-    if on_thread or co.unreadable == "bad-stack" or not co.sp:
+    if on_thread or co.unreadable in regs.NO_CONTEXT or not co.sp:
         frames, first = real_frames(co, tbl, depth)
         return shown(frames), first
     return _fast().frames(co, depth, until), 1 + _view_base()
@@ -515,12 +530,13 @@ def frames_of(co, tbl, depth):
 def _stackless(co, tbl, on_thread):
     """Does CO get no stack in a listing?  Its thread is gone (listed with
     '?'); or, parked, it has no context yet (pc 0, abi.md), a saved sp
-    outside its stack (listed with '?'), or an unusable register map
+    outside its stack or registers not where its runtime's layout says
+    (listed with '?'), or an unusable register map
     (warned once).  Never an error that stops the whole listing."""
     if co.unreadable == "unknown-thread":
         return True
     return not on_thread and bool(_map_problem(tbl) or not (co.pc and co.sp)
-                                  or co.unreadable == "bad-stack")
+                                  or co.unreadable in regs.NO_CONTEXT)
 
 
 _BASE = {}  # (stop serial, thread) -> _inline_depth() of that thread

@@ -7,6 +7,7 @@ import pytest
 from corodbg.core import decode, errors, filter as corefilter, layout
 from corodbg.core import listing, query, render
 from corodbg.core.model import Location
+from tablegen import TableImage
 
 
 class FakeFrontend(listing.Frontend):
@@ -87,12 +88,26 @@ def test_help_text_shared():
 
 def test_runtime_frames():
     rt = query.RuntimeFrames()
+    # Nothing about corort is built in: it comes from the table.
+    assert not rt.is_runtime("corort_spawn")
+    assert not rt.is_runtime("recv", "/w/runtime/src/chan.c")
+    assert rt.is_runtime("corodbg_switch")   # libcorodbg's own, always
+    rt.adopt(TableImage.sample().decode())
+    assert rt.policy.name == "corort"
     assert rt.is_runtime("corort_spawn")
     assert rt.is_runtime("recv", "/w/runtime/src/chan.c")
     assert not rt.is_runtime("recv", "/w/app/chan.c")
     assert not rt.is_runtime(None, None)
-    rt.files.set("")
+    # the user's setting replaces the runtime's globs; "" goes back
+    rt.files.set("*nothing*")
     assert not rt.is_runtime("recv", "/w/runtime/src/chan.c")
+    rt.files.set("")
+    assert rt.is_runtime("recv", "/w/runtime/src/chan.c")
+    rt.functions.set("app_*")
+    assert not rt.is_runtime("corort_spawn") and rt.is_runtime("app_x")
+    rt.functions.set("")
+    assert rt.is_runtime("corort_spawn")
+    rt.files.set("*nothing*")
     frames = [(0, Location(None, None, 0, 5)),
               (1, Location("corodbg_x", None, 0, 6)),
               (2, Location("main", "m.c", 3, 7))]
@@ -287,3 +302,19 @@ def test_on_thread_live_owner_beats_dead():
     img = TableImage.sample()
     img.add(6, 9, layout.STATE_DEAD, "gone", **shared)
     assert img.decode().on_thread(8888, sp).id == 9
+
+
+def test_nested_resume_is_a_wait():
+    """corodbg_resume: the outer coroutine is blocked on the inner one
+    (wait_addr = its entry), listed as "resumed another", not running."""
+    img = TableImage.sample()
+    inner = img.entry_addr(2)
+    img.add(6, 7, layout.STATE_BLOCKED, "outer",
+            wait_reason=layout.WAIT_RESUME, wait_addr=inner)
+    img.set_desc("live_count", 7)
+    t = img.decode()
+    co = t.by_id[7]
+    assert co.wait_name == "resumed another"
+    assert co.wait_addr == t.by_id[3].addr
+    q = query.parse_list_args("-wait 'resumed another'")
+    assert [c.id for c in query.select(t.coroutines, q, 0)] == [7]

@@ -387,7 +387,7 @@ def test_thread_cap(run_lldb, prog):
 
 @pytest.mark.parametrize("kind,expect", [
     ("magic", "error: bad magic 7f584f524f444247: not a corodbg table"),
-    ("major", "error: table ABI version 99.0 is not supported (this "
+    ("major", "error: table ABI version 99.1 is not supported (this "
               "corodbg reads major 1): upgrade corodbg"),
     ("count", "warning: corodbg: nchunks 4294967295 exceeds the table "
               "maximum"),

@@ -203,7 +203,7 @@ int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
         fflush(stdout);
         pthread_join(t, NULL);
     } else {
-        return -1;
+        return rm_run_mode(mode, n, checkpoint); /* block, frame: regmodes.c */
     }
     return 0;
 }

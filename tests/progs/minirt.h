@@ -71,9 +71,15 @@ void start_spinners(long n);
  * spinner threads), sleep N (like threads N, then print "ready PID" and
  * sleep, for attach and gcore; never returns), join (6 workers, then
  * "ready PID" and the main thread hangs in pthread_join, for attach to
- * a hung process).  0 when it ran MODE, -1
- * when MODE is none of them. */
+ * a hung process), and rm_run_mode's.  0 when it ran MODE, -1 when MODE
+ * is none of them. */
 int mr_run_mode(const char *mode, long n, void (*checkpoint)(void));
+
+/* tests/progs/regmodes.c: block N, frame N (N workers parked by a runtime
+ * publishing its registers in mode BLOCK or FRAME, plus one that never
+ * ran), block-bad N and frame-bad N (the second worker's saved sp lies
+ * outside its stack).  Called by mr_run_mode; -1 for another MODE. */
+int rm_run_mode(const char *mode, long n, void (*checkpoint)(void));
 
 #ifdef __cplusplus
 }

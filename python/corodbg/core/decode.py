@@ -12,7 +12,7 @@ import struct
 from itertools import islice
 from operator import attrgetter, countOf, lt
 
-from . import layout
+from . import layout, regs
 from .errors import BadTableError, MemoryReadError
 from .escape import printable
 from .model import Coroutine, Table, ENTRY_FIELD_NAMES
@@ -25,6 +25,7 @@ KIND_UINT = layout.FIELD_KIND_UINT
 KIND_PTR = layout.FIELD_KIND_PTR
 KIND_CHARS = layout.FIELD_KIND_CHARS
 KIND_U64S = layout.FIELD_KIND_U64S
+KIND_REGLOCS = layout.FIELD_KIND_REGLOCS
 UINT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 DESC_NAMES = {v: t for _, v, t in layout.DESC_FIELDS}
 ENTRY_NAMES = {v: t for _, v, t in layout.ENTRY_FIELDS}
@@ -101,9 +102,10 @@ def _field_records(data, p, off_key, count_key, owner_size, names, what,
             bad = "has size %d" % fsize
         elif kind == KIND_PTR and fsize != p["ptr_size"]:
             bad = "pointer of size %d" % fsize
-        elif kind == KIND_U64S and fsize % 8:
-            bad = "register block size %d" % fsize
-        elif kind not in (KIND_UINT, KIND_PTR, KIND_CHARS, KIND_U64S):
+        elif kind in (KIND_U64S, KIND_REGLOCS) and fsize % 8:
+            bad = "register array size %d" % fsize
+        elif kind not in (KIND_UINT, KIND_PTR, KIND_CHARS, KIND_U64S,
+                          KIND_REGLOCS):
             bad = "has unknown kind %d" % kind
         if not bad and _expected_kinds(name) and \
                 kind not in _expected_kinds(name):
@@ -120,17 +122,19 @@ def _field_records(data, p, off_key, count_key, owner_size, names, what,
 
 
 def _expected_kinds(name):
-    if name in ("name", "filter_name", "runtime_name"):
+    if name in ("name", "filter_name", "runtime_name", "runtime_code"):
         return (KIND_CHARS,)
     if name == "regs":
         return (KIND_U64S,)
+    if name in ("block_layout", "frame_layout"):
+        return (KIND_REGLOCS,)
     return (KIND_UINT, KIND_PTR)
 
 
 def _code(size, kind):
     if kind in (KIND_UINT, KIND_PTR):
         return UINT_CODES[size], 1
-    if kind == KIND_CHARS:
+    if kind in (KIND_CHARS, KIND_REGLOCS):  # layouts: regs.py parses them
         return "%ds" % size, 1
     return "%dQ" % (size // 8), size // 8
 
@@ -191,7 +195,9 @@ def decode_descriptor(reader, addr):
     desc = {}
     for name, (i, n) in dindex.items():
         v = values[i] if n == 1 else values[i:i + n]
-        if isinstance(v, bytes):
+        if dfields[name][2] == KIND_REGLOCS:
+            v = regs.parse_layout(v, p["endian"])
+        elif isinstance(v, bytes):
             z = v.find(b"\0")
             if z < 0:
                 warnings.append("descriptor string %s is not NUL-terminated"
@@ -460,6 +466,7 @@ def _decode_table(reader, addr, max_coroutines):
             continue
         table.scan(hstruct.iter_unpack(data), data, ci * per_chunk, base,
                    esize, out)
+    regs.resolve(reader, table)
     _check_table(table)
     return table
 
@@ -552,7 +559,7 @@ def read_entry(reader, table, co):
     out = []
     table.scan(iter((table.hot_struct.unpack(data),)), data, co.slot,
                co.addr, 0, out)
-    return out[0] if out else None
+    return regs.resolve(reader, table, out)[0] if out else None
 
 
 def read_string(reader, addr, size):

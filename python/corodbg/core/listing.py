@@ -92,6 +92,7 @@ class Frontend:
         self.table = table
         if self.runtime is None:
             self.runtime = query.RuntimeFrames()
+        self.runtime.adopt(table)   # the runtime's own description
 
     def symbolize(self, pc, is_return=True):
         raise NotImplementedError

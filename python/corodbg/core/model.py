@@ -25,6 +25,7 @@ UNREADABLE_REASONS = {
     "duplicate-id": "another entry has the same id",
     "bad-name": "name not NUL-terminated",
     "unknown-thread": "on an OS thread the debugger does not know",
+    "bad-regs": "saved registers not where the runtime's layout says",
 }
 
 ENTRY_FIELD_NAMES = tuple(t for _, _, t in layout.ENTRY_FIELDS)
