@@ -37,6 +37,15 @@ gdbx -ex 'break fixture_ready' -ex run \
      -ex "python timecold('info coroutines -group user', 'group_user_N', 1)" \
      -ex "python timecold('coroutine leaks', 'leaks_N', 1)" \
      --args "$FX" list "$N" >> "$T/results"
+# 1b. as a user meets them: each command first in a fresh GDB at a new
+#     stop (decode, frame-size learning and symbolization included).
+for c in 'info coroutines:fresh_list_N' \
+         'info coroutines -group user:fresh_group_user_N' \
+         'info coroutines -u:fresh_u_N' 'coroutine leaks:fresh_leaks_N'; do
+    gdbx -ex 'break fixture_ready' -ex run \
+         -ex "python timecmd('${c%%:*}', '${c##*:}')" \
+         --args "$FX" list "$N" >> "$T/results"
+done
 # apply runs one GDB command per coroutine (GDB's cost, ~0.4 ms each): N/10
 gdbx -ex 'break fixture_ready' -ex run \
      -ex "python timecold('coroutine apply all frame 1', 'apply_all_N10', 1)" \
@@ -93,6 +102,10 @@ pr "info coroutines, N" list_N "<= 0.3 s"
 pr "info coroutines -t 10, N" t10_N "<= 3 s"
 pr "info coroutines -group user, N" group_user_N "-"
 pr "coroutine leaks, N" leaks_N "-"
+pr "fresh GDB: first info coroutines, N" fresh_list_N "<= 0.3 s"
+pr "fresh GDB: info coroutines -group user, N" fresh_group_user_N "<= 1 s"
+pr "fresh GDB: info coroutines -u, N" fresh_u_N "<= 1 s"
+pr "fresh GDB: coroutine leaks, N" fresh_leaks_N "<= 1 s"
 pr "coroutine apply all frame 1, N/10" apply_all_N10 "O(n)"
 pr "info coroutines, N1M" list_1M "<= 3 s"
 plain=$(field churn_plain 3); catch=$(field churn_catch 3); cond=$(field churn_cond 3)

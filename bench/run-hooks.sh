@@ -15,19 +15,10 @@
 set -eu
 cd "$(dirname "$0")/.."
 B=build/runtime/bench
-RUNS=${RUNS:-3}
-for b in "$B/hooks" "$B/hooks-nohooks"; do
-    [ -x "$b" ] || { echo "run-hooks: $b is not built (run make bench)" >&2; exit 1; }
-done
-
+. bench/alternate.sh
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-i=0
-while [ "$i" -lt "$RUNS" ]; do
-    "$B/hooks"         | sed 's/^/hooks /'   >>"$tmp"
-    "$B/hooks-nohooks" | sed 's/^/nohooks /' >>"$tmp"
-    i=$((i + 1))
-done
+alternate "$B/hooks" "$B/hooks-nohooks" "$tmp"
 
 awk '
 { k = $1 " " $2; if (!(k in best) || $3 < best[k]) best[k] = $3 }

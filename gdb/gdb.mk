@@ -5,8 +5,8 @@
 GDB_B        := $(B)/gdb
 GDB_FX_SRC   := tests/gdb/progs/fixture.c
 # The mini runtime and workers, shared with the LLDB test program.
-GDB_MINIRT   := tests/progs/minirt.c
-GDB_FX_DEPS  := $(GDB_FX_SRC) $(GDB_MINIRT) tests/progs/minirt.h
+GDB_MINIRT   := tests/progs/minirt.c tests/progs/regmodes.c
+GDB_FX_DEPS  := $(GDB_FX_SRC) $(GDB_MINIRT) tests/progs/minirt.h tests/progs/rm_switch.h
 # -O0 so the tests can assert exact lines and every local.
 GDB_FX_FLAGS := -std=c11 $(WARN) -D_GNU_SOURCE -O0 -g $(HOOKS_INC) -Itests/progs
 # -u keeps libcorodbg's .debug_gdb_scripts record in a static link.

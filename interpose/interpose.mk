@@ -21,6 +21,42 @@ $(UCX_SO): $(UCX_OBJ) $(HOOKS_LIB_A) $(UCX_DIR)/exports.map
 	  -Wl,--no-undefined \
 	  -lpthread -ldl
 
+# libcorodbg-fcontext.so: Boost.Context's fcontext (Coroutine2, Fiber,
+# Asio spawn), register mode frame.  x86-64 only (fc_stubs.S).
+FCX_SO  := $(UCX_B)/libcorodbg-fcontext.so
+FCX_OBJ := $(UCX_B)/obj/fc_interpose.o $(UCX_B)/obj/fc_stubs.o
+$(UCX_B)/obj/fc_interpose.o: $(UCX_DIR)/fc_interpose.c $(HOOKS_DIR)/include/corodbg.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+$(UCX_B)/obj/fc_stubs.o: $(UCX_DIR)/fc_stubs.S
+	@mkdir -p $(@D)
+	$(CC) -fPIC -g -c $< -o $@
+$(FCX_SO): $(FCX_OBJ) $(HOOKS_LIB_A) $(UCX_DIR)/fc_exports.map
+	$(CC) -shared -o $@ $(FCX_OBJ) $(HOOKS_LIB_A) \
+	  -Wl,--version-script=$(UCX_DIR)/fc_exports.map -Wl,-z,noexecstack \
+	  -Wl,--no-undefined -lpthread -ldl
+ALL += $(FCX_SO)
+
+# The Boost test programs (public Boost APIs only), -O0 so the tests can
+# assert the user's lines.  Asio's spawn is built on Boost.Coroutine.
+FCX_CXX := g++ -std=c++17 -O0 -g -Wall -Wextra -Werror \
+           -DBOOST_ALLOW_DEPRECATED_HEADERS -DBOOST_COROUTINES_NO_DEPRECATION_WARNING
+$(UCX_B)/tests/boost_gen: tests/interpose/boost/gen.cpp
+	@mkdir -p $(@D)
+	$(FCX_CXX) $< -o $@ -lboost_context
+$(UCX_B)/tests/boost_fibers: tests/interpose/boost/fibers.cpp
+	@mkdir -p $(@D)
+	$(FCX_CXX) $< -o $@ -lboost_fiber -lboost_context
+$(UCX_B)/tests/boost_sessions: tests/interpose/boost/sessions.cpp
+	@mkdir -p $(@D)
+	$(FCX_CXX) $< -o $@ -lboost_coroutine -lboost_context -lpthread
+TESTBIN += $(addprefix $(UCX_B)/tests/,boost_gen boost_fibers boost_sessions)
+# Its cost per jump_fcontext (bench/run-fcontext.sh).
+$(UCX_B)/bench_fcontext: $(UCX_DIR)/bench_fcontext.cpp
+	@mkdir -p $(@D)
+	g++ -std=c++17 -O2 -Wall -Wextra -Werror $< -o $@ -lboost_context
+BENCH += $(UCX_B)/bench_fcontext $(FCX_SO)
+
 # ASan/UBSan variant for the tests: preload it after the ASan runtime,
 # LD_PRELOAD="$(gcc -print-file-name=libasan.so) .../libcorodbg-ucontext-san.so".
 UCX_SAN_SO := $(UCX_B)/libcorodbg-ucontext-san.so

@@ -30,6 +30,7 @@
 #endif
 #include <dlfcn.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,6 +91,12 @@ static TLS struct {
     uint64_t fn;
     uint64_t create_pc;
 } pcl;
+
+/* CORODBG_UC_CRASH=1: crash handler installed, alternate stacks given
+ * out (see altstack_ensure), each freed by this key's destructor. */
+static int crash_mode;
+static pthread_key_t altstack_key;
+static void altstack_free(void *mem);
 
 static uintptr_t (*real_co_create)(uintptr_t, uintptr_t, uintptr_t,
                                    uintptr_t);
@@ -216,9 +223,14 @@ static void init_once(void)
         is_pcl = 1;
     probe_start_context();
     corodbg_set_runtime_name("ucontext");
+    /* glibc's switch functions and libpcl's API are runtime code. */
+    corodbg_set_runtime_code("*swapcontext*,*setcontext*,co_*");
     const char *crash = getenv("CORODBG_UC_CRASH");
-    if (crash && strcmp(crash, "1") == 0)
+    if (crash && strcmp(crash, "1") == 0 &&
+        pthread_key_create(&altstack_key, altstack_free) == 0) {
+        crash_mode = 1;
         corodbg_install_crash_handler();
+    }
 }
 
 static pthread_once_t once = PTHREAD_ONCE_INIT;
@@ -295,8 +307,43 @@ static void save_into(uintptr_t oucp, const uint64_t *regs)
         memcpy(block, regs, CORODBG_NREGS * sizeof *block);
 }
 
+/* ---- crash mode: an alternate signal stack per thread ----
+ *
+ * A coroutine that overflows its stack faults with no stack left: the
+ * kernel can only run the crash handler (SA_ONSTACK) on an alternate
+ * stack, else it kills the process unrecorded.  So with CORODBG_UC_CRASH=1
+ * every thread that enters a coroutine gets one, unless it has its own;
+ * a key destructor frees it when the thread ends. */
+#define ALTSTACK_SIZE (64u * 1024u)
+static TLS int altstack_checked;
+
+static void altstack_free(void *mem)
+{
+    stack_t ss = {.ss_sp = NULL, .ss_flags = SS_DISABLE, .ss_size = 0};
+    sigaltstack(&ss, NULL);
+    free(mem);
+}
+
+static void altstack_ensure(void)
+{
+    stack_t old, ss;
+    altstack_checked = 1;
+    if (sigaltstack(NULL, &old) != 0 || !(old.ss_flags & SS_DISABLE))
+        return;
+    ss.ss_sp = malloc(ALTSTACK_SIZE);
+    ss.ss_size = ALTSTACK_SIZE;
+    ss.ss_flags = 0;
+    if (!ss.ss_sp || sigaltstack(&ss, NULL) != 0) {
+        free(ss.ss_sp);
+        return;
+    }
+    pthread_setspecific(altstack_key, ss.ss_sp);
+}
+
 static void switch_to(struct ucoro *to)
 {
+    if (to && crash_mode && !altstack_checked)
+        altstack_ensure();
     corodbg_switch(cur ? cur->co : NULL, to ? to->co : NULL);
     cur = to;
 }

@@ -22,8 +22,11 @@ import lldb
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout, listing, query, render  # noqa: E402
+from corodbg.core import errors, layout, listing, query, regs, render  # noqa: E402
 from corodbg.core import filter as corefilter  # noqa: E402
+from corodbg.core.model import Location  # noqa: E402
+from corodbg.core.stackwalk import (  # noqa: E402
+    FrameSizeUnwinder, Learned, flatten, shown)
 
 OS_PLUGIN = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                          "corodbg_os.py")
@@ -124,36 +127,61 @@ def _marker_id(process):
 
 # ---- stacks and locations --------------------------------------------------
 
-try:  # the core's fast unwinder for parked stacks, when it has one
-    from corodbg.core import stackwalk as _stackwalk
-except ImportError:  # pragma: no cover - older core
-    _stackwalk = None
+def _frame_location(sess, f, is_return, top):
+    """Location of LLDB frame F as `bt` prints it: LLDB's function name
+    (an inlined frame's is the inlined function's) and line entry.
+    IS_RETURN: F's pc is a return address; TOP: F is its thread's first.  LLDB looks up the call's line
+    for every frame but a thread's top one, which for a parked coroutine
+    is a return address too: there the call's line is taken (where it
+    waits, not the line after), unless LLDB shows inlined frames there."""
+    pc = f.GetPC()
+    name = f.GetFunctionName()
+    if not name or name.startswith("___lldb_unnamed_symbol"):
+        return sess.symbolize(pc, is_return)
+    if is_return and top and not f.IsInlined():
+        loc = sess.symbolize(pc, True)
+        if loc.function == name:
+            return loc
+    path, line = None, 0
+    le = f.GetLineEntry()
+    if le.IsValid() and le.GetLine():
+        fs = le.GetFileSpec()
+        path, line = fs.fullpath or fs.GetFilename(), le.GetLine()
+    return Location(name, path, line, pc)
 
 
-def _concrete_frames(th, depth):
-    """[(pc, sp)] of thread TH's first DEPTH real frames.  LLDB also lists
-    an inlined call as a frame of its own, at the same stack slot, and
-    gives the frames around it adjusted pcs: keep the innermost frame of
-    each stack slot, whose pc is the real one.  The frame-size walker
-    learns from real frames only (an inlined one would teach it a frame
-    of size 0), and the symbolizer names the innermost inlined function
-    of each pc anyway."""
+def _real_frames(sess, th, depth, on_thread=False):
+    """[stackwalk.Learned] of thread TH: at most DEPTH physical frames,
+    holding every frame LLDB's `bt` shows.  LLDB lists an inlined call as
+    a frame of its own at the same stack slot, innermost first, and gives
+    the frames around it adjusted pcs: a slot's real pc is its innermost
+    frame's.  Tail-call frames it synthesizes are "artificial" frames
+    between a frame and its caller.  ON_THREAD: TH is the OS thread a
+    coroutine executes on (its top frame's pc is not a return address)."""
     out = []
-    inner = True            # the previous frame was not inlined
+    shown, pc = [], None
     for i in range(th.GetNumFrames()):
+        f = th.GetFrameAtIndex(i)
+        loc = _frame_location(sess, f, i > 0 or not on_thread, i == 0)
+        if f.IsArtificial() and out and not shown:
+            out[-1].tail.append(loc)
+            continue
+        if pc is None:
+            pc = f.GetPC()
+        shown.append(loc)
+        if f.IsInlined() or f.IsArtificial():
+            continue
         if len(out) >= depth:
             break
-        f = th.GetFrameAtIndex(i)
-        if inner:
-            out.append((f.GetPC(), f.GetSP()))
-        inner = not f.IsInlined()
+        out.append(Learned(pc, f.GetSP(), shown, []))
+        shown, pc = [], None
     return out
 
 
 def _lldb_frames(sess, co, depth):
-    """[(pc, sp)] of CO from LLDB's own unwinder (its thread)."""
+    """[stackwalk.Learned] of CO from LLDB's own unwinder (its thread)."""
     th = sess.thread_for(co)
-    return _concrete_frames(th, depth) if th is not None else []
+    return _real_frames(sess, th, depth) if th is not None else []
 
 
 def _walker(sess):
@@ -164,13 +192,12 @@ def _walker(sess):
     checking them on a second), so -u, -t and leaks stay fast at 100,000
     coroutines."""
     w = getattr(sess, "walker", None)
-    if w is None and _stackwalk is not None and \
-            hasattr(_stackwalk, "FrameSizeUnwinder") and \
-            not os.environ.get("CORODBG_SLOW_STACKS"):
+    if w is None and not os.environ.get("CORODBG_SLOW_STACKS"):
         try:
             p = sess.table().prefix
-            w = _stackwalk.FrameSizeUnwinder(
-                sess.stack_reader(), lambda co, depth: _lldb_frames(sess, co, depth),
+            w = FrameSizeUnwinder(
+                sess.stack_reader(),
+                lambda co, depth: _lldb_frames(sess, co, depth),
                 ptr_size=p["ptr_size"], endian=p["endian"])
         except Exception:
             w = False
@@ -178,36 +205,29 @@ def _walker(sess):
     return w or None
 
 
-def _pcs_of(sess, co, depth, until=None, on_ids=None):
-    """(pcs of CO's stack, on an OS thread?), at most DEPTH frames; with
-    UNTIL(pc), parked stacks end at the first frame it accepts.  ON_IDS:
-    the ids of the coroutines on OS threads, when the caller has them."""
+def _walk(sess, co, depth, until=None, on_ids=None):
+    """[stackwalk.Frame] of CO's stack as `bt` shows it, at most DEPTH
+    physical frames; with UNTIL(shown frames), a parked stack ends at the
+    first frame it accepts.  ON_IDS: the ids of the coroutines on OS
+    threads, when the caller has them."""
     if on_ids is None:
         on_ids = {c.id for c in sess.on_threads().values()}
-    on = co.id in on_ids
-    pcs = None
-    w = None if on else _walker(sess)
+    w = None if co.id in on_ids else _walker(sess)
     if w is not None:
         try:
-            pcs = [pc for pc, _ in w.frames(co, depth, until)]
+            return w.frames(co, depth, until)
         except Exception:   # the fast path is an optimisation only
-            pcs = None
-    if pcs is None:
-        th = sess.thread_for(co)
-        if th is None:
-            return [], on
-        pcs = [pc for pc, _ in _concrete_frames(th, depth)]
-    return pcs, on
+            pass
+    th = sess.thread_for(co)
+    if th is None:
+        return []
+    return shown(_real_frames(sess, th, depth, co.id in on_ids))
 
 
 def frames_of(sess, co, depth):
     """[(level, Location)] of CO's stack (its coroutine thread, or its OS
     thread while it runs), at most DEPTH frames."""
-    pcs, on = _pcs_of(sess, co, depth)
-    # Frame 0 of an OS thread is where it executes; every other pc is a
-    # return address (look up its call's line).
-    return [(i, sess.symbolize(pc, not (on and i == 0)))
-            for i, pc in enumerate(pcs)]
+    return flatten(_walk(sess, co, depth), depth)
 
 
 class Frontend(listing.Frontend):
@@ -216,8 +236,8 @@ class Frontend(listing.Frontend):
     def __init__(self, sess):
         self.sess = sess
         self.runtime = T.CONFIG.runtime
-        self._user_pc = None    # pc -> is a user frame (this command)
         self._on_ids = None     # ids of coroutines on OS threads (this stop)
+        self._rule = None
         super().__init__(sess.table())
 
     def symbolize(self, pc, is_return=True):
@@ -227,34 +247,14 @@ class Frontend(listing.Frontend):
         return frames_of(self.sess, co, depth)
 
     def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
-        """The core's rule (query.user_frame: the first frame with a
-        function that is not runtime code, else the top frame, else the
-        saved pc), but a parked stack is walked only down to that frame
-        and each pc is symbolized and classified once per command."""
-        sym = self.sess.symbolize
-        runtime = self.runtime
-        user = self._user_pc
-        if user is None:
-            user = self._user_pc = {}
-
-        def is_user(pc):
-            u = user.get(pc)
-            if u is None:
-                loc = sym(pc, True)
-                u = user[pc] = bool(loc.function) and \
-                    not runtime.location(loc)
-            return u
+        """The core's rule (query.UserRule), a parked stack walked only
+        down to the user frame."""
         if self._on_ids is None:
             self._on_ids = {c.id for c in self.sess.on_threads().values()}
-        pcs, on = _pcs_of(self.sess, co, depth, is_user, self._on_ids)
-        if on:   # the OS thread's frame 0 is not a return address
-            return query.user_frame(
-                [(i, sym(pc, i != 0)) for i, pc in enumerate(pcs)],
-                runtime) or self.symbolize(co.pc)
-        for pc in pcs:
-            if is_user(pc):
-                return sym(pc, True)
-        return sym(pcs[0], True) if pcs else self.symbolize(co.pc)
+            self._rule = query.UserRule(self.runtime)
+        frames = _walk(self.sess, co, depth, self._rule.accepts,
+                       self._on_ids)
+        return self._rule.user(frames) or self.symbolize(co.pc)
 
     def executing(self):
         return self.sess.on_threads()
@@ -313,8 +313,19 @@ CoroutineList.__doc__ = listing.list_help(
 def select_coroutine(debugger, process, co, result=None):
     """Select CO's thread (creating it past the thread cap)."""
     sess = T.session(process)
+    if co.state != layout.STATE_RUNNING:
+        regs.check_context(co)   # a '?' entry: its reason, not a bad stack
     th = sess.thread_for(co)
+    plugin = T.PLUGINS.get(process.GetUniqueID())
+    parked = th is None or th.GetThreadID() >= T.CORO_TID_BASE
+    why = plugin.map_problem(sess.table()) if plugin and parked else None
+    if why is not None:
+        raise errors.CorodbgError("register map unusable: %s" % why)
     if th is None:
+        if T.coro_tid(co.id) is None:
+            raise errors.CorodbgError(
+                "coroutine %d has no thread: its id is too large for an LLDB"
+                " thread id (id + 2^32)" % co.id)
         if co.state == layout.STATE_RUNNING:
             raise errors.CorodbgError(
                 "coroutine %d runs on thread %d, which LLDB does not list"
@@ -740,9 +751,11 @@ threads           list parked coroutines as threads at all; "on" also
                   modules are loaded: any coroutine command does the same)
 runtime-functions globs naming the runtime's functions: the user location
                   (coroutine list -u, coroutine leaks) is the first frame
-                  matching none of them
+                  matching none of them; default (or ''): the globs the
+                  runtime wrote into its table, plus corodbg_* and __*
 runtime-files     globs naming the runtime's source files: a frame in one
-                  of them is runtime code too (static helpers)
+                  of them is runtime code too (static helpers); default
+                  (or ''): the runtime's own, plus libcorodbg's
 describe-stops    report a catch as a one-instruction step whose stop reason
                   is the event (what IDEs show); off: a plain breakpoint stop
 debug             print tracebacks of corodbg's internal errors"""

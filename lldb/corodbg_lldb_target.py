@@ -22,7 +22,7 @@ for _p in (os.path.join(_HERE, "..", "python"),   # source tree
     if os.path.isdir(os.path.join(_p, "corodbg")) and _p not in sys.path:
         sys.path.insert(0, _p)
 
-from corodbg.core import errors, reader, decode, layout, query  # noqa: E402
+from corodbg.core import crash, errors, reader, decode, layout, query  # noqa: E402
 from corodbg.core import filter as corefilter  # noqa: E402
 from corodbg.core.model import Location  # noqa: E402
 
@@ -31,8 +31,6 @@ TABLE_SECTION = ".corodbg"
 # Thread ids of coroutine threads: 2^32 + coroutine id (never a Linux tid).
 CORO_TID_BASE = 1 << 32
 DEFAULT_MAX_THREADS = 2000
-SIGNAL_NAMES = {4: "SIGILL", 6: "SIGABRT", 7: "SIGBUS", 8: "SIGFPE",
-                11: "SIGSEGV"}
 
 
 class Config:
@@ -53,7 +51,10 @@ PLUGINS = {}
 
 
 def coro_tid(cid):
-    return CORO_TID_BASE + cid
+    """The OS-plugin thread id of coroutine CID, or None when id + 2^32
+    does not fit LLDB's 64-bit thread ids (a corrupt or huge id)."""
+    tid = CORO_TID_BASE + cid
+    return tid if tid < 1 << 64 else None
 
 
 def coro_id_of_tid(tid):
@@ -93,38 +94,6 @@ class _ProcessReader(reader.MemoryReader):
         if not err.Success() or raw is None or len(raw) != size:
             return None
         return bytes(raw)
-
-
-class _ProcMemReader(reader.MemoryReader):
-    """Reads of a stopped local process through /proc/PID/mem (one pread,
-    about a microsecond) instead of a round trip through lldb-server
-    (tens of microseconds): the stack walker reads one window per parked
-    coroutine, 100,000 per -u listing.  Used only for stack memory (no
-    breakpoint bytes there); anything it cannot read goes to SLOW."""
-
-    def __init__(self, fd, slow):
-        self.fd = fd
-        self.slow = slow
-
-    def read(self, addr, size):
-        if self.fd is not None and 0 <= addr < (1 << 63):
-            try:
-                data = os.pread(self.fd, size, addr)
-                if len(data) == size:
-                    return data
-            except OSError:
-                pass
-        return self.slow.read(addr, size)
-
-    def close(self):
-        if self.fd is not None:
-            try:
-                os.close(self.fd)
-            except OSError:
-                pass
-            self.fd = None
-
-    __del__ = close
 
 
 class Session:
@@ -180,6 +149,7 @@ class Session:
         try:
             self._table = decode.decode_table(self.reader,
                                               self.table_address())
+            CONFIG.runtime.adopt(self._table)   # the runtime's own rule
         except errors.NoTableError:
             raise   # not cached: the modules may not be loaded yet (attach)
         except errors.CorodbgError as e:
@@ -198,25 +168,17 @@ class Session:
         the same process), else the session's reader."""
         r = self._stack_reader
         if r is None:
-            r = self.reader
-            fd = None
+            r = None
             try:
-                pid = self.process.GetProcessID()
-                if pid and self.is_local_live() and \
+                if self.is_local_live() and \
                         not os.environ.get("CORODBG_LLDB_NO_PROC_MEM"):
                     tbl = self.table()
-                    n = max(64, min(tbl.prefix["desc_size"], 4096))
-                    want = self.reader.read(tbl.addr, n)
-                    fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
-                    if os.pread(fd, n, tbl.addr) == want:
-                        r = _ProcMemReader(fd, self.reader)
-                        fd = None
-            except (OSError, errors.CorodbgError, KeyError, TypeError):
+                    r = reader.open_proc_mem(
+                        self.process.GetProcessID(), self.reader, tbl.addr,
+                        max(64, min(tbl.prefix["desc_size"], 4096)))
+            except (errors.CorodbgError, KeyError, TypeError):
                 pass
-            finally:
-                if fd is not None:
-                    os.close(fd)
-            self._stack_reader = r
+            self._stack_reader = r = r or self.reader
         return r
 
     def now_ns(self, tbl):
@@ -280,6 +242,8 @@ class Session:
                 th = self.process.GetThreadByID(tid)
                 return th if th.IsValid() else None
         tid = coro_tid(co.id)
+        if tid is None:
+            return None
         th = self.process.GetThreadByID(tid)
         if th.IsValid():
             return th
@@ -465,9 +429,7 @@ def describe_coroutine(sess, co):
         text = msg[0] if msg else "(message unreadable)"
         return 'Coroutine %d "%s" panicked: %s' % (co.id, co.name, text)
     if co.state == layout.STATE_CRASHED:
-        sig = SIGNAL_NAMES.get(co.signal, "signal %s" % co.signal)
-        return 'Coroutine %d "%s" crashed: %s, fault address 0x%x' % (
-            co.id, co.name, sig, co.fault_addr or 0)
+        return crash.recorded_crash_text(co)
     w = co.wait_name
     return 'Coroutine %d "%s" is %s%s' % (co.id, co.name, co.state_name,
                                           " (%s)" % w if w else "")

@@ -27,11 +27,12 @@ and one warning per stop.
 """
 import heapq
 import os
+import struct
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import corodbg_lldb_target as T  # noqa: E402
-from corodbg.core import errors, layout, registers  # noqa: E402
+from corodbg.core import errors, layout, registers, regmap, regs  # noqa: E402
 
 PARKED = frozenset((layout.STATE_RUNNABLE, layout.STATE_BLOCKED,
                     layout.STATE_DEAD, layout.STATE_PANICKED,
@@ -100,12 +101,18 @@ class OperatingSystemPlugIn:
         self.process = process
         self._reg_info = None
         self._dwarf = ()
-        self._reg_off = None
         self._warned_stop = None
         self.ok_stop = None   # stop id of the last list made from a table
         T.PLUGINS[process.GetUniqueID()] = self
 
     # ---- the register layout -------------------------------------------
+    def map_problem(self, tbl):
+        """Why TBL's register map cannot give parked coroutines threads
+        (core/regmap.py), or None."""
+        arch = registers.arch_of_triple(self.process.GetTarget().GetTriple())
+        known = registers.names(tbl.prefix.get("arch")) or {}
+        return regmap.problem(tbl, known, arch)
+
     def get_register_info(self):
         if self._reg_info is None:
             # The table's own register list; without a table, the block
@@ -115,12 +122,11 @@ class OperatingSystemPlugIn:
             dwarf = registers.DEFAULT_DWARF[arch]
             try:
                 tbl = T.session(self.process).table()
-                if tbl.prefix.get("arch") in registers.NAMES and \
-                        tbl.reg_dwarf:
+                if self.map_problem(tbl) is None:
                     arch, dwarf = tbl.prefix["arch"], tuple(tbl.reg_dwarf)
             except Exception:
                 pass
-            regs = []
+            reg_list = []
             for i, (name, generic, d) in enumerate(
                     registers.describe(arch, dwarf)):
                 r = {"name": name, "bitsize": 64, "offset": 8 * i,
@@ -129,26 +135,21 @@ class OperatingSystemPlugIn:
                 if generic:
                     r["generic"] = generic
                     r["alt-name"] = generic
-                regs.append(r)
+                reg_list.append(r)
             self._dwarf = dwarf
             self._reg_info = {"sets": ["General Purpose Registers"],
-                              "registers": regs}
+                              "registers": reg_list}
         return self._reg_info
-
-    def _regs_offset(self, tbl):
-        if self._reg_off is None:
-            efields = tbl.entry_layout[2]
-            f = efields.get("regs")
-            self._reg_off = f[0] if f else -1
-        return self._reg_off
 
     # ---- threads ------------------------------------------------------------
     def _info(self, sess, tbl, co, name=None):
         info = {"tid": T.coro_tid(co.id), "name": name or thread_name(sess, co),
                 "queue": "", "state": "stopped", "stop_reason": "none"}
-        off = self._regs_offset(tbl)
-        if off >= 0 and co.addr:
-            info["register_data_addr"] = co.addr + off
+        # Registers kept as one array in the entry are read in place; any
+        # others come from get_register_data (the core's saved_registers).
+        addr = regs.in_place_addr(tbl, co)
+        if addr is not None:
+            info["register_data_addr"] = addr
         return info
 
     def get_thread_info(self):
@@ -189,8 +190,18 @@ class OperatingSystemPlugIn:
         # A coroutine on an OS thread is never shown with its (stale) saved
         # registers, even when that thread could not be found.
         skip = set(c.id for c in tbl_on.values())
+        why = self.map_problem(tbl)
+        if why is not None:
+            # their saved registers would land in the wrong registers
+            sid = self.process.GetStopID()
+            if self._warned_stop != sid:
+                self._warned_stop = sid
+                _warn(self.process, "register map unusable: %s: parked "
+                      "coroutines get no threads" % why)
+            return out
         must = stop_coroutine_ids(tbl) | sess.pinned
-        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip],
+        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip
+                              and T.coro_tid(c.id) is not None],
                              T.CONFIG.max_threads, must)
         for co in chosen:
             out.append(self._info(sess, tbl, co))
@@ -218,7 +229,7 @@ class OperatingSystemPlugIn:
             sess = T.session(self.process)
             tbl = sess.table()
             co = tbl.by_id.get(cid)
-            if co is None or not co.regs:
+            if co is None or not co.regs or self.map_problem(tbl):
                 return None
             return self._info(sess, tbl, co)
         except Exception:
@@ -229,12 +240,11 @@ class OperatingSystemPlugIn:
         try:
             cid = T.coro_id_of_tid(tid)
             sess = T.session(self.process)
-            co = sess.table().by_id.get(cid)
-            regs = co.regs if co is not None and co.regs else ()
-        except Exception:
-            regs = ()
+            tbl = sess.table()
+            co = tbl.by_id.get(cid)
+            saved = dict(regs.saved_registers(tbl, co)) if co else {}
+        except Exception:   # no context: zeros, LLDB shows no frames
+            saved = {}
         self.get_register_info()    # sets self._dwarf
-        n = len(self._dwarf)
-        vals = list(regs[:n]) + [0] * (n - len(regs[:n]))
-        import struct
-        return struct.pack("<%dQ" % n, *vals)
+        vals = [saved.get(d, 0) for d in self._dwarf]
+        return struct.pack("<%dQ" % len(vals), *vals)

@@ -7,9 +7,9 @@ LLDB_STRIP  := $(LLDB_B)/lldbprog-stripped
 LLDB_DAPDEPS := tests/dap/node_modules/.corodbg-installed
 
 # The mini runtime and workers are shared with the GDB fixture.
-LLDB_MINIRT := tests/progs/minirt.c
+LLDB_MINIRT := tests/progs/minirt.c tests/progs/regmodes.c
 
-$(LLDB_PROG): tests/lldb/progs/lldbprog.c $(LLDB_MINIRT) tests/progs/minirt.h \
+$(LLDB_PROG): tests/lldb/progs/lldbprog.c $(LLDB_MINIRT) tests/progs/minirt.h tests/progs/rm_switch.h \
               $(HOOKS_LIB_A) runtime-hooks/include/corodbg.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(HOOKS_INC) -Itests/progs \

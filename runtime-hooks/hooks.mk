@@ -23,11 +23,29 @@ HOOKS_LDFLAGS   := -Wl,--export-dynamic-symbol=corodbg_table \
 
 $(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) $(HOOKS_DEFS) -c $< -o $@
 
 $(HOOKS_B)/san/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
 	@mkdir -p $(@D)
-	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
+	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) $(HOOKS_DEFS) -c $< -o $@
+
+# Files that embed $(PREFIX) depend on this stamp, which holds the last
+# PREFIX and is rewritten (so newer) only when PREFIX changes: a
+# `make install PREFIX=/usr/local` after a build for /opt/corodbg then
+# regenerates them instead of installing the stale ones.  It is checked on
+# every run (the phony prerequisite); its mtime decides the rest.
+HOOKS_PREFIX_STAMP := $(HOOKS_B)/prefix.stamp
+.PHONY: hooks-prefix-check
+$(HOOKS_PREFIX_STAMP): hooks-prefix-check
+	@mkdir -p $(@D)
+	@if [ "$$(cat $@ 2>/dev/null)" != '$(PREFIX)' ]; then \
+	  printf '%s\n' '$(PREFIX)' > $@; fi
+
+# The GDB auto-load record trusts the install prefix (gdb_autoload.c), so
+# the prefix is compiled into it and it is one of those files.
+$(HOOKS_B)/obj/gdb_autoload.o $(HOOKS_B)/san/gdb_autoload.o: $(HOOKS_PREFIX_STAMP)
+$(HOOKS_B)/obj/gdb_autoload.o $(HOOKS_B)/san/gdb_autoload.o: \
+  HOOKS_DEFS = -DCORODBG_PREFIX='"$(PREFIX)"'
 
 $(HOOKS_LIB_A): $(HOOKS_OBJ)
 	rm -f $@ && ar rcs $@ $^
@@ -83,7 +101,7 @@ ALL     += $(HOOKS_LIB_A) $(HOOKS_LIB_SO) $(HOOKS_LIB_SAN_A) $(HOOKS_API_CHECK)
 TESTBIN += $(HOOKS_TESTS) $(HOOKS_AARCH64_A)
 
 HOOKS_PC := $(HOOKS_B)/corodbg.pc
-$(HOOKS_PC): $(HOOKS_DIR)/corodbg.pc.in
+$(HOOKS_PC): $(HOOKS_DIR)/corodbg.pc.in $(HOOKS_PREFIX_STAMP)
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' $< > $@
 
@@ -112,3 +130,14 @@ TESTBIN += $(HOOKS_DISCOVER)
 $(HOOKS_B)/programs/dump_table: $(HOOKS_DIR)/tests/programs/dump_table.c $(HOOKS_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+
+# One crashing program built with and without libcorodbg: the crash
+# handler must leave every way of dying or recovering as it was.
+HOOKS_CHAIN := $(HOOKS_B)/programs/chain $(HOOKS_B)/programs/chain-plain
+$(HOOKS_B)/programs/chain: $(HOOKS_DIR)/tests/programs/chain.c $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) $< -o $@ $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+$(HOOKS_B)/programs/chain-plain: $(HOOKS_DIR)/tests/programs/chain.c
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -DCHAIN_PLAIN $< -o $@
+TESTBIN += $(HOOKS_CHAIN)

@@ -90,7 +90,17 @@ $(RT_B)/bench/hooks-nohooks: bench/hooks/bench_hooks.c $(RT_LIB_NOHOOKS_A) $(RT_
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -DCORORT_NO_HOOKS $(RT_INC) $< -o $@ \
 	  $(RT_LIB_NOHOOKS_A) $(RT_LDLIBS)
-BENCH += $(RT_BENCH)
+# The same hooks on runtimes publishing registers in place (modes block
+# and frame): with and without libcorodbg.
+RT_BENCH_MODES := $(RT_B)/bench/modes $(RT_B)/bench/modes-nohooks
+$(RT_B)/bench/modes: bench/hooks/bench_modes.c tests/progs/rm_switch.h $(HOOKS_LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) -Itests/progs $< -o $@ $(HOOKS_LIB_A) \
+	  $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
+$(RT_B)/bench/modes-nohooks: bench/hooks/bench_modes.c tests/progs/rm_switch.h
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -DBENCH_NO_HOOKS $(HOOKS_INC) -Itests/progs $< -o $@
+BENCH += $(RT_BENCH) $(RT_BENCH_MODES)
 
 .PHONY: install-runtime
 install-runtime: $(RT_LIB_A)

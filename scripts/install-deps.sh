@@ -28,7 +28,8 @@ TEST_PKGS="g++ gdb gdbserver python3-pytest elfutils debuginfod
  libdebuginfod-dev lldb-19 python3-lldb-19 liblldb-19-dev llvm-19 clang lld
  libclang-rt-14-dev valgrind hyperfine libpcl1-dev golang-go
  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gdb-multiarch
- iproute2 util-linux"
+ iproute2 util-linux
+ libboost-context-dev libboost-coroutine-dev libboost-fiber-dev libboost-dev"
 
 mode=all
 case "${1:-}" in

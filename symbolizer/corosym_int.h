@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <gelf.h>
 
 #include "corosym.h"
@@ -18,6 +19,13 @@ void *cs_xrealloc(void *p, size_t n);
 char *cs_xstrdup(const char *s);
 char *cs_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 uint64_t cs_hash(const void *p, size_t n);
+/* A fast 64-bit hash of a whole file's bytes (the cache body checksum and
+   the cache key's content check). */
+uint64_t cs_checksum(const void *p, size_t n);
+/* Why a cache file or directory with status ST must not be trusted (not
+   owned by the effective user, or writable by group or others), or NULL
+   when it may be.  Static text. */
+const char *cs_untrusted(const struct stat *st);
 void cs_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 bytes */
 int cs_unhex(const char *s, size_t slen, uint8_t *out, size_t max,
              size_t *outlen);
@@ -190,7 +198,10 @@ void cs_index_accel(cs_index *ix);
    with address <= ADDR, or SIZE_MAX. */
 size_t cs_index_find(const cs_index *ix, int t, uint64_t addr);
 
-/* Cache file.  KEY identifies the inputs (sizes and mtimes). */
+/* Cache file.  KEY identifies the inputs (build-id, sizes and a hash of
+   their contents).  Load refuses a symlink, a non-regular file and one
+   cs_untrusted names; save creates a fresh 0600 temporary (O_EXCL) and
+   renames it into place. */
 int cs_cache_load(const char *path, uint64_t key, cs_index *ix, char **err);
 int cs_cache_save(const char *path, uint64_t key, const cs_index *ix,
                   char **err);

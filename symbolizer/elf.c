@@ -78,7 +78,10 @@ cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
         e->file_size = size;
     } else {
         struct stat st;
-        e->fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* O_NONBLOCK: opening a FIFO (a planted module path or debug
+           file candidate) would otherwise wait forever for a writer; it
+           changes nothing for the regular files accepted below. */
+        e->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
         if (e->fd < 0 || fstat(e->fd, &st) < 0) {
             *err = cs_fmt("%s: %s", path, strerror(errno));
             goto fail;

@@ -333,7 +333,7 @@ typedef struct cache_hdr {
     uint32_t flags, row_size, scope_size, sym_size;
 } cache_hdr;
 
-static uint64_t checksum(const void *p, size_t n)
+uint64_t cs_checksum(const void *p, size_t n)
 {
     const uint8_t *b = p;
     uint64_t h1 = 0x9e3779b97f4a7c15ull ^ n, h2 = 0xc2b2ae3d27d4eb4full;
@@ -360,7 +360,7 @@ typedef struct sum_job { const uint8_t *p; size_t n; uint64_t sum; } sum_job;
 static void *sum_thread(void *arg)
 {
     sum_job *j = arg;
-    j->sum = checksum(j->p, j->n);
+    j->sum = cs_checksum(j->p, j->n);
     return NULL;
 }
 
@@ -521,16 +521,25 @@ int cs_cache_check(const void *data, size_t size, uint64_t key, char **err)
 int cs_cache_load(const char *path, uint64_t key, cs_index *ix, char **err)
 {
     *err = NULL;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NOFOLLOW: a planted symlink is refused, not followed; O_NONBLOCK:
+       a FIFO in its place cannot block the open. */
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NONBLOCK);
     if (fd < 0) {
-        if (errno != ENOENT)
+        if (errno == ELOOP)
+            *err = cs_fmt("%s: a symlink, refused", path);
+        else if (errno != ENOENT)
             *err = cs_fmt("%s: %s", path, strerror(errno));
         return -1;
     }
     struct stat st;
-    if (fstat(fd, &st) < 0 || st.st_size == 0) {
+    const char *why = NULL;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+        why = "not a regular file";
+    else if ((why = cs_untrusted(&st)) == NULL && st.st_size == 0)
+        why = "empty index file";
+    if (why) {
         close(fd);
-        *err = cs_fmt("%s: empty index file", path);
+        *err = cs_fmt("%s: %s, refused", path, why);
         return -1;
     }
     void *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -612,9 +621,11 @@ int cs_cache_save(const char *path, uint64_t key, const cs_index *ix,
         off += al8(part[i].n);
     }
     h.file_size = sizeof h + total;
-    h.checksum = checksum(body, total);
-    char *tmp = cs_fmt("%s.tmp.%ld", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    h.checksum = cs_checksum(body, total);
+    /* A fresh name created with O_EXCL and mode 0600: nothing planted
+       under a predictable name can redirect the write. */
+    char *tmp = cs_fmt("%s.tmp.XXXXXX", path);
+    int fd = mkostemp(tmp, O_CLOEXEC);
     int rc = -1;
     if (fd < 0) {
         *err = cs_fmt("%s: %s", tmp, strerror(errno));
@@ -646,6 +657,6 @@ void cs_cache_seal(void *data, size_t size)
     cache_hdr h;
     memcpy(&h, data, sizeof h);
     h.file_size = size;
-    h.checksum = checksum((uint8_t *)data + sizeof h, size - sizeof h);
+    h.checksum = cs_checksum((uint8_t *)data + sizeof h, size - sizeof h);
     memcpy(data, &h, sizeof h);
 }

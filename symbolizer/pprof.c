@@ -25,7 +25,8 @@ struct arena_block {
 
 struct pprof_arena {
     struct arena_block *head;
-    int failed;
+    int failed;           /* 1: out of memory, 2: over budget */
+    size_t total, budget; /* bytes handed out; limit while decoding */
 };
 
 #define ARENA_BLOCK (64 * 1024)
@@ -37,6 +38,11 @@ static void *arena_alloc(struct pprof_arena *a, size_t size)
 
     if (al < size)
         return NULL;
+    if (a->budget && al > a->budget - a->total) {
+        a->failed = 2;
+        return NULL;
+    }
+    a->total += al;
     if (!b || b->cap - b->used < al) {
         size_t cap = al > ARENA_BLOCK / 2 ? al : ARENA_BLOCK;
         struct arena_block *nb = malloc(sizeof *nb + cap);
@@ -530,6 +536,64 @@ static int check_unknown(const PprofProfile *p)
     return 0;
 }
 
+/* What decoding MSG will at least allocate for its top-level repeated
+   fields (one struct and one pointer per element, a string's bytes), by a
+   scan of the wire format that allocates nothing.  A flood of empty
+   elements is refused from this before the decoder allocates anything;
+   the arena budget catches what is nested deeper.  Malformed wire data
+   ends the scan (the decoder then reports it). */
+static size_t decode_estimate(const uint8_t *msg, size_t len)
+{
+    static const size_t elem[] = {
+        [1] = sizeof(Perftools__Profiles__ValueType), [2] = sizeof(PprofSample),
+        [3] = sizeof(PprofMapping), [4] = sizeof(PprofLocation),
+        [5] = sizeof(PprofFunction), [6] = 16,
+    };
+    size_t i = 0, total = 0;
+    while (i < len) {
+        uint64_t key = 0, n = 0;
+        unsigned sh;
+        for (sh = 0; i < len && sh < 64; sh += 7) {
+            key |= (uint64_t)(msg[i] & 0x7f) << sh;
+            if (!(msg[i++] & 0x80))
+                break;
+        }
+        switch (key & 7) {
+        case 0: /* varint */
+            while (i < len && (msg[i++] & 0x80))
+                ;
+            continue;
+        case 1: i += 8; continue;
+        case 5: i += 4; continue;
+        case 2: break;
+        default: return total;
+        }
+        for (sh = 0; i < len && sh < 64; sh += 7) {
+            n |= (uint64_t)(msg[i] & 0x7f) << sh;
+            if (!(msg[i++] & 0x80))
+                break;
+        }
+        if (n > len - i)
+            return total;
+        i += (size_t)n;
+        if ((key >> 3) >= 1 && (key >> 3) <= 6)
+            total += elem[key >> 3] + sizeof(void *) +
+                     ((key >> 3) == 6 ? (size_t)n : 0);
+    }
+    return total;
+}
+
+/* The arena budget for decoding a MSGLEN-byte message (pprof.h). */
+static size_t decode_budget(size_t msglen)
+{
+    size_t cap = pprof_max_bytes * 2, b = PPROF_DECODE_SLACK;
+    if (msglen < (cap - b) / PPROF_DECODE_PER_BYTE)
+        b += msglen * PPROF_DECODE_PER_BYTE;
+    else
+        b = cap;
+    return b < cap ? b : cap;
+}
+
 int pprof_decode(const uint8_t *buf, size_t len, struct pprof **out,
                  char *err, size_t errlen)
 {
@@ -538,6 +602,7 @@ int pprof_decode(const uint8_t *buf, size_t len, struct pprof **out,
     const uint8_t *msg = buf;
     size_t msglen = len;
     ProtobufCAllocator alloc;
+    size_t budget;
     int rc;
 
     *out = NULL;
@@ -560,11 +625,22 @@ int pprof_decode(const uint8_t *buf, size_t len, struct pprof **out,
     alloc.alloc = pb_alloc;
     alloc.free = pb_free;
     alloc.allocator_data = pr->arena;
-    pr->p = perftools__profiles__profile__unpack(&alloc, msglen, msg);
+    budget = pr->arena->budget = decode_budget(msglen);
+    if (decode_estimate(msg, msglen) > budget)
+        pr->arena->failed = 2;
+    else
+        pr->p = perftools__profiles__profile__unpack(&alloc, msglen, msg);
+    pr->arena->budget = 0; /* edits after decoding are ours: unbounded */
     free(plain);
     if (!pr->p) {
-        rc = pr->arena->failed ? PPROF_E_NOMEM : PPROF_E_PROTO;
-        if (rc == PPROF_E_NOMEM)
+        rc = pr->arena->failed == 2 ? PPROF_E_TOOBIG :
+             pr->arena->failed ? PPROF_E_NOMEM : PPROF_E_PROTO;
+        if (rc == PPROF_E_TOOBIG)
+            snprintf(err, errlen,
+                     "profile decodes to more than %zu bytes (%zu-byte "
+                     "message): refused as a decompression bomb",
+                     budget, msglen);
+        else if (rc == PPROF_E_NOMEM)
             snprintf(err, errlen, "out of memory decoding the profile");
         else
             snprintf(err, errlen,

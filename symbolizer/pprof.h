@@ -37,12 +37,23 @@ enum pprof_err {
     PPROF_E_TRUNC,     /* gzip stream ends early */
     PPROF_E_PROTO,     /* the bytes are not a Profile message */
     PPROF_E_INVALID,   /* a Profile whose references do not hold */
-    PPROF_E_TOOBIG,    /* beyond PPROF_MAX_BYTES after decompression */
+    PPROF_E_TOOBIG,    /* beyond PPROF_MAX_BYTES after decompression, or
+                          decoding to more than PPROF_DECODE_PER_BYTE
+                          bytes per message byte */
     PPROF_E_NOMEM,     /* allocation failed */
 };
 
 /* Decompressed profiles larger than this are refused (bounded memory). */
 #define PPROF_MAX_BYTES ((size_t)1 << 30)
+
+/* Decoding may allocate at most this many bytes per byte of the message
+   (plus PPROF_DECODE_SLACK), and never more than twice the limit in
+   force.  Real profiles need under 12 (a sample with one location and
+   one value: 8 wire bytes, 96 decoded); a flood of empty submessages
+   needs 40 or more (2 wire bytes each, a 72-byte struct and a pointer),
+   so a 65 KB gzip bomb would otherwise take gigabytes. */
+#define PPROF_DECODE_PER_BYTE 16
+#define PPROF_DECODE_SLACK ((size_t)16 << 20)
 
 /* The limit in force (PPROF_MAX_BYTES; the fuzz harness lowers it). */
 extern size_t pprof_max_bytes;

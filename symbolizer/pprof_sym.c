@@ -47,13 +47,19 @@ static int bias_from_debug_file(struct mstate *ms)
     uint64_t first = 0, exec_lo = 0, exec_hi = 0;
     size_t nph = 0, i, nexec = 0;
     int fd, have_first = 0, rc = -1;
+    struct stat st;
     Elf *e;
 
     if (!path || elf_version(EV_CURRENT) == EV_NONE)
         return -1;
-    fd = open(path, O_RDONLY | O_CLOEXEC);
+    /* O_NONBLOCK and S_ISREG: a FIFO must not hang the open or the read */
+    fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
         return -1;
+    if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return -1;
+    }
     e = elf_begin(fd, ELF_C_READ, NULL);
     if (!e || elf_kind(e) != ELF_K_ELF || elf_getphdrnum(e, &nph) != 0)
         goto out;

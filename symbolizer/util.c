@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
 #include "corosym_int.h"
@@ -73,6 +74,15 @@ char *cs_fmt(const char *fmt, ...)
         oom();
     va_end(ap);
     return s;
+}
+
+const char *cs_untrusted(const struct stat *st)
+{
+    if (st->st_uid != geteuid())
+        return "owned by another user";
+    if (st->st_mode & (S_IWGRP | S_IWOTH))
+        return "writable by group or others";
+    return NULL;
 }
 
 uint64_t cs_hash(const void *p, size_t n)

@@ -25,15 +25,18 @@ XMACROS = {
     "CORODBG_DESC_FIELDS": "DESC_FIELDS",
     "CORODBG_ENTRY_FIELDS": "ENTRY_FIELDS",
     "CORODBG_FIELD_KINDS": "FIELD_KINDS",
+    "CORODBG_REGS_MODES": "REGS_MODES",
+    "CORODBG_LOC_HOWS": "LOC_HOWS",
 }
 DEFINES = ["CORODBG_ABI_MAJOR", "CORODBG_ABI_MINOR", "CORODBG_NAME_MAX",
            "CORODBG_PANIC_MAX", "CORODBG_FILTER_NAME_MAX",
            "CORODBG_ARCH_X86_64", "CORODBG_ARCH_AARCH64",
            "CORODBG_REG_PC", "CORODBG_REG_SP", "CORODBG_REG_FP",
            "CORODBG_FILTER_ARMED", "CORODBG_FILTER_PANIC",
-           "CORODBG_FILTER_CRASH", "CORODBG_MAX_COROUTINES"]
+           "CORODBG_FILTER_CRASH", "CORODBG_MAX_COROUTINES",
+           "CORODBG_LAYOUT_MAX"]
 CTYPES = {"char": "s", "uint8_t": "B", "uint16_t": "H", "uint32_t": "I",
-          "uint64_t": "Q"}
+          "uint64_t": "Q", "int32_t": "i"}
 
 
 class LayoutError(Exception):
@@ -91,15 +94,20 @@ def parse_prefix(text):
     return fields
 
 
-def parse_field_record(text):
-    m = re.search(r"struct corodbg_field \{(.*?)\};", text, re.S)
+def parse_struct_codes(text, name):
+    """struct format codes of a C struct made of fixed-width integers."""
+    m = re.search(r"struct %s \{(.*?)\};" % name, text, re.S)
     if not m:
-        raise LayoutError("struct corodbg_field not found")
+        raise LayoutError("struct %s not found" % name)
     codes = [CTYPES[t] for t in re.findall(
-        r"^\s*(uint8_t|uint16_t|uint32_t|uint64_t)\s+\w+;", m.group(1), re.M)]
+        r"^\s*(u?int(?:8|16|32|64)_t)\s+\w+;", m.group(1), re.M)]
     if not codes:
-        raise LayoutError("struct corodbg_field has no fields")
+        raise LayoutError("struct %s has no fields" % name)
     return "".join(codes)
+
+
+def parse_field_record(text):
+    return parse_struct_codes(text, "corodbg_field")
 
 
 def generate(header_text):
@@ -138,6 +146,8 @@ def generate(header_text):
     out.append("PREFIX_READ_SIZE = 40  # prefix padded to 8-byte alignment")
     out.append("FIELD_RECORD_FORMAT = %r  # struct corodbg_field"
                % parse_field_record(header_text))
+    out.append("REG_LOC_FORMAT = %r  # struct corodbg_reg_loc"
+               % parse_struct_codes(header_text, "corodbg_reg_loc"))
     out.append("")
     return "\n".join(out)
 

@@ -11,18 +11,17 @@ one that does is re-checked precisely in Breakpoint.stop().
 import fnmatch
 import mmap
 import shlex
-import signal as _signal
 
 import gdb
 
-from corodbg.core import decode, errors, layout, query, reader
+from corodbg.core import crash, decode, errors, layout, query, reader
 from corodbg.core import filter as corefilter
 from . import target, view
 from .target import S, gdb_errors
 
 _RAW = reader.FunctionReader(lambda a, n: gdb.selected_inferior()
                              .read_memory(a, n).tobytes())
-FATAL = {"SIGSEGV", "SIGBUS", "SIGFPE", "SIGILL", "SIGABRT"}
+FATAL = crash.FATAL
 CATCHPOINTS = []          # live CoroutineCatchpoint objects
 _pending = []             # (message, coroutine id) to show at the stop
 
@@ -172,10 +171,17 @@ def _report_event(bp, cid):
                   % (bp.number, bp.describe(), co.id, co.name,
                      _state_name(_descriptor().get("event_old_state")),
                      co.state_name))
-    if co.tid and co.tid == target.current_lwp():
+    lwp = target.current_lwp()
+    where = co.event_context(lwp, target.current_sp())
+    if where == "none":
+        gdb.write("[coroutine %d has no context yet: this is where it is "
+                  "being created]\n" % co.id)
+        f = view.select_user_frame()
+    elif where == "thread" and co.tid and co.tid == lwp:
         f = view.select_user_frame()
     else:
-        gdb.write(view.enter(co, target.table()) + "\n")
+        gdb.write(view.enter(co, target.table(), saved=where == "saved")
+                  + "\n")
         f = gdb.selected_frame()
     if f is not None:
         gdb.execute("frame", False)
@@ -189,23 +195,32 @@ def _on_stop(ev):
                 _report_event(bp, cid)
         if isinstance(ev, gdb.SignalEvent) and ev.stop_signal in FATAL:
             _report_signal(ev.stop_signal)
+    except errors.NoTableError:
+        pass  # a program without coroutines: its stops are not ours
     except (gdb.error, errors.CorodbgError) as e:
         target.warn(str(e).splitlines()[0] if str(e) else repr(e))
 
 
-def _siginfo_addr():
-    try:
-        return int(gdb.parse_and_eval("$_siginfo._sifields._sigfault."
-                                      "si_addr"))
-    except gdb.error:
+def _stop_siginfo():
+    """(si_signo, si_code, si_addr) of the stop, each None if unreadable;
+    crash.fault_address decides whether si_addr is an address."""
+    def field(expr):
+        try:
+            return int(gdb.parse_and_eval("$_siginfo." + expr))
+        except gdb.error:
+            return None
+    return (field("si_signo"), field("si_code"),
+            field("_sifields._sigfault.si_addr"))
+
+
+def _stop_crash_text(co):
+    """Crash text for CO from the stop's siginfo, or None when the stop
+    is not a fatal signal."""
+    signo, code, addr = _stop_siginfo()
+    if signo is None or crash.signal_name(signo) not in FATAL:
         return None
-
-
-def _signame(num):
-    try:
-        return _signal.Signals(num).name
-    except ValueError:
-        return "signal %d" % num
+    return crash.crash_text(co.id, co.name, signo,
+                            crash.fault_address(signo, code, addr))
 
 
 def _report_signal(signame):
@@ -214,11 +229,10 @@ def _report_signal(signame):
     co = tbl.on_thread(target.current_lwp(), target.current_sp())
     if co is None:
         return
-    addr = _siginfo_addr()
-    gdb.write("[corodbg] Coroutine %d \"%s\" crashed: %s%s.  `coroutine "
-              "crashed` selects it.\n"
-              % (co.id, co.name, signame,
-                 ", fault address 0x%x" % addr if addr is not None else ""))
+    text = _stop_crash_text(co)
+    if text is None:  # no $_siginfo (remote, old kernel): the name only
+        text = crash.crash_text(co.id, co.name, signame, None)
+    gdb.write("[corodbg] %s.  `coroutine crashed` selects it.\n" % text)
 
 
 def crashed_coroutine(tbl):
@@ -231,20 +245,13 @@ def crashed_coroutine(tbl):
                 co = c
                 break
     if co is not None:
-        return co, "Coroutine %d \"%s\" crashed: %s, fault address 0x%x" % (
-            co.id, co.name, _signame(co.signal or 0), co.fault_addr or 0)
+        return co, crash.recorded_crash_text(co)
     # Live stop on a fatal signal, before the program's handler ran.
     co = tbl.on_thread(target.current_lwp(), target.current_sp())
     if co is not None:
-        addr = _siginfo_addr()
-        sig = None
-        try:
-            sig = int(gdb.parse_and_eval("$_siginfo.si_signo"))
-        except gdb.error:
-            pass
-        if sig and _signame(sig) in FATAL:
-            return co, ("Coroutine %d \"%s\" crashed: %s, fault address 0x%x"
-                        % (co.id, co.name, _signame(sig), addr or 0))
+        text = _stop_crash_text(co)
+        if text is not None:
+            return co, text
     for c in tbl.coroutines:
         if c.state == layout.STATE_PANICKED:
             msg = decode.read_string(S.reader, c.panic_msg, c.panic_len or

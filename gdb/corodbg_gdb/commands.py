@@ -244,7 +244,9 @@ class RuntimeFunctions(gdb.Parameter):
     """Comma-separated globs naming the runtime's functions.
 
 The user location (info coroutines -u, coroutine leaks) is the first frame
-whose function matches none of them."""
+whose function matches none of them.  Empty (the default): the globs the
+runtime wrote into its table (corodbg_set_runtime_code), plus corodbg_*
+and __*.  Setting globs replaces those."""
 
     set_doc = "Set the globs naming the coroutine runtime's functions."
     show_doc = "Show the globs naming the coroutine runtime's functions."
@@ -252,14 +254,16 @@ whose function matches none of them."""
     def __init__(self):
         super().__init__("corodbg runtime-functions", gdb.COMMAND_DATA,
                          gdb.PARAM_STRING)
-        self.value = ",".join(query.DEFAULT_RUNTIME_GLOBS)
+        self.value = ""
 
     def get_set_string(self):
         S.runtime.functions.set(self.value or "")
         return ""
 
     def get_show_string(self, svalue):
-        return "Runtime functions: %s" % svalue
+        return "Runtime functions: %s%s" % (
+            ",".join(S.runtime.functions.globs),
+            "" if svalue else " (the runtime's own)")
 
 
 class DebugParam(gdb.Parameter):
@@ -285,7 +289,9 @@ class RuntimeFiles(gdb.Parameter):
     """Comma-separated globs naming the runtime's source files.
 
 A frame whose source file matches one of them is runtime code too (for a
-runtime whose static helpers share no name prefix)."""
+runtime whose static helpers share no name prefix).  Empty (the default):
+the runtime's own "file:" globs from its table, plus libcorodbg's
+sources.  Setting globs replaces those."""
 
     set_doc = "Set the globs naming the coroutine runtime's source files."
     show_doc = "Show the globs naming the coroutine runtime's source files."
@@ -293,14 +299,16 @@ runtime whose static helpers share no name prefix)."""
     def __init__(self):
         super().__init__("corodbg runtime-files", gdb.COMMAND_DATA,
                          gdb.PARAM_STRING)
-        self.value = ",".join(query.DEFAULT_RUNTIME_FILES)
+        self.value = ""
 
     def get_set_string(self):
         S.runtime.files.set(self.value or "")
         return ""
 
     def get_show_string(self, svalue):
-        return "Runtime source files: %s" % svalue
+        return "Runtime source files: %s%s" % (
+            ",".join(S.runtime.files.globs),
+            "" if svalue else " (the runtime's own)")
 
 
 RuntimeFunctions()

@@ -204,7 +204,9 @@ def table():
     require_target()
     if S.table is None:
         t = decode.decode_table(S.reader, table_address())
+        t.mark_unknown_threads(known_tids())
         S.table = t
+        S.runtime.adopt(t)   # the runtime's own description of its code
         for line in render.warning_lines(t.warnings):
             gdb.write(line, gdb.STDERR)
     return S.table
@@ -231,6 +233,12 @@ def current_sp():
         return int(gdb.newest_frame().read_register("sp"))
     except (gdb.error, RuntimeError, ValueError):
         return None
+
+
+def known_tids():
+    """The OS thread ids GDB knows in the selected inferior."""
+    return {th.ptid[1] or th.ptid[0]
+            for th in gdb.selected_inferior().threads()}
 
 
 def thread_for_tid(tid):

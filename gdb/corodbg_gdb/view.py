@@ -6,38 +6,69 @@ frame #0 and reports the coroutine's saved registers as that frame's
 caller.  Frame #1 is then the coroutine's top frame, unwound from there
 by GDB's normal CFI unwinders; the frame filter hides the real frame #0
 and the junk frames below the coroutine's start function.
+
+GDB's inline-frame unwinder runs before any Python unwinder: when the
+thread stopped in an inlined function (a hung process attached in
+futex_wait inlined into pthread_join), frames #0..#k-1 are inline frames
+and ours can only claim #k, the real frame they sit in.  The view records
+that k ("base") and checks, once set, that the frame after it has the
+saved pc and sp; otherwise it refuses rather than show another stack.
 """
 import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import errors, layout, listing, registers
+from corodbg.core import (errors, layout, listing, query, reader, registers,
+                          regmap, regs)
+from corodbg.core.model import Location
+from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned, flatten,
+                                    shown)
 from . import target
 from .target import S
 
 class View:
     """The selected coroutine's saved context, bound to one GDB thread."""
 
-    def __init__(self, co, tbl, thread):
-        names = registers.names(tbl.prefix["arch"])
-        if names is None:
-            raise errors.CorodbgError("unsupported architecture %d"
-                                      % tbl.prefix["arch"])
-        if not co.regs or not co.pc or not co.sp:
+    def __init__(self, co, tbl, thread, base=0):
+        names = registers.names(tbl.prefix["arch"]) or {}
+        regmap.check(tbl, names, _target_arch())
+        if not co.pc or not co.sp:
             raise errors.CorodbgError("coroutine %d has no saved context"
                                       % co.id)
-        if co.unreadable == "bad-stack":
-            raise errors.CorodbgError("coroutine %d: %s" % (co.id, co.note))
+        # The core knows where the registers are (table, runtime block or
+        # pushed frame) and raises the one-line reason when they are not.
+        saved = regs.saved_registers(tbl, co)
         self.co = co
         self.thread = thread
-        self.regs = [(names[d], v) for d, v in zip(tbl.reg_dwarf, co.regs)
-                     if d in names]
+        self.base = base  # level our unwinder claims (after inline frames)
+        self.regs = [(names[d], v) for d, v in saved if d in names]
         self.sp = co.sp
-        self.entry_name = target.symbolize(co.entry_fn, False).function \
-            if co.entry_fn else None
+        # the start function, by address: names differ between C and C++
+        # (`conn` vs `conn(void*)`), and a stripped program has none
+        self.entry_fn = co.entry_fn or None
+        # The runtime's start function (trampoline, from its
+        # self-description): the stack ends above it even when the entry
+        # function's frame is gone (tail call, inlined).
+        self.start_fn = S.runtime.start or None
+
 
 
 VIEW = None
+
+# GDB architecture name -> ELF e_machine (for the register map check).
+_GDB_ARCH = (("x86-64", layout.ARCH_X86_64), ("aarch64", layout.ARCH_AARCH64))
+
+
+def _target_arch():
+    """The program's e_machine as GDB sees it, or None when unknown."""
+    try:
+        name = gdb.selected_inferior().architecture().name()
+    except (gdb.error, AttributeError, RuntimeError):
+        return None
+    for key, arch in _GDB_ARCH:
+        if key in name:
+            return arch
+    return None
 
 
 class _FrameId:
@@ -55,7 +86,7 @@ class CoroutineUnwinder(Unwinder):
 
     def __call__(self, pending):
         v = VIEW
-        if v is None or pending.level() != 0:
+        if v is None or pending.level() != v.base:
             return None
         if gdb.selected_thread() != v.thread:
             return None
@@ -88,12 +119,17 @@ class _Named(FrameDecorator):
 
 
 class CoroutineFrameFilter:
-    """Hides the real frame #0 and frames below the start function."""
+    """Hides the real frame #0 and frames below the start function.
+
+    Enabled only while a view is active: any enabled frame filter makes
+    GDB print every backtrace through Python, which changes plain `bt`
+    (a Python exception instead of `<error reading variable>`, unnamed
+    frames as `in  ()` instead of `?? ()`)."""
 
     def __init__(self):
         self.name = "corodbg"
         self.priority = 100
-        self.enabled = True
+        self.enabled = False
         gdb.frame_filters[self.name] = self
 
     def filter(self, frames):
@@ -106,24 +142,72 @@ class CoroutineFrameFilter:
     def _hide(frames, v):
         for dec in frames:
             f = dec.inferior_frame()
-            if f.level() == 0:
+            if f.level() <= v.base:
                 continue
-            if f.pc() == 0:  # the zero return address ending the stack
+            if past_bottom(f):
+                break
+            if is_runtime_start(f, v):
                 break
             yield _Named(dec)
-            if v.entry_name and f.name() == v.entry_name:
+            if is_start_frame(f, v):
                 break
+
+
+def past_bottom(f):
+    """Is F past the bottom of a coroutine's stack: the zero return
+    address some runtimes leave there, or a sentinel (0xdeaddead...) or
+    other junk that is no code (nothing is mapped at it)?"""
+    pc = f.pc()
+    if pc == 0:
+        return True
+    if f.name() is not None:
+        return False
+    try:
+        gdb.selected_inferior().read_memory(pc, 1)
+    except (gdb.error, gdb.MemoryError, RuntimeError):
+        return True
+    return False
+
+
+def _function_start(f):
+    """Entry address of the function physical frame F executes, or None."""
+    sym = f.function()
+    if sym is not None:
+        try:
+            return int(sym.value().address)
+        except (gdb.error, RuntimeError, TypeError):
+            pass
+    pc = f.pc()
+    _, start = target._function_at(pc)
+    if start != pc:   # a return address: the call is at pc - 1
+        _, start = target._function_at(pc - 1)
+    return start
+
+
+def is_start_frame(f, v):
+    """Is F the physical frame of view V's start function (the last frame
+    its `bt` shows)?  Compared by address, from the table's entry_fn."""
+    return v.entry_fn is not None and f.type() != gdb.INLINE_FRAME and \
+        _function_start(f) == v.entry_fn
+
+
+def is_runtime_start(f, v):
+    """Is F the physical frame of the runtime's start function (its
+    trampoline, below the entry function: not shown)?"""
+    return v.start_fn is not None and f.type() != gdb.INLINE_FRAME and \
+        _function_start(f) == v.start_fn
 
 
 _unwinder = CoroutineUnwinder()
 register_unwinder(None, _unwinder, replace=True)
-CoroutineFrameFilter()
+_filter = CoroutineFrameFilter()
 
 
 def _drop_view(*_args):
     global VIEW
     if VIEW is not None:
         VIEW = None
+        _filter.enabled = False
         gdb.invalidate_cached_frames()
 
 
@@ -149,6 +233,7 @@ def current_coroutine_id():
 def _set_view(view):
     global VIEW
     VIEW = view
+    _filter.enabled = view is not None
     gdb.invalidate_cached_frames()
 
 
@@ -182,9 +267,11 @@ def restore_selection(saved):
             pass
 
 
-def enter(co, tbl, quiet=False):
-    """Make CO the selected context.  Returns a one-line description."""
-    th = _thread_running(co)
+def enter(co, tbl, quiet=False, saved=False):
+    """Make CO the selected context.  Returns a one-line description.
+    SAVED: show its saved registers even though it is on a thread (an
+    event reported from the scheduler's stack: they are complete)."""
+    th = None if saved else _thread_running(co)
     if th is not None:
         # On an OS thread right now (running, or stopped in a crash, a
         # panic or an event before switching away): its stack is the
@@ -202,13 +289,44 @@ def enter(co, tbl, quiet=False):
     if th is None:
         raise errors.CorodbgError("no thread to view coroutine %d from"
                                   % co.id)
-    _set_view(View(co, tbl, th))
-    f = _frame_at(1)
-    if f is not None:
-        f.select()
+    _set_view(None)
+    _set_view(View(co, tbl, th, _inline_depth()))
+    f = _frame_at(VIEW.base + 1)
+    _check_view(co, f)
+    f.select()
     return "[Switching to coroutine %d \"%s\" (%s%s)]" % (
         co.id, co.name, co.state_name,
         ", " + co.wait_name if co.wait_name else "")
+
+
+def _inline_depth():
+    """How many inline frames the selected thread's real stack starts with
+    (no view active): the level our unwinder will be asked for."""
+    n = 0
+    f = gdb.newest_frame()
+    while f is not None and f.type() == gdb.INLINE_FRAME:
+        n += 1
+        f = f.older()
+    return n
+
+
+def _check_view(co, f):
+    """Refuse the view unless F, the coroutine's top frame, has its saved
+    pc and sp: another unwinder may have claimed the frame ours needed."""
+    pc = sp = None
+    if f is not None:
+        try:
+            pc, sp = f.pc(), int(f.read_register(_SP_NAME))
+        except (gdb.error, RuntimeError):
+            pass
+    if pc == co.pc and sp == co.sp:
+        return
+    _set_view(None)
+    got = ("pc 0x%x sp 0x%x" % (pc, sp)) if sp is not None else \
+        "no readable frame"
+    raise errors.CorodbgError(
+        "coroutine %d: GDB unwound %s instead of the saved pc 0x%x sp 0x%x:"
+        " refusing to show another stack" % (co.id, got, co.pc, co.sp))
 
 
 def _thread_running(co):
@@ -224,13 +342,24 @@ def _thread_running(co):
     th = gdb.selected_thread()
     if th is None or not co.stack_lo or not co.stack_hi:
         return None
+    sp = _thread_sp(th)
+    if sp is not None and co.stack_lo <= sp < co.stack_hi:
+        return th
+    return None
+
+
+def _thread_sp(th):
+    """Thread TH's sp, read once per stop (a listing asks per coroutine)."""
+    key = (S.stop_serial, th.num)
+    got = S.__dict__.get("thread_sp")
+    if got is not None and got[0] == key:
+        return got[1]
     try:
         sp = int(gdb.newest_frame().read_register(_SP_NAME))
     except (gdb.error, RuntimeError):
-        return None
-    if co.stack_lo <= sp < co.stack_hi:
-        return th
-    return None
+        sp = None
+    S.thread_sp = (key, sp)
+    return sp
 
 
 _SP_NAME = "sp"
@@ -273,46 +402,97 @@ def leave():
         pass
 
 
+def _frame_location(f):
+    """Location of frame F as `bt` prints it: named by the decorator the
+    frame filter prints with (the symbol's print name, C++ parameters
+    included; an inlined or tail-call frame's line is its call's)."""
+    pc = f.pc()
+    if f.type() == gdb.NORMAL_FRAME and target._function_at(pc)[1] == pc:
+        # a coroutine that never ran sits at its start routine: GDB looks
+        # up pc - 1 there, the end of whatever function lies before it
+        return target.symbolize(pc, True)
+    dec = _Named(FrameDecorator(f))
+    name = dec.function()
+    if name == "??":
+        return target.symbolize(pc, f.level() > 0)
+    try:
+        path, line = dec.filename(), dec.line() or 0
+    except (gdb.error, RuntimeError):
+        path, line = None, 0
+    return Location(name, path, line, pc)
+
+
 def real_frames(co, tbl, depth):
-    """[(pc, sp, level)] of CO's stack by GDB's own unwinder, at most DEPTH
-    frames, ending at its start function.  Restores the selection."""
+    """(frames, level of the first) of CO's stack by GDB's own unwinder:
+    frames is a list of stackwalk.Learned, one per physical frame, at most
+    DEPTH, holding every frame `bt` shows (inlined, tail-call), ending
+    where the coroutine's `bt` ends.  Restores the selection."""
     saved = save_selection()
     out = []
+    first = 0
     try:
         enter(co, tbl, quiet=True)
         v = VIEW
         f = gdb.selected_frame() if v is not None else gdb.newest_frame()
-        while f is not None and len(out) < depth:
-            pc = f.pc()
-            if pc == 0:
+        first = f.level() if f is not None else 0
+        shown = []
+        while f is not None:
+            if f.pc() == 0 or (v is not None and past_bottom(f)):
                 break
-            if f.type() == gdb.INLINE_FRAME:
-                f = f.older()
-                continue
-            sp = int(f.read_register(_SP_NAME))
-            out.append((pc, sp, f.level()))
-            if v is not None and v.entry_name and f.name() == v.entry_name:
+            if v is not None and is_runtime_start(f, v):
                 break
+            t = f.type()
+            if t == gdb.TAILCALL_FRAME and out and not shown:
+                out[-1].tail.append(_frame_location(f))
+            elif t == gdb.INLINE_FRAME or t == gdb.TAILCALL_FRAME:
+                shown.append(_frame_location(f))
+            else:
+                if len(out) >= depth:
+                    break
+                shown.append(_frame_location(f))
+                out.append(Learned(f.pc(), int(f.read_register(_SP_NAME)),
+                                   shown, []))
+                shown = []
+                if v is not None and is_start_frame(f, v):
+                    break
             f = f.older()
-    except gdb.error:
-        pass
+    except (gdb.error, errors.CorodbgError):
+        pass   # no stack to walk (no saved context): no frames, no error
     finally:
         restore_selection(saved)
-    return out
+    return out, first
+
+
+_RAW = reader.FunctionReader(lambda a, n: gdb.selected_inferior()
+                             .read_memory(a, n).tobytes())
+
+
+def _stack_reader():
+    """The reader of coroutine stacks: /proc/PID/mem for a live native
+    process (a pread instead of a GDB call per coroutine), else GDB's."""
+    inf = gdb.selected_inferior()
+    key = (inf.num, inf.pid)
+    got = S.__dict__.get("stack_reader")
+    if got is not None and got[0] == key:
+        return got[1]
+    r = None
+    conn = getattr(inf, "connection", None)
+    if inf.pid and conn is not None and conn.type == "native":
+        try:
+            r = reader.open_proc_mem(inf.pid, _RAW, target.table_address())
+        except errors.CorodbgError:
+            r = None
+    S.stack_reader = (key, r or _RAW)
+    return r or _RAW
 
 
 def _fast():
     u = S.__dict__.get("fast_unwinder")
     if u is None:
-        from corodbg.core.stackwalk import FrameSizeUnwinder
-        from corodbg.core import reader as _reader
-        raw = _reader.FunctionReader(lambda a, n: gdb.selected_inferior()
-                                     .read_memory(a, n).tobytes())
-
         def learn(co, depth):
-            return [(pc, sp) for pc, sp, _ in real_frames(co, target.table(),
-                                                          depth)]
-        u = S.fast_unwinder = FrameSizeUnwinder(raw, learn)
+            return real_frames(co, target.table(), depth)[0]
+        u = S.fast_unwinder = FrameSizeUnwinder(_RAW, learn)
+    u.reader = _stack_reader()
     return u
 
 
@@ -323,18 +503,71 @@ def _drop_fast(*_args):
 gdb.events.new_objfile.connect(_drop_fast)
 
 
+def _walk(co, tbl, depth, until=None, on_thread=None):
+    """([stackwalk.Frame], level of the first) of CO's stack as `bt`
+    shows it, at most DEPTH physical frames.  A parked coroutine's stack
+    is walked by learned frame sizes (stackwalk.py), down to the first
+    frame UNTIL accepts if given; one on a thread by GDB.  ON_THREAD: is
+    CO on an OS thread now (computed here when None)."""
+    if on_thread is None:
+        on_thread = bool(co.tid) or _thread_running(co) is not None
+    if on_thread or co.unreadable in regs.NO_CONTEXT or not co.sp:
+        frames, first = real_frames(co, tbl, depth)
+        return shown(frames), first
+    return _fast().frames(co, depth, until), 1 + _view_base()
+
+
 def frames_of(co, tbl, depth):
-    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered as
-    `bt` numbers them.  A parked coroutine's stack is walked by learned
-    frame sizes (stackwalk.py); one on a thread by GDB."""
-    if co.tid or co.unreadable == "bad-stack" or not co.sp:
-        return [(lvl, target.symbolize(pc, lvl > 0))
-                for pc, _, lvl in real_frames(co, tbl, depth)]
-    if _thread_running(co) is not None:
-        return [(lvl, target.symbolize(pc, lvl > 0))
-                for pc, _, lvl in real_frames(co, tbl, depth)]
-    return [(k + 1, target.symbolize(pc, True))
-            for k, (pc, _) in enumerate(_fast().frames(co, depth))]
+    """[(level, Location)] of CO's stack, at most DEPTH frames, numbered
+    and named as `bt` numbers and names them."""
+    on_thread = bool(co.tid) or _thread_running(co) is not None
+    if _stackless(co, tbl, on_thread):
+        return []
+    frames, first = _walk(co, tbl, depth, on_thread=on_thread)
+    return flatten(frames, depth, first)
+
+
+def _stackless(co, tbl, on_thread):
+    """Does CO get no stack in a listing?  Its thread is gone (listed with
+    '?'); or, parked, it has no context yet (pc 0, abi.md), a saved sp
+    outside its stack or registers not where its runtime's layout says
+    (listed with '?'), or an unusable register map
+    (warned once).  Never an error that stops the whole listing."""
+    if co.unreadable == "unknown-thread":
+        return True
+    return not on_thread and bool(_map_problem(tbl) or not (co.pc and co.sp)
+                                  or co.unreadable in regs.NO_CONTEXT)
+
+
+_BASE = {}  # (stop serial, thread) -> _inline_depth() of that thread
+
+
+def _view_base():
+    """The level a view on the selected thread claims (its inline frame
+    count), once per stop and thread: -t numbers frames as bt does."""
+    key = (S.stop_serial, gdb.selected_thread())
+    base = _BASE.get(key)
+    if base is None:
+        _BASE.clear()
+        base = _BASE[key] = _inline_depth()
+    return base
+
+
+_MAP = {}  # the table last checked by _map_problem, and its answer
+
+
+def _map_problem(tbl):
+    """Why TBL's register map cannot give parked coroutines stacks
+    (core/regmap.py), or None.  Warns once per table."""
+    if _MAP.get("table") is not tbl:
+        why = regmap.problem(tbl, registers.names(tbl.prefix["arch"]) or {},
+                             _target_arch())
+        _MAP.clear()
+        _MAP.update(table=tbl, why=why)
+        if why:
+            target.warn("register map unusable: %s: no stacks for parked "
+                        "coroutines" % why)
+    return _MAP["why"]
 
 
 class Frontend(listing.Frontend):
@@ -342,6 +575,8 @@ class Frontend(listing.Frontend):
 
     def __init__(self, tbl):
         self.runtime = S.runtime
+        self._on = None         # ids of coroutines on OS threads (command)
+        self._rule = None
         super().__init__(tbl)
 
     def symbolize(self, pc, is_return=True):
@@ -353,6 +588,25 @@ class Frontend(listing.Frontend):
     def thread_location(self, co, tid):
         frames = frames_of(co, self.table, 1)
         return frames[0][1] if frames else None
+
+    def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
+        """The core's rule (query.UserRule), a parked stack walked only
+        down to the user frame."""
+        if self._on is None:
+            # which coroutines execute on an OS thread: once per command
+            self._rule = query.UserRule(self.runtime)
+            self._on = {id(c) for c in self.executing().values()}
+            th = gdb.selected_thread()
+            sp = _thread_sp(th) if th is not None else None
+            if sp is not None:
+                c = self.table.on_thread(-1, sp)
+                if c is not None:
+                    self._on.add(id(c))
+        on = id(co) in self._on
+        if _stackless(co, self.table, on):
+            return self.symbolize(co.pc) if co.pc else None
+        frames, _ = _walk(co, self.table, depth, self._rule.accepts, on)
+        return self._rule.user(frames) or self.symbolize(co.pc)
 
 
 def user_location(co, tbl, max_depth=listing.DEFAULT_USER_DEPTH):

@@ -16,14 +16,24 @@
  *
  *     co->dbg = corodbg_create("worker", (void *)fn, stack, stack_size,
  *                              __builtin_return_address(0));
- *     // save this coroutine's registers straight into the table:
+ *     // save this coroutine's registers straight into the table (or
+ *     // point the entry at your own block: corodbg_regs_at_block/frame):
  *     co->regs = corodbg_regs(co->dbg);
  *
- *     corodbg_switch(from->dbg, to->dbg);      // before every switch
+ *     // the scheduler runs a coroutine (the ordering rule, see
+ *     // corodbg_switch): switched in before its registers are loaded,
+ *     // switched out after they were saved
+ *     corodbg_switch(NULL, co->dbg);
+ *     my_swap(sched_regs, co->regs);           // returns when co yields
+ *     corodbg_switch(co->dbg, NULL);
+ *
  *     corodbg_block(me->dbg, CORODBG_WAIT_CHAN_RECV, chan);
  *     corodbg_wake(other->dbg);                // blocked -> runnable
- *     corodbg_exit(me->dbg);                   // the coroutine finished
+ *     corodbg_exit(me->dbg);                   // finished; see its rule
  *     corodbg_panic("bad request %d", id);     // records, fires, returns
+ *
+ *   docs/integrate.md walks through a whole integration, for each place a
+ *   runtime may keep its registers.
  *
  *   A coroutine handle is a `corodbg_co *`.  Every function accepts NULL
  *   for it and then does nothing (returns CORODBG_EINVAL where it returns
@@ -96,7 +106,8 @@ extern "C" {
     X(IO, 6, "io")                                                         \
     X(JOIN, 7, "join")                                                     \
     X(YIELD, 8, "yield")                                                   \
-    X(OTHER, 9, "other")
+    X(OTHER, 9, "other")                                                   \
+    X(RESUME, 10, "resumed another") /* wait_addr: its entry (1.1) */
 
 /* Event kinds recorded in the descriptor before corodbg_event_hook(). */
 #define CORODBG_EVENTS(X)                                                  \
@@ -126,7 +137,16 @@ extern "C" {
     X(CRASHED_ID, 18, "crashed_id")                                        \
     X(RUNTIME_NAME, 19, "runtime_name")                                    \
     X(HOOK_CALLS, 20, "hook_calls")                                        \
-    X(FILTERED, 21, "filtered")
+    X(FILTERED, 21, "filtered")                                            \
+    X(REGS_MODES, 22, "regs_modes")                                        \
+    X(BLOCK_LAYOUT, 23, "block_layout")                                    \
+    X(BLOCK_LAYOUT_COUNT, 24, "block_layout_count")                        \
+    X(FRAME_LAYOUT, 25, "frame_layout")                                    \
+    X(FRAME_LAYOUT_COUNT, 26, "frame_layout_count")                        \
+    X(RUNTIME_CODE, 27, "runtime_code")                                    \
+    X(RUNTIME_START, 28, "runtime_start")                                  \
+    X(RUNTIME_CODE_LO, 29, "runtime_code_lo")                              \
+    X(RUNTIME_CODE_HI, 30, "runtime_code_hi")
 
 /* Field ids of an entry's self-description.  ABI: only append. */
 #define CORODBG_ENTRY_FIELDS(X)                                            \
@@ -150,14 +170,30 @@ extern "C" {
     X(PANIC_LEN, 18, "panic_len")                                          \
     X(PARENT_ID, 19, "parent_id")                                          \
     X(NAME, 20, "name")                                                    \
-    X(REGS, 21, "regs")
+    X(REGS, 21, "regs")                                                    \
+    X(REGS_MODE, 22, "regs_mode")                                          \
+    X(REGS_ADDR, 23, "regs_addr")
 
 /* Kinds of a field record: how a reader decodes the bytes. */
 #define CORODBG_FIELD_KINDS(X)                                             \
     X(UINT, 1, "uint")   /* little/big endian unsigned, 1/2/4/8 bytes */   \
     X(PTR, 2, "ptr")     /* target address stored as a uint */            \
     X(CHARS, 3, "chars") /* inline char array, NUL-padded */              \
-    X(U64S, 4, "u64s")   /* array of 8-byte uints (register block) */
+    X(U64S, 4, "u64s")   /* array of 8-byte uints (register block) */    \
+    X(REGLOCS, 5, "reglocs") /* array of struct corodbg_reg_loc */
+
+/* Where a parked coroutine's registers are: the entry's regs_mode.
+ * Values are ABI: only append.  docs/abi.md "Register modes". */
+#define CORODBG_REGS_MODES(X)                                              \
+    X(TABLE, 0, "table") /* the entry's own register block (regs) */      \
+    X(BLOCK, 1, "block") /* regs_addr: the runtime's block; block_layout */ \
+    X(FRAME, 2, "frame") /* regs_addr: a saved-sp word; frame_layout */
+
+/* How one register of a layout is found from the layout's base (the
+ * block's address, or the saved sp).  Values are ABI: only append. */
+#define CORODBG_LOC_HOWS(X)                                                \
+    X(LOAD, 0, "load") /* the 8-byte word at base + offset */              \
+    X(ADDR, 1, "addr") /* the value base + offset: the caller's sp/CFA */
 
 #define CORODBG__ENUM(prefix, name, value, text) prefix##name = value,
 #define CORODBG__STATE(n, v, t) CORODBG__ENUM(CORODBG_, n, v, t)
@@ -166,6 +202,8 @@ extern "C" {
 #define CORODBG__DF(n, v, t) CORODBG__ENUM(CORODBG_DF_, n, v, t)
 #define CORODBG__EF(n, v, t) CORODBG__ENUM(CORODBG_EF_, n, v, t)
 #define CORODBG__KIND(n, v, t) CORODBG__ENUM(CORODBG_KIND_, n, v, t)
+#define CORODBG__MODE(n, v, t) CORODBG__ENUM(CORODBG_REGS_, n, v, t)
+#define CORODBG__HOW(n, v, t) CORODBG__ENUM(CORODBG_LOC_, n, v, t)
 
 enum corodbg_state { CORODBG_STATES(CORODBG__STATE) CORODBG_NSTATES };
 enum corodbg_wait { CORODBG_WAITS(CORODBG__WAIT) CORODBG_NWAITS };
@@ -173,6 +211,8 @@ enum corodbg_event_kind { CORODBG_EVENTS(CORODBG__EVENT) };
 enum corodbg_desc_field { CORODBG_DESC_FIELDS(CORODBG__DF) };
 enum corodbg_entry_field { CORODBG_ENTRY_FIELDS(CORODBG__EF) };
 enum corodbg_field_kind { CORODBG_FIELD_KINDS(CORODBG__KIND) };
+enum corodbg_regs_mode { CORODBG_REGS_MODES(CORODBG__MODE) };
+enum corodbg_loc_how { CORODBG_LOC_HOWS(CORODBG__HOW) };
 
 /* ---------------------------------------------------------------------
  * The binary layout (docs/abi.md).  Readers must not rely on these
@@ -182,11 +222,12 @@ enum corodbg_field_kind { CORODBG_FIELD_KINDS(CORODBG__KIND) };
 
 #define CORODBG_MAGIC "\x7f" "CORODBG" /* 8 bytes, no NUL needed */
 #define CORODBG_ABI_MAJOR 1 /* bumped only for incompatible change */
-#define CORODBG_ABI_MINOR 0 /* bumped when fields are appended */
+#define CORODBG_ABI_MINOR 1 /* bumped when fields are appended */
 
 #define CORODBG_NAME_MAX 32   /* bytes of name, including the NUL */
 #define CORODBG_PANIC_MAX 256 /* bytes of panic message kept */
 #define CORODBG_FILTER_NAME_MAX 32
+#define CORODBG_RUNTIME_CODE_MAX 160 /* bytes of runtime_code, with NUL */
 
 /* Architecture ids are ELF e_machine values. */
 #define CORODBG_ARCH_X86_64 62
@@ -216,6 +257,17 @@ enum corodbg_field_kind { CORODBG_FIELD_KINDS(CORODBG__KIND) };
 #define CORODBG_REG_PC 0
 #define CORODBG_REG_SP 1
 #define CORODBG_REG_FP 2
+
+/* One register of a runtime's context layout (register modes BLOCK and
+ * FRAME): DWARF register DWARF is found HOW (enum corodbg_loc_how) at
+ * OFFSET bytes from the layout's base.  A layout must give the pc and the
+ * sp (the first two DWARF numbers of CORODBG_REG_DWARF). */
+struct corodbg_reg_loc {
+    uint16_t dwarf;  /* DWARF register number */
+    uint16_t how;    /* CORODBG_LOC_LOAD or CORODBG_LOC_ADDR */
+    int32_t offset;  /* bytes from the base */
+};
+#define CORODBG_LAYOUT_MAX 24 /* records per layout */
 
 /* One record of the self-description: where a field lives. */
 struct corodbg_field {
@@ -248,10 +300,12 @@ struct corodbg_entry {
                            * by the kernel); 0 for kill/raise/abort */
     uint64_t panic_msg;   /* char * of panic_len bytes, or 0 */
     uint32_t panic_len;   /* bytes at panic_msg, < CORODBG_PANIC_MAX */
-    uint32_t reserved0;
+    uint32_t regs_mode;   /* enum corodbg_regs_mode: where regs are */
     uint64_t parent_id;   /* coroutine that created it, 0 if none */
     char name[CORODBG_NAME_MAX];        /* NUL-terminated, truncated */
     uint64_t regs[CORODBG_NREGS];       /* saved registers, see above */
+    uint64_t regs_addr;   /* BLOCK: the runtime's context block;
+                           * FRAME: the word holding the saved sp */
 };
 
 /* The descriptor.  Only the fixed prefix (up to `reserved`) is read
@@ -299,9 +353,21 @@ struct corodbg_descriptor {
     char runtime_name[16];        /* who publishes: "corort", "ucontext" */
     volatile uint64_t hook_calls; /* times corodbg_event_hook was called */
     volatile uint64_t filtered;   /* transitions the filter rejected (approximate under M:N) */
+    /* Register modes (ABI 1.1): bit per mode some entry has used, and the
+     * per-table layouts of modes BLOCK and FRAME. */
+    volatile uint32_t regs_modes;
+    volatile uint16_t block_layout_count;
+    volatile uint16_t frame_layout_count;
+    struct corodbg_reg_loc block_layout[CORODBG_LAYOUT_MAX];
+    struct corodbg_reg_loc frame_layout[CORODBG_LAYOUT_MAX];
+    /* The runtime describes its own code (ABI 1.1): corodbg_set_runtime_*. */
+    char runtime_code[CORODBG_RUNTIME_CODE_MAX]; /* "glob,file:glob,..." */
+    uint64_t runtime_start;   /* its start/trampoline function */
+    uint64_t runtime_code_lo; /* [lo, hi): more runtime code, or 0 */
+    uint64_t runtime_code_hi;
     /* ---- self-description ---- */
-    struct corodbg_field desc_fields[21];
-    struct corodbg_field entry_fields[21];
+    struct corodbg_field desc_fields[30];
+    struct corodbg_field entry_fields[23];
     uint16_t reg_dwarf[CORODBG_NREGS];
 };
 
@@ -348,7 +414,13 @@ corodbg_co *corodbg_create(const char *name, const void *entry_fn,
 
 /* The coroutine returned: state DEAD (an armed filter may fire), then the
  * slot is freed for reuse and the handle becomes invalid.  Exiting a handle
- * that is not live returns CORODBG_ESTATE and changes nothing. */
+ * that is not live returns CORODBG_ESTATE and changes nothing.
+ * The exit rule: the slot is reused at once, by the next corodbg_create
+ * on any thread.  So stop every write into the entry first: a runtime
+ * that saves its context into corodbg_regs() must point its saves back
+ * at its own memory before this call (the coroutine's last switch away
+ * must not land in a slot another coroutine now owns), and must not use
+ * the handle afterwards. */
 int corodbg_exit(corodbg_co *co);
 
 /* FROM stops running (RUNNING -> RUNNABLE unless it already blocked,
@@ -368,10 +440,22 @@ int corodbg_exit(corodbg_co *co);
  * line, for runtimes that prefer a stable symbol. */
 void corodbg_switch(corodbg_co *from, corodbg_co *to);
 
-/* CO waits for REASON on ADDR (state BLOCKED).  Call it before switching
- * away; corodbg_switch keeps a blocked coroutine blocked. */
+/* CO waits for REASON on ADDR (state BLOCKED).  Call it before
+ * corodbg_switch(CO, ...), which keeps a blocked coroutine blocked:
+ * either on the coroutine itself (it keeps its tid until that switch), or,
+ * so that a debugger stopped at the BLOCKED event sees the complete saved
+ * context, on the scheduler's stack once the switch saved it, as corort
+ * does: called off CO's known stack, it clears the tid with the state. */
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason,
                   const void *addr);
+
+/* Asymmetric runtimes: FROM resumes TO and waits inside the resume call
+ * until TO yields back.  FROM is BLOCKED with reason CORODBG_WAIT_RESUME
+ * and wait_addr = TO's entry (listed as "resumed another", not running),
+ * then the switch is done.  When TO yields, corodbg_switch(TO, FROM) runs
+ * FROM again.  FROM may be NULL (the scheduler's own stack): a plain
+ * switch.  CORODBG_EINVAL for a NULL TO; corodbg_block's errors. */
+int corodbg_resume(corodbg_co *from, corodbg_co *to);
 
 /* A blocked coroutine becomes RUNNABLE.  CORODBG_ESTATE if not blocked. */
 int corodbg_wake(corodbg_co *co);
@@ -392,6 +476,40 @@ uint64_t corodbg_id(const corodbg_co *co);
  * context straight into it, which is what the table's readers see. */
 uint64_t *corodbg_regs(corodbg_co *co);
 
+/* ---- Registers where the runtime already keeps them (docs/abi.md,
+ * "Register modes"; docs/integrate.md shows each mode).
+ *
+ * A runtime with its own saved-context block (mode BLOCK), or one whose
+ * switch pushes the callee-saved registers on the coroutine's stack and
+ * keeps only the stack pointer (mode FRAME: Boost fcontext, libco,
+ * libaco), describes that layout once per table and then points each
+ * entry at the block or at the word holding the saved sp.  The switch
+ * then costs no copy at all.  The ordering rule of corodbg_switch holds
+ * as for the table's own block: switch a coroutine out only after the
+ * runtime stored its context (block, or saved-sp word and the frame).
+ * For a coroutine that never ran, the block or frame must describe its
+ * start (pc at the trampoline, sp over a zero return address); a saved
+ * sp of 0 means "no context yet" and the debugger shows no stack. */
+
+/* The layout of every entry in mode BLOCK: register LOCS[i].dwarf is at
+ * block + LOCS[i].offset (LOAD) or is that address (ADDR).  N <=
+ * CORODBG_LAYOUT_MAX; the pc and the sp must be given, each register at
+ * most once.  CORODBG_EINVAL otherwise.  Set it before pointing entries
+ * at blocks; one layout per process. */
+int corodbg_set_block_layout(const struct corodbg_reg_loc *locs, size_t n);
+
+/* The same for mode FRAME: offsets count from the saved sp; the caller's
+ * sp is usually an ADDR record (e.g. x86-64 fcontext: sp + 64). */
+int corodbg_set_frame_layout(const struct corodbg_reg_loc *locs, size_t n);
+
+/* CO's registers are in the runtime's block at BLOCK (mode BLOCK), or on
+ * its stack at the sp stored in the word at SAVED_SP (mode FRAME).
+ * CORODBG_ESTATE before the matching layout is set; CORODBG_EINVAL for a
+ * NULL handle or address.  The table's own block is then unused (pc 0, so
+ * a reader that predates ABI 1.1 shows the coroutine without a stack). */
+int corodbg_regs_at_block(corodbg_co *co, const void *block);
+int corodbg_regs_at_frame(corodbg_co *co, const void *saved_sp);
+
 /* Number of live coroutines (not FREE). */
 size_t corodbg_live_count(void);
 
@@ -405,12 +523,58 @@ int corodbg_vpanic(const char *fmt, va_list ap);
 
 /* Install handlers for SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGABRT that
  * record the running coroutine as CRASHED (signal, fault address), fire
- * the crash event, then chain to the handler the program had or take the
- * default action, so a core file names the crashing coroutine.  Idempotent. */
+ * the crash event, then let the signal take the course it would have
+ * taken without libcorodbg, so a core file names the crashing coroutine.
+ * Idempotent.  The promise, for the dispositions in place when this is
+ * called (docs/runtime.md, "Crashes", has the details):
+ *   - SIG_DFL: the process dies of the same signal with the same core,
+ *     and the core's siginfo is the original one: a fault (si_code > 0)
+ *     is left to happen again with the default action in place; a sent
+ *     signal (kill, raise, abort) is re-sent with the sender's siginfo.
+ *   - SIG_IGN: an ignored sent signal is not recorded and changes
+ *     nothing; an ignored fault kills, as the kernel does.
+ *   - A handler runs as the kernel would have run it: SA_SIGINFO or not,
+ *     its sa_mask and the signal (unless SA_NODEFER) blocked, SIG_DFL in
+ *     place first for SA_RESETHAND.  One without SA_ONSTACK, when the
+ *     crash handler is on the alternate stack and the program was not,
+ *     gets the signal from the kernel on the interrupted stack instead.
+ *   - A coroutine whose handler recovers (siglongjmp) is live again at
+ *     its next switch or block: not CRASHED, no longer crashed_id.
+ *   - A fault inside the crash handler abandons the recording; the
+ *     original signal still takes its course. */
 int corodbg_install_crash_handler(void);
 
 /* Name the publisher in the descriptor ("corort", "ucontext", ...). */
 void corodbg_set_runtime_name(const char *name);
+
+/* ---- The runtime describes itself, so debuggers need no configuration
+ * to tell its frames from the user's (`info coroutines -u`, `-group user`,
+ * `coroutine leaks`, where `bt` ends).  A debugger setting such as
+ * `set corodbg runtime-functions` still overrides the function globs. */
+
+/* CODE: comma-separated fnmatch globs on function names ("corort_*"),
+ * and "file:GLOB" entries on source file paths, for static helpers that
+ * share no name prefix (corort: "file:" + a glob of its source
+ * directory).  CORODBG_ETRUNC when it does not fit
+ * CORODBG_RUNTIME_CODE_MAX - 1 bytes (it is cut at the last whole glob);
+ * CORODBG_EINVAL for NULL. */
+int corodbg_set_runtime_code(const char *code);
+
+/* [LO, HI) is runtime code too: a library's text, for runtimes without
+ * symbols.  (0, 0) clears it. */
+void corodbg_set_runtime_range(const void *lo, const void *hi);
+
+/* The function every coroutine starts in (its trampoline): a coroutine's
+ * stack ends there, below its entry function. */
+void corodbg_set_runtime_start(const void *fn);
+
+/* Set CO's creation site after corodbg_create.  The rule: the creation
+ * site is the return address of the call the *user* made into the
+ * runtime.  A runtime whose public create function calls an inner one
+ * that calls corodbg_create (layered), or whose create function may be
+ * inlined, takes __builtin_return_address(0) in its public, noinline
+ * entry point and passes it to corodbg_create or sets it here. */
+int corodbg_set_create_pc(corodbg_co *co, const void *pc);
 
 /* ---------------------------------------------------------------------
  * The switch fast path, inlined into runtimes.  Everything below is part
@@ -435,6 +599,9 @@ void corodbg__state_event(corodbg_co *co, uint32_t old_state,
                           uint32_t new_state);
 /* Out of line, cold: a switch while the debugger has armed a filter. */
 void corodbg__switch_armed(corodbg_co *from, corodbg_co *to);
+/* Out of line, cold: a CRASHED coroutine runs on (its program's signal
+ * handler recovered); it becomes STATE (RUNNABLE drops the tid). */
+void corodbg__crash_survived(corodbg_co *co, uint32_t state);
 
 /* Store CO's state and tid as the one 64-bit word they share. */
 static inline void corodbg__put_state_tid(corodbg_co *co, uint32_t state,
@@ -464,6 +631,8 @@ static inline void corodbg__switch_entries(corodbg_co *from, corodbg_co *to,
         *from_old = st;
         if (st == CORODBG_RUNNING)
             corodbg__put_state_tid(from, CORODBG_RUNNABLE, 0);
+        else if (__builtin_expect(st == CORODBG_CRASHED, 0))
+            corodbg__crash_survived(from, CORODBG_RUNNABLE);
         else /* blocked, panicked or dead: keep the state, which another
               * thread may be changing (a wake), and drop the tid */
             __atomic_store_n(&from->tid, 0, __ATOMIC_RELEASE);

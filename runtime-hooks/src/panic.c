@@ -2,15 +2,20 @@
  * the core file.
  *
  * The crash handler records which coroutine was running when a fatal
- * signal arrived, then gets out of the way: it chains to the handler the
- * program had, or restores the default action and re-raises, so the
- * process dies (and dumps core) exactly as it would have without us.  It
- * only does async-signal-safe work: plain stores and the event hook. */
+ * signal arrived, then gets out of the way so the process goes on (or
+ * dies, and dumps core) exactly as it would have without us: see
+ * corodbg_install_crash_handler in corodbg.h for the promise, and
+ * chain() below for how each kind of previous disposition is honoured.
+ * It only does async-signal-safe work: plain stores, sigaction, the
+ * signal mask, one syscall and the event hook. */
 #include "internal.h"
 
+#include <setjmp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int corodbg_vpanic(const char *fmt, va_list ap)
 {
@@ -65,55 +70,165 @@ static int fatal_index(int sig)
     return -1;
 }
 
-/* si_addr means a faulting address only for a signal the kernel raised
- * for a fault (si_code > 0) of a kind that has one.  For kill, tgkill and
- * raise (abort() included) the same bytes hold the sender's pid. */
+/* Did the kernel raise SIG for a fault of the instruction that was
+ * running (si_code > 0)?  Then returning from the handler executes it
+ * again and it faults again.  For kill, tgkill and raise (abort()
+ * included) si_code is <= 0 and si_addr's bytes hold the sender's pid. */
+static int kernel_fault(int sig, const siginfo_t *info)
+{
+    return info && info->si_code > 0 &&
+           (sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL);
+}
+
 static uint64_t fault_address(int sig, const siginfo_t *info)
 {
-    if (!info || info->si_code <= 0)
-        return 0;
-    if (sig != SIGSEGV && sig != SIGBUS && sig != SIGFPE && sig != SIGILL)
-        return 0;
-    return (uint64_t)(uintptr_t)info->si_addr;
+    return kernel_fault(sig, info) ? (uint64_t)(uintptr_t)info->si_addr : 0;
+}
+
+/* Set while this thread records a crash: a fault in the recording (a
+ * corrupt entry, a table page made read-only) jumps back and abandons
+ * it, so the process still ends with the signal it got, not SIGSEGV. */
+static __thread struct {
+    volatile sig_atomic_t active;
+    sigjmp_buf env;
+} guard __attribute__((tls_model("initial-exec")));
+
+static void record_crash(int sig, const siginfo_t *info)
+{
+    corodbg_co *co = corodbg__current;
+    if (!co || !co->id)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    uint32_t old = co->state;
+    corodbg__entry_begin(co);
+    /* A panicking coroutine that aborts stays PANICKED: the message
+     * is the better explanation; the signal is recorded too. */
+    if (old != CORODBG_PANICKED)
+        co->state = CORODBG_CRASHED;
+    co->signal = (uint32_t)sig;
+    co->fault_addr = fault_address(sig, info);
+    co->since_ns = now;
+    corodbg__entry_end(co);
+    corodbg_table.clock_ns = now;
+    corodbg_table.crashed_id = co->id;
+    if (corodbg_table.filter_flags & CORODBG_FILTER_CRASH)
+        corodbg__fire(CORODBG_EVENT_CRASH, co, old, co->state);
+}
+
+/* CO was recorded CRASHED and runs on (its program's handler recovered,
+ * e.g. with siglongjmp): it is a live coroutine again, and no longer the
+ * crash a core file should name. */
+void corodbg__crash_survived(corodbg_co *co, uint32_t state)
+{
+    uint64_t id = co->id;
+    corodbg__entry_begin(co);
+    corodbg__put_state_tid(co, state, state == CORODBG_RUNNING ? co->tid : 0);
+    co->signal = 0;
+    co->fault_addr = 0;
+    corodbg__entry_end(co);
+    uint64_t expect = id;
+    __atomic_compare_exchange_n(&corodbg_table.crashed_id, &expect, 0, 0,
+                                __ATOMIC_RELAXED, __ATOMIC_RELAXED);
+}
+
+/* Give SIG back to the kernel with disposition DISP in place, so the
+ * kernel itself delivers it (mask, flags, stack, core) with the original
+ * siginfo.  A fault recurs when we return; a sent signal is re-sent to
+ * this thread with the sender's siginfo (allowed for a thread signalling
+ * itself) and blocked until we return, so it arrives in the interrupted
+ * context as it first did. */
+static void hand_back(int sig, siginfo_t *info, const struct sigaction *disp)
+{
+    sigaction(sig, disp, NULL);
+    if (kernel_fault(sig, info))
+        return;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_BLOCK, &one, NULL);
+    if (!info || syscall(SYS_rt_tgsigqueueinfo, getpid(),
+                         (pid_t)syscall(SYS_gettid), sig, info) != 0)
+        raise(sig);
+}
+
+/* Would the kernel have run a handler with flags FLAGS on the stack we
+ * run on?  Our handler has SA_ONSTACK: if we are on the alternate stack
+ * and the interrupted code was not, a handler without SA_ONSTACK would
+ * have run on the interrupted stack (or, if that overflowed, not at all). */
+static int same_stack(int flags, const void *uctx)
+{
+    stack_t now;
+    if (flags & SA_ONSTACK)
+        return 1;
+    if (sigaltstack(NULL, &now) != 0 || !(now.ss_flags & SS_ONSTACK))
+        return 1;
+    return uctx && (((const ucontext_t *)uctx)->uc_stack.ss_flags & SS_ONSTACK);
+}
+
+/* Deliver SIG as the kernel would have without us, to the disposition
+ * the program had when we were installed. */
+static void chain(int sig, siginfo_t *info, void *uctx)
+{
+    int i = fatal_index(sig);
+    struct sigaction prev = previous[i];
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+
+    if (prev.sa_handler == SIG_IGN) {
+        /* The kernel forces the default action on an ignored fault; a
+         * sent signal is discarded. */
+        if (kernel_fault(sig, info))
+            hand_back(sig, info, &dfl);
+        return;
+    }
+    if (prev.sa_handler == SIG_DFL || !same_stack(prev.sa_flags, uctx)) {
+        hand_back(sig, info, &prev);
+        return;
+    }
+    /* Run the program's handler here, with what delivery would have set
+     * up: its sa_mask and the signal itself (unless SA_NODEFER) added to
+     * the interrupted mask, and SIG_DFL in place first for SA_RESETHAND.
+     * When it returns, so do we, and the kernel restores the mask. */
+    sigset_t mask = prev.sa_mask;
+    if (!(prev.sa_flags & SA_NODEFER))
+        sigaddset(&mask, sig);
+    if (prev.sa_flags & SA_RESETHAND) {
+        /* As the kernel does: only the handler changes. */
+        struct sigaction reset = prev;
+        reset.sa_handler = SIG_DFL;
+        sigaction(sig, &reset, NULL);
+        previous[i] = reset;
+    }
+    pthread_sigmask(SIG_BLOCK, &mask, NULL);
+    if (prev.sa_flags & SA_SIGINFO)
+        prev.sa_sigaction(sig, info, uctx);
+    else
+        prev.sa_handler(sig);
 }
 
 static void on_fatal_signal(int sig, siginfo_t *info, void *uctx)
 {
-    corodbg_co *co = corodbg__current;
-    if (co && co->id) {
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-        uint32_t old = co->state;
-        corodbg__entry_begin(co);
-        /* A panicking coroutine that aborts stays PANICKED: the message
-         * is the better explanation; the signal is recorded too. */
-        if (old != CORODBG_PANICKED)
-            co->state = CORODBG_CRASHED;
-        co->signal = (uint32_t)sig;
-        co->fault_addr = fault_address(sig, info);
-        co->since_ns = now;
-        corodbg__entry_end(co);
-        corodbg_table.clock_ns = now;
-        corodbg_table.crashed_id = co->id;
-        if (corodbg_table.filter_flags & CORODBG_FILTER_CRASH)
-            corodbg__fire(CORODBG_EVENT_CRASH, co, old, co->state);
-    }
-
+    int nested = guard.active;
+    if (nested && kernel_fault(sig, info))
+        siglongjmp(guard.env, 1); /* we faulted while recording */
     int i = fatal_index(sig);
-    struct sigaction *prev = i >= 0 ? &previous[i] : NULL;
-    if (prev && (prev->sa_flags & SA_SIGINFO) && prev->sa_sigaction) {
-        prev->sa_sigaction(sig, info, uctx);
-        return;
+    /* A sent signal the program ignores changes nothing, so record
+     * nothing. */
+    int ignored = i >= 0 && previous[i].sa_handler == SIG_IGN &&
+                  !kernel_fault(sig, info);
+    if (!nested && !ignored) {
+        if (sigsetjmp(guard.env, 1) == 0) {
+            guard.active = 1;
+            record_crash(sig, info);
+        }
+        guard.active = 0;
     }
-    if (prev && prev->sa_handler != SIG_DFL && prev->sa_handler != SIG_IGN) {
-        prev->sa_handler(sig);
-        return;
-    }
-    /* Default action: re-deliver once this handler returns (the signal
-     * is blocked while we run), so the kernel kills and dumps as usual. */
-    signal(sig, SIG_DFL);
-    raise(sig);
+    if (i >= 0)
+        chain(sig, info, uctx);
 }
 
 int corodbg_install_crash_handler(void)
@@ -124,7 +239,11 @@ int corodbg_install_crash_handler(void)
         struct sigaction sa;
         memset(&sa, 0, sizeof sa);
         sa.sa_sigaction = on_fatal_signal;
-        sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+        /* SA_ONSTACK: record a coroutine that overflowed its stack.
+         * SA_NODEFER and an empty mask: a fault while recording reaches
+         * the guard instead of killing the process with SIGSEGV; chain()
+         * sets the program's handler's own mask before calling it. */
+        sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER;
         sigemptyset(&sa.sa_mask);
         for (size_t i = 0; i < NFATAL && r == CORODBG_OK; i++)
             if (sigaction(fatal_signals[i], &sa, &previous[i]) != 0)

@@ -39,9 +39,9 @@ struct corodbg_descriptor corodbg_table = {
 #endif
     .arch = CORODBG_ARCH,
     .desc_fields_off = offsetof(struct corodbg_descriptor, desc_fields),
-    .desc_fields_count = 21,
+    .desc_fields_count = 30,
     .entry_fields_off = offsetof(struct corodbg_descriptor, entry_fields),
-    .entry_fields_count = 21,
+    .entry_fields_count = 23,
     .regs_off = offsetof(struct corodbg_descriptor, reg_dwarf),
     .regs_count = CORODBG_NREGS,
     .field_record_size = sizeof(struct corodbg_field),
@@ -71,6 +71,15 @@ struct corodbg_descriptor corodbg_table = {
         DF(RUNTIME_NAME, runtime_name, CHARS),
         DF(HOOK_CALLS, hook_calls, UINT),
         DF(FILTERED, filtered, UINT),
+        DF(REGS_MODES, regs_modes, UINT),
+        DF(BLOCK_LAYOUT, block_layout, REGLOCS),
+        DF(BLOCK_LAYOUT_COUNT, block_layout_count, UINT),
+        DF(FRAME_LAYOUT, frame_layout, REGLOCS),
+        DF(FRAME_LAYOUT_COUNT, frame_layout_count, UINT),
+        DF(RUNTIME_CODE, runtime_code, CHARS),
+        DF(RUNTIME_START, runtime_start, PTR),
+        DF(RUNTIME_CODE_LO, runtime_code_lo, PTR),
+        DF(RUNTIME_CODE_HI, runtime_code_hi, PTR),
     },
     .entry_fields = {
         EF(ID, id, UINT),
@@ -94,6 +103,8 @@ struct corodbg_descriptor corodbg_table = {
         EF(PARENT_ID, parent_id, UINT),
         EF(NAME, name, CHARS),
         EF(REGS, regs, U64S),
+        EF(REGS_MODE, regs_mode, UINT),
+        EF(REGS_ADDR, regs_addr, PTR),
     },
     .reg_dwarf = CORODBG_REG_DWARF,
 };
@@ -106,9 +117,10 @@ _Static_assert(offsetof(struct corodbg_descriptor, desc_fields_off) == 20,
                "abi");
 _Static_assert(offsetof(struct corodbg_descriptor, generation) == 40, "abi");
 _Static_assert(sizeof(((struct corodbg_descriptor *)0)->desc_fields) /
-                   sizeof(struct corodbg_field) == 21, "desc field count");
+                   sizeof(struct corodbg_field) == 30, "desc field count");
 _Static_assert(sizeof(((struct corodbg_descriptor *)0)->entry_fields) /
-                   sizeof(struct corodbg_field) == 21, "entry field count");
+                   sizeof(struct corodbg_field) == 23, "entry field count");
+_Static_assert(sizeof(struct corodbg_reg_loc) == 8, "layout record");
 _Static_assert(sizeof(struct corodbg_entry) % 8 == 0, "entry stride");
 /* corodbg__put_state_tid stores both with one aligned 64-bit store. */
 _Static_assert(offsetof(struct corodbg_entry, state) % 8 == 0, "state word");

@@ -132,18 +132,37 @@ void corodbg_switch(corodbg_co *from, corodbg_co *to)
     corodbg_switch_inline(from, to);
 }
 
+/* Is this call running off CO's stack (so on a scheduler's)?  False
+ * when the stack is not known: the tid is then kept, as it always was. */
+static int off_own_stack(const corodbg_co *co)
+{
+    uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+    return co->stack_lo && (sp < co->stack_lo || sp >= co->stack_hi);
+}
+
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
 {
     if (!co)
         return CORODBG_EINVAL;
     if ((unsigned)reason >= CORODBG_NWAITS)
         reason = CORODBG_WAIT_OTHER;
+    if (co->state == CORODBG_CRASHED) /* it blocks, so it survived */
+        corodbg__crash_survived(co, CORODBG_RUNNING);
     if (co->state != CORODBG_RUNNING && co->state != CORODBG_RUNNABLE)
         return CORODBG_ESTATE;
     uint64_t now = corodbg__now();
     uint32_t old;
     corodbg__entry_begin(co);
     int fire = corodbg__set_state(co, CORODBG_BLOCKED, &old);
+    /* The tid names the OS thread executing the coroutine's code.  A
+     * scheduler that blocks it from its own stack, after saving its
+     * context (corort), leaves no thread executing it: clear the tid in
+     * the same store as the state, or a debugger stopped at the event
+     * takes the scheduler's stack for the coroutine's.  A coroutine that
+     * blocks itself (the call runs on its stack) keeps it until its
+     * switch away, as abi.md says. */
+    if (off_own_stack(co))
+        corodbg__put_state_tid(co, CORODBG_BLOCKED, 0);
     co->wait_reason = reason;
     co->wait_addr = (uint64_t)(uintptr_t)addr;
     co->since_ns = now;

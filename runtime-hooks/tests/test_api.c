@@ -389,6 +389,147 @@ void test_leak_helpers(void)
     });
 }
 
+/* Register modes BLOCK and FRAME: layouts are validated, published in
+ * the descriptor, and an entry pointed at a block or a saved-sp word
+ * leaves the table's own block looking empty to ABI 1.0 readers. */
+static void test_regs_modes(void)
+{
+    static const uint16_t dw[CORODBG_NREGS] = CORODBG_REG_DWARF;
+    struct corodbg_reg_loc good[3] = {
+        {dw[CORODBG_REG_PC], CORODBG_LOC_LOAD, 56},
+        {dw[CORODBG_REG_SP], CORODBG_LOC_ADDR, 64},
+        {dw[CORODBG_REG_FP], CORODBG_LOC_LOAD, 48}};
+    struct corodbg_reg_loc bad[3];
+    uint64_t block[8] = {0}, saved_sp = 0;
+    const struct corodbg_descriptor *d = &corodbg_table;
+
+    corodbg_co *co = corodbg_create("moded", NULL, stack_a, sizeof stack_a,
+                                    NULL);
+    CHECK(co != NULL);
+    CHECK_EQ(co->regs_mode, CORODBG_REGS_TABLE);
+    /* No layout yet: the entry cannot use the mode. */
+    CHECK_EQ(corodbg_regs_at_block(co, block), CORODBG_ESTATE);
+    CHECK_EQ(corodbg_regs_at_frame(co, &saved_sp), CORODBG_ESTATE);
+    CHECK_EQ(d->block_layout_count, 0);
+    /* Misuse: NULL, empty, too long, no sp, no pc, a duplicate, a bad how. */
+    CHECK_EQ(corodbg_set_block_layout(NULL, 2), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_block_layout(good, 0), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_block_layout(good, CORODBG_LAYOUT_MAX + 1),
+             CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_block_layout(good, 1), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_frame_layout(good + 1, 2), CORODBG_EINVAL);
+    memcpy(bad, good, sizeof bad);
+    bad[2].dwarf = bad[0].dwarf;
+    CHECK_EQ(corodbg_set_block_layout(bad, 3), CORODBG_EINVAL);
+    memcpy(bad, good, sizeof bad);
+    bad[2].how = 7;
+    CHECK_EQ(corodbg_set_frame_layout(bad, 3), CORODBG_EINVAL);
+    CHECK_EQ(d->block_layout_count, 0);
+    CHECK_EQ(d->frame_layout_count, 0);
+    /* Published as given, the rest zeroed. */
+    CHECK_EQ(corodbg_set_block_layout(good, 3), CORODBG_OK);
+    CHECK_EQ(corodbg_set_frame_layout(good, 2), CORODBG_OK);
+    CHECK_EQ(d->block_layout_count, 3);
+    CHECK_EQ(d->frame_layout_count, 2);
+    CHECK(memcmp(d->block_layout, good, sizeof good) == 0);
+    CHECK_EQ(d->frame_layout[2].dwarf, 0);
+    CHECK_EQ(d->block_layout[1].how, CORODBG_LOC_ADDR);
+    CHECK_EQ(d->block_layout[1].offset, 64);
+    /* Both layouts are described by field records of kind REGLOCS. */
+    const struct corodbg_field *f = find_field(
+        d->desc_fields_off, d->desc_fields_count, CORODBG_DF_FRAME_LAYOUT);
+    CHECK(f != NULL);
+    if (f) {
+        CHECK_EQ(f->kind, CORODBG_KIND_REGLOCS);
+        CHECK_EQ(f->size, CORODBG_LAYOUT_MAX * sizeof(struct corodbg_reg_loc));
+    }
+    f = find_field(d->entry_fields_off, d->entry_fields_count,
+                   CORODBG_EF_REGS_ADDR);
+    CHECK(f != NULL && f->kind == CORODBG_KIND_PTR);
+
+    /* Point the entry at a block, then at a saved-sp word. */
+    co->regs[CORODBG_REG_PC] = 0x1234;
+    uint32_t seq = co->seq;
+    CHECK_EQ(corodbg_regs_at_block(NULL, block), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_regs_at_block(co, NULL), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_regs_at_block(co, block), CORODBG_OK);
+    CHECK_EQ(co->regs_mode, CORODBG_REGS_BLOCK);
+    CHECK_EQ(co->regs_addr, (uintptr_t)block);
+    CHECK_EQ(co->regs[CORODBG_REG_PC], 0);
+    CHECK_EQ(co->regs[CORODBG_REG_SP], co->stack_hi);
+    CHECK_EQ(co->seq, seq + 2);
+    CHECK(d->regs_modes & (1u << CORODBG_REGS_BLOCK));
+    CHECK_EQ(corodbg_regs_at_frame(co, &saved_sp), CORODBG_OK);
+    CHECK_EQ(co->regs_mode, CORODBG_REGS_FRAME);
+    CHECK_EQ(co->regs_addr, (uintptr_t)&saved_sp);
+    CHECK(d->regs_modes & (1u << CORODBG_REGS_FRAME));
+    CHECK_EQ(corodbg_exit(co), CORODBG_OK);
+    /* A reused slot starts in mode TABLE again. */
+    co = corodbg_create("again", NULL, NULL, 0, NULL);
+    CHECK(co != NULL && co->regs_mode == CORODBG_REGS_TABLE &&
+          co->regs_addr == 0);
+    corodbg_exit(co);
+}
+
+/* The runtime describes itself: code globs (cut at a whole glob when too
+ * long), an address range, the start function; creation site set later. */
+static void test_describe_runtime(void)
+{
+    const struct corodbg_descriptor *d = &corodbg_table;
+    char longer[2 * CORODBG_RUNTIME_CODE_MAX];
+    CHECK_EQ(corodbg_set_runtime_code(NULL), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_runtime_code("rt_*,file:*rt/src/*"), CORODBG_OK);
+    CHECK(strcmp(d->runtime_code, "rt_*,file:*rt/src/*") == 0);
+    memset(longer, 0, sizeof longer);
+    for (size_t i = 0; i + 6 < sizeof longer - 1; i += 6)
+        memcpy(longer + i, "abcde,", 6);
+    CHECK_EQ(corodbg_set_runtime_code(longer), CORODBG_ETRUNC);
+    size_t n = strlen(d->runtime_code);
+    CHECK(n < CORODBG_RUNTIME_CODE_MAX && n > 0);
+    CHECK(n % 6 == 5); /* whole "abcde" globs only, no trailing comma */
+    corodbg_set_runtime_range((void *)0x1000, (void *)0x2000);
+    CHECK_EQ(d->runtime_code_lo, 0x1000);
+    CHECK_EQ(d->runtime_code_hi, 0x2000);
+    corodbg_set_runtime_start((void *)&test_describe_runtime);
+    CHECK_EQ(d->runtime_start, (uintptr_t)&test_describe_runtime);
+    corodbg_co *co = corodbg_create("site", NULL, NULL, 0, (void *)0x10);
+    uint32_t seq = co->seq;
+    CHECK_EQ(corodbg_set_create_pc(NULL, (void *)0x20), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_set_create_pc(co, (void *)0x20), CORODBG_OK);
+    CHECK_EQ(co->create_pc, 0x20);
+    CHECK_EQ(co->seq, seq + 2);
+    corodbg_exit(co);
+    corodbg_set_runtime_code("");
+    corodbg_set_runtime_range(NULL, NULL);
+    corodbg_set_runtime_start(NULL);
+}
+
+/* A coroutine that resumed another is blocked on it, not running; the
+ * way back runs it again. */
+static void test_nested_resume(void)
+{
+    corodbg_co *a = corodbg_create("outer", NULL, NULL, 0, NULL);
+    corodbg_co *b = corodbg_create("inner", NULL, NULL, 0, NULL);
+    CHECK_EQ(corodbg_resume(a, NULL), CORODBG_EINVAL);
+    corodbg_switch(NULL, a);
+    CHECK_EQ(corodbg_resume(a, b), CORODBG_OK);
+    CHECK_EQ(a->state, CORODBG_BLOCKED);
+    CHECK_EQ(a->wait_reason, CORODBG_WAIT_RESUME);
+    CHECK_EQ(a->wait_addr, (uintptr_t)b);
+    CHECK_EQ(a->tid, 0);
+    CHECK_EQ(b->state, CORODBG_RUNNING);
+    CHECK(corodbg_current() == b);
+    corodbg_switch(b, a); /* b yields back into a's resume call */
+    CHECK_EQ(a->state, CORODBG_RUNNING);
+    CHECK_EQ(b->state, CORODBG_RUNNABLE);
+    corodbg_switch(a, NULL);
+    CHECK_EQ(corodbg_resume(NULL, b), CORODBG_OK); /* from the scheduler */
+    CHECK_EQ(b->state, CORODBG_RUNNING);
+    corodbg_switch(b, NULL);
+    corodbg_exit(a);
+    corodbg_exit(b);
+}
+
 static void test_strerror(void)
 {
     CHECK(strcmp(corodbg_strerror(CORODBG_OK), "success") == 0);
@@ -541,6 +682,9 @@ int main(void)
     RUN(test_event_filter);
     RUN(test_panic);
     RUN(test_leak_helpers);
+    RUN(test_regs_modes);
+    RUN(test_describe_runtime);
+    RUN(test_nested_resume);
     RUN(test_strerror);
     RUN(test_crash_handler);
     RUN(test_churn);

@@ -37,6 +37,8 @@
 CORORT_HIDDEN void corort__swap(uint64_t *save, const uint64_t *load,
                                 uint32_t *save_fpu, const uint32_t *load_fpu);
 CORORT_HIDDEN void corort__trampoline(void);
+/* Name corort in the table and describe its code (describe.c). */
+CORORT_HIDDEN void corort__describe(void);
 /* Called by the trampoline on a new coroutine's stack; never returns. */
 CORORT_HIDDEN __attribute__((noreturn, used)) void corort__start(corort_co *co);
 

@@ -93,7 +93,7 @@ int corort_init(const corort_config *cfg)
     corort__stack_config(cfg ? cfg->stack_size : 0, cfg ? cfg->no_guard : 0);
     S.nworkers = workers;
     corort__mt = workers > 0;
-    HOOK(corodbg_set_runtime_name("corort"));
+    HOOK(corort__describe());
     HOOK(corodbg_install_crash_handler());
     S.inited = 1;
     return CORORT_OK;

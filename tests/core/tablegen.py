@@ -43,12 +43,17 @@ class TableImage:
         self.set_desc("generation", 2)
         self.set_desc("clock_ns", 10 * 10**9)
         self.dir_override = None
+        self.memory = {}            # more regions: {address: bytes}
 
     # -- raw field access --
     def _put(self, buf, base, rec, value):
         off, size, kind = rec
         if kind == layout.FIELD_KIND_CHARS:
             raw = value.encode() if isinstance(value, str) else bytes(value)
+            buf[base + off:base + off + size] = raw[:size].ljust(size, b"\0")
+        elif kind == layout.FIELD_KIND_REGLOCS:   # [(dwarf, how, offset)]
+            raw = b"".join(struct.pack("<" + layout.REG_LOC_FORMAT, *r)
+                           for r in value)
             buf[base + off:base + off + size] = raw[:size].ljust(size, b"\0")
         elif kind == layout.FIELD_KIND_U64S:
             vals = list(value) + [0] * (size // 8 - len(value))
@@ -105,6 +110,8 @@ class TableImage:
         r.add(DIR_ADDR, raw.ljust(8 * max(dir_slots, len(ptrs)), b"\0"))
         for i, c in enumerate(self.chunks):
             r.add(CHUNK_BASE + i * CHUNK_GAP, bytes(c))
+        for base, data in self.memory.items():
+            r.add(base, data)
         return r
 
     def decode(self):
@@ -128,6 +135,9 @@ class TableImage:
               fault_addr=0x10)
         t.set_desc("live_count", 6)
         t.set_desc("next_id", 7)
+        # described as corort describes itself (runtime/src/sched.c)
+        t.set_desc("runtime_name", "corort")
+        t.set_desc("runtime_code", "corort_*,corort__*,file:*runtime/src/*")
         return t
 
     @classmethod

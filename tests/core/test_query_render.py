@@ -52,7 +52,7 @@ def test_parse_list_args():
                    r"chan send$"),
     ("-wait bogus", r"^unknown wait reason 'bogus' \(one of: chan send, "
                     r"chan receive, sleep, waitgroup, mutex, io, join, "
-                    r"yield, other\)$"),
+                    r"yield, other, resumed another\)$"),
     ("-bogus", r"-group KIND, -samples N, -t \[DEPTH\], -limit N\)$"),
     ("-limit -5", r"^-limit needs a number >= 1$"),
     ("-limit 0", r"^-limit needs a number >= 1$"),

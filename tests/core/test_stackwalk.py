@@ -2,7 +2,7 @@
 import struct
 
 from corodbg.core.reader import BytesReader
-from corodbg.core.stackwalk import FrameSizeUnwinder
+from corodbg.core.stackwalk import FrameSizeUnwinder, Learned, flatten
 
 
 class Co:
@@ -10,21 +10,25 @@ class Co:
         self.pc, self.sp, self.stack_lo, self.stack_hi = pc, sp, lo, hi
 
 
-def make_stack(mem, lo, frames, ra_slot=None):
+def make_stack(mem, lo, frames, shown=None, tails=None, ra_slot=None):
     """FRAMES: [(pc, size)] from the top; write return addresses, at
     caller_sp - 8 as an x86-64 call does, or at RA_SLOT bytes above the
-    callee's sp as an aarch64 frame record at the frame's bottom does."""
+    callee's sp as an aarch64 frame record at the frame's bottom does.
+    Each frame shows itself (its pc) unless SHOWN[pc] says otherwise (its
+    inlined frames); TAILS[(pc, caller pc)]: its tail-call frames."""
     hi = lo + 0x1000
     sp = hi - 0x200
     out = []
     buf = bytearray(0x1000)
     cur = sp
+    shown, tails = shown or {}, tails or {}
     for k, (pc, size) in enumerate(frames):
-        out.append((pc, cur))
+        ret = frames[k + 1][0] if k + 1 < len(frames) else 0
+        out.append(Learned(pc, cur, shown.get(pc, (pc,)),
+                           tails.get((pc, ret or None), ())))
         if size is None:
             break
         nxt = cur + size
-        ret = frames[k + 1][0] if k + 1 < len(frames) else 0
         at = nxt - 8 if ra_slot is None else cur + ra_slot
         struct.pack_into("<Q", buf, at - lo, ret)
         cur = nxt
@@ -38,7 +42,8 @@ def same_path_stacks(mem, n, path, base=0x100000, ra_slot=None):
     coroutine it was asked about (learner.calls)."""
     cos, truth = [], {}
     for i in range(n):
-        co, frames = make_stack(mem, base + i * 0x1000, path, ra_slot)
+        co, frames = make_stack(mem, base + i * 0x1000, path,
+                                ra_slot=ra_slot)
         cos.append(co)
         truth[id(co)] = frames
 
@@ -49,27 +54,37 @@ def same_path_stacks(mem, n, path, base=0x100000, ra_slot=None):
     return cos, truth, learner
 
 
+def pcs_sps(frames):
+    return [(f.pc, f.sp) for f in frames]
+
+
+def walk(u, co, depth, until=None):
+    """The walk's (pc, sp)s; UNTIL here judges one shown frame."""
+    return pcs_sps(u.frames(co, depth, until and (
+        lambda shown: any(until(x) for x in shown))))
+
+
 def test_learns_then_walks_fast():
     mem = BytesReader()
     cos, truth, learn = same_path_stacks(
         mem, 50, [(0x100, 32), (0x200, 48), (0x300, None)])
     u = FrameSizeUnwinder(mem, learn)
     for co in cos:
-        assert u.frames(co, 10) == truth[id(co)]
+        assert walk(u, co, 10) == pcs_sps(truth[id(co)])
     assert len(learn.calls) == 2    # learned once, confirmed once
-    assert u.frames(cos[7], 2) == truth[id(cos[7])][:2]
+    assert walk(u, cos[7], 2) == pcs_sps(truth[id(cos[7])][:2])
 
 
 def test_return_address_in_a_frame_record_at_the_bottom():
     # aarch64: stp x29, x30, [sp, #-N]! leaves the caller's pc at sp + 8
     # and a zero (or anything) at caller_sp - 8.  Reading the x86 slot
-    # would end every walk at the first frame.
+    # sends every coroutine to the slow unwinder.
     mem = BytesReader()
     cos, truth, learn = same_path_stacks(
         mem, 20, [(0x100, 32), (0x200, 48), (0x300, None)], ra_slot=8)
     u = FrameSizeUnwinder(mem, learn)
     for co in cos:
-        assert u.frames(co, 10) == truth[id(co)]
+        assert walk(u, co, 10) == pcs_sps(truth[id(co)])
     assert len(learn.calls) == 2
     assert u.ra[0x100] == 8 and u.ra[0x200] == 8
 
@@ -86,7 +101,8 @@ def test_disagreeing_sizes_fall_back():
         calls.append(co)
         return truth[id(co)]
     u = FrameSizeUnwinder(mem, learn)
-    assert [u.frames(x, 10) for x in (a, b, c)] == [fa, fb, fc]
+    assert [walk(u, x, 10) for x in (a, b, c)] == \
+        [pcs_sps(fa), pcs_sps(fb), pcs_sps(fc)]
     assert len(calls) == 3          # pc 0x100 is never trusted
     assert u.size[0x100] is None
 
@@ -96,11 +112,12 @@ def test_unreadable_stack_falls_back():
     a, fa = make_stack(mem, 0x100000, [(0x100, 32), (0x300, None)])
     b, fb = make_stack(mem, 0x200000, [(0x100, 32), (0x300, None)])
     ghost = Co(0x100, 0x900000, 0x8ff000, 0x901000)   # unmapped stack
-    truth = {id(a): fa, id(b): fb, id(ghost): [(0x100, 0x900000)]}
+    truth = {id(a): fa, id(b): fb,
+             id(ghost): [Learned(0x100, 0x900000, (0x100,), ())]}
     u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)])
     u.frames(a, 10)
     u.frames(b, 10)
-    assert u.frames(ghost, 10) == [(0x100, 0x900000)]
+    assert walk(u, ghost, 10) == [(0x100, 0x900000)]
     assert u.slow == 3
 
 
@@ -114,14 +131,15 @@ def test_until_stops_at_first_accepted_frame():
     u = FrameSizeUnwinder(mem, learn)
     user = {0x300}.__contains__
     for co in cos:
-        assert u.frames(co, 32, user) == truth[id(co)][:3]
+        assert walk(u, co, 32, user) == pcs_sps(truth[id(co)][:3])
     # learned twice (size checked on a second coroutine), then fast
     assert len(learn.calls) == 2 and u.slow == 2
     # no accepted frame: the whole walk, as without UNTIL
-    assert u.frames(cos[5], 32, lambda pc: False) == truth[id(cos[5])]
-    assert u.frames(cos[5], 2, user) == truth[id(cos[5])][:2]
-    assert u.frames(cos[5], 32, {0x100}.__contains__) == \
-        truth[id(cos[5])][:1]
+    assert walk(u, cos[5], 32, lambda pc: False) == \
+        pcs_sps(truth[id(cos[5])])
+    assert walk(u, cos[5], 2, user) == pcs_sps(truth[id(cos[5])][:2])
+    assert walk(u, cos[5], 32, {0x100}.__contains__) == \
+        pcs_sps(truth[id(cos[5])][:1])
 
 
 def test_until_needs_only_frames_above_it_checked():
@@ -137,7 +155,88 @@ def test_until_needs_only_frames_above_it_checked():
         truth[id(co)] = frames
     u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
     for co in cos:
-        assert u.frames(co, 32, {0x200}.__contains__) == truth[id(co)][:2]
+        assert walk(u, co, 32, {0x200}.__contains__) == \
+            pcs_sps(truth[id(co)][:2])
     assert u.slow == 2
     for co in cos:
-        assert u.frames(co, 32) == truth[id(co)]
+        assert walk(u, co, 32) == pcs_sps(truth[id(co)])
+
+
+# What `bt` shows beyond physical frames: inlined frames at a stack slot
+# and tail-call frames between a frame and its caller.
+
+def test_inline_and_tail_call_frames_as_bt_shows_them():
+    mem = BytesReader()
+    path = [(0x100, 32), (0x200, 48), (0x300, None)]
+    shown = {0x200: ("park(inlined)", 0x200)}    # park inlined at 0x200
+    tails = {(0x100, 0x200): ("await_token",)}    # 0x200 tail-called
+    cos, truth = [], {}
+    for i in range(6):
+        co, frames = make_stack(mem, 0x100000 + i * 0x1000, path, shown,
+                                tails)
+        cos.append(co)
+        truth[id(co)] = frames
+    calls = []
+
+    def learn(co, depth):
+        calls.append(co)
+        return truth[id(co)][:depth]
+    u = FrameSizeUnwinder(mem, learn)
+    want = [0x100, "await_token", "park(inlined)", 0x200, 0x300]
+    for co in cos:
+        got = u.frames(co, 10)
+        assert [loc for _, loc in flatten(got)] == want
+    assert len(calls) == 2 and u.slow == 2
+    # the walk for -u ends at the first accepted frame, tail-call frames
+    # and inlined frames included
+    assert [loc for _, loc in flatten(
+        u.frames(cos[4], 10, lambda s: "await_token" in s))] == want[:2]
+    assert [loc for _, loc in flatten(
+        u.frames(cos[4], 10, lambda s: "park(inlined)" in s))] == want[:4]
+    assert u.slow == 2
+
+
+def test_unseen_caller_goes_to_the_real_unwinder():
+    # the same pc called from a new place may have tail-call frames the
+    # walker has never seen: that pair is learned, not guessed
+    mem = BytesReader()
+    a, fa = make_stack(mem, 0x100000, [(0x100, 32), (0x200, None)])
+    b, fb = make_stack(mem, 0x200000, [(0x100, 32), (0x200, None)])
+    c, fc = make_stack(mem, 0x300000, [(0x100, 32), (0x400, None)],
+                       tails={(0x100, 0x400): ("helper",)})
+    truth = {id(a): fa, id(b): fb, id(c): fc}
+    u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
+    u.frames(a, 10)
+    u.frames(b, 10)
+    assert u.slow == 2
+    assert [loc for _, loc in flatten(u.frames(c, 10))] == \
+        [0x100, "helper", 0x400]
+    assert u.slow == 3
+
+
+def test_flatten_numbers_and_cuts_like_bt():
+    mem = BytesReader()
+    co, frames = make_stack(mem, 0x100000, [(0x100, 32), (0x200, None)],
+                            {0x100: ("a", "b")})
+    u = FrameSizeUnwinder(mem, lambda c, d: frames[:d])
+    assert flatten(u.frames(co, 10), first_level=1) == \
+        [(1, "a"), (2, "b"), (3, 0x200)]
+    assert flatten(u.frames(co, 10), depth=2) == [(0, "a"), (1, "b")]
+
+
+def test_proc_mem_reader_only_for_the_same_process():
+    # the stack reader of a live local process is /proc/PID/mem, used only
+    # when it shows what the debugger's reader shows
+    import ctypes
+    import os
+    from corodbg.core import reader
+    buf = ctypes.create_string_buffer(b"corodbg-stack" * 8)
+    addr = ctypes.addressof(buf)
+    same = reader.FunctionReader(lambda a, n: ctypes.string_at(a, n))
+    r = reader.open_proc_mem(os.getpid(), same, addr)
+    assert isinstance(r, reader.ProcMemReader)
+    assert r.read(addr, 13) == b"corodbg-stack"
+    r.close()
+    other = reader.FunctionReader(lambda a, n: b"\0" * n)
+    assert reader.open_proc_mem(os.getpid(), other, addr) is None
+    assert reader.open_proc_mem(0, same, addr) is None

@@ -94,6 +94,28 @@ def test_crash_live_and_gcore(tmp_path):
     _check_core_listing(out, crashed_state="running")
 
 
+def test_abort_has_no_fault_address(tmp_path):
+    # abort() is a sent signal: si_addr's bytes hold the sender's pid, not
+    # an address.  Both stops (the abort, and the one libcorodbg's crash
+    # handler re-sends with the same siginfo) and the kernel core say
+    # SIGABRT with no address.
+    out = run_gdb(["run", "coroutine crashed", "continue",
+                   "coroutine crashed"], ["abort"])
+    said = re.findall(r'^\[corodbg\] (Coroutine 7 "aborter" crashed: .*)$',
+                      out, re.M)
+    assert said == ['Coroutine 7 "aborter" crashed: SIGABRT.  `coroutine '
+                    'crashed` selects it.'] * 2, out
+    assert "fault address" not in out
+    assert re.search(r"^Coroutine 7 \"aborter\" crashed: SIGABRT$", out,
+                     re.M), out
+    core = kernel_core(tmp_path, ["abort"])
+    out = run_gdb(["core-file %s" % core, "coroutine crashed"],
+                  target=[str(binary())])
+    assert ('[corodbg] Coroutine 7 "aborter" crashed: SIGABRT.  `coroutine '
+            'crashed` selects it.') in out, out
+    assert "fault address" not in out
+
+
 def _check_core_listing(out, crashed_state):
     assert ('[corodbg] Coroutine 7 "crasher" crashed: SIGSEGV, fault '
             'address 0x0.  `coroutine crashed` selects it.') in out

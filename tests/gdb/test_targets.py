@@ -67,6 +67,53 @@ def test_attach():
         proc.wait()
 
 
+def _attach_hung(commands):
+    """Attach to the fixture hung in pthread_join (frame #0 of the main
+    thread is futex_wait inlined into glibc) and run COMMANDS."""
+    proc = subprocess.Popen([str(binary()), "join"], stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()
+        assert line.startswith("ready"), line
+        return run_gdb(["attach %d" % proc.pid, "bt 1"] + commands
+                       + ["detach"], target=[])
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_attach_hung_inline_frame0():
+    """Issue 14 item 1: the coroutine's own stack, not the thread's."""
+    out = _attach_hung(["coroutine 2", "bt", "info coroutines -t",
+                        "coroutine apply all bt"])
+    assert re.search(r"^#0  .*futex", out, re.M), out  # the premise holds
+    view = out[out.index("[Switching to coroutine 2"):]
+    assert "futex" not in view and "pthread" not in view, out
+    assert "mr_run_mode" not in view, out
+    assert len(re.findall(r"#\d+ +0x[0-9a-f]+ in sleeper .*minirt.c:%d"
+                          % line_of("LINE_SLEEPER_WAIT"), view)) == 3, out
+    assert len(re.findall(r"#\d+ +consumer at minirt.c:%d"
+                          % line_of("LINE_CONSUMER_WAIT"), view)) == 2, out
+    # -t numbers frames as bt does: after the thread's inline frame(s)
+    top = re.search(r"^#(\d+)  0x[0-9a-f]+ in fx_park ", view, re.M)
+    assert top and int(top.group(1)) >= 2, out
+    assert re.search(r"^        #%s   fx_park at minirt.c" % top.group(1),
+                     view, re.M), out
+
+
+def test_attach_hung_view_is_verified():
+    """If our unwinder does not get the frame it needs, the view is
+    refused with one line rather than showing the thread's stack."""
+    out = _attach_hung(["python import corodbg_gdb.view as v; "
+                        "v._inline_depth = lambda: 0",
+                        "coroutine 2", "echo alive\\n"])
+    assert re.search(r"^coroutine 2: GDB unwound pc 0x[0-9a-f]+ sp "
+                     r"0x[0-9a-f]+ instead of the saved pc 0x[0-9a-f]+ sp "
+                     r"0x[0-9a-f]+: refusing to show another stack$",
+                     out, re.M), out
+    assert "Switching to coroutine" not in out and "alive" in out
+
+
 def _free_port():
     s = socket.socket()
     s.bind(("127.0.0.1", 0))

@@ -67,9 +67,10 @@ def test_decode_ignores_unknown_appended_fields(dump):
     desc = bytearray(regions[0][1])
     entry_size, = struct.unpack_from("<H", desc, 14)
     ef_off, ef_count = struct.unpack_from("<HH", desc, 24)
-    # Turn the last entry record (regs) into an unknown future id 999: the
-    # decoder must still find every other field through the records.
-    last = ef_off + 8 * (ef_count - 1)
+    # Turn the regs record into an unknown future id 999: the decoder must
+    # still find every other field through the records.
+    last = next(ef_off + 8 * i for i in range(ef_count)
+                if struct.unpack_from("<H", desc, ef_off + 8 * i)[0] == 21)
     rid, roff, rsize, rkind = struct.unpack_from("<HHHH", desc, last)
     struct.pack_into("<HHHH", desc, last, 999, roff, rsize, rkind)
     reader = BytesReader()

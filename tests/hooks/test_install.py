@@ -12,9 +12,10 @@ int main(void) {
 '''
 
 
-def test_make_install_and_pkg_config(root, tmp_path):
-    dest = tmp_path / "dest"
-    prefix = "/opt/corodbg"
+def install_and_build(root, tmp_path, prefix):
+    """`make install` into a staging tree, then build a user program with
+    the flags pkg-config gives; returns the staged prefix."""
+    dest = tmp_path / ("dest" + prefix.replace("/", "_"))
     subprocess.run(["make", "-s", "--no-print-directory", "install",
                     "DESTDIR=%s" % dest, "PREFIX=%s" % prefix],
                    cwd=root, check=True, capture_output=True)
@@ -23,7 +24,14 @@ def test_make_install_and_pkg_config(root, tmp_path):
                 "lib/libcorodbg.so.1", "lib/pkgconfig/corodbg.pc"):
         assert (inst / rel).exists(), rel
     pc = (inst / "lib/pkgconfig/corodbg.pc").read_text()
-    assert "prefix=/opt/corodbg" in pc
+    assert "prefix=%s\n" % prefix in pc, pc
+    # The GDB auto-load record looks in the install prefix it was built
+    # for (and no longer in fixed /usr/local, /usr/share paths).
+    for lib in ("lib/libcorodbg.a", "lib/libcorodbg.so.1"):
+        data = (inst / lib).read_bytes()
+        want = "'%s/share/corodbg/gdb/corodbg-gdb.py'" % prefix
+        assert want.encode() in data, lib
+        assert b"/usr/share/corodbg" not in data
 
     # Build against the staged tree: point pkg-config's sysroot at DESTDIR.
     env = dict(os.environ, PKG_CONFIG_PATH=str(inst / "lib/pkgconfig"),
@@ -43,3 +51,16 @@ def test_make_install_and_pkg_config(root, tmp_path):
                           text=True).stdout
     assert "corodbg_table" in syms or "libcorodbg.so" in subprocess.run(
         ["ldd", str(exe)], capture_output=True, text=True).stdout
+    return inst
+
+
+def test_make_install_and_pkg_config(root, tmp_path):
+    install_and_build(root, tmp_path, "/opt/corodbg")
+
+
+def test_install_twice_with_two_prefixes(root, tmp_path):
+    # The same build tree installed for one prefix, then another: files
+    # that embed PREFIX (corodbg.pc) must follow it, not stay stale.
+    install_and_build(root, tmp_path, "/opt/corodbg-a")
+    install_and_build(root, tmp_path, "/usr/local/corodbg-b")
+    install_and_build(root, tmp_path, "/opt/corodbg-a")

@@ -25,14 +25,19 @@ DESC_FIELDS = {1: "generation", 2: "live_count", 3: "next_id",
                13: "event_seq", 14: "event_kind", 15: "event_id",
                16: "event_old_state", 17: "event_new_state",
                18: "crashed_id", 19: "runtime_name", 20: "hook_calls",
-               21: "filtered"}
+               21: "filtered", 22: "regs_modes", 23: "block_layout",
+               24: "block_layout_count", 25: "frame_layout",
+               26: "frame_layout_count", 27: "runtime_code",
+               28: "runtime_start", 29: "runtime_code_lo",
+               30: "runtime_code_hi"}
 ENTRY_FIELDS = {1: "id", 2: "seq", 3: "state", 4: "tid", 5: "last_tid",
                 6: "switches", 7: "entry_fn", 8: "create_pc", 9: "stack_lo",
                 10: "stack_hi", 11: "created_ns", 12: "since_ns",
                 13: "wait_reason", 14: "signal", 15: "wait_addr",
                 16: "fault_addr", 17: "panic_msg", 18: "panic_len",
-                19: "parent_id", 20: "name", 21: "regs"}
-KIND_UINT, KIND_PTR, KIND_CHARS, KIND_U64S = 1, 2, 3, 4
+                19: "parent_id", 20: "name", 21: "regs", 22: "regs_mode",
+                23: "regs_addr"}
+KIND_UINT, KIND_PTR, KIND_CHARS, KIND_U64S, KIND_REGLOCS = 1, 2, 3, 4, 5
 
 
 class TableError(Exception):
@@ -86,6 +91,8 @@ class Layout:
             return chunk.split(b"\0", 1)[0].decode("utf-8", "replace")
         if kind == KIND_U64S:
             return list(struct.unpack("<%dQ" % (size // 8), chunk))
+        if kind == KIND_REGLOCS:   # (dwarf, how, offset) records
+            return list(struct.iter_unpack("<HHi", chunk))
         raise TableError("unknown field kind %d" % kind)
 
 

@@ -324,18 +324,35 @@ def test_static_libpcl_seen_by_the_generic_layer_alone(lib, build):
     assert not [s for s in stops if s["stop"] == "event"]
 
 
-def test_crash_in_a_coroutine_is_recorded_when_opted_in(lib, build):
+def crash_event(lib, build, mode, name):
+    """Run `uc_demo MODE` in crash mode under gdb, with the crash event
+    armed; return (entry NAME at the one event, the descriptor, output)."""
     stops, out = drive(lib, program(build, "uc_demo"), "uc_checkpoint",
-                       args=["crash"], CORODBG_UC_CRASH="1",
+                       args=[mode], CORODBG_UC_CRASH="1",
                        UCX_FILTER_FLAGS="4")
     events = [s for s in stops if s["stop"] == "event"]
     assert len(events) == 1, out
-    d = events[0]["desc"]
+    return by_name(events[0])[name], events[0]["desc"], out
+
+
+def test_crash_in_a_coroutine_is_recorded_when_opted_in(lib, build):
+    e, d, out = crash_event(lib, build, "crash", "uc:crasher")
     assert (d["event_kind"], d["event_new_state"]) == (3, 6)  # CRASH, CRASHED
-    e = by_name(events[0])["uc:crasher"]
     assert e["id"] == d["event_id"] and e["state"] == "crashed"
     assert (e["signal"], e["fault_addr"]) == (11, 0x10)
     assert "exited with code" in out or "terminated with signal SIGSEGV" in out
+
+
+def test_stack_overflow_in_a_coroutine_is_recorded_when_opted_in(lib, build):
+    # The coroutine faults in its guard page with no stack left: only an
+    # alternate signal stack, which crash mode gives each thread, lets the
+    # crash handler run and record it.
+    e, d, out = crash_event(lib, build, "overflow", "uc:overflow_entry")
+    assert e["id"] == d["event_id"]
+    assert e["state"] == "crashed" and e["signal"] == 11
+    lo = e["stack_lo"]
+    assert lo - 4096 <= e["fault_addr"] < lo, (hex(e["fault_addr"]), hex(lo))
+    assert "terminated with signal SIGSEGV" in out
 
 
 @pytest.mark.parametrize("name, args, expected", [

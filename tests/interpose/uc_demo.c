@@ -12,13 +12,16 @@
  *   4  tworker, made on a second OS thread, running there
  *   5  tworker migrated: resumed by main's thread after that thread ended
  *
- * `uc_demo crash` instead runs one coroutine, crasher, that dies of SIGSEGV.
+ * `uc_demo crash` instead runs one coroutine, crasher, that dies of SIGSEGV;
+ * `uc_demo overflow` one, overflower, that overflows its stack into a
+ * guard page (the crash handler then needs an alternate stack).
  */
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <ucontext.h>
 
 static ucontext_t main_ctx, gen_ctx, fin_ctx, jump_ctx;
@@ -79,6 +82,22 @@ __attribute__((noinline)) void crasher(void)
     *(volatile int *)(uintptr_t)16 = 1; /* fault address 0x10 */
 }
 
+static volatile int depth_limit = 1 << 30; /* gcc must not see the end */
+
+__attribute__((noinline)) int overflower(int n)
+{
+    volatile char pad[256];
+    pad[0] = (char)n;
+    if (n >= depth_limit)
+        return 0;
+    return overflower(n + 1) + pad[0];
+}
+
+__attribute__((noinline)) void overflow_entry(void)
+{
+    overflower(0);
+}
+
 static void make(ucontext_t *uc, char *stack, size_t size, ucontext_t *link)
 {
     if (getcontext(uc) != 0)
@@ -106,6 +125,17 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "crash") == 0) {
         make(&fin_ctx, fin_stack, sizeof fin_stack, &main_ctx);
         makecontext(&fin_ctx, crasher, 0);
+        swapcontext(&main_ctx, &fin_ctx);
+        return 0; /* not reached */
+    }
+    if (argc > 1 && strcmp(argv[1], "overflow") == 0) {
+        size_t size = 65536, page = 4096;
+        char *mem = mmap(NULL, size + page, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (mem == MAP_FAILED || mprotect(mem, page, PROT_NONE) != 0)
+            abort();
+        make(&fin_ctx, mem + page, size, &main_ctx);
+        makecontext(&fin_ctx, overflow_entry, 0);
         swapcontext(&main_ctx, &fin_ctx);
         return 0; /* not reached */
     }

@@ -82,9 +82,8 @@ def _core_limit():
                                               resource.RLIM_INFINITY))
 
 
-@pytest.fixture(scope="session")
-def kernel_core(prog, tmp_path_factory):
-    """A kernel core of `lldbprog crash` (SIGSEGV inside coroutine 7).
+def _kernel_core(prog, d, mode, signo):
+    """Run `lldbprog MODE` in D until it dies of SIGNO; its core's path.
 
     Needs core_pattern to write a file into the working directory (the
     Debian default 'core'); otherwise the tests that use it skip."""
@@ -92,15 +91,28 @@ def kernel_core(prog, tmp_path_factory):
     if pattern.startswith("|"):
         pytest.skip("kernel core files go to a helper (%s), not to a file"
                     % pattern)
-    d = tmp_path_factory.mktemp("kcore")
-    p = subprocess.run([str(prog), "crash"], cwd=d, preexec_fn=_core_limit,
+    p = subprocess.run([str(prog), mode], cwd=d, preexec_fn=_core_limit,
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                        timeout=30)
-    assert p.returncode == -signal.SIGSEGV
+    assert p.returncode == -signo
     cores = sorted(d.glob("core*"))
     if not cores:
         pytest.skip("no kernel core written (core_pattern %r)" % pattern)
     return cores[0]
+
+
+@pytest.fixture(scope="session")
+def kernel_core(prog, tmp_path_factory):
+    """A kernel core of `lldbprog crash` (SIGSEGV inside coroutine 7)."""
+    return _kernel_core(prog, tmp_path_factory.mktemp("kcore"), "crash",
+                        signal.SIGSEGV)
+
+
+@pytest.fixture(scope="session")
+def abort_core(prog, tmp_path_factory):
+    """A kernel core of `lldbprog abort` (abort() inside coroutine 7)."""
+    return _kernel_core(prog, tmp_path_factory.mktemp("acore"), "abort",
+                        signal.SIGABRT)
 
 
 @pytest.fixture(scope="session")

@@ -5,6 +5,7 @@
 
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 __asm__(".text\n"
@@ -95,6 +96,12 @@ __attribute__((noinline)) void crasher(struct co *self)
     *bad = 42; /* LINE_CRASH */
 }
 
+__attribute__((noinline)) void aborter(struct co *self)
+{
+    (void)self;
+    abort(); /* LINE_ABORT */
+}
+
 __attribute__((noinline)) void panicker(struct co *self)
 {
     long code = self->arg;
@@ -148,6 +155,13 @@ void start_spinners(long n)
         usleep(1000);
 }
 
+static void *pauser(void *arg)
+{
+    for (;;)
+        pause();
+    return arg;
+}
+
 int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
 {
     if (!strcmp(mode, "list")) {
@@ -157,6 +171,10 @@ int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
         make_mix(6);
         checkpoint();
         resume(spawn("crasher", crasher, 0));
+    } else if (!strcmp(mode, "abort")) {
+        make_mix(6);
+        checkpoint();
+        resume(spawn("aborter", aborter, 0));
     } else if (!strcmp(mode, "panic")) {
         make_mix(6);
         checkpoint();
@@ -174,8 +192,18 @@ int mr_run_mode(const char *mode, long n, void (*checkpoint)(void))
         fflush(stdout);
         for (;;)
             pause();
+    } else if (!strcmp(mode, "join")) {
+        /* A hung process: the main thread waits in pthread_join, so on
+         * attach its frame #0 is a futex wait inlined into glibc. */
+        pthread_t t;
+        make_mix(6);
+        pthread_create(&t, NULL, pauser, NULL);
+        checkpoint();
+        printf("ready %d\n", (int)getpid());
+        fflush(stdout);
+        pthread_join(t, NULL);
     } else {
-        return -1;
+        return rm_run_mode(mode, n, checkpoint); /* block, frame: regmodes.c */
     }
     return 0;
 }

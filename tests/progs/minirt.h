@@ -16,6 +16,10 @@
 #include <stdint.h>
 #include <string.h>
 
+#ifdef __cplusplus
+extern "C" { /* the C++ test programs link the C runtime */
+#endif
+
 struct co {
     corodbg_co *dbg;
     uint64_t *regs; /* = corodbg_regs(dbg): the switch saves into the table */
@@ -44,6 +48,7 @@ void consumer(struct co *self);  /* blocks on chan_token */
 void sleeper(struct co *self);   /* naps (arg + 1) * 100 ms */
 void yielder(struct co *self);   /* parks, runnable */
 void crasher(struct co *self);   /* writes through the pointer ARG */
+void aborter(struct co *self);   /* abort(): SIGABRT, sent, no fault */
 void panicker(struct co *self);  /* corodbg_panic("bad request ARG") */
 
 /* Provided by each program: a coroutine running FN(ARG), never run yet
@@ -61,11 +66,23 @@ void make_mix(long n);
 void start_spinners(long n);
 
 /* The modes both test programs have, each stopping in CHECKPOINT (the
- * program's breakpoint function): list N (N workers), crash and panic
- * (6 workers, then "crasher" or "panicker"), threads N (6 workers and N
+ * program's breakpoint function): list N (N workers), crash, abort and
+ * panic (6 workers, then "crasher", "aborter" or "panicker"), threads N (6 workers and N
  * spinner threads), sleep N (like threads N, then print "ready PID" and
- * sleep, for attach and gcore; never returns).  0 when it ran MODE, -1
- * when MODE is none of them. */
+ * sleep, for attach and gcore; never returns), join (6 workers, then
+ * "ready PID" and the main thread hangs in pthread_join, for attach to
+ * a hung process), and rm_run_mode's.  0 when it ran MODE, -1 when MODE
+ * is none of them. */
 int mr_run_mode(const char *mode, long n, void (*checkpoint)(void));
+
+/* tests/progs/regmodes.c: block N, frame N (N workers parked by a runtime
+ * publishing its registers in mode BLOCK or FRAME, plus one that never
+ * ran), block-bad N and frame-bad N (the second worker's saved sp lies
+ * outside its stack).  Called by mr_run_mode; -1 for another MODE. */
+int rm_run_mode(const char *mode, long n, void (*checkpoint)(void));
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

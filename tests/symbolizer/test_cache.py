@@ -140,3 +140,108 @@ def test_same_build_id_by_path_and_by_id(prog, corosym, tmp_path):
         assert rnd in sym(corosym, args, by_path).stderr
     names = sorted(p.name for p in c.iterdir())
     assert len(names) == 2 and names[0].startswith(b), names
+
+
+# ---- a shared or hostile cache directory (issue 14 item 8) ----
+
+def test_modes_are_private(prog, corosym, tmp_path):
+    c = tmp_path / "a" / "c"
+    sym(corosym, ["--cache-dir", c], inp_for(prog))
+    assert (c.stat().st_mode & 0o777) == 0o700
+    assert (c.parent.stat().st_mode & 0o777) == 0o700
+    assert ((c / (bid(prog) + ".idx")).stat().st_mode & 0o777) == 0o600
+
+
+def test_planted_symlink_at_a_temp_name_is_not_followed(prog, corosym,
+                                                        tmp_path):
+    """The old NAME.tmp.PID was predictable: a symlink planted there got
+    the victim's file truncated and overwritten."""
+    c = tmp_path / "c"
+    c.mkdir(mode=0o700)
+    victim = tmp_path / "victim"
+    victim.write_text("precious\n")
+    p = subprocess.Popen([str(corosym), "--stats", "--no-default-debug-dir",
+                          "--cache-dir", str(c)], stdin=subprocess.PIPE,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         text=True)
+    idx = c / (bid(prog) + ".idx")
+    os.symlink(victim, "%s.tmp.%d" % (idx, p.pid))
+    out, err = p.communicate(inp_for(prog))
+    assert p.returncode == 0 and "index built" in err, err
+    assert victim.read_text() == "precious\n"
+    assert idx.is_file() and not idx.is_symlink()
+
+
+@pytest.mark.parametrize("plant", ["symlink", "group-writable", "fifo",
+                                   "other-owner"])
+def test_untrusted_index_file_is_refused(prog, corosym, tmp_path, plant):
+    inp = inp_for(prog)
+    c = tmp_path / "c"
+    good = sym(corosym, ["--cache-dir", c], inp).stdout
+    idx = c / (bid(prog) + ".idx")
+    if plant == "symlink":
+        real = tmp_path / "elsewhere.idx"
+        idx.rename(real)
+        idx.symlink_to(real)
+    elif plant == "group-writable":
+        idx.chmod(0o664)
+    elif plant == "fifo":
+        idx.unlink()
+        os.mkfifo(idx, 0o600)
+    else:
+        if os.getuid() != 0:
+            pytest.skip("needs chown")
+        os.chown(idx, 65534, 65534)
+    r = run([corosym, "--stats", "--no-default-debug-dir", "--cache-dir", c],
+            input=inp, timeout=30)
+    assert "index built" in r.stderr and r.stdout == good, r.stderr
+    assert idx.is_file() and not idx.is_symlink()   # replaced by ours
+    st = idx.stat()
+    assert st.st_uid == os.getuid() and (st.st_mode & 0o777) == 0o600
+
+
+@pytest.mark.parametrize("mode", ["group-writable", "other-writable",
+                                  "other-owner"])
+def test_untrusted_cache_dir_is_not_used(prog, corosym, tmp_path, mode):
+    inp = inp_for(prog)
+    c = tmp_path / "c"
+    c.mkdir()
+    if mode == "group-writable":
+        c.chmod(0o770)
+    elif mode == "other-writable":
+        c.chmod(0o1777)
+    else:
+        if os.getuid() != 0:
+            pytest.skip("needs chown")
+        c.chmod(0o755)
+        os.chown(c, 65534, 65534)
+    r = sym(corosym, ["--cache-dir", c], inp)
+    why = "owned by another user" if mode == "other-owner" else \
+        "writable by group or others"
+    assert "corosym: warning: '%s': cache directory %s is %s: not used" % (
+        prog, c, why) in r.stderr, r.stderr
+    assert "index built" in r.stderr and not list(c.iterdir())
+    assert r.stdout == sym(corosym, ["--no-cache"], inp).stdout
+
+
+def test_key_is_not_size_mtime_and_build_id(corosym, tmp_path):
+    """Another file with the same size, mtime and (forced) build-id does
+    not get the first file's index."""
+    flags = ["-g", "-I", str(SRC), "-Wl,--build-id=0x1234abcd"]
+    a = compile_c(tmp_path / "a", ["prog.c", "lib.c"], flags=["-O0"] + flags)
+    b = compile_c(tmp_path / "b", ["prog.c", "lib.c"], flags=["-O2"] + flags)
+    size = max(a.stat().st_size, b.stat().st_size)
+    for f in (a, b):               # same size: pad with zeros at the end
+        with open(f, "ab") as fh:
+            fh.write(b"\0" * (size - f.stat().st_size))
+    p = tmp_path / "p"
+    c = tmp_path / "c"
+    p.write_bytes(a.read_bytes())
+    os.utime(p, (1700000000, 1700000000))
+    sym(corosym, ["--cache-dir", c], inp_for(p))
+    p.write_bytes(b.read_bytes())
+    os.utime(p, (1700000000, 1700000000))
+    inp = inp_for(p)
+    r = sym(corosym, ["--cache-dir", c], inp)
+    assert "index built" in r.stderr, r.stderr
+    assert r.stdout == sym(corosym, ["--no-cache"], inp).stdout

@@ -238,6 +238,35 @@ def test_not_a_profile(tmp_path):
     one_line_error(r, 5, "empty")
 
 
+def _limited_as():
+    """Run the child with 1 GiB of address space: a decoder that allocates
+    per element fails with "out of memory" instead of finishing."""
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))
+
+
+@pytest.mark.parametrize("kind", ["empty-locations", "empty-labels"])
+def test_gzip_bomb_is_refused_early(tmp_path, kind):
+    """Issue 14 item 7: 2-byte empty submessages decode to 80+ bytes each;
+    a 65 KB gzip of 64 MB of them took 5 GB and 58 s.  Top-level floods
+    are refused by a scan before decoding, nested ones (labels of one
+    sample) by the decoder's allocation budget (16 bytes per byte)."""
+    if kind == "empty-locations":
+        plain = b"\x22\x00" * (32 << 20)            # field 4, length 0
+    else:
+        n = 16 << 20                                # field 3 in a Sample
+        body = b"\x1a\x00" * n
+        plain = b"\x12" + pprof_wire.varint(len(body)) + body
+    bad, out = tmp_path / "bomb.pb.gz", tmp_path / "out.pb.gz"
+    bad.write_bytes(gzip.compress(plain, 9))
+    assert bad.stat().st_size < 100 << 10
+    r = corosym([bad, "-o", out] + ISOLATE, preexec_fn=_limited_as)
+    one_line_error(r, 6, str(bad), "profile decodes to more than",
+                   "(%d-byte message): refused as a decompression bomb"
+                   % len(plain))
+    assert not out.exists()
+
+
 def test_profile_with_broken_references(tmp_path):
     bad, out = tmp_path / "refs.pb.gz", tmp_path / "out.pb.gz"
     b = pprof_wire.Builder()

@@ -6,13 +6,15 @@ per chunk.  Every count, size, offset and pointer is validated before use.
 Only an unusable descriptor raises (BadTableError); a bad chunk becomes a
 warning and a bad entry an `unreadable` coroutine, so the rest is listed.
 """
+import collections
 import gc
 import struct
 from itertools import islice
 from operator import attrgetter, countOf, lt
 
-from . import layout
+from . import layout, regs
 from .errors import BadTableError, MemoryReadError
+from .escape import printable
 from .model import Coroutine, Table, ENTRY_FIELD_NAMES
 from .reader import MAX_READ
 
@@ -23,6 +25,7 @@ KIND_UINT = layout.FIELD_KIND_UINT
 KIND_PTR = layout.FIELD_KIND_PTR
 KIND_CHARS = layout.FIELD_KIND_CHARS
 KIND_U64S = layout.FIELD_KIND_U64S
+KIND_REGLOCS = layout.FIELD_KIND_REGLOCS
 UINT_CODES = {1: "B", 2: "H", 4: "I", 8: "Q"}
 DESC_NAMES = {v: t for _, v, t in layout.DESC_FIELDS}
 ENTRY_NAMES = {v: t for _, v, t in layout.ENTRY_FIELDS}
@@ -99,9 +102,10 @@ def _field_records(data, p, off_key, count_key, owner_size, names, what,
             bad = "has size %d" % fsize
         elif kind == KIND_PTR and fsize != p["ptr_size"]:
             bad = "pointer of size %d" % fsize
-        elif kind == KIND_U64S and fsize % 8:
-            bad = "register block size %d" % fsize
-        elif kind not in (KIND_UINT, KIND_PTR, KIND_CHARS, KIND_U64S):
+        elif kind in (KIND_U64S, KIND_REGLOCS) and fsize % 8:
+            bad = "register array size %d" % fsize
+        elif kind not in (KIND_UINT, KIND_PTR, KIND_CHARS, KIND_U64S,
+                          KIND_REGLOCS):
             bad = "has unknown kind %d" % kind
         if not bad and _expected_kinds(name) and \
                 kind not in _expected_kinds(name):
@@ -118,17 +122,19 @@ def _field_records(data, p, off_key, count_key, owner_size, names, what,
 
 
 def _expected_kinds(name):
-    if name in ("name", "filter_name", "runtime_name"):
+    if name in ("name", "filter_name", "runtime_name", "runtime_code"):
         return (KIND_CHARS,)
     if name == "regs":
         return (KIND_U64S,)
+    if name in ("block_layout", "frame_layout"):
+        return (KIND_REGLOCS,)
     return (KIND_UINT, KIND_PTR)
 
 
 def _code(size, kind):
     if kind in (KIND_UINT, KIND_PTR):
         return UINT_CODES[size], 1
-    if kind == KIND_CHARS:
+    if kind in (KIND_CHARS, KIND_REGLOCS):  # layouts: regs.py parses them
         return "%ds" % size, 1
     return "%dQ" % (size // 8), size // 8
 
@@ -189,7 +195,9 @@ def decode_descriptor(reader, addr):
     desc = {}
     for name, (i, n) in dindex.items():
         v = values[i] if n == 1 else values[i:i + n]
-        if isinstance(v, bytes):
+        if dfields[name][2] == KIND_REGLOCS:
+            v = regs.parse_layout(v, p["endian"])
+        elif isinstance(v, bytes):
             z = v.find(b"\0")
             if z < 0:
                 warnings.append("descriptor string %s is not NUL-terminated"
@@ -236,7 +244,9 @@ def _cstr(raw):
     s = _CSTR.get(raw)
     if s is None:
         z = raw.find(b"\0")
-        s = (raw if z < 0 else raw[:z]).decode("utf-8", "replace")
+        # escaped here, once: no raw control reaches any front end
+        s = printable((raw if z < 0 else raw[:z]).decode("utf-8",
+                                                          "replace"))
         if len(_CSTR) < 65536:
             _CSTR[raw] = s
     return s
@@ -294,7 +304,8 @@ def _entry_class(estruct, eindex, efields, hindex):
         i, n = eindex[name]
         if efields[name][2] == KIND_CHARS:
             ns[name] = property(lambda self, i=i: _cstr(self._full()[i]))
-        elif n == 1:
+        elif n == 1 and efields[name][2] != KIND_U64S:
+            # (a one-register block is still a tuple: callers index it)
             ns[name] = property(lambda self, i=i: self._full()[i])
         else:
             ns[name] = property(lambda self, i=i, j=i + n:
@@ -362,8 +373,9 @@ def _scanner(hindex, cls):
             "            c.note = 'name not NUL-terminated'"]
     if "sp" in v and "stack_lo" in v and "stack_hi" in v:
         lines += [
-            "        elif %s != 2 and v_stack_lo and v_stack_hi and not "
-            "v_stack_lo <= v_sp <= v_stack_hi:" % st,
+            # sp 0: created, no context yet (abi.md), not a bad stack
+            "        elif %s != 2 and v_sp and v_stack_lo and v_stack_hi "
+            "and not v_stack_lo <= v_sp <= v_stack_hi:" % st,
             "            c.unreadable = 'bad-stack'",
             "            c.note = ('saved sp 0x%x outside its stack "
             "[0x%x, 0x%x)' % (v_sp, v_stack_lo, v_stack_hi))"]
@@ -454,8 +466,46 @@ def _decode_table(reader, addr, max_coroutines):
             continue
         table.scan(hstruct.iter_unpack(data), data, ci * per_chunk, base,
                    esize, out)
+    regs.resolve(reader, table)
     _check_table(table)
     return table
+
+
+# A chunk pointer into readable memory that is no chunk (garbage, code)
+# decodes to thousands of corrupt entries per chunk: 1,023 of them once
+# made 4.19M '?' rows.  Past this many corrupt entries in one chunk, the
+# rest of its corrupt entries are dropped, and a warning says so.
+CHUNK_BAD_MAX = 16
+
+
+def _cut_corrupt_chunks(table, bad):
+    """Drop each chunk's corrupt entries past CHUNK_BAD_MAX (one warning
+    per such chunk).  Runs only when the table has more than that many
+    corrupt entries in all; returns the new count."""
+    cos = table.coroutines
+    per = collections.Counter(c._c[1] for c in cos if c.unreadable)
+    over = {b: n for b, n in per.items() if n > CHUNK_BAD_MAX}
+    if not over:
+        return bad
+    kept, seen = [], collections.Counter()
+    for c in cos:
+        b = c._c[1]
+        if c.unreadable and b in over:
+            seen[b] += 1
+            if seen[b] > CHUNK_BAD_MAX:
+                continue
+        kept.append(c)
+    cos[:] = kept
+    first = {}
+    for c in kept:
+        first.setdefault(c._c[1], c._c[2])
+    per_chunk = table.desc["chunk_entries"]
+    for b in sorted(over, key=first.get):
+        table.warnings.append(
+            "chunk %d at 0x%x: %d corrupt entries (a wrong chunk pointer?): "
+            "only the first %d listed" % (first[b] // per_chunk, b, over[b],
+                                          CHUNK_BAD_MAX))
+    return bad - sum(n - CHUNK_BAD_MAX for n in over.values())
 
 
 def _read_dir_prefix(reader, addr, n):
@@ -485,12 +535,14 @@ def _check_table(table):
                 co.note = "id %d also in slot %d" % (co.id, prev.slot)
             else:
                 seen[co.id] = co
+    bad = len(cos) - countOf(map(attrgetter("unreadable"), cos), None)
+    if bad > CHUNK_BAD_MAX:
+        bad = _cut_corrupt_chunks(table, bad)
     live = table.desc.get("live_count")
     if live is not None and not table.mid_update and live != len(cos):
         table.warnings.append(
             "live_count %d disagrees with the %d live entries found"
             % (live, len(cos)))
-    bad = len(cos) - countOf(map(attrgetter("unreadable"), cos), None)
     if bad:
         table.warnings.append("%d entr%s could not be fully read (marked "
                               "'?')" % (bad, "y" if bad == 1 else "ies"))
@@ -507,7 +559,7 @@ def read_entry(reader, table, co):
     out = []
     table.scan(iter((table.hot_struct.unpack(data),)), data, co.slot,
                co.addr, 0, out)
-    return out[0] if out else None
+    return regs.resolve(reader, table, out)[0] if out else None
 
 
 def read_string(reader, addr, size):
@@ -524,4 +576,5 @@ def read_string(reader, addr, size):
     z = data.find(b"\0")
     if z >= 0:
         data = data[:z]
-    return data.decode("utf-8", "replace"), z >= 0 or len(data) == size
+    return (printable(data.decode("utf-8", "replace")),
+            z >= 0 or len(data) == size)

@@ -40,3 +40,8 @@ class UnknownCoroutineError(CorodbgError):
 
 class UsageError(CorodbgError):
     """A command's arguments are wrong."""
+
+
+class NoContextError(CorodbgError):
+    """A coroutine has no saved registers to show (never given a context,
+    or its registers are not where its runtime said)."""

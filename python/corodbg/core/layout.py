@@ -6,7 +6,7 @@ Everything else is read through the table's self-description.
 
 MAGIC = b'\x7fCORODBG'
 ABI_MAJOR = 1
-ABI_MINOR = 0
+ABI_MINOR = 1
 NAME_MAX = 32
 PANIC_MAX = 256
 FILTER_NAME_MAX = 32
@@ -19,6 +19,7 @@ FILTER_ARMED = 1
 FILTER_PANIC = 2
 FILTER_CRASH = 4
 MAX_COROUTINES = 4194304
+LAYOUT_MAX = 24
 
 # CORODBG_STATES(X): (NAME, value, text)
 STATES = (
@@ -50,6 +51,7 @@ WAITS = (
     ('JOIN', 7, 'join'),
     ('YIELD', 8, 'yield'),
     ('OTHER', 9, 'other'),
+    ('RESUME', 10, 'resumed another'),
 )
 WAIT_NONE = 0
 WAIT_CHAN_SEND = 1
@@ -61,6 +63,7 @@ WAIT_IO = 6
 WAIT_JOIN = 7
 WAIT_YIELD = 8
 WAIT_OTHER = 9
+WAIT_RESUME = 10
 
 # CORODBG_EVENTS(X): (NAME, value, text)
 EVENTS = (
@@ -95,6 +98,15 @@ DESC_FIELDS = (
     ('RUNTIME_NAME', 19, 'runtime_name'),
     ('HOOK_CALLS', 20, 'hook_calls'),
     ('FILTERED', 21, 'filtered'),
+    ('REGS_MODES', 22, 'regs_modes'),
+    ('BLOCK_LAYOUT', 23, 'block_layout'),
+    ('BLOCK_LAYOUT_COUNT', 24, 'block_layout_count'),
+    ('FRAME_LAYOUT', 25, 'frame_layout'),
+    ('FRAME_LAYOUT_COUNT', 26, 'frame_layout_count'),
+    ('RUNTIME_CODE', 27, 'runtime_code'),
+    ('RUNTIME_START', 28, 'runtime_start'),
+    ('RUNTIME_CODE_LO', 29, 'runtime_code_lo'),
+    ('RUNTIME_CODE_HI', 30, 'runtime_code_hi'),
 )
 DESCF_GENERATION = 1
 DESCF_LIVE_COUNT = 2
@@ -117,6 +129,15 @@ DESCF_CRASHED_ID = 18
 DESCF_RUNTIME_NAME = 19
 DESCF_HOOK_CALLS = 20
 DESCF_FILTERED = 21
+DESCF_REGS_MODES = 22
+DESCF_BLOCK_LAYOUT = 23
+DESCF_BLOCK_LAYOUT_COUNT = 24
+DESCF_FRAME_LAYOUT = 25
+DESCF_FRAME_LAYOUT_COUNT = 26
+DESCF_RUNTIME_CODE = 27
+DESCF_RUNTIME_START = 28
+DESCF_RUNTIME_CODE_LO = 29
+DESCF_RUNTIME_CODE_HI = 30
 
 # CORODBG_ENTRY_FIELDS(X): (NAME, value, text)
 ENTRY_FIELDS = (
@@ -141,6 +162,8 @@ ENTRY_FIELDS = (
     ('PARENT_ID', 19, 'parent_id'),
     ('NAME', 20, 'name'),
     ('REGS', 21, 'regs'),
+    ('REGS_MODE', 22, 'regs_mode'),
+    ('REGS_ADDR', 23, 'regs_addr'),
 )
 ENTRYF_ID = 1
 ENTRYF_SEQ = 2
@@ -163,6 +186,8 @@ ENTRYF_PANIC_LEN = 18
 ENTRYF_PARENT_ID = 19
 ENTRYF_NAME = 20
 ENTRYF_REGS = 21
+ENTRYF_REGS_MODE = 22
+ENTRYF_REGS_ADDR = 23
 
 # CORODBG_FIELD_KINDS(X): (NAME, value, text)
 FIELD_KINDS = (
@@ -170,11 +195,31 @@ FIELD_KINDS = (
     ('PTR', 2, 'ptr'),
     ('CHARS', 3, 'chars'),
     ('U64S', 4, 'u64s'),
+    ('REGLOCS', 5, 'reglocs'),
 )
 FIELD_KIND_UINT = 1
 FIELD_KIND_PTR = 2
 FIELD_KIND_CHARS = 3
 FIELD_KIND_U64S = 4
+FIELD_KIND_REGLOCS = 5
+
+# CORODBG_REGS_MODES(X): (NAME, value, text)
+REGS_MODES = (
+    ('TABLE', 0, 'table'),
+    ('BLOCK', 1, 'block'),
+    ('FRAME', 2, 'frame'),
+)
+REGS_MODE_TABLE = 0
+REGS_MODE_BLOCK = 1
+REGS_MODE_FRAME = 2
+
+# CORODBG_LOC_HOWS(X): (NAME, value, text)
+LOC_HOWS = (
+    ('LOAD', 0, 'load'),
+    ('ADDR', 1, 'addr'),
+)
+LOC_HOW_LOAD = 0
+LOC_HOW_ADDR = 1
 
 # struct corodbg_descriptor fixed prefix, in order.
 PREFIX_FIELDS = (
@@ -198,3 +243,4 @@ PREFIX_FIELDS = (
 PREFIX_FORMAT = '8sHHHHBBHHHHHHHHH'  # byte order prepended by the reader
 PREFIX_READ_SIZE = 40  # prefix padded to 8-byte alignment
 FIELD_RECORD_FORMAT = 'HHHH'  # struct corodbg_field
+REG_LOC_FORMAT = 'HHi'  # struct corodbg_reg_loc

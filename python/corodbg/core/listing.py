@@ -92,6 +92,7 @@ class Frontend:
         self.table = table
         if self.runtime is None:
             self.runtime = query.RuntimeFrames()
+        self.runtime.adopt(table)   # the runtime's own description
 
     def symbolize(self, pc, is_return=True):
         raise NotImplementedError
@@ -107,16 +108,32 @@ class Frontend:
 
     def user_location(self, co, depth=DEFAULT_USER_DEPTH):
         """The first frame of CO outside the runtime, else its top frame,
-        else its saved pc."""
+        else its saved pc (None for pc 0: no context yet)."""
         loc = query.user_frame(self.frames_of(co, depth), self.runtime)
-        return loc if loc is not None else self.symbolize(co.pc)
+        if loc is None and co.pc:
+            loc = self.symbolize(co.pc)
+        return loc
+
+
+def user_text_fn(fe):
+    """co -> text of its user location (formatted once per location)."""
+    fmt = render.format_location
+    texts = {}
+
+    def text(co):
+        loc = fe.user_location(co)
+        t = texts.get(loc)
+        if t is None:
+            t = texts[loc] = fmt(loc)
+        return t
+    return text
 
 
 def loc_text_fn(fe, kind):
     """co -> location text for a location kind (cached per address)."""
     fmt = render.format_location
     if kind == query.LOC_USER:
-        return lambda co: fmt(fe.user_location(co))
+        return user_text_fn(fe)
     is_ret = kind != query.LOC_START
     cache = {}
     on = {}
@@ -221,10 +238,16 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
 def leak_report(fe, now, min_age):
     """`coroutine leaks`: blocked coroutines by creation and wait site."""
     fmt = render.format_location
+    user_text = user_text_fn(fe)
+    created = {}
 
     def site(co, kind):
         if kind == "go":
-            return fmt(fe.symbolize(co.create_pc, True))
-        return fmt(fe.user_location(co))
+            pc = co.create_pc
+            t = created.get(pc)
+            if t is None:
+                t = created[pc] = fmt(fe.symbolize(pc, True))
+            return t
+        return user_text(co)
     groups = leaks.leak_groups(fe.table.coroutines, now, site, min_age)
     return leaks.leak_lines(groups, None, min_age, render.format_age)

@@ -24,16 +24,21 @@ UNREADABLE_REASONS = {
     "bad-stack": "saved stack pointer outside the coroutine's stack",
     "duplicate-id": "another entry has the same id",
     "bad-name": "name not NUL-terminated",
+    "unknown-thread": "on an OS thread the debugger does not know",
+    "bad-regs": "saved registers not where the runtime's layout says",
 }
 
 ENTRY_FIELD_NAMES = tuple(t for _, _, t in layout.ENTRY_FIELDS)
 
-Location = collections.namedtuple("Location", "function file line pc module",
-                                  defaults=(None,))
+Location = collections.namedtuple("Location",
+                                  "function file line pc module note",
+                                  defaults=(None, None))
 Location.__doc__ = ("A symbolized address.  FUNCTION/FILE may be None and "
                     "LINE 0 when unknown.  MODULE, when the adapter knows "
                     "it, is 'file+0xVADDR' for offline symbolization of an "
-                    "address without symbols.")
+                    "address without symbols.  NOTE, when set, is printed "
+                    "before it in parentheses: why this frame stands in "
+                    "for the one asked for (e.g. 'no user frame').")
 
 
 class Coroutine:
@@ -92,6 +97,23 @@ class Coroutine:
     @property
     def is_running(self):
         return self.state == layout.STATE_RUNNING
+
+    def event_context(self, tid, sp):
+        """Which stack a stop at this coroutine's event should show:
+        "thread" when the stopped thread (TID, its SP) is executing the
+        coroutine's own code, "saved" when it is elsewhere (a scheduler
+        that reports the switch from its own stack: corort's switch-in
+        before the registers are loaded, its block after they are saved),
+        "none" when the coroutine has no context yet (created, never given
+        one: pc 0, valid per abi.md).  The stack bounds decide when known;
+        else the tid does."""
+        if not self.pc or not self.sp:
+            return "none"
+        if self.stack_lo and self.stack_hi and sp:
+            here = self.stack_lo <= sp < self.stack_hi
+        else:
+            here = bool(self.tid) and self.tid == tid
+        return "thread" if here else "saved"
 
     def age_ns(self, now_ns):
         """Time since the last block/wake/exit, or None when unknown."""
@@ -192,6 +214,26 @@ class Table:
         if co is not None or not sp:
             return co
         return self._stack_owner(sp)
+
+    def mark_unknown_threads(self, known_tids):
+        """Entries executing on a thread the debugger does not know (it
+        exited, as docs/interpose.md allows, or the tid is corrupt) are
+        marked 'unknown-thread' and no longer count as executing: the
+        listing shows them with '?' instead of failing on them.  Adds one
+        warning line per such entry."""
+        for tid, c in sorted(self.executing().items()):
+            if tid in known_tids:
+                continue
+            del self._on_tid[tid]
+            if self.by_tid.get(tid) is c:
+                del self._by_tid[tid]
+            if c.unreadable:
+                continue  # already marked and counted: no second warning
+            c.unreadable = "unknown-thread"
+            c.note = "on thread %d, which the debugger does not know" % tid
+            self.warnings.append(
+                "coroutine %d is %s on thread %d, which the debugger does "
+                "not know (exited?): marked '?'" % (c.id, c.state_name, tid))
 
     def _stack_owner(self, sp):
         if self._stacks is None:

@@ -33,6 +33,8 @@ def format_location(loc, short_file=True):
     """A Location -> 'func at file.c:42', 'func+0x1a', '0x401136'."""
     if loc is None:
         return "??"
+    if len(loc) > 5 and loc[5]:
+        return "(%s) %s" % (loc[5], format_location(loc[:5], short_file))
     fn, path, line, pc = loc[:4]
     if path and short_file:
         path = os.path.basename(path)

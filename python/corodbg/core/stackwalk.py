@@ -11,14 +11,25 @@ coroutine with one memory read of its stack top:
 
     caller_pc = *(sp + ra[pc]);  caller_sp = sp + size[pc]
 
-The slot is learned, not assumed: x86-64 keeps the return address at
-caller_sp - 8, while an aarch64 function saves its link register in a frame
-record that may sit anywhere in its frame (often at its bottom).  A pc whose
-frame size or return-address slot disagrees between two coroutines, or
-whose slot cannot be told apart from other copies of the same value, is
-marked unknown, and coroutines through it are walked by the real unwinder.  The result is exactly what the real
-unwinder gives, at a cost of one read per coroutine.
+The return-address slot is learned, not assumed: x86-64 keeps the return
+address at caller_sp - 8, while an aarch64 function saves its link
+register in a frame record that may sit anywhere in its frame (often at
+its bottom).  A pc whose frame size or return-address slot disagrees
+between two coroutines, or whose slot cannot be told apart from other
+copies of the same value, is marked unknown, and coroutines through it are
+walked by the real unwinder.
+
+What `bt` prints is more than the physical frames: a stack slot whose code
+was inlined shows one frame per inlined function, and a debugger may show
+tail-call frames (synthesized from DWARF call-site info) between a frame
+and its caller.  Both depend only on the addresses involved, so they are
+learned too: the frames shown at a stack slot by its pc (and whether it is
+the top of the stack, where debuggers look up the pc itself, not pc - 1),
+the tail-call frames by the pair (pc, caller's pc).  An unseen pair sends
+the coroutine to the real unwinder.  The result is exactly what the
+debugger's own unwinder gives, at a cost of one read per coroutine.
 """
+import collections
 import struct
 
 from .errors import MemoryReadError
@@ -26,14 +37,24 @@ from .errors import MemoryReadError
 _UNKNOWN = object()
 STOP = "stop"   # frame size value: the walk ends at this pc
 
+# One physical frame as learned from the debugger: PC and SP of the stack
+# slot, INLINE the frames `bt` shows at it (innermost inlined function
+# first, the function itself last) and TAIL the tail-call frames `bt`
+# shows between it and its caller.  The walker never looks inside the
+# shown frames (the adapter's Locations); UNTIL does.
+Learned = collections.namedtuple("Learned", "pc sp inline tail")
+
+# One physical frame as the walker returns it: SHOWN = inline + tail.
+Frame = collections.namedtuple("Frame", "pc sp shown")
+
 
 class FrameSizeUnwinder:
     """Walks parked coroutines' stacks.  Debugger-neutral.
 
     reader: the core's MemoryReader.  learn(co, depth): the real
-    unwinder, returning [(pc, sp)] of CO's frames from its top, at most
-    DEPTH, ending at its start function.  is_last(pc): true when PC is in
-    the coroutine's start function (the walk ends there).
+    unwinder, returning a list of Learned for CO's physical frames from
+    its top, at most DEPTH, ending where the debugger's `bt` ends (the
+    start function, or the bottom of the stack).
     """
 
     def __init__(self, reader, learn, ptr_size=8, endian="<"):
@@ -42,6 +63,10 @@ class FrameSizeUnwinder:
         self.size = {}          # pc -> frame size, STOP, or None (unknown)
         self.ra = {}            # pc -> offset from sp of the return address
         self.checked = set()    # pcs confirmed on a second coroutine
+        self.step = {}          # pc -> size or STOP, checked pcs only
+        self.inline_top = {}    # pc -> frames shown at a stack's top slot
+        self.inline = {}        # pc -> frames shown at any other slot
+        self.tail = {}          # pc -> {caller pc or None: tail frames}
         self.window = 512       # bytes of stack read per coroutine
         self.ptr = struct.Struct(endian + ("Q" if ptr_size == 8 else "I"))
         self.slow = 0           # coroutines walked by the real unwinder
@@ -51,78 +76,94 @@ class FrameSizeUnwinder:
         holding its caller's pc, or None when no single slot does."""
         if len(frames) < 2:
             return []
-        base = frames[0][1]
+        base = frames[0].sp
         try:
-            data = self.reader.read(base, max(0, frames[-1][1] - base))
+            data = self.reader.read(base, max(0, frames[-1].sp - base))
         except MemoryReadError:
             return [None] * (len(frames) - 1)
         step, unpack = self.ptr.size, self.ptr.unpack_from
         out = []
         for k in range(len(frames) - 1):
-            sp, nxt_pc, nxt_sp = frames[k][1], frames[k + 1][0], frames[k + 1][1]
-            hits = [off for off in range(0, nxt_sp - sp - step + 1, step)
-                    if unpack(data, sp - base + off)[0] == nxt_pc]
-            top = nxt_sp - sp - step    # where x86-64's call put it
+            sp, nxt = frames[k].sp, frames[k + 1]
+            hits = [off for off in range(0, nxt.sp - sp - step + 1, step)
+                    if unpack(data, sp - base + off)[0] == nxt.pc]
+            top = nxt.sp - sp - step    # where x86-64's call put it
             out.append(top if top in hits else
                        hits[0] if len(hits) == 1 else None)
         return out
 
     def _record(self, frames, depth):
-        """Fold a real unwind into the frame-size and return-slot tables;
-        returns False when it contradicts what was learned before."""
+        """Fold a real unwind into the tables; returns False when it
+        contradicts a frame size or return slot learned before."""
         ok = True
+        n = len(frames)
         slots = self._ra_slots(frames)
-        for k, (pc, sp) in enumerate(frames):
-            if k + 1 < len(frames):
-                size = frames[k + 1][1] - sp
-                slot = slots[k]
-                old = self.ra.get(pc, _UNKNOWN)
+        for k, f in enumerate(frames):
+            (self.inline if k else self.inline_top)[f.pc] = tuple(f.inline)
+            if k + 1 < n:
+                size = frames[k + 1].sp - f.sp
+                self.tail.setdefault(f.pc, {})[frames[k + 1].pc] = \
+                    tuple(f.tail)
+                old = self.ra.get(f.pc, _UNKNOWN)
                 if old is _UNKNOWN:
-                    self.ra[pc] = slot
-                elif old != slot:
-                    self.ra[pc] = None
-            elif len(frames) < depth:
+                    self.ra[f.pc] = slots[k]
+                elif old != slots[k]:
+                    self.ra[f.pc] = None
+            elif n < depth:
                 size = STOP     # the real unwinder ended here
+                self.tail.setdefault(f.pc, {})[None] = tuple(f.tail)
             else:
                 continue        # cut by DEPTH: nothing learned
-            old = self.size.get(pc, _UNKNOWN)
+            old = self.size.get(f.pc, _UNKNOWN)
             if old is _UNKNOWN:
-                self.size[pc] = size
+                self.size[f.pc] = size
             elif old != size:
-                self.size[pc] = None
+                self.size[f.pc] = None
+                self.step.pop(f.pc, None)
                 ok = False
-            else:
-                self.checked.add(pc)
+            elif old is not None:
+                self.checked.add(f.pc)
+                self.step[f.pc] = size
         need = 0
-        for k in range(len(frames) - 1):
-            need = max(need, frames[k + 1][1] - frames[0][1])
+        for k in range(n - 1):
+            need = max(need, frames[k + 1].sp - frames[0].sp)
         self.window = max(self.window, min(need + 64, 1 << 16))
         return ok
 
     def frames(self, co, depth, until=None):
-        """[(pc, sp)] of parked CO, at most DEPTH frames.
+        """[Frame] of parked CO, at most DEPTH physical frames.
 
-        UNTIL(pc): optional; the walk ends after the first frame for which
-        it is true (e.g. the first user frame for -u), so frames below it
-        are neither walked nor need to be learned.  The frames returned
-        are a prefix of those without UNTIL."""
+        UNTIL(shown): optional; the walk ends at the first physical frame
+        whose shown frames (a tuple, or a part of it) it accepts (e.g.
+        one holds a user frame, for -u), so frames below it are neither
+        walked nor need to be learned.  The frames returned are a prefix of those without
+        UNTIL (the last one may lack its tail-call frames when UNTIL
+        accepted one of its inlined frames)."""
         pc, sp = co.pc, co.sp
         if not pc or not sp:
             return []
         out = None
-        if self.size.get(pc, _UNKNOWN) is not _UNKNOWN and pc in self.checked:
+        if pc in self.step:
             out = self._walk(co, pc, sp, depth, until)
         if out is None:
-            out = self.learn(co, depth)
-            self._record(out, depth)
+            got = self.learn(co, depth)
+            self._record(got, depth)
             self.slow += 1
-            if until is not None:
-                for k, (fpc, _) in enumerate(out):
-                    if until(fpc):
-                        return out[:k + 1]
+            if until is None:
+                return shown(got)
+            out = []
+            for f in got:
+                if until is not None and until(tuple(f.inline)):
+                    out.append(Frame(f.pc, f.sp, tuple(f.inline)))
+                    break
+                out.append(Frame(f.pc, f.sp, tuple(f.inline) + tuple(f.tail)))
+                if until is not None and until(tuple(f.tail)):
+                    break
         return out
 
     def _walk(self, co, pc, sp, depth, until=None):
+        # the hot loop of -u, -group user and leaks: one read, then per
+        # frame a few dict lookups (checked pcs only, see _record)
         hi = co.stack_hi or (sp + self.window)
         size = max(0, min(self.window, hi - sp))
         try:
@@ -130,26 +171,66 @@ class FrameSizeUnwinder:
         except MemoryReadError:
             return None
         base = sp
-        out = [(pc, sp)]
+        end = len(data) - 8
+        out = []
         unpack = self.ptr.unpack_from
-        sizes = self.size
-        while len(out) < depth:
-            if until is not None and until(pc):
-                break
-            d = sizes.get(pc, _UNKNOWN)
-            if d is STOP:
-                break
-            if d is None or d is _UNKNOWN or pc not in self.checked:
+        steps, inline, tails, ras = self.step, self.inline, self.tail, self.ra
+        inl = self.inline_top.get(pc)
+        while True:
+            if inl is None:
                 return None
-            slot = self.ra.get(pc)
+            if until is not None and until(inl):
+                out.append(Frame(pc, sp, inl))
+                return out
+            d = steps.get(pc)
+            by_caller = tails.get(pc)
+            if d is STOP and by_caller is not None:
+                tl = by_caller.get(None)
+                if tl is None:
+                    return None
+                out.append(Frame(pc, sp, inl + tl if tl else inl))
+                return out
+            if len(out) + 1 >= depth:
+                out.append(Frame(pc, sp, inl))    # cut: no caller, no tail
+                return out
+            if d is None or d is STOP or by_caller is None:
+                return None
+            slot = ras.get(pc)
             if slot is None:
                 return None
             off = sp + slot - base
-            if off < 0 or off + self.ptr.size > len(data):
+            if off < 0 or off > end:
                 return None
             sp += d
-            pc = unpack(data, off)[0]
-            if pc == 0:
-                break
-            out.append((pc, sp))
-        return out
+            cpc = unpack(data, off)[0]
+            tl = by_caller.get(cpc)
+            if tl is None:
+                return None
+            if tl:
+                out.append(Frame(pc, sp - d, inl + tl))
+                if until is not None and until(tl):
+                    return out
+            else:
+                out.append(Frame(pc, sp - d, inl))
+            pc = cpc
+            inl = inline.get(pc)
+
+
+def shown(learned):
+    """[Frame] of a real unwind (LEARNED: [Learned])."""
+    return [Frame(f.pc, f.sp, tuple(f.inline) + tuple(f.tail))
+            for f in learned]
+
+
+def flatten(frames, depth=None, first_level=0):
+    """[(level, shown frame)] of walker FRAMES as `bt` numbers them,
+    at most DEPTH of them."""
+    out = []
+    level = first_level
+    for f in frames:
+        for loc in f.shown:
+            if depth is not None and len(out) >= depth:
+                return out
+            out.append((level, loc))
+            level += 1
+    return out

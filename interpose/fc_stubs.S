@@ -1,0 +1,47 @@
+/*
+ * fc_stubs.S -- the interposed Boost.Context fcontext switches (x86-64
+ * SysV, Boost 1.74's jump_x86_64_sysv_elf_gas.S and ontop_...):
+ *
+ *     transfer_t jump_fcontext(fcontext_t to, void *vp);
+ *     transfer_t ontop_fcontext(fcontext_t to, void *vp,
+ *                               transfer_t (*fn)(transfer_t));
+ *
+ * Each stub hands (to, entry rsp, vp, fn) to fc_pre_switch, restores the
+ * argument registers and *tail-jumps* to the real function, so Boost
+ * saves exactly its own frame with the return address into the caller:
+ * the parked coroutine's frame is Boost's, its saved sp is entry rsp -
+ * 0x38, and the table reads it in place (register mode frame).  Nothing
+ * of this library is on a parked coroutine's stack.
+ */
+        .text
+
+.macro FC_STUB name, real
+        .globl  \name
+        .type   \name, @function
+\name:
+        .cfi_startproc
+        pushq   %rdi
+        .cfi_adjust_cfa_offset 8
+        pushq   %rsi
+        .cfi_adjust_cfa_offset 8
+        pushq   %rdx                    /* rsp is 16-aligned again */
+        .cfi_adjust_cfa_offset 8
+        movq    %rdx, %rcx              /* fn (ontop) */
+        movq    %rsi, %rdx              /* vp */
+        leaq    24(%rsp), %rsi          /* entry rsp: the return address */
+        call    fc_pre_switch
+        popq    %rdx
+        .cfi_adjust_cfa_offset -8
+        popq    %rsi
+        .cfi_adjust_cfa_offset -8
+        popq    %rdi
+        .cfi_adjust_cfa_offset -8
+        jmpq    *\real(%rip)
+        .cfi_endproc
+        .size   \name, .-\name
+.endm
+
+FC_STUB jump_fcontext, fc_real_jump
+FC_STUB ontop_fcontext, fc_real_ontop
+
+        .section .note.GNU-stack,"",@progbits

@@ -1,0 +1,180 @@
+"""The LD_PRELOAD Boost.Context interposer (interpose/fc_*), proven on
+three programs using only public Boost APIs (tests/interpose/boost/):
+a Coroutine2 generator, Boost.Fiber fibers blocked on a channel, a mutex
+and a condition variable, and Asio sessions spawned with
+boost::asio::spawn parked on timers and sockets.  GDB and LLDB, live and
+from a core: the listing, bt down to the user's function, -group user,
+leaks; and a program without Boost is untouched."""
+import os
+import re
+import subprocess
+
+import pytest
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+HERE = os.path.join(ROOT, "tests", "interpose", "boost")
+LOADER = os.path.join(ROOT, "gdb", "corodbg-gdb.py")
+LLDB_PLUGIN = os.path.join(ROOT, "lldb", "corodbg_lldb.py")
+
+
+@pytest.fixture(scope="module")
+def fclib(build):
+    path = build / "interpose" / "libcorodbg-fcontext.so"
+    assert path.exists(), "build it first: make %s" % path
+    return str(path)
+
+
+def prog(build, name):
+    path = build / "interpose" / "tests" / name
+    assert path.exists(), "build it first: make test"
+    return str(path)
+
+
+def line(src, marker):
+    with open(os.path.join(HERE, src)) as f:
+        for n, text in enumerate(f, 1):
+            if "// %s" % marker in text:
+                return n
+    raise AssertionError("%s not in %s" % (marker, src))
+
+
+def gdb(fclib, commands, args, core=None):
+    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /",
+           "-iex", "set environment LD_PRELOAD=%s" % fclib,
+           "-ex", "source %s" % LOADER]   # no setting: the interposer
+    # describes Boost's code itself (runtime_code)
+    if core is None:
+        cmd += ["-ex", "break boost_checkpoint", "-ex", "run"]
+    for c in commands:
+        cmd += ["-ex", c]
+    cmd += [args[0], core] if core else ["--args"] + list(args)
+    out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                         universal_newlines=True, timeout=120,
+                         stdin=subprocess.DEVNULL,
+                         env=dict(os.environ, LC_ALL="C")).stdout
+    assert "Traceback" not in out and "Python Exception" not in out, out
+    return out
+
+
+def user_rows(out):
+    """-u listing rows: {id: location}."""
+    return {int(m.group(1)): m.group(2) for m in re.finditer(
+        r"^[ *?] (\d+)\s+runnable\s+\S+\s+fcontext (.*)$", out, re.M)}
+
+
+def test_coroutine2_generator_live_core_and_exit(build, fclib, tmp_path):
+    exe = prog(build, "boost_gen")
+    core = str(tmp_path / "gen.core")
+    loop = "gen.cpp:%d" % line("gen.cpp", "LINE_GEN_LOOP")
+    out = gdb(fclib, ["info coroutines -u", "info coroutines -group user",
+                      "coroutine leaks", "coroutine 2", "echo ==\\n", "bt",
+                      "echo ==\\n", "generate-core-file %s" % core,
+                      "continue", "echo ==AFTER==\\n", "info coroutines"],
+              [exe, "3"])
+    rows = user_rows(out)
+    assert sorted(rows) == [1, 2, 3], out
+    assert all(("numbers(" in r or "produce(" in r) and r.endswith(
+        ("gen.cpp:%d" % line("gen.cpp", "LINE_GEN_YIELD"), loop))
+        for r in rows.values()), rows
+    assert re.search(r"^    3  (numbers|produce)\(.*\) at gen.cpp:\d+  "
+                     r"\[1, 2, 3\]$", out, re.M), out
+    assert "No blocked coroutines." in out  # the interposer knows no waits
+    bt = out.split("==\n")[1]
+    assert re.search(r"in numbers\(.*\) at tests/interpose/boost/gen.cpp:%d"
+                     % line("gen.cpp", "LINE_GEN_LOOP"), bt), bt
+    assert "produce(" in bt and "fiber_entry" in bt, bt
+    assert not re.search(r"#\d+ .* in main \(", bt)  # ends at the start
+    # delete unwound every generator: its context ended
+    assert "Total: 0 coroutines." in out.split("==AFTER==")[1], out
+    # the core: the same listing and stacks without a process
+    cout = gdb(fclib, ["info coroutines -u", "coroutine 3", "bt"],
+               [exe], core=core)
+    assert sorted(user_rows(cout)) == [1, 2, 3], cout
+    assert re.search(r"in numbers\(.*\) at tests/interpose/boost/gen.cpp",
+                     cout), cout
+
+
+def test_fibers_on_channel_mutex_condvar(build, fclib):
+    exe = prog(build, "boost_fibers")
+    out = gdb(fclib, ["info coroutines -u", "info coroutines -group user",
+                      "coroutine 3", "echo ==\\n", "bt", "echo ==\\n",
+                      "continue", "echo ==AFTER==\\n", "info coroutines"],
+              [exe])
+    rows = user_rows(out.split("Grouped by")[0])
+    want = {"wait_request(int) at fibers.cpp:%d"
+            % line("fibers.cpp", "LINE_FIB_CHAN"),
+            "lock_table(int) at fibers.cpp:%d"
+            % line("fibers.cpp", "LINE_FIB_MUTEX"),
+            "wait_ready(int) at fibers.cpp:%d"
+            % line("fibers.cpp", "LINE_FIB_CV")}
+    assert want <= set(rows.values()), rows
+    for w in want:   # two fibers at each wait site
+        assert re.search(r"^    2  %s  \[\d+, \d+\]$" % re.escape(w), out,
+                         re.M), out
+    bt = out.split("==\n")[1]
+    assert re.search(r"in lock_table\(int\) \(id=0\) at "
+                     r"tests/interpose/boost/fibers.cpp:%d"
+                     % line("fibers.cpp", "LINE_FIB_MUTEX"), bt), bt
+    # joined: the six fibers ended (Boost.Context's fiber_exit); the
+    # scheduler's dispatcher fiber remains
+    after = out.split("==AFTER==")[1]
+    assert "Total: 1 coroutine (1 runnable)." in after, after
+
+
+def test_asio_spawned_sessions(build, fclib):
+    exe = prog(build, "boost_sessions")
+    out = gdb(fclib, ["info coroutines -u", "info coroutines -group user",
+                      "coroutine 2", "echo ==\\n", "bt", "echo ==\\n"],
+              [exe, "40"])
+    rows = user_rows(out.split("Grouped by")[0])
+    assert sorted(rows) == list(range(1, 41)), out
+    timer = "idle_timeout(boost::asio::steady_timer&, " \
+        "boost::asio::yield_context) at sessions.cpp:%d" % line(
+            "sessions.cpp", "LINE_ASIO_TIMER")
+    read = "read_request(boost::asio::ip::tcp::socket&, " \
+        "boost::asio::yield_context) at sessions.cpp:%d" % line(
+            "sessions.cpp", "LINE_ASIO_READ")
+    assert re.search(r"^   20  %s  \[1, 3, 5, 7, 9, \.\.\.\]$"
+                     % re.escape(timer), out, re.M), out
+    assert re.search(r"^   20  %s  \[2, 4, 6, 8, 10, \.\.\.\]$"
+                     % re.escape(read), out, re.M), out
+    bt = out.split("==\n")[1]
+    assert re.search(r"in read_request\(.*\) at "
+                     r"tests/interpose/boost/sessions.cpp:%d"
+                     % line("sessions.cpp", "LINE_ASIO_READ"), bt), bt
+
+
+def test_lldb_fiber_threads(build, fclib):
+    lldb = "lldb-19"
+    exe = prog(build, "boost_fibers")
+    cmd = [lldb, "--no-lldbinit", "-b",
+           "-o", "command script import %s" % LLDB_PLUGIN,
+           "-o", "file %s" % exe,
+           "-o", "settings set target.env-vars LD_PRELOAD=%s" % fclib,
+           "-o", "b boost_checkpoint", "-o", "run",
+           "-o", "coroutine list -u", "-o", "thread list",
+           "-o", "coroutine select 3", "-o", "bt"]
+    env = dict(os.environ,
+               LLDB_DEBUGSERVER_PATH="/usr/lib/llvm-19/bin/lldb-server")
+    out = subprocess.run(cmd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True,
+                         timeout=120, env=env,
+                         stdin=subprocess.DEVNULL).stdout
+    assert "Traceback" not in out, out
+    assert "lock_table(int) at fibers.cpp:%d" % line(
+        "fibers.cpp", "LINE_FIB_MUTEX") in out, out
+    assert re.search(r"name = 'coro 3 fcontext \[runnable\]'", out), out
+    bt = out.split("(lldb) bt")[1]
+    assert re.search(r"frame #\d+: 0x[0-9a-f]+ boost_fibers`lock_table"
+                     r"\(id=0\) at fibers.cpp:%d"
+                     % line("fibers.cpp", "LINE_FIB_MUTEX"), bt), bt
+
+
+def test_program_without_boost_is_untouched(build, fclib):
+    exe = prog(build, "uc_demo")
+    plain = subprocess.run([exe], capture_output=True, text=True, timeout=60)
+    pre = subprocess.run([exe], capture_output=True, text=True, timeout=60,
+                         env=dict(os.environ, LD_PRELOAD=fclib))
+    assert pre.returncode == plain.returncode == 0
+    assert pre.stdout == plain.stdout and pre.stderr == plain.stderr == ""
