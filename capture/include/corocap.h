@@ -111,15 +111,23 @@ void cc_explain_read_error(pid_t pid, int errnum, char *err);
 
 enum cc_unreadable {            /* model.py's UNREADABLE_REASONS */
     CC_OK = 0, CC_BAD_STATE, CC_MID_UPDATE, CC_BAD_NAME, CC_BAD_STACK,
-    CC_DUPLICATE_ID
+    CC_DUPLICATE_ID, CC_BAD_REGS
 };
+
+/* One record of a register layout (struct corodbg_reg_loc, regs.py). */
+typedef struct cc_regloc { uint16_t dwarf, how; int32_t off; } cc_regloc;
+/* Records a layout field can hold: the largest descriptor / 8 bytes. */
+#define CC_LAYOUT_RECS 512
+/* Escaped name room: 32 raw bytes, each at worst "\\xNN" or U+FFFD. */
+#define CC_NAME_LEN 160
 
 /* Availability bits of a coroutine's fields (an older table may lack some). */
 enum {
     CC_HAS_NAME = 1u << 0, CC_HAS_TID = 1u << 1, CC_HAS_SINCE = 1u << 2,
     CC_HAS_WAIT = 1u << 3, CC_HAS_REGS = 1u << 4, CC_HAS_CREATE_PC = 1u << 5,
     CC_HAS_CREATED = 1u << 6, CC_HAS_STACK = 1u << 7, CC_HAS_ENTRY_FN = 1u << 8,
-    CC_HAS_PARENT = 1u << 9, CC_HAS_WAIT_ADDR = 1u << 10
+    CC_HAS_PARENT = 1u << 9, CC_HAS_WAIT_ADDR = 1u << 10,
+    CC_HAS_REGS_MODE = 1u << 11
 };
 
 typedef struct cc_coroutine {
@@ -128,10 +136,13 @@ typedef struct cc_coroutine {
     uint32_t state, tid, wait_reason, seq;
     uint64_t since_ns, created_ns, create_pc, entry_fn, parent_id, wait_addr;
     uint64_t stack_lo, stack_hi;
-    char name[64];              /* NUL-terminated copy (may be cut) */
+    char name[CC_NAME_LEN];     /* escaped as the core's escape.py does */
     unsigned has;               /* CC_HAS_* */
-    uint64_t regs[CC_MAX_REGS]; /* the register block (see cc_regs_of) */
+    uint64_t regs[CC_MAX_REGS]; /* reg_dwarf order (see cc_regs_of) */
     unsigned nregs;
+    uint32_t regs_missing;      /* bit i: regs[i] not in the layout (None) */
+    uint32_t regs_mode;         /* CORODBG_REGS_TABLE/BLOCK/FRAME */
+    uint64_t regs_addr;
     enum cc_unreadable unreadable;
     char note[96];              /* why, as the Python core says it */
     int torn;                   /* live: still odd after the retries */
@@ -146,6 +157,15 @@ typedef struct cc_table {
              chunk_entries, clock_ns, crashed_id;
     int has_generation, has_live_count, has_clock;
     char runtime_name[32];
+    /* ABI 1.1: register modes (regs.py) and the runtime's self-description
+     * (query.RuntimeFrames.adopt); [0] block_layout, [1] frame_layout */
+    uint64_t regs_modes;
+    cc_regloc layout_recs[2][CC_LAYOUT_RECS];
+    unsigned layout_nrecs[2];
+    uint64_t layout_count[2];
+    int has_layout[2], has_layout_count[2];
+    char *runtime_code;         /* NULL: not described */
+    uint64_t runtime_start, runtime_code_lo, runtime_code_hi;
     uint16_t reg_dwarf[CC_MAX_REGS];
     unsigned nregs;
     int mid_update;
@@ -170,8 +190,11 @@ const char *cc_wait_name(const cc_coroutine *co);  /* "" unless blocked */
 const char *cc_unreadable_name(enum cc_unreadable u); /* "bad-stack" */
 
 /* Where a coroutine's registers come from: the one place that knows
- * (today the entry's register block; issue 9 may move them).  Writes up
- * to MAX (DWARF regno, value) pairs; returns how many, 0 for none. */
+ * (regs.c, the core's regs.py).  The decoder resolves block and frame
+ * entries once (cc_regs_resolve), so regs[] is in reg_dwarf order in every
+ * mode.  Writes up to MAX (DWARF regno, value) pairs; returns how many,
+ * 0 for none. */
+void cc_regs_resolve(cc_reader *r, const cc_table *t, cc_coroutine *co);
 size_t cc_regs_of(const cc_table *t, const cc_coroutine *co,
                   uint16_t *regno, uint64_t *val, size_t max);
 /* The coroutine's saved pc, or 0. */

@@ -8,6 +8,10 @@
 /* Append a formatted line to a malloc'd list of strings. */
 void cc_warn(char ***list, size_t *n, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* RAW (N bytes) as the core's escape.printable shows it, UTF-8, written
+ * into OUT (ROOM bytes, NUL-terminated, whole characters only); returns
+ * the length.  See escape.c. */
+size_t cc_escape(const uint8_t *raw, size_t n, char *out, size_t room);
 /* qsort comparator of (u64, u64) pairs. */
 int cc_cmp_pair(const void *a, const void *b);
 /* Read a whole file into memory (malloc'd); NULL + errno on failure. */

@@ -93,10 +93,12 @@ static int uint_size(unsigned s)
 static int kind_ok(const char *name, unsigned kind)
 {
     if (!strcmp(name, "name") || !strcmp(name, "filter_name") ||
-        !strcmp(name, "runtime_name"))
+        !strcmp(name, "runtime_name") || !strcmp(name, "runtime_code"))
         return kind == CORODBG_KIND_CHARS;
     if (!strcmp(name, "regs"))
         return kind == CORODBG_KIND_U64S;
+    if (!strcmp(name, "block_layout") || !strcmp(name, "frame_layout"))
+        return kind == CORODBG_KIND_REGLOCS;
     return kind == CORODBG_KIND_UINT || kind == CORODBG_KIND_PTR;
 }
 
@@ -128,9 +130,10 @@ static int field_records(cc_table *t, const uint8_t *data, unsigned off,
             snprintf(bad, sizeof bad, "has size %u", fsize);
         else if (kind == CORODBG_KIND_PTR && fsize != t->ptr_size)
             snprintf(bad, sizeof bad, "pointer of size %u", fsize);
-        else if (kind == CORODBG_KIND_U64S && fsize % 8)
-            snprintf(bad, sizeof bad, "register block size %u", fsize);
-        else if (kind < CORODBG_KIND_UINT || kind > CORODBG_KIND_U64S)
+        else if ((kind == CORODBG_KIND_U64S || kind == CORODBG_KIND_REGLOCS)
+                 && fsize % 8)
+            snprintf(bad, sizeof bad, "register array size %u", fsize);
+        else if (kind < CORODBG_KIND_UINT || kind > CORODBG_KIND_REGLOCS)
             snprintf(bad, sizeof bad, "has unknown kind %u", kind);
         if (!bad[0] && !kind_ok(name, kind))
             snprintf(bad, sizeof bad, "has kind %u", kind);
@@ -313,7 +316,8 @@ static int descriptor(cc_reader *r, cc_table *t, struct layout *L,
             return -1;
         }
     /* values */
-#define DV(id) (L->dkeep[id] && L->d[id].kind != CORODBG_KIND_CHARS ? \
+#define DV(id) (L->dkeep[id] && (L->d[id].kind == CORODBG_KIND_UINT || \
+                                 L->d[id].kind == CORODBG_KIND_PTR) ? \
                 get_uint(data + L->d[id].off, L->d[id].size, be) : 0)
     t->generation = DV(CORODBG_DF_GENERATION);
     t->has_generation = L->dkeep[CORODBG_DF_GENERATION];
@@ -326,6 +330,31 @@ static int descriptor(cc_reader *r, cc_table *t, struct layout *L,
     t->clock_ns = DV(CORODBG_DF_CLOCK_NS);
     t->has_clock = L->dkeep[CORODBG_DF_CLOCK_NS];
     t->crashed_id = DV(CORODBG_DF_CRASHED_ID);
+    t->regs_modes = DV(CORODBG_DF_REGS_MODES);
+    t->runtime_start = DV(CORODBG_DF_RUNTIME_START);
+    t->runtime_code_lo = DV(CORODBG_DF_RUNTIME_CODE_LO);
+    t->runtime_code_hi = DV(CORODBG_DF_RUNTIME_CODE_HI);
+    /* register layouts: (dwarf, how, offset) records, regs.parse_layout */
+    static const int lay_id[2] = {CORODBG_DF_BLOCK_LAYOUT,
+                                  CORODBG_DF_FRAME_LAYOUT};
+    static const int cnt_id[2] = {CORODBG_DF_BLOCK_LAYOUT_COUNT,
+                                  CORODBG_DF_FRAME_LAYOUT_COUNT};
+    for (int m = 0; m < 2; m++) {
+        const struct field *f = &L->d[lay_id[m]];
+        t->has_layout[m] = L->dkeep[lay_id[m]];
+        t->has_layout_count[m] = L->dkeep[cnt_id[m]];
+        t->layout_count[m] = DV(cnt_id[m]);
+        t->layout_nrecs[m] = 0;
+        if (!t->has_layout[m])
+            continue;
+        for (unsigned k = 0; k < f->size / 8 && k < CC_LAYOUT_RECS; k++) {
+            const uint8_t *q = data + f->off + 8 * k;
+            t->layout_recs[m][k] = (cc_regloc){
+                (uint16_t)get_uint(q, 2, be), (uint16_t)get_uint(q + 2, 2, be),
+                (int32_t)(uint32_t)get_uint(q + 4, 4, be)};
+            t->layout_nrecs[m]++;
+        }
+    }
 #undef DV
     /* descriptor strings: warn when unterminated, in offset order */
     int sorder[NDESC];
@@ -351,6 +380,9 @@ static int descriptor(cc_reader *r, cc_table *t, struct layout *L,
                 n = sizeof t->runtime_name - 1;
             memcpy(t->runtime_name, s, n);
             t->runtime_name[n] = 0;
+        } else if (sorder[a] == CORODBG_DF_RUNTIME_CODE) {
+            free(t->runtime_code);
+            t->runtime_code = strndup((const char *)s, f->size);
         }
     }
     unsigned roff = get_uint(data + 28, 2, be), rcount = get_uint(data + 30, 2, be);
@@ -449,6 +481,8 @@ static int entry(const cc_table *t, const struct layout *L, const uint8_t *e,
     co->entry_fn = ef(L, e, CORODBG_EF_ENTRY_FN, 0);
     co->parent_id = ef(L, e, CORODBG_EF_PARENT_ID, 0);
     co->wait_addr = ef(L, e, CORODBG_EF_WAIT_ADDR, 0);
+    co->regs_mode = (uint32_t)ef(L, e, CORODBG_EF_REGS_MODE, 0);
+    co->regs_addr = ef(L, e, CORODBG_EF_REGS_ADDR, 0);
     co->has = (L->hot[CORODBG_EF_NAME] ? CC_HAS_NAME : 0) |
               (L->hot[CORODBG_EF_TID] ? CC_HAS_TID : 0) |
               (L->hot[CORODBG_EF_SINCE_NS] ? CC_HAS_SINCE : 0) |
@@ -460,16 +494,16 @@ static int entry(const cc_table *t, const struct layout *L, const uint8_t *e,
                CC_HAS_STACK : 0) |
               (EKEPT(L, CORODBG_EF_ENTRY_FN) ? CC_HAS_ENTRY_FN : 0) |
               (EKEPT(L, CORODBG_EF_PARENT_ID) ? CC_HAS_PARENT : 0) |
-              (EKEPT(L, CORODBG_EF_WAIT_ADDR) ? CC_HAS_WAIT_ADDR : 0);
+              (EKEPT(L, CORODBG_EF_WAIT_ADDR) ? CC_HAS_WAIT_ADDR : 0) |
+              (L->e[CORODBG_EF_REGS_MODE].present ? CC_HAS_REGS_MODE : 0);
     int name_term = 1;
     if (L->hot[CORODBG_EF_NAME]) {
         const struct field *f = &L->e[CORODBG_EF_NAME];
         const char *s = (const char *)e + f->off;
         size_t n = strnlen(s, f->size);
         name_term = n < f->size;
-        if (n >= sizeof co->name)
-            n = sizeof co->name - 1;
-        memcpy(co->name, s, n);
+        /* escaped here, once, as the core's decoder does */
+        cc_escape((const uint8_t *)s, n, co->name, sizeof co->name);
     }
     if (EKEPT(L, CORODBG_EF_REGS)) {
         const struct field *f = &L->e[CORODBG_EF_REGS];
@@ -492,7 +526,7 @@ static int entry(const cc_table *t, const struct layout *L, const uint8_t *e,
         snprintf(co->note, sizeof co->note, "name not NUL-terminated");
     } else if (L->hot_sp && L->hot[CORODBG_EF_STACK_LO] &&
                L->hot[CORODBG_EF_STACK_HI] && co->state != CORODBG_RUNNING &&
-               co->stack_lo && co->stack_hi &&
+               sp && co->stack_lo && co->stack_hi &&  /* sp 0: no context */
                !(co->stack_lo <= sp && sp <= co->stack_hi)) {
         co->unreadable = CC_BAD_STACK;
         snprintf(co->note, sizeof co->note,
@@ -542,6 +576,47 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* A chunk pointer into readable memory that is no chunk (garbage, code)
+ * decodes to thousands of corrupt entries per chunk: past this many in
+ * one chunk, the rest of its corrupt entries are dropped and a warning
+ * says so (decode.CHUNK_BAD_MAX, _cut_corrupt_chunks). */
+#define CHUNK_BAD_MAX 16
+
+static uint64_t chunk_base(const cc_table *t, const cc_coroutine *co)
+{
+    return co->addr - (co->slot % t->chunk_entries) * t->entry_size;
+}
+
+/* Entries are in directory order, each chunk's contiguous: one pass over
+ * the runs.  Returns the new count of corrupt entries. */
+static size_t cut_corrupt_chunks(cc_table *t, size_t bad)
+{
+    size_t w = 0, i = 0;
+    while (i < t->ncos) {
+        uint64_t base = chunk_base(t, &t->cos[i]);
+        size_t j = i, nbad = 0, seen = 0;
+        for (; j < t->ncos && chunk_base(t, &t->cos[j]) == base; j++)
+            nbad += t->cos[j].unreadable != CC_OK;
+        uint64_t first_slot = t->cos[i].slot;   /* always kept */
+        for (size_t k = i; k < j; k++) {
+            if (t->cos[k].unreadable != CC_OK && nbad > CHUNK_BAD_MAX &&
+                ++seen > CHUNK_BAD_MAX)
+                continue;
+            t->cos[w++] = t->cos[k];
+        }
+        if (nbad > CHUNK_BAD_MAX) {
+            WARN(t, "chunk %llu at 0x%llx: %zu corrupt entries (a wrong chunk "
+                 "pointer?): only the first %d listed",
+                 (unsigned long long)(first_slot / t->chunk_entries),
+                 (unsigned long long)base, nbad, CHUNK_BAD_MAX);
+            bad -= nbad - CHUNK_BAD_MAX;
+        }
+        i = j;
+    }
+    t->ncos = w;
+    return bad;
+}
+
 /* decode._check_table */
 static void check_table(cc_table *t)
 {
@@ -578,12 +653,14 @@ static void check_table(cc_table *t)
             free(ids);
         }
     }
-    if (t->has_live_count && !t->mid_update && t->live_count != t->ncos)
-        WARN(t, "live_count %llu disagrees with the %zu live entries found",
-             (unsigned long long)t->live_count, t->ncos);
     size_t bad = 0;
     for (size_t i = 0; i < t->ncos; i++)
         bad += t->cos[i].unreadable != CC_OK;
+    if (bad > CHUNK_BAD_MAX)
+        bad = cut_corrupt_chunks(t, bad);
+    if (t->has_live_count && !t->mid_update && t->live_count != t->ncos)
+        WARN(t, "live_count %llu disagrees with the %zu live entries found",
+             (unsigned long long)t->live_count, t->ncos);
     if (bad)
         WARN(t, "%zu entr%s could not be fully read (marked '?')", bad,
              bad == 1 ? "y" : "ies");
@@ -697,6 +774,10 @@ static void entries(cc_reader *r, cc_table *t, const struct layout *L)
                 goto out;
         }
     }
+    /* decode._decode_table: registers of block and frame entries, then
+     * the table checks (regs.resolve skips '?' entries) */
+    for (size_t i = 0; i < t->ncos; i++)
+        cc_regs_resolve(r, t, &t->cos[i]);
     check_table(t);
 out:
     free(raw);
@@ -707,6 +788,7 @@ out:
 static void table_reset(cc_table *t)
 {
     free(t->layout);
+    free(t->runtime_code);
     for (size_t i = 0; i < t->nwarnings; i++)
         free(t->warnings[i]);
     free(t->warnings);
@@ -771,6 +853,7 @@ int cc_entry_reread(cc_reader *r, const cc_table *t, cc_coroutine *co)
         return 0;
     again.slot = co->slot;
     again.addr = co->addr;
+    cc_regs_resolve(r, t, &again);     /* decode.read_entry */
     *co = again;
     return 1;
 }
@@ -816,6 +899,7 @@ const char *cc_unreadable_name(enum cc_unreadable u)
     case CC_BAD_NAME: return "bad-name";
     case CC_BAD_STACK: return "bad-stack";
     case CC_DUPLICATE_ID: return "duplicate-id";
+    case CC_BAD_REGS: return "bad-regs";
     default: return "";
     }
 }

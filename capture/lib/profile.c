@@ -52,13 +52,13 @@ struct ring {
     size_t size;
 };
 
-struct coro_stack { uint64_t lo, hi, id; char name[64]; };
+struct coro_stack { uint64_t lo, hi, id; char name[CC_NAME_LEN]; };
 
 struct stackkey {               /* one unique (stack, coroutine) */
     uint64_t *pcs;
     size_t n;
     uint64_t id;                /* 0: no coroutine */
-    char name[64];
+    char name[CC_NAME_LEN];
     int64_t count;
 };
 

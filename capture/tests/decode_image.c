@@ -8,18 +8,13 @@
 
 #include "corocap.h"
 
+/* Names are escaped by the decoder (escape.c), as the core does. */
 static void print_name(const cc_coroutine *co)
 {
-    if (!(co->has & CC_HAS_NAME)) {
+    if (!(co->has & CC_HAS_NAME))
         printf("-");
-        return;
-    }
-    for (const char *p = co->name; *p; p++)
-        if (*p < 0x20 || *p > 0x7e) {
-            printf("?");
-            return;
-        }
-    printf("'%s'", co->name);
+    else
+        printf("'%s'", co->name);
 }
 
 int main(int argc, char **argv)

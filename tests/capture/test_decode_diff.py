@@ -28,10 +28,10 @@ def write_image(img, path):
 
 
 def _name(co):
+    # the core escapes names once, in the decoder (escape.py): both sides
+    # print them as they are, so the C escaping is compared too
     if co.name is None:
         return "-"
-    if any(not 0x20 <= ord(ch) <= 0x7e for ch in co.name):
-        return "?"
     return "'%s'" % co.name
 
 
@@ -160,6 +160,19 @@ def _cases():
     def chunk_unmapped(img):
         img.dir_override = [tablegen.CHUNK_BASE, 0xdead0000]
         img.set_desc("nchunks", 2)
+
+    @case
+    def name_escapes(img):
+        # ESC/OSC, BEL, CR/LF/TAB, DEL, a bidi override, bad UTF-8
+        img.set_entry(1, name=b"a\x1b]0;x\x07\r\n\t\x7f\xe2\x80\xae"
+                      b"\xff\xc3(\xe2\x82\xc2\xa0\xc3\xa9\0")
+        img.set_entry(2, name=b"\xf0\x9f\x98\x80\xef\xbf\xbe\xe2\x80\xa8"
+                      b"\xc2\x85\xed\xa0\x80\xf4\x90\0")
+
+    @case
+    def pc_zero_no_context(img):
+        # created without a context (pc 0, sp 0): not a bad stack
+        img.set_entry(2, regs=[0, 0, 0])
 
     @case
     def name_unterminated(img):
