@@ -166,6 +166,7 @@ typedef struct cc_table {
     int has_layout[2], has_layout_count[2];
     char *runtime_code;         /* NULL: not described */
     uint64_t runtime_start, runtime_code_lo, runtime_code_hi;
+    struct cc_runtime_rule *runtime; /* built from the above (decode) */
     uint16_t reg_dwarf[CC_MAX_REGS];
     unsigned nregs;
     int mid_update;
@@ -188,6 +189,14 @@ int cc_entry_reread(cc_reader *r, const cc_table *t, cc_coroutine *co);
 const char *cc_state_name(uint32_t state);   /* "blocked", "state-9" */
 const char *cc_wait_name(const cc_coroutine *co);  /* "" unless blocked */
 const char *cc_unreadable_name(enum cc_unreadable u); /* "bad-stack" */
+
+/* "Is this frame runtime code?" as the debuggers decide it: the built-in
+ * globs plus the table's own description (runtime_rule.c). */
+typedef struct cc_runtime_rule cc_runtime_rule;
+cc_runtime_rule *cc_runtime_rule_new(const cc_table *t);
+void cc_runtime_rule_free(cc_runtime_rule *r);
+struct cc_frame;
+int cc_runtime_frame(const cc_runtime_rule *r, const struct cc_frame *f);
 
 /* Where a coroutine's registers come from: the one place that knows
  * (regs.c, the core's regs.py).  The decoder resolves block and frame
@@ -250,6 +259,10 @@ void cc_symbolizer_free(cc_symbolizer *s);
 void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
                         int leaf_pc, cc_stack *out);
 void cc_stack_clear(cc_stack *s);
+/* The frames `bt` shows for one address, innermost (inlined) first;
+ * returns their count (0 for pc 0).  Owned by the symbolizer. */
+size_t cc_symbolize_frames(cc_symbolizer *s, uint64_t pc, int is_return,
+                           const cc_frame **out);
 /* One address -> frame (pc as is when IS_RETURN is 0, else pc-1). */
 void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
                      cc_frame *out);

@@ -789,6 +789,7 @@ static void table_reset(cc_table *t)
 {
     free(t->layout);
     free(t->runtime_code);
+    cc_runtime_rule_free(t->runtime);
     for (size_t i = 0; i < t->nwarnings; i++)
         free(t->warnings[i]);
     free(t->warnings);
@@ -828,6 +829,10 @@ cc_table *cc_table_read(cc_reader *r, uint64_t addr, char *err)
     }
     t->layout = L;
     L = NULL;
+    if (!(t->runtime = cc_runtime_rule_new(t))) {
+        snprintf(err, CC_ERRLEN, "out of memory");
+        goto fail;
+    }
     if (t->mid_update)
         WARN(t, "the table was being updated when the program stopped "
              "(generation %llu is odd): the listing may be inconsistent",

@@ -4,13 +4,9 @@
  *
  * Blocked coroutines are grouped by (creation site, wait site, wait
  * reason).  The creation site is the spawn call (create_pc, a return
- * address); the wait site is the first frame outside the runtime, by the
- * runtime rules the debuggers use (function and source-file globs of
- * python/corodbg/core/query.py, generated into runtime_rules.h), else the
- * top frame, else the saved pc.  Frames are named as GDB names them: the
- * function's symbol and the line of the address.
+ * address); the wait site is the user frame as GDB's `bt` shows it (see
+ * cc_wait_site).  Frames are named as GDB names them.
  */
-#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,45 +14,45 @@
 #include <corodbg.h>
 
 #include "corocap.h"
-#include "runtime_rules.h"
 
 #define SAMPLES 5
+/* Raw frames looked at for the wait site (each may show inlined ones). */
+#define SITE_DEPTH 32
 
-static int matches(const char *const *globs, const char *s)
-{
-    for (size_t i = 0; s && globs[i]; i++)
-        if (!fnmatch(globs[i], s, 0))
-            return 1;
-    return 0;
-}
-
-/* query.RuntimeFrames.is_runtime */
-static int is_runtime(const cc_frame *f)
-{
-    return matches(cc_runtime_function_globs, f->function) ||
-           matches(cc_runtime_file_globs, f->file);
-}
-
-/* listing.Frontend.user_location over the capture's raw frames */
+/* query.user_frame over the capture's raw frames: the first frame `bt`
+ * shows (inlined frames counted, innermost first) that is named and not
+ * runtime code (the table's own rule, runtime_rule.c); when none is, the
+ * innermost frame marked "(no user frame)", never a runtime function
+ * posing as the wait site; with no frames, the saved pc. */
 void cc_wait_site(const cc_capture *c, size_t i, char *buf)
 {
     cc_symbolizer *s = c->sym;
     const cc_coroutine *co = &c->table->cos[i];
-    cc_frame f, top;
-    size_t n = c->nraw[i] < 32 ? c->nraw[i] : 32;
+    const cc_runtime_rule *rule = c->table->runtime;
+    const cc_frame *top = NULL;
+    size_t n = c->nraw[i] < SITE_DEPTH ? c->nraw[i] : SITE_DEPTH;
     for (size_t k = 0; k < n; k++) {
-        cc_symbolize_pc(s, c->raw[i][k], 1, &f);
-        if (k == 0)
-            top = f;
-        if (f.function && !is_runtime(&f)) {
-            cc_format_frame(&f, buf, CC_SITE_LEN);
-            return;
+        const cc_frame *f;
+        /* frame 0 is exact on a thread, else a return address */
+        size_t m = cc_symbolize_frames(s, c->raw[i][k],
+                                       k > 0 || !cc_on_thread(co), &f);
+        for (size_t j = 0; j < m; j++) {
+            if (!top)
+                top = &f[j];
+            if (f[j].function && (!rule || !cc_runtime_frame(rule, &f[j]))) {
+                cc_format_frame(&f[j], buf, CC_SITE_LEN);
+                return;
+            }
         }
     }
-    if (n) {
-        cc_format_frame(&top, buf, CC_SITE_LEN);
+    if (top) {
+        static const char mark[] = "(no user frame) ";   /* render.py */
+        memcpy(buf, mark, sizeof mark);
+        cc_format_frame(top, buf + sizeof mark - 1,
+                        CC_SITE_LEN - (sizeof mark - 1));
         return;
     }
+    cc_frame f;
     cc_symbolize_pc(s, cc_pc_of(c->table, co), 1, &f);
     cc_format_frame(&f, buf, CC_SITE_LEN);
 }

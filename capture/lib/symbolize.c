@@ -172,6 +172,16 @@ void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
     out->inlined = 0;
 }
 
+size_t cc_symbolize_frames(cc_symbolizer *s, uint64_t pc, int is_return,
+                           const cc_frame **out)
+{
+    if (!pc)
+        return 0;
+    struct entry *e = lookup(s, pc, is_return);
+    *out = e->f;
+    return e->n;
+}
+
 void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
                         int leaf_pc, cc_stack *out)
 {

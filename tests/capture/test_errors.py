@@ -95,7 +95,7 @@ def patched(core, tmp_path, offset, data):
 
 
 @pytest.mark.parametrize("offset,data,msg", [
-    (8, b"\x09\x00", "table ABI version 9.0 is not supported (this corodbg "
+    (8, b"\x09\x00", "table ABI version 9.1 is not supported (this corodbg "
                      "reads major 1): upgrade corodbg"),
     (0, b"\x7fNOTCORO", "bad magic 7f4e4f54434f524f: not a corodbg table"),
     (17, b"\x07", "bad byte_order 7 (expected 1 or 2)"),
