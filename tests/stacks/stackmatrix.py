@@ -53,19 +53,25 @@ def _build(name):
     lang, cc, opt = name.split("-")
     cfront, cxxfront = COMPILERS[cc]
     src = ROOT / "tests" / "progs"
-    obj = OUT / ("minirt-%s-%s.o" % (cc, opt))   # for the C++ programs
+    # the mini runtime is minirt.c with its register-mode half, regmodes.c
+    # (as gdb.mk and lldb.mk build it)
+    rt = ("minirt", "regmodes")
+    objs = [OUT / ("%s-%s-%s.o" % (r, cc, opt)) for r in rt]  # for C++
     exe = OUT / name
     if lang == "c":
         rc, out = _run([cfront, "-std=c11", "-" + opt] + _FLAGS + [
-            str(src / "stackprog.c"), str(src / "minirt.c"), "-o", str(exe)]
-            + _LIBS)
+            str(src / "stackprog.c")] + [str(src / (r + ".c")) for r in rt]
+            + ["-o", str(exe)] + _LIBS)
     else:   # the runtime stays C, the program is C++
-        rc, out = _run([cfront, "-std=c11", "-" + opt] + _FLAGS + [
-            "-c", str(src / "minirt.c"), "-o", str(obj)])
+        rc, out = 0, ""
+        for r, obj in zip(rt, objs):
+            if rc == 0:
+                rc, out = _run([cfront, "-std=c11", "-" + opt] + _FLAGS + [
+                    "-c", str(src / (r + ".c")), "-o", str(obj)])
         if rc == 0:
             rc, out = _run([cxxfront, "-std=c++17", "-" + opt] + _FLAGS + [
-                "-x", "c++", str(src / "stackprog.c"), "-x", "none",
-                str(obj), "-o", str(exe)] + _LIBS)
+                "-x", "c++", str(src / "stackprog.c"), "-x", "none"] +
+                [str(o) for o in objs] + ["-o", str(exe)] + _LIBS)
     assert rc == 0, "building %s failed:\n%s" % (name, out)
     return exe
 
