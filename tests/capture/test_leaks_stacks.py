@@ -1,10 +1,15 @@
-"""`corodbg leaks` on a core of tests/progs/stackprog.c (inlined parks,
-tail-calling helpers, sibling-call chains at -O0 and -O2) gives the groups
-GDB's `coroutine leaks` gives at the same stop: the user frame is the
-first non-runtime frame `bt` shows, inlined frames counted, else
-'(no user frame) <innermost>' (query.user_frame).  Both use the same
-runtime rule: the built-in globs and the table's own description (the
-program describes none, so its fx_* helpers count as user code)."""
+"""`corodbg leaks` on a core gives the groups GDB's `coroutine leaks`
+gives at the same stop:
+- tests/progs/stackprog.c (inlined parks, tail-calling helpers,
+  sibling-call chains at -O0 and -O2): the user frame is the first
+  non-runtime frame `bt` shows, inlined frames counted, else
+  '(no user frame) <innermost>' (query.user_frame).  The program
+  describes no runtime code, so its fx_* helpers count as user code for
+  both.
+- Boost programs under the fcontext interposer: register mode frame
+  (registers on the coroutine's stack below the saved sp) and the
+  interposer's own runtime_code globs."""
+import json
 import os
 import subprocess
 import sys
@@ -17,6 +22,24 @@ sys.path.insert(0, str(ROOT / "tests" / "stacks"))
 import stackmatrix  # noqa: E402
 
 
+def gdb_leaks_and_core(args, stop, core, env=(), command="coroutine leaks"):
+    """GDB's COMMAND output at a break on STOP in ARGS, and a core
+    written there."""
+    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /"]
+    for e in env:
+        cmd += ["-iex", "set environment %s" % e]
+    cmd += ["-ex", "source %s" % LOADER, "-ex", "break %s" % stop,
+            "-ex", "run", "-ex", "echo <<<leaks>>>\\n",
+            "-ex", command, "-ex", "echo <<<end>>>\\n",
+            "-ex", "generate-core-file %s" % core, "-ex", "kill",
+            "--args"] + [str(a) for a in args]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180,
+                         env=dict(os.environ, LC_ALL="C"),
+                         stdin=subprocess.DEVNULL).stdout
+    assert "<<<end>>>" in out and core.exists(), out
+    return out.split("<<<leaks>>>\n", 1)[1].split("<<<end>>>", 1)[0]
+
+
 @pytest.mark.parametrize("variant", ["c-gcc-O0", "c-gcc-O2", "c-clang-O2"])
 def test_leaks_on_a_core_as_gdb(variant, tmp_path):
     if variant not in stackmatrix.variants():
@@ -24,17 +47,33 @@ def test_leaks_on_a_core_as_gdb(variant, tmp_path):
     stackmatrix.OUT.mkdir(parents=True, exist_ok=True)
     exe = stackmatrix._build(variant)
     core = tmp_path / "core"
-    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /",
-           "-ex", "source %s" % LOADER, "-ex", "break stack_ready",
-           "-ex", "run", "-ex", "echo <<<leaks>>>\\n",
-           "-ex", "coroutine leaks", "-ex", "echo <<<end>>>\\n",
-           "-ex", "generate-core-file %s" % core, "-ex", "kill",
-           "--args", str(exe), str(stackmatrix.ROUNDS), "sentinel"]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180,
-                         env=dict(os.environ, LC_ALL="C"),
-                         stdin=subprocess.DEVNULL).stdout
-    gdb = out.split("<<<leaks>>>\n", 1)[1].split("<<<end>>>", 1)[0]
-    assert core.exists(), out
+    gdb = gdb_leaks_and_core([exe, stackmatrix.ROUNDS, "sentinel"],
+                             "stack_ready", core)
     mine = corodbg("leaks", core, "--exe", exe).stdout
     groups = leak_groups(mine)
     assert groups and groups == leak_groups(gdb), (mine, gdb)
+
+
+@pytest.mark.parametrize("prog", ["boost_fibers", "boost_gen"])
+def test_frame_mode_boost_as_gdb(prog, tmp_path):
+    """Boost's parked fibers are runnable, not blocked (no leaks groups):
+    every coroutine GDB's -group user places in a user function has that
+    function on its stack in corodbg's dump of the same core."""
+    fclib = ROOT / "build" / "interpose" / "libcorodbg-fcontext.so"
+    exe = ROOT / "build" / "interpose" / "tests" / prog
+    assert fclib.exists() and exe.exists(), "build it first: make testbin"
+    core = tmp_path / "core"
+    gdb = gdb_leaks_and_core([exe], "boost_checkpoint", core,
+                             ["LD_PRELOAD=%s" % fclib],
+                             "info coroutines -group user -samples 100")
+    groups = stackmatrix.groups_of_listing(gdb)
+    users = {k: ids for k, ids in groups.items()
+             if not k.startswith("(no user frame)") and k != "??"}
+    assert users, gdb
+    dump = json.loads(corodbg("dump", core, "--exe", exe, "--format",
+                              "json").stdout)
+    funcs = {c["id"]: {stackmatrix.base_name(f["function"] or "??")
+                       for f in c["frames"]} for c in dump["coroutines"]}
+    for key, ids in users.items():
+        for i in ids:
+            assert key in funcs.get(i, ()), (key, i, funcs.get(i), gdb)
