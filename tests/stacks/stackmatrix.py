@@ -53,19 +53,24 @@ def _build(name):
     lang, cc, opt = name.split("-")
     cfront, cxxfront = COMPILERS[cc]
     src = ROOT / "tests" / "progs"
-    obj = OUT / ("minirt-%s-%s.o" % (cc, opt))   # for the C++ programs
+    # the mini runtime and its register-mode runtimes (minirt.c's modes)
+    runtime = [src / "minirt.c", src / "regmodes.c"]
     exe = OUT / name
     if lang == "c":
         rc, out = _run([cfront, "-std=c11", "-" + opt] + _FLAGS + [
-            str(src / "stackprog.c"), str(src / "minirt.c"), "-o", str(exe)]
-            + _LIBS)
+            str(src / "stackprog.c")] + [str(r) for r in runtime] +
+            ["-o", str(exe)] + _LIBS)
     else:   # the runtime stays C, the program is C++
-        rc, out = _run([cfront, "-std=c11", "-" + opt] + _FLAGS + [
-            "-c", str(src / "minirt.c"), "-o", str(obj)])
+        objs = [OUT / ("%s-%s-%s.o" % (r.stem, cc, opt)) for r in runtime]
+        rc, out = 0, ""
+        for r, obj in zip(runtime, objs):
+            if rc == 0:
+                rc, out = _run([cfront, "-std=c11", "-" + opt] + _FLAGS + [
+                    "-c", str(r), "-o", str(obj)])
         if rc == 0:
             rc, out = _run([cxxfront, "-std=c++17", "-" + opt] + _FLAGS + [
-                "-x", "c++", str(src / "stackprog.c"), "-x", "none",
-                str(obj), "-o", str(exe)] + _LIBS)
+                "-x", "c++", str(src / "stackprog.c"), "-x", "none"] +
+                [str(o) for o in objs] + ["-o", str(exe)] + _LIBS)
     assert rc == 0, "building %s failed:\n%s" % (name, out)
     return exe
 
