@@ -32,12 +32,12 @@ class View:
     def __init__(self, co, tbl, thread, base=0):
         names = registers.names(tbl.prefix["arch"]) or {}
         regmap.check(tbl, names, _target_arch())
-        if not co.pc or not co.sp:
-            raise errors.CorodbgError("coroutine %d has no saved context"
-                                      % co.id)
         # The core knows where the registers are (table, runtime block or
         # pushed frame) and raises the one-line reason when they are not.
         saved = regs.saved_registers(tbl, co)
+        if not co.pc or not co.sp:
+            raise errors.CorodbgError("coroutine %d has no saved context"
+                                      % co.id)
         self.co = co
         self.thread = thread
         self.base = base  # level our unwinder claims (after inline frames)
@@ -140,14 +140,16 @@ class CoroutineFrameFilter:
 
     @staticmethod
     def _hide(frames, v):
+        shown = False
         for dec in frames:
             f = dec.inferior_frame()
             if f.level() <= v.base:
                 continue
             if past_bottom(f):
                 break
-            if is_runtime_start(f, v):
-                break
+            if shown and is_runtime_start(f, v):
+                break   # (a coroutine that never ran is only its start)
+            shown = True
             yield _Named(dec)
             if is_start_frame(f, v):
                 break
@@ -439,7 +441,7 @@ def real_frames(co, tbl, depth):
         while f is not None:
             if f.pc() == 0 or (v is not None and past_bottom(f)):
                 break
-            if v is not None and is_runtime_start(f, v):
+            if v is not None and (out or shown) and is_runtime_start(f, v):
                 break
             t = f.type()
             if t == gdb.TAILCALL_FRAME and out and not shown:

@@ -53,21 +53,20 @@ def _build(name):
     lang, cc, opt = name.split("-")
     cfront, cxxfront = COMPILERS[cc]
     src = ROOT / "tests" / "progs"
-    # the mini runtime is minirt.c with its register-mode half, regmodes.c
-    # (as gdb.mk and lldb.mk build it)
-    rt = ("minirt", "regmodes")
-    objs = [OUT / ("%s-%s-%s.o" % (r, cc, opt)) for r in rt]  # for C++
+    # the mini runtime and its register-mode runtimes (minirt.c's modes)
+    runtime = [src / "minirt.c", src / "regmodes.c"]
     exe = OUT / name
     if lang == "c":
         rc, out = _run([cfront, "-std=c11", "-" + opt] + _FLAGS + [
-            str(src / "stackprog.c")] + [str(src / (r + ".c")) for r in rt]
-            + ["-o", str(exe)] + _LIBS)
+            str(src / "stackprog.c")] + [str(r) for r in runtime] +
+            ["-o", str(exe)] + _LIBS)
     else:   # the runtime stays C, the program is C++
+        objs = [OUT / ("%s-%s-%s.o" % (r.stem, cc, opt)) for r in runtime]
         rc, out = 0, ""
-        for r, obj in zip(rt, objs):
+        for r, obj in zip(runtime, objs):
             if rc == 0:
                 rc, out = _run([cfront, "-std=c11", "-" + opt] + _FLAGS + [
-                    "-c", str(src / (r + ".c")), "-o", str(obj)])
+                    "-c", str(r), "-o", str(obj)])
         if rc == 0:
             rc, out = _run([cxxfront, "-std=c++17", "-" + opt] + _FLAGS + [
                 "-x", "c++", str(src / "stackprog.c"), "-x", "none"] +
