@@ -13,6 +13,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <corodbg.h>
@@ -114,11 +115,19 @@ static int apply(cc_reader *r, const cc_table *t, const cc_regloc *recs,
                    "stack [0x%llx, 0x%llx)", (unsigned long long)
                    (start < lo ? start : base + (uint64_t)hi_off - 8),
                    (unsigned long long)lo, (unsigned long long)hi);
-    uint8_t data[2 * MAX_SPAN + 8];
+    /* real layouts span a few hundred bytes; a checked but odd one (up to
+     * 2 * MAX_SPAN) is read into the heap, not onto a stack that may be a
+     * small thread's (the in-process endpoint) */
+    uint8_t small[512], *data = small;
     size_t span = (size_t)(hi_off - lo_off);
-    if (loads && cc_read(r, start, data, span))
+    if (span > sizeof small && !(data = malloc(span)))
+        return bad(co, CC_BAD_REGS, "out of memory reading saved registers");
+    if (loads && cc_read(r, start, data, span)) {
+        if (data != small)
+            free(data);
         return bad(co, CC_BAD_REGS, "saved registers at 0x%llx unreadable",
                    (unsigned long long)start);
+    }
     uint64_t vals[CC_MAX_REGS];
     uint32_t missing = 0;
     for (unsigned k = 0; k < t->nregs && k < CC_MAX_REGS; k++) {
@@ -137,6 +146,8 @@ static int apply(cc_reader *r, const cc_table *t, const cc_regloc *recs,
         } else
             vals[k] = base + (uint64_t)(int64_t)recs[i].off;
     }
+    if (data != small)
+        free(data);
     /* regs._resolve_one: a resolved sp outside the stack is a bad stack */
     uint64_t sp = vals[CORODBG_REG_SP];
     if (co->stack_lo && co->stack_hi &&

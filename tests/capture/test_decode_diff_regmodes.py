@@ -61,6 +61,11 @@ CASES = {
                                       recs=BLOCK_LAYOUT[:7] +
                                       [(16, L, 1 << 20)]),
     "block_count_too_big": lambda: block(*range(9), count=200),
+    # a wide (allowed) span: read into the heap, not onto the stack
+    "block_wide_span": lambda: block(*([HI - 0x200] + [7] * 512 +
+                                       [0x401777]), count=8,
+                                     recs=BLOCK_LAYOUT[:7] +
+                                     [(16, L, 8 * 513)]),
     "unknown_mode": lambda: block(*range(9), regs_mode=7),
     "no_address": lambda: block(*range(9), regs_addr=0),
     "frame_good": lambda: frame(SP, (0x1f80037f, 12, 13, 14, 15, 3,
@@ -90,6 +95,7 @@ def test_cases_reach_every_outcome(tmp_path):
     out = {n: same(f(), tmp_path) for n, f in CASES.items()}
     assert "pc=0x401234" in out["block_good"]
     assert "pc=0x402000" in out["frame_good"]
+    assert "pc=0x401777" in out["block_wide_span"]
     assert "unreadable=bad-regs note=saved registers at 0x%x unreadable" \
         % BLOCK_ADDR in out["block_unreadable"]
     assert "frame layout reads" in out["frame_past_stack"]
