@@ -586,9 +586,14 @@ class Frontend(listing.Frontend):
                 c = self.table.on_thread(-1, sp)
                 if c is not None:
                     self._on.add(id(c))
+            self._walker = _fast()
         on = id(co) in self._on
         if _stackless(co, self.table, on):
             return self.symbolize(co.pc) if co.pc else None
+        if not on:
+            loc = self._rule.walked(self._walker, co, depth)
+            if loc is not False:
+                return loc or self.symbolize(co.pc)
         frames, _ = _walk(co, self.table, depth, self._rule.accepts, on)
         return self._rule.user(frames) or self.symbolize(co.pc)
 
