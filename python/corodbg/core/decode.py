@@ -219,8 +219,10 @@ def decode_descriptor(reader, addr):
     table.entry_layout = (estruct, eindex, efields)
     hstruct, hindex, hot = _hot_struct(efields, p["endian"], p["entry_size"])
     table.hot_struct = hstruct
+    getters = _field_getters(efields, eindex, p["endian"])
+    getters.update(_field_getters(hot, hindex, p["endian"]))
     table.entry_class = _entry_class(estruct, eindex, efields, hindex,
-                                     _field_getters(hot, hindex, p["endian"]))
+                                     getters)
     table.scan = _scanner(hindex, table.entry_class)
     if desc.get("generation") is not None and desc["generation"] & 1:
         table.mid_update = True
@@ -272,17 +274,18 @@ def _hot_struct(efields, endian, esize):
     return st, index, hot
 
 
-def _field_getters(hot, hindex, endian):
-    """Properties for the hot fields not kept in slots (sp, stack_lo,
-    stack_hi, seq), each unpacking its one field from the chunk bytes on
-    every access: the stack walker reads sp and stack_hi of 100,000
-    coroutines, and unpacking the whole entry for them (and keeping it)
-    cost more than the walk.  Nothing is stored: a 1M listing pays
+def _field_getters(fields, index, endian):
+    """Properties for the integer FIELDS (those of INDEX: not dropped as
+    overlapping) not kept in slots: sp, stack_hi, create_pc, ...  Each
+    unpacks its one field from the chunk bytes on every access: the stack
+    walker reads sp and stack_hi of 100,000 coroutines and `leaks` their
+    create_pc, and unpacking the whole entry for one field (and keeping
+    it) cost more than the walk.  Nothing is stored: a 1M listing pays
     nothing."""
     out = {}
-    for name, (off, size, kind) in hot.items():
-        if name in STORED or name not in hindex or \
-                kind not in (KIND_UINT, KIND_PTR):
+    for name, (off, size, kind) in fields.items():
+        if name in STORED or name not in index or \
+                kind not in (KIND_UINT, KIND_PTR) or size not in UINT_CODES:
             continue
         st = struct.Struct(endian + UINT_CODES[size])
         out[name] = property(
@@ -292,8 +295,9 @@ def _field_getters(hot, hindex, endian):
 
 
 def _entry_class(estruct, eindex, efields, hindex, getters=None):
-    """A Coroutine subclass for this layout: hot fields in slots, the
-    others as properties unpacking the whole entry once."""
+    """A Coroutine subclass for this layout: hot fields in slots,
+    GETTERS (integer fields, one unpack each), the others as properties
+    unpacking the whole entry once."""
     slots = tuple(n for n in hindex if n in STORED) + \
         (() if "name" in hindex else ("name",))
     ns = {"__slots__": slots}
