@@ -201,14 +201,10 @@ class FrameSizeUnwinder:
             slot = ras.get(pc)
             if slot is None:
                 return None
-            off = sp + slot - base
-            if off < 0 or off > end:
-                return None
-            sp += d
-            cpc = unpack(data, off)[0]
-            tl = by_caller.get(cpc)
+            cpc, tl = _caller(data, sp + slot - base, end, by_caller, unpack)
             if tl is None:
                 return None
+            sp += d
             if tl:
                 out.append(Frame(pc, sp - d, inl + tl))
                 if until is not None and until(tl):
@@ -268,14 +264,10 @@ class FrameSizeUnwinder:
                 return (inner or (), -1)
             if slot is None:
                 return None
-            at = off + slot
-            if at < 0 or at > end:
-                return None
-            off += d
-            cpc = unpack(data, at)[0]
-            tl = by_caller.get(cpc)
+            cpc, tl = _caller(data, off + slot, end, by_caller, unpack)
             if tl is None:
                 return None
+            off += d
             if tl:
                 got = self._tail_user(tl, inner, first)
                 if got[1] >= 0:
@@ -319,6 +311,17 @@ class FrameSizeUnwinder:
         if i >= 0:
             return tl, i
         return (inner or tl, -1)
+
+
+def _caller(data, at, end, by_caller, unpack):
+    """One step of a walk: (caller pc, tail frames between) from the
+    return address at offset AT of the stack bytes DATA (END: the last
+    offset an address fits at); tail frames None when the slot is outside
+    DATA or the caller is unseen (the general path learns it)."""
+    if at < 0 or at > end:
+        return None, None
+    cpc = unpack(data, at)[0]
+    return cpc, by_caller.get(cpc)
 
 
 def shown(learned):
