@@ -252,6 +252,14 @@ class Frontend(listing.Frontend):
         if self._on_ids is None:
             self._on_ids = {c.id for c in self.sess.on_threads().values()}
             self._rule = query.UserRule(self.runtime)
+        w = None if co.id in self._on_ids else _walker(self.sess)
+        if w is not None:
+            try:
+                loc = self._rule.walked(w, co, depth)
+            except Exception:   # the fast path is an optimisation only
+                loc = False
+            if loc is not False:
+                return loc or self.symbolize(co.pc)
         frames = _walk(self.sess, co, depth, self._rule.accepts,
                        self._on_ids)
         return self._rule.user(frames) or self.symbolize(co.pc)

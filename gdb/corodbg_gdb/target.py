@@ -50,6 +50,30 @@ def _read(addr, size):
     return gdb.selected_inferior().read_memory(addr, size).tobytes()
 
 
+RAW = reader.FunctionReader(_read)     # GDB's reads, uncached
+
+
+def proc_reader():
+    """The reader of the coroutines' stacks: /proc/PID/mem for a live
+    native process (a pread instead of a GDB call per coroutine), else
+    GDB's (RAW).  (Reading the table's chunks through it too was measured
+    slower for the first listing: 0.57 s against 0.50 s at 100,000.)"""
+    inf = gdb.selected_inferior()
+    key = (inf.num, inf.pid)
+    got = S.__dict__.get("stack_reader")
+    if got is not None and got[0] == key:
+        return got[1]
+    r = None
+    conn = getattr(inf, "connection", None)
+    if inf.pid and conn is not None and conn.type == "native":
+        try:
+            r = reader.open_proc_mem(inf.pid, RAW, table_address())
+        except errors.CorodbgError:
+            r = None
+    S.stack_reader = (key, r or RAW)
+    return r or RAW
+
+
 S = Session()
 
 

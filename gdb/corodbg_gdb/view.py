@@ -18,7 +18,7 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import (errors, layout, listing, query, reader, registers,
+from corodbg.core import (errors, layout, listing, query, registers,
                           regmap, regs)
 from corodbg.core.model import Location
 from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned, flatten,
@@ -465,27 +465,8 @@ def real_frames(co, tbl, depth):
     return out, first
 
 
-_RAW = reader.FunctionReader(lambda a, n: gdb.selected_inferior()
-                             .read_memory(a, n).tobytes())
-
-
-def _stack_reader():
-    """The reader of coroutine stacks: /proc/PID/mem for a live native
-    process (a pread instead of a GDB call per coroutine), else GDB's."""
-    inf = gdb.selected_inferior()
-    key = (inf.num, inf.pid)
-    got = S.__dict__.get("stack_reader")
-    if got is not None and got[0] == key:
-        return got[1]
-    r = None
-    conn = getattr(inf, "connection", None)
-    if inf.pid and conn is not None and conn.type == "native":
-        try:
-            r = reader.open_proc_mem(inf.pid, _RAW, target.table_address())
-        except errors.CorodbgError:
-            r = None
-    S.stack_reader = (key, r or _RAW)
-    return r or _RAW
+_RAW = target.RAW
+_stack_reader = target.proc_reader
 
 
 def _fast():
@@ -604,9 +585,14 @@ class Frontend(listing.Frontend):
                 c = self.table.on_thread(-1, sp)
                 if c is not None:
                     self._on.add(id(c))
+            self._walker = _fast()
         on = id(co) in self._on
         if _stackless(co, self.table, on):
             return self.symbolize(co.pc) if co.pc else None
+        if not on:
+            loc = self._rule.walked(self._walker, co, depth)
+            if loc is not False:
+                return loc or self.symbolize(co.pc)
         frames, _ = _walk(co, self.table, depth, self._rule.accepts, on)
         return self._rule.user(frames) or self.symbolize(co.pc)
 

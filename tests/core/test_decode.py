@@ -326,3 +326,19 @@ def test_garbage_chunk_is_cut_off():
                                           tablegen.CHUNK_GAP,
                                           decode.CHUNK_BAD_MAX)) \
         in t.warnings, t.warnings
+
+
+def test_walker_fields_read_alone_without_unpacking_the_entry():
+    # -u, -group user and leaks read sp, stack_hi and create_pc of
+    # 100,000 coroutines: each is unpacked alone from the chunk, equal to
+    # the whole entry's value, and no whole entry is unpacked and kept
+    t = TableImage()
+    t.add(0, 7, layout.STATE_BLOCKED, "w", pc=0x401234, sp=0x7f0000070f00,
+          create_pc=0x400abc, stack_lo=0x7f0000070000,
+          stack_hi=0x7f0000080000)
+    co = t.decode().coroutines[0]
+    got = (co.sp, co.stack_hi, co.stack_lo, co.create_pc, co.seq)
+    assert not hasattr(co, "_t")
+    assert got == (0x7f0000070f00, 0x7f0000080000, 0x7f0000070000,
+                   0x400abc, 2)
+    assert co.regs[1] == co.sp and hasattr(co, "_t")   # the whole entry

@@ -240,3 +240,58 @@ def test_proc_mem_reader_only_for_the_same_process():
     other = reader.FunctionReader(lambda a, n: b"\0" * n)
     assert reader.open_proc_mem(os.getpid(), other, addr) is None
     assert reader.open_proc_mem(0, same, addr) is None
+
+
+# The user frame alone (query.UserRule.walked over
+# FrameSizeUnwinder.user_frame, the hot path of -u, -group user and
+# leaks) must equal the general walk's answer for every coroutine:
+# runtime tops, user tops, inlined user frames, user and runtime
+# tail-call frames, stacks with no user frame, and depth cuts.
+
+def test_user_frame_fast_path_equals_the_general_walk():
+    import random
+
+    from corodbg.core import query
+    from corodbg.core.model import Location
+
+    def loc(name, pc):
+        return Location(name, "f.c", pc & 0xff, pc)
+    names = {0x100: "rt_park", 0x200: "rt_wait", 0x300: "conn",
+             0x400: "rt_sched", 0x500: "worker", 0x600: "rt_entry"}
+    shown = {pc: (loc(n, pc),) for pc, n in names.items()}
+    shown[0x200] = (loc("rt_inner", 0x200), loc("helper", 0x200))
+    tails = {(0x100, 0x200): (loc("rt_tail", 0x1f0),),
+             (0x100, 0x400): (loc("await_x", 0x3f0),),
+             (0x600, None): (loc("rt_start", 0x6f0),)}
+    sizes = {0x100: 32, 0x200: 48, 0x300: 64, 0x400: 16, 0x500: 80}
+    rng = random.Random(10)
+    mem = BytesReader()
+    cos, truth = [], {}
+    for i in range(400):
+        path = [rng.choice(list(sizes)) for _ in range(rng.randint(1, 5))]
+        frames = [(pc, sizes[pc]) for pc in path] + [(0x600, None)]
+        co, fr = make_stack(mem, 0x100000 + i * 0x1000, frames, shown,
+                            tails)
+        cos.append(co)
+        truth[id(co)] = fr
+    u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
+    rule = query.UserRule(query.RuntimeFrames(["rt_*"], []))
+    for co in cos * 2:      # learn and check every pc and caller pair
+        u.frames(co, 32)
+    fast = 0
+    kinds = set()
+    for depth in (1, 2, 3, 32):
+        for co in cos:
+            want = rule.user(u.frames(co, depth, rule.accepts))
+            got = rule.walked(u, co, depth)
+            if got is False:
+                continue
+            fast += 1
+            assert got == want, (depth, truth[id(co)])
+            kinds.add((got.function, got.note))
+    assert fast == 4 * len(cos)
+    # every kind of answer was met: a top user frame, an inlined one,
+    # a tail-call one, a deeper one, and none at all
+    assert {("conn", None), ("helper", None), ("await_x", None),
+            ("worker", None)} <= kinds
+    assert any(note == query.NO_USER_FRAME for _, note in kinds)

@@ -223,9 +223,12 @@ def decode_descriptor(reader, addr):
             raise BadTableError("entry field %s overlaps another field"
                                 % name)
     table.entry_layout = (estruct, eindex, efields)
-    hstruct, hindex = _hot_struct(efields, p["endian"], p["entry_size"])
+    hstruct, hindex, hot = _hot_struct(efields, p["endian"], p["entry_size"])
     table.hot_struct = hstruct
-    table.entry_class = _entry_class(estruct, eindex, efields, hindex)
+    getters = _field_getters(efields, eindex, p["endian"])
+    getters.update(_field_getters(hot, hindex, p["endian"]))
+    table.entry_class = _entry_class(estruct, eindex, efields, hindex,
+                                     getters)
     table.scan = _scanner(hindex, table.entry_class)
     if desc.get("generation") is not None and desc["generation"] & 1:
         table.mid_update = True
@@ -274,12 +277,33 @@ def _hot_struct(efields, endian, esize):
         if name not in index:
             raise BadTableError("entry field %s overlaps another field"
                                 % name)
-    return st, index
+    return st, index, hot
 
 
-def _entry_class(estruct, eindex, efields, hindex):
-    """A Coroutine subclass for this layout: hot fields in slots, the
-    others as properties unpacking the whole entry once."""
+def _field_getters(fields, index, endian):
+    """Properties for the integer FIELDS (those of INDEX: not dropped as
+    overlapping) not kept in slots: sp, stack_hi, create_pc, ...  Each
+    unpacks its one field from the chunk bytes on every access: the stack
+    walker reads sp and stack_hi of 100,000 coroutines and `leaks` their
+    create_pc, and unpacking the whole entry for one field (and keeping
+    it) cost more than the walk.  Nothing is stored: a 1M listing pays
+    nothing."""
+    out = {}
+    for name, (off, size, kind) in fields.items():
+        if name in STORED or name not in index or \
+                kind not in (KIND_UINT, KIND_PTR) or size not in UINT_CODES:
+            continue
+        st = struct.Struct(endian + UINT_CODES[size])
+        out[name] = property(
+            lambda self, f=st.unpack_from, off=off:
+            f(self._c[0], self._k * self._c[3] + off)[0])
+    return out
+
+
+def _entry_class(estruct, eindex, efields, hindex, getters=None):
+    """A Coroutine subclass for this layout: hot fields in slots,
+    GETTERS (integer fields, one unpack each), the others as properties
+    unpacking the whole entry once."""
     slots = tuple(n for n in hindex if n in STORED) + \
         (() if "name" in hindex else ("name",))
     ns = {"__slots__": slots}
@@ -293,10 +317,11 @@ def _entry_class(estruct, eindex, efields, hindex):
             t = self._t = unpack_from(c[0], self._k * c[3])
             return t
     ns["_full"] = full
+    ns.update(getters or {})
     # pc, when hot, is a slot of its own (shadowing the base class's
     # property reading regs): no Python call per access.
     for name in ENTRY_FIELD_NAMES:
-        if name in slots:
+        if name in slots or name in ns:
             continue
         if name not in eindex:
             ns[name] = None

@@ -444,6 +444,7 @@ class UserRule:
     def __init__(self, runtime):
         self.runtime = runtime
         self._first = {}
+        self._index_fn = self._index    # one object: the walker's memo key
 
     def _index(self, shown):
         i = self._first.get(shown)
@@ -458,6 +459,19 @@ class UserRule:
 
     def accepts(self, shown):
         return self._index(shown) >= 0
+
+    def walked(self, walker, co, depth):
+        """The user frame of parked CO by WALKER's (a stackwalk
+        FrameSizeUnwinder) fast path, as user(walker.frames(co, depth,
+        self.accepts)) gives it; None for no frames; False when CO needs
+        the general walk."""
+        got = walker.user_frame(co, depth, self._index_fn)
+        if got is None:
+            return False
+        shown, i = got
+        if i >= 0:
+            return shown[i]
+        return shown[0]._replace(note=NO_USER_FRAME) if shown else None
 
     def user(self, frames):
         """The user frame of FRAMES (a walk, top first), else the

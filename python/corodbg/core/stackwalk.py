@@ -70,6 +70,8 @@ class FrameSizeUnwinder:
         self.window = 512       # bytes of stack read per coroutine
         self.ptr = struct.Struct(endian + ("Q" if ptr_size == 8 else "I"))
         self.slow = 0           # coroutines walked by the real unwinder
+        self._first = {}        # id(shown tuple) -> FIRST's answer
+        self._first_fn = None   # the FIRST those answers are from
 
     def _ra_slots(self, frames):
         """For each frame but the last: the offset from its sp of the slot
@@ -98,6 +100,7 @@ class FrameSizeUnwinder:
         ok = True
         n = len(frames)
         slots = self._ra_slots(frames)
+        self._first = {}    # its keys are ids of tuples replaced below
         for k, f in enumerate(frames):
             (self.inline if k else self.inline_top)[f.pc] = tuple(f.inline)
             if k + 1 < n:
@@ -198,14 +201,10 @@ class FrameSizeUnwinder:
             slot = ras.get(pc)
             if slot is None:
                 return None
-            off = sp + slot - base
-            if off < 0 or off > end:
-                return None
-            sp += d
-            cpc = unpack(data, off)[0]
-            tl = by_caller.get(cpc)
+            cpc, tl = _caller(data, sp + slot - base, end, by_caller, unpack)
             if tl is None:
                 return None
+            sp += d
             if tl:
                 out.append(Frame(pc, sp - d, inl + tl))
                 if until is not None and until(tl):
@@ -214,6 +213,115 @@ class FrameSizeUnwinder:
                 out.append(Frame(pc, sp - d, inl))
             pc = cpc
             inl = inline.get(pc)
+
+
+    def user_frame(self, co, depth, first):
+        """The user frame alone, the hot path of -u, -group user and
+        leaks at 100,000 coroutines: what frames(co, depth, until) then
+        picking the first user frame gives, with no Frame objects, one
+        table lookup per stack slot (a per-pc plan, see _plan) and FIRST
+        asked once per distinct tuple of shown frames.
+
+        FIRST(shown): index of the first user frame in SHOWN, or -1.
+        Returns (shown, index): the user frame is shown[index]; index -1
+        means there is none and shown[0] is the innermost frame (SHOWN
+        empty: no frames at all).  None when the walk needs the general
+        path (an unchecked or unknown pc, an unreadable stack, an unseen
+        caller): call frames()."""
+        pc = co.pc
+        if self._first_fn is not first:
+            self._first = {}
+            self._first_fn = first
+        plans = self._first
+        p = plans.get((True, pc))
+        if p is None:
+            p = plans[(True, pc)] = self._plan(pc, True, first)
+        if p is False:
+            return None
+        if p[1] >= 0:           # the top frame is the answer: no read
+            return p[0], p[1]
+        sp = co.sp
+        if not sp:
+            return None
+        hi = co.stack_hi or (sp + self.window)
+        try:
+            data = self.reader.read(sp, max(0, min(self.window, hi - sp)))
+        except MemoryReadError:
+            return None
+        end = len(data) - 8
+        off = 0
+        unpack = self.ptr.unpack_from
+        inner = None        # the innermost shown tuple, for "no user"
+        n = 0
+        while True:
+            inl, i, d, slot, by_caller = p
+            if inner is None and inl:
+                inner = inl
+            n += 1
+            if d is STOP:
+                return self._tail_user(by_caller, inner, first)
+            if n >= depth:
+                return (inner or (), -1)
+            if slot is None:
+                return None
+            cpc, tl = _caller(data, off + slot, end, by_caller, unpack)
+            if tl is None:
+                return None
+            off += d
+            if tl:
+                got = self._tail_user(tl, inner, first)
+                if got[1] >= 0:
+                    return got
+                inner = got[0] or None
+            p = plans.get((False, cpc))
+            if p is None:
+                p = plans[(False, cpc)] = self._plan(cpc, False, first)
+            if p is False:
+                return None
+            if p[1] >= 0:
+                return p[0], p[1]
+
+    def _plan(self, pc, top, first):
+        """What user_frame needs at a stack slot holding PC (TOP: the
+        stack's top slot): (shown, index of its first user frame, frame
+        size, return-address slot, tail frames by caller pc); at a
+        STOP the last item is the bottom's tail frames.  False when the
+        walk there needs the general path."""
+        inl = (self.inline_top if top else self.inline).get(pc)
+        if inl is None:
+            return False
+        i = first(inl)
+        d = self.step.get(pc)
+        by_caller = self.tail.get(pc)
+        if i >= 0:
+            return (inl, i, d, None, by_caller)
+        if d is None or by_caller is None:
+            return False
+        if d is STOP:
+            by_caller = by_caller.get(None)
+            if by_caller is None:
+                return False
+        return (inl, i, d, self.ra.get(pc), by_caller)
+
+    def _tail_user(self, tl, inner, first):
+        memo = self._first
+        i = memo.get(id(tl))
+        if i is None:
+            i = memo[id(tl)] = first(tl)
+        if i >= 0:
+            return tl, i
+        return (inner or tl, -1)
+
+
+def _caller(data, at, end, by_caller, unpack):
+    """One step of a walk: (caller pc, tail frames between) from the
+    return address at offset AT of the stack bytes DATA (END: the last
+    offset an address fits at); tail frames None when the slot is outside
+    DATA or the caller is unseen (the general path learns it)."""
+    if at < 0 or at > end:
+        return None, None
+    cpc = unpack(data, at)[0]
+    return cpc, by_caller.get(cpc)
 
 
 def shown(learned):
