@@ -3,9 +3,11 @@
 import contextlib
 import os
 import pathlib
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
@@ -53,11 +55,25 @@ def held(prog, *args, user=None, env=None, timeout=60):
 
 
 def corodbg(*args, user=None, check=True, timeout=120):
-    cmd = [str(need(CORODBG))] + [str(a) for a in args]
+    """Run corodbg ARGS; as USER (runuser) from a copy in a directory USER
+    can reach: the build tree may lie under a home only root can enter
+    (a clean clone in /root, as on a fresh machine)."""
+    exe = str(need(CORODBG))
+    tmp = None
+    if user is not None:
+        tmp = tempfile.mkdtemp(prefix="corodbg-as-%s-" % user)
+        os.chmod(tmp, 0o755)
+        exe = os.path.join(tmp, "corodbg")
+        shutil.copy(str(CORODBG), exe)
+    cmd = [exe] + [str(a) for a in args]
     if user is not None:
         cmd = ["runuser", "-u", user, "--"] + cmd
-    r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                       stdin=subprocess.DEVNULL)
+    try:
+        r = subprocess.run(cmd, capture_output=True, text=True,
+                           timeout=timeout, stdin=subprocess.DEVNULL)
+    finally:
+        if tmp is not None:
+            shutil.rmtree(tmp, ignore_errors=True)
     assert "Traceback" not in r.stderr
     if check:
         assert r.returncode == 0, (r.returncode, r.stderr)
