@@ -11,7 +11,6 @@ import os
 import pathlib
 import re
 import resource
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,7 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "gdb"))
-from gdbdriver import listing, run_gdb  # noqa: E402
+from gdbdriver import free_port, listing, run_gdb  # noqa: E402
 
 BIN = ROOT / "build" / "examples" / "aarch64"
 SYSROOT = "/usr/aarch64-linux-gnu"
@@ -38,14 +37,6 @@ def binary(name):
     path = BIN / name
     assert path.exists(), "%s not built: run make test" % path
     return path
-
-
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 def _listening(port):
@@ -68,7 +59,7 @@ class Qemu:
     """PROG ARGS under qemu-aarch64, stopped at exec with a gdbstub."""
 
     def __init__(self, prog, *args):
-        self.port = _free_port()
+        self.port = free_port()
         self.proc = subprocess.Popen(
             ["qemu-aarch64", "-L", SYSROOT, "-g", str(self.port),
              str(binary(prog))] + [str(a) for a in args],

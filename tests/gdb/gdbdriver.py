@@ -6,6 +6,7 @@ test builds it first).  run_gdb() returns gdb's combined output.
 import os
 import pathlib
 import re
+import socket
 import subprocess
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
@@ -62,6 +63,15 @@ def run_gdb(commands, args=(), prog="fixture", source=True, pre=(),
     assert "Fatal signal" not in out, out          # GDB itself crashed
     assert "internal-error" not in out, out
     return out
+
+
+def free_port():
+    """A loopback TCP port nothing listens on now (for gdbserver, qemu)."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
 
 
 def listing(out):

@@ -2,12 +2,11 @@
 stripped (dynamic symbol and section-only), attach, gdbserver, N worker
 threads, and libpcl under the LD_PRELOAD interposer."""
 import re
-import socket
 import subprocess
 
 import pytest
 
-from gdbdriver import ROOT, binary, line_of, listing, run_gdb
+from gdbdriver import ROOT, binary, free_port, line_of, listing, run_gdb
 
 STOP = ["break fixture_ready", "run"]
 MIX = {1: "blocked", 2: "blocked", 3: "runnable", 4: "blocked",
@@ -114,17 +113,9 @@ def test_attach_hung_view_is_verified():
     assert "Switching to coroutine" not in out and "alive" in out
 
 
-def _free_port():
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
-
-
 def _gdbserver(args):
     """gdbserver on a free loopback port, stopped at exec; (proc, port)."""
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(["gdbserver", "127.0.0.1:%d" % port,
                                str(binary())] + list(args),
                               stdout=subprocess.DEVNULL,
