@@ -147,9 +147,15 @@ def _slot_names(cls):
 def _resolved_class(table):
     cls = getattr(table, "_resolved_class", None)
     if cls is None:
-        cls = table._resolved_class = type(
-            "ResolvedEntry", (table.entry_class,),
-            {"__slots__": ("_r",), "regs": property(lambda self: self._r)})
+        # pc and sp too: the entry class may read them straight from the
+        # entry's own register block (decode's per-field getters), which
+        # in these modes holds only a placeholder (pc 0, sp = stack top).
+        ns = {"__slots__": ("_r",), "regs": property(lambda self: self._r),
+              "sp": property(lambda self: self._r[layout.REG_SP])}
+        if "pc" not in _slot_names(table.entry_class):
+            ns["pc"] = property(lambda self: self._r[layout.REG_PC])
+        cls = table._resolved_class = type("ResolvedEntry",
+                                           (table.entry_class,), ns)
     return cls
 
 
