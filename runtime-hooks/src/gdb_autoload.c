@@ -14,6 +14,11 @@
  * and 2 and 3 only when the file and every directory above it are owned
  * by the user or root and writable by neither group nor others: otherwise
  * anyone could plant /tmp/gdb/corodbg-gdb.py for a program in /tmp/build.
+ * One exception: above the file's own gdb/ directory, a root-owned sticky
+ * directory such as /tmp may be writable by all, because there nobody
+ * can rename or replace an entry someone else owns; the gdb/ directory
+ * and everything in between are still checked, so a planted /tmp/gdb
+ * (owned by its planter) is refused and a tree built in /tmp works.
  * A rejected file gets one warning line naming why; when nothing is found
  * it prints nothing and the corodbg commands simply are not there.
  *
@@ -40,6 +45,7 @@ __asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
         ".ascii \"def _corodbg_unsafe(p):\\n\"\n"
         ".ascii \"    u = os.getuid()\\n\"\n"
         ".ascii \"    d = os.path.realpath(p)\\n\"\n"
+        ".ascii \"    n = 0\\n\"\n"
         ".ascii \"    while True:\\n\"\n"
         ".ascii \"        try:\\n\"\n"
         ".ascii \"            st = os.stat(d)\\n\"\n"
@@ -47,11 +53,12 @@ __asm__(".pushsection \".debug_gdb_scripts\", \"MS\", %progbits, 1\n"
         ".ascii \"            return '%s cannot be checked (%s)' % (d, e.strerror)\\n\"\n"
         ".ascii \"        if st.st_uid not in (0, u):\\n\"\n"
         ".ascii \"            return '%s is owned by uid %d' % (d, st.st_uid)\\n\"\n"
-        ".ascii \"        if st.st_mode & 0o022:\\n\"\n"
+        ".ascii \"        if st.st_mode & 0o022 and not (n > 1 and st.st_uid == 0 and st.st_mode & 0o1000):\\n\"\n"
         ".ascii \"            return '%s is writable by group or others' % d\\n\"\n"
         ".ascii \"        if d == os.path.dirname(d):\\n\"\n"
         ".ascii \"            return None\\n\"\n"
         ".ascii \"        d = os.path.dirname(d)\\n\"\n"
+        ".ascii \"        n += 1\\n\"\n"
         ".ascii \"def _corodbg_find():\\n\"\n"
         ".ascii \"    e = os.environ.get('CORODBG_GDB', '')\\n\"\n"
         ".ascii \"    if e and os.path.isfile(e):\\n\"\n"

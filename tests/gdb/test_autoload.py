@@ -46,7 +46,7 @@ def test_trusted_tree_is_loaded(tree):
     assert "PLANTED tree" in out and "not loading" not in out, out
 
 
-@pytest.mark.parametrize("mode", [0o775, 0o757, 0o1777])
+@pytest.mark.parametrize("mode", [0o775, 0o757])
 def test_tree_writable_by_others_is_refused(tree, mode):
     prog = _tree(tree, "writable")
     os.chmod(tree, mode)
@@ -55,6 +55,22 @@ def test_tree_writable_by_others_is_refused(tree, mode):
     assert ("corodbg: not loading %s/gdb/corodbg-gdb.py: %s is writable by "
             "group or others (set CORODBG_GDB to load a file you trust)"
             % (tree, tree)) in out, out
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="needs a root-owned tree")
+def test_sticky_root_directory_above_gdb_is_trusted(tree):
+    # Like /tmp: in a root-owned sticky directory nobody can rename or
+    # replace an entry another user owns, so a tree built there works;
+    # the gdb/ directory itself must still be writable by no one else.
+    prog = _tree(tree, "sticky")
+    os.chmod(tree, 0o1777)
+    out = _gdb(prog)
+    assert "PLANTED sticky" in out and "not loading" not in out, out
+    os.chmod(tree, 0o755)
+    os.chmod(tree / "gdb", 0o1777)
+    out = _gdb(prog)
+    assert "PLANTED" not in out, out
+    assert "%s/gdb is writable by group or others" % tree in out, out
 
 
 def test_file_writable_by_others_is_refused(tree):
@@ -73,16 +89,19 @@ def test_tree_owned_by_another_user_is_refused(tree):
     assert "%s/gdb is owned by uid 65534" % tree in out, out
 
 
+@pytest.mark.skipif(os.getuid() != 0, reason="needs chown")
 def test_planted_in_tmp_is_refused_env_is_trusted(tmp_path):
-    """The issue's case: /tmp/build/x/prog must not source
-    /tmp/gdb/corodbg-gdb.py (/tmp is writable by all) unless the user
+    """The issue's case: /tmp/build/x/prog must not source a
+    gdb/corodbg-gdb.py that another user planted above it unless the user
     names it in $CORODBG_GDB."""
     prog = _tree(tmp_path / "build", "tmp")
     (tmp_path / "build" / "gdb").rename(tmp_path / "gdb")
+    for p in (tmp_path / "gdb", tmp_path / "gdb" / "corodbg-gdb.py"):
+        os.chown(p, 65534, 65534)    # the planter: nobody
     out = _gdb(prog)
     assert "PLANTED" not in out, out
-    assert "not loading %s/gdb/corodbg-gdb.py: /tmp is writable" % tmp_path \
-        in out, out
+    assert ("not loading %s/gdb/corodbg-gdb.py: %s/gdb/corodbg-gdb.py is "
+            "owned by uid 65534" % (tmp_path, tmp_path)) in out, out
     out = _gdb(prog, env={"CORODBG_GDB": str(tmp_path / "gdb" /
                                              "corodbg-gdb.py")})
     assert "PLANTED tmp" in out and "not loading" not in out, out
