@@ -8,11 +8,13 @@ elsewhere would put values in the wrong registers and show another stack,
 so an adapter asks `check` before building a view and refuses with its
 one line instead.
 """
-from . import layout
+from . import layout, registers
 from .errors import CorodbgError
 
-# The DWARF numbers of slots 0 and 1 (pc, sp) per ELF e_machine.
-PC_SP = {layout.ARCH_X86_64: (16, 7), layout.ARCH_AARCH64: (32, 31)}
+# The DWARF numbers of slots 0 and 1 (pc, sp) per ELF e_machine: the first
+# two of each architecture's register block (registers.py).
+PC_SP = dict((arch, tuple(dwarf[:2]))
+             for arch, dwarf in registers.DEFAULT_DWARF.items())
 ARCH_NAMES = {layout.ARCH_X86_64: "x86-64", layout.ARCH_AARCH64: "aarch64"}
 
 
