@@ -59,6 +59,11 @@ void cc_read_many(cc_reader *r, const uint64_t *addr, uint8_t *const *buf,
 
 /* A live process.  Never stops it. */
 cc_reader *cc_reader_pid(pid_t pid, char *err);
+/* This process, from inside (the in-process endpoint): never faults on
+ * memory unmapped meanwhile, works where a seccomp filter forbids
+ * process_vm_readv (reader_self.c). */
+cc_reader *cc_reader_self(char *err);
+int cc_reader_self_uses_pipe(const cc_reader *r);
 /* Regions (base, bytes) loaded from a test image file: records of
  * u64 base, u64 length, bytes (little endian). */
 cc_reader *cc_reader_image(const char *path, char *err);
@@ -98,6 +103,8 @@ struct cc_thread_regs {
  * not name it, may be NULL).  Finds the modules and the table. */
 cc_target *cc_target_open_pid(pid_t pid, char *err);
 cc_target *cc_target_open_core(const char *core, const char *exe, char *err);
+/* This process (reader_self). */
+cc_target *cc_target_open_self(char *err);
 void cc_target_free(cc_target *t);
 /* The module mapping ADDR, or NULL. */
 const cc_module *cc_target_module(const cc_target *t, uint64_t addr);
@@ -309,6 +316,7 @@ int cc_write_text(FILE *out, const cc_capture *c);
 int cc_write_grouped(FILE *out, const cc_capture *c);
 int cc_write_json(FILE *out, const cc_capture *c);
 int cc_write_pprof(const char *path, const cc_capture *c, char *err);
+int cc_write_pprof_fp(FILE *f, const cc_capture *c, char *err);
 /* Where coroutine I waits, as `coroutine leaks` names it (the first frame
  * outside the runtime, else the top frame, else the saved pc); C->sym
  * must be set.  BUF holds CC_SITE_LEN bytes. */

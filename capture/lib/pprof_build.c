@@ -330,6 +330,22 @@ int cc_pprof_sample(cc_pprof *p, const uint64_t *raw, size_t nraw,
 int cc_pprof_write(cc_pprof *p, const char *path, int64_t period,
                    int64_t time_ns, int64_t duration_ns, char *err)
 {
+    FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
+    if (!f) {
+        snprintf(err, CC_ERRLEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int rc = cc_pprof_write_fp(p, f, period, time_ns, duration_ns, err);
+    if ((f != stdout ? fclose(f) : fflush(f)) && !rc) {
+        snprintf(err, CC_ERRLEN, "%s: %s", path, strerror(errno));
+        rc = -1;
+    }
+    return rc;
+}
+
+int cc_pprof_write_fp(cc_pprof *p, FILE *f, int64_t period, int64_t time_ns,
+                      int64_t duration_ns, char *err)
+{
     Profile pr = PERFTOOLS__PROFILES__PROFILE__INIT;
     pr.n_sample_type = p->ntypes;
     pr.sample_type = p->typep;
@@ -360,10 +376,8 @@ int cc_pprof_write(cc_pprof *p, const char *path, int64_t period,
         snprintf(err, CC_ERRLEN, "gzip: %s", gerr);
         goto out;
     }
-    FILE *f = strcmp(path, "-") ? fopen(path, "wb") : stdout;
-    if (!f || fwrite(gz, 1, gzlen, f) != gzlen ||
-        (f != stdout ? fclose(f) : fflush(f))) {
-        snprintf(err, CC_ERRLEN, "%s: %s", path, strerror(errno));
+    if (fwrite(gz, 1, gzlen, f) != gzlen) {
+        snprintf(err, CC_ERRLEN, "write: %s", strerror(errno));
         goto out;
     }
     rc = 0;

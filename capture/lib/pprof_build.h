@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "corocap.h"
 
@@ -27,6 +28,9 @@ int cc_pprof_sample(cc_pprof *p, const uint64_t *raw, size_t nraw,
 /* Encode, gzip and write to PATH ("-": standard output). */
 int cc_pprof_write(cc_pprof *p, const char *path, int64_t period,
                    int64_t time_ns, int64_t duration_ns, char *err);
+/* The same, to an open stream (the endpoint's response buffer). */
+int cc_pprof_write_fp(cc_pprof *p, FILE *f, int64_t period, int64_t time_ns,
+                      int64_t duration_ns, char *err);
 void cc_pprof_free(cc_pprof *p);
 
 #endif

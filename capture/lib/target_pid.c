@@ -1,12 +1,14 @@
 /*
  * target_pid.c -- a live process: its modules from /proc/PID/maps, its
- * memory through process_vm_readv (reader_pid.c).  Nothing here stops it.
+ * memory through process_vm_readv (reader_pid.c), or our own process for
+ * the in-process endpoint (reader_self.c).  Nothing here stops it.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "corocap.h"
 #include "target_int.h"
@@ -25,15 +27,18 @@ static const char *pid_file(const cc_target *t, const cc_module *m)
     return m->path;
 }
 
-cc_target *cc_target_open_pid(pid_t pid, char *err)
+/* PID's modules and table, its memory through READER (owned, may be NULL:
+ * ERR already says why). */
+static cc_target *open_live(pid_t pid, cc_reader *reader, char *err)
 {
     cc_target *t = calloc(1, sizeof *t);
     if (!t) {
+        cc_reader_free(reader);
         snprintf(err, CC_ERRLEN, "out of memory");
         return NULL;
     }
     t->pid = pid;
-    t->reader = cc_reader_pid(pid, err);
+    t->reader = reader;
     if (!t->reader)
         goto fail;
     char path[64];
@@ -77,4 +82,14 @@ cc_target *cc_target_open_pid(pid_t pid, char *err)
 fail:
     cc_target_free(t);
     return NULL;
+}
+
+cc_target *cc_target_open_pid(pid_t pid, char *err)
+{
+    return open_live(pid, cc_reader_pid(pid, err), err);
+}
+
+cc_target *cc_target_open_self(char *err)
+{
+    return open_live(getpid(), cc_reader_self(err), err);
 }

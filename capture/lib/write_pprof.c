@@ -11,7 +11,8 @@
 #include "pprof_build.h"
 #include "write_int.h"
 
-int cc_write_pprof(const char *path, const cc_capture *c, char *err)
+/* PATH or, when NULL, F. */
+static int write_to(const char *path, FILE *f, const cc_capture *c, char *err)
 {
     static const char *const types[] = {"coroutines", "count"};
     static const char *const keys[] = {"state", "wait"};
@@ -35,9 +36,20 @@ int cc_write_pprof(const char *path, const cc_capture *c, char *err)
             goto out;
         }
     }
-    rc = cc_pprof_write(p, path, 1, 0, 0, err);
+    rc = path ? cc_pprof_write(p, path, 1, 0, 0, err)
+              : cc_pprof_write_fp(p, f, 1, 0, 0, err);
 out:
     cc_groups_free(&g);
     cc_pprof_free(p);
     return rc;
+}
+
+int cc_write_pprof(const char *path, const cc_capture *c, char *err)
+{
+    return write_to(path, NULL, c, err);
+}
+
+int cc_write_pprof_fp(FILE *f, const cc_capture *c, char *err)
+{
+    return write_to(NULL, f, c, err);
 }
