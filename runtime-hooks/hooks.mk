@@ -19,6 +19,7 @@ HOOKS_LDLIBS    := -lpthread -ldl
 # from code) in static links, so GDB auto-loads corodbg for the program.
 HOOKS_LDFLAGS   := -Wl,--export-dynamic-symbol=corodbg_table \
                    -Wl,--export-dynamic-symbol=corodbg_event_hook \
+                   -Wl,--export-dynamic-symbol=corodbg_totals \
                    -Wl,-u,corodbg_gdb_script
 
 $(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)

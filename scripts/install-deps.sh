@@ -29,7 +29,8 @@ TEST_PKGS="g++ gdb gdbserver python3-pytest elfutils debuginfod
  libclang-rt-14-dev valgrind hyperfine libpcl1-dev golang-go
  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gdb-multiarch
  iproute2 util-linux
- libboost-context-dev libboost-coroutine-dev libboost-fiber-dev libboost-dev"
+ libboost-context-dev libboost-coroutine-dev libboost-fiber-dev libboost-dev
+ curl prometheus"
 
 mode=all
 case "${1:-}" in
@@ -115,6 +116,8 @@ probe "python3 imports lldb with lldb-19's path" "lldb-19, python3-lldb-19, libl
     sh -c 'PYTHONPATH=$(lldb-19 -P) /usr/bin/python3 -c "import lldb"'
 probe "protoc-c" "protobuf-c-compiler" protoc-c --version
 probe "debuginfod" "debuginfod" debuginfod --version
+probe "promtool (the agent's /metrics check)" "prometheus" promtool --version
+probe "curl --unix-socket" "curl" curl --version
 probe "go" "golang-go" go version
 probe "pytest on /usr/bin/python3" "python3-pytest" /usr/bin/python3 -m pytest --version
 

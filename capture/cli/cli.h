@@ -24,5 +24,7 @@ struct cli_opts {
 int cli_parse_duration(const char *text, int64_t *ns);
 /* Run CMD ("dump", "leaks", "watch"); returns the exit status. */
 int cli_run(const char *cmd, const struct cli_opts *o);
+/* `corodbg fetch ARGS...` (fetch.c): the in-process endpoint's client. */
+int cli_fetch(int argc, char **argv);
 
 #endif

@@ -26,6 +26,8 @@ static const char usage_main[] =
     "          (the report of GDB's `coroutine leaks`)\n"
     "  watch   counts by state and by site, refreshed, growth flagged\n"
     "  profile a CPU profile, each sample labelled with its coroutine\n"
+    "  fetch   the same from a process's in-process endpoint (no ptrace):\n"
+    "          `corodbg fetch PID metrics`, see `corodbg fetch --help`\n"
     "  help    this text, or `corodbg help COMMAND`\n"
     "\n"
     "PID is a running process; anything else is a core file.\n"
@@ -137,6 +139,12 @@ int main(int argc, char **argv)
         return argc < 2 ? 2 : 0;
     }
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "fetch"))
+        return cli_fetch(argc - 2, argv + 2);
+    if (!strcmp(cmd, "help") && argc > 2 && !strcmp(argv[2], "fetch")) {
+        char *help[] = {(char *)"--help"};
+        return cli_fetch(1, help);
+    }
     if (!strcmp(cmd, "help")) {
         const char *what = argc > 2 ? argv[2] : "";
         fputs(!strcmp(what, "dump") ? usage_dump :

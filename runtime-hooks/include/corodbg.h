@@ -544,6 +544,12 @@ int corodbg_vpanic(const char *fmt, va_list ap);
  *     original signal still takes its course. */
 int corodbg_install_crash_handler(void);
 
+/* Totals since the program started, for monitoring (libcorodbg-agent's
+ * /metrics): coroutines created and exited (freed), corodbg_panic()
+ * calls, fatal signals recorded on a coroutine.  Lock-free reads. */
+struct corodbg_totals { uint64_t created, exited, panics, crashes; };
+void corodbg_totals(struct corodbg_totals *out);
+
 /* Name the publisher in the descriptor ("corort", "ucontext", ...). */
 void corodbg_set_runtime_name(const char *name);
 

@@ -17,11 +17,16 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+/* Totals for monitoring (corodbg_totals); a panic or a crash is never
+ * on the switch path, so counting them costs nothing there. */
+static uint64_t panics_total, crashes_total;
+
 int corodbg_vpanic(const char *fmt, va_list ap)
 {
     corodbg_co *co = corodbg__current;
     if (!co)
         return CORODBG_ESTATE;
+    __atomic_fetch_add(&panics_total, 1, __ATOMIC_RELAXED);
     char *msg = malloc(CORODBG_PANIC_MAX);
     int len = 0;
     if (msg) {
@@ -98,6 +103,7 @@ static void record_crash(int sig, const siginfo_t *info)
     corodbg_co *co = corodbg__current;
     if (!co || !co->id)
         return;
+    __atomic_fetch_add(&crashes_total, 1, __ATOMIC_RELAXED);
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
@@ -252,4 +258,16 @@ int corodbg_install_crash_handler(void)
     }
     pthread_mutex_unlock(&corodbg__lock);
     return r;
+}
+
+void corodbg_totals(struct corodbg_totals *out)
+{
+    /* ids are handed out from 1 and never reused; a freed slot is an
+     * exited coroutine (live_count counts every slot not FREE) */
+    uint64_t created = corodbg_table.next_id - 1;
+    uint64_t live = corodbg_table.live_count;
+    out->created = created;
+    out->exited = created > live ? created - live : 0;
+    out->panics = __atomic_load_n(&panics_total, __ATOMIC_RELAXED);
+    out->crashes = __atomic_load_n(&crashes_total, __ATOMIC_RELAXED);
 }

@@ -1,0 +1,56 @@
+# agent/agent.mk -- libcorodbg-agent, the opt-in in-process endpoint
+# (agent/include/corodbg_agent.h), built on libcorocap.
+#
+#   build/agent/libcorodbg-agent.so   link it (-lcorodbg-agent) or
+#                                     LD_PRELOAD it, start it by API or
+#                                     CORODBG_AGENT
+#   build/agent/tests/*               tests/agent's programs
+#   build/agent/fuzz/fuzz-http        libFuzzer harness of the request parser
+
+AG_DIR := agent
+AG_B   := $(B)/agent
+# capture/capture.mk is read after this file: name its pieces by path.
+AG_INC  = -I$(AG_DIR)/include -I$(AG_DIR)/lib $(CAP_INC)
+AG_CAP_LIB := $(B)/capture/libcorocap.a
+AG_SRC := $(sort $(wildcard $(AG_DIR)/lib/*.c))
+AG_OBJ := $(AG_SRC:$(AG_DIR)/lib/%.c=$(AG_B)/obj/%.o)
+AG_HDR := $(AG_DIR)/include/corodbg_agent.h $(wildcard $(AG_DIR)/lib/*.h) \
+          capture/include/corocap.h $(HOOKS_DIR)/include/corodbg.h \
+          $(B)/capture/gen/runtime_rules.h $(B)/symbolizer/proto/profile.pb-c.h
+AG_SO  := $(AG_B)/libcorodbg-agent.so
+# libcorodbg's symbols (the table, the totals) come from the program,
+# which links libcorodbg itself: the agent must not bring a second table.
+# libdwarf is linked shared here (Debian's libdwarf.a is not PIC).
+AG_LIBS := $(B)/symbolizer/libcorosym.a $(B)/symbolizer/pprof/profile.pb-c.o \
+           $(B)/symbolizer/pprof/pprof_gzip.o -ldwarf \
+           -Wl,-Bstatic -ldeflate -lzstd -Wl,-Bdynamic \
+           -ldw -lelf -lprotobuf-c -lz -lstdc++ -ldl -lpthread
+
+$(AG_B)/obj/%.o: $(AG_DIR)/lib/%.c $(AG_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(AG_INC) -I$(B)/capture/gen -c $< -o $@
+
+# Only the public API is exported (exports.map).
+$(AG_SO): $(AG_OBJ) $(AG_CAP_LIB) $(B)/symbolizer/libcorosym.a $(AG_DIR)/lib/exports.map
+	$(CC) -shared -Wl,-soname,libcorodbg-agent.so.1 -o $@.1 $(AG_OBJ) \
+	  $(AG_CAP_LIB) $(AG_LIBS) -Wl,--version-script=$(AG_DIR)/lib/exports.map
+	ln -sf libcorodbg-agent.so.1 $@
+
+$(AG_B)/tests/agent_target: $(AG_DIR)/tests/agent_target.c $(AG_SO) \
+                            $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(RT_INC) \
+	  -I$(AG_DIR)/include $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
+	  $(HOOKS_LDFLAGS) -L$(AG_B) -l:libcorodbg-agent.so \
+	  -Wl,-rpath,'$$ORIGIN/..' $(RT_LDLIBS)
+
+ALL     += $(AG_SO)
+TESTBIN += $(AG_B)/tests/agent_target
+
+.PHONY: install-agent
+install-agent: $(AG_SO)
+	install -d $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include
+	install -m 755 $(AG_SO).1 $(DESTDIR)$(PREFIX)/lib/libcorodbg-agent.so.1
+	ln -sf libcorodbg-agent.so.1 $(DESTDIR)$(PREFIX)/lib/libcorodbg-agent.so
+	install -m 644 $(AG_DIR)/include/corodbg_agent.h $(DESTDIR)$(PREFIX)/include/
+INSTALL += install-agent

@@ -1,0 +1,207 @@
+/*
+ * routes.c -- what each path answers.  The dumps go through libcorocap
+ * exactly as `corodbg dump` does for another process, over this process's
+ * own memory (cc_target_open_self): the same decoder, unwinder,
+ * symbolizer and writers, so a dump here and there read the same.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "agent_int.h"
+#include "corocap.h"
+
+#define DUMP_DEPTH 100
+
+void ca_error(ca_response *res, int status, const char *fmt, ...)
+{
+    /* whatever a handler wrote so far is dropped */
+    fflush(res->f);
+    rewind(res->f);
+    res->status = status;
+    res->type = "text/plain; charset=utf-8";
+    res->disposition = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(res->f, fmt, ap);
+    va_end(ap);
+    fputc('\n', res->f);
+    /* open_memstream: the size is the position at the last flush */
+    fflush(res->f);
+}
+
+static void index_page(ca_response *res)
+{
+    fputs("corodbg in-process endpoint (libcorodbg-agent)\n\n"
+          "/debug/pprof/goroutine?debug=0  coroutine profile (pprof, "
+          "symbolize offline with corosym pprof)\n"
+          "/debug/pprof/goroutine?debug=1  coroutines grouped by stack\n"
+          "/debug/pprof/goroutine?debug=2  every coroutine with its stack\n"
+          "/debug/pprof/profile?seconds=30 CPU profile labelled by coroutine "
+          "(pprof; &hz=100)\n"
+          "/debug/pprof/leaks?min_age=60   coroutines blocked longest, by "
+          "wait site\n"
+          "/metrics                        Prometheus metrics\n", res->f);
+}
+
+/* Open ourselves as a capture target; NULL after answering the error. */
+static cc_target *open_self(const ca_config *c, cc_symbolizer **sym,
+                            ca_response *res)
+{
+    char err[CC_ERRLEN];
+    cc_target *t = cc_target_open_self(err);
+    if (!t) {
+        ca_error(res, 500, "%s", err);
+        return NULL;
+    }
+    if (!t->table_addr) {
+        ca_error(res, 500, "no coroutine table in this process (is it "
+                 "linked with libcorodbg?)");
+        cc_target_free(t);
+        return NULL;
+    }
+    *sym = cc_symbolizer_new(t, NULL, 0, c->symbolize);
+    return t;
+}
+
+static int check_params(const ca_request *req, const char *const *names,
+                        ca_response *res)
+{
+    char why[256];
+    if (ca_query_check(req->query, names, why, sizeof why)) {
+        ca_error(res, 400, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+static void coroutines(const ca_config *cfg, const ca_request *req,
+                       ca_response *res)
+{
+    static const char *const names[] = {"debug", NULL};
+    uint64_t debug;
+    char why[256];
+    if (check_params(req, names, res))
+        return;
+    if (ca_query_uint(req->query, "debug", 0, 2, 0, &debug, why,
+                      sizeof why)) {
+        ca_error(res, 400, "%s", why);
+        return;
+    }
+    cc_symbolizer *sym = NULL;
+    cc_target *t = open_self(cfg, &sym, res);
+    if (!t)
+        return;
+    char err[CC_ERRLEN];
+    cc_capture *c = cc_capture_take(t, sym, CC_WITH_STACKS, DUMP_DEPTH, err);
+    if (!c) {
+        ca_error(res, 500, "%s", err);
+    } else if (debug == 0) {
+        res->type = "application/octet-stream";
+        res->disposition = "attachment; filename=\"coroutine\"";
+        if (cc_write_pprof_fp(res->f, c, err))
+            ca_error(res, 500, "%s", err);
+    } else if (debug == 1) {
+        cc_write_grouped(res->f, c);
+    } else {
+        cc_write_text(res->f, c);
+    }
+    cc_capture_free(c);
+    cc_symbolizer_free(sym);
+    cc_target_free(t);
+}
+
+static void leaks(const ca_config *cfg, const ca_request *req,
+                  ca_response *res)
+{
+    static const char *const names[] = {"min_age", NULL};
+    uint64_t min_age;
+    char why[256];
+    if (check_params(req, names, res))
+        return;
+    if (ca_query_uint(req->query, "min_age", 0, 100000000, UINT64_MAX,
+                      &min_age, why, sizeof why)) {
+        ca_error(res, 400, "%s (seconds)", why);
+        return;
+    }
+    cc_symbolizer *sym = NULL;
+    cc_target *t = open_self(cfg, &sym, res);
+    if (!t)
+        return;
+    char err[CC_ERRLEN];
+    cc_capture *c = sym ? cc_capture_take(t, sym, CC_WITH_STACKS, DUMP_DEPTH,
+                                          err) : NULL;
+    if (!c)
+        ca_error(res, 500, "%s", sym ? err : "out of memory");
+    else
+        cc_write_leaks(res->f, c, sym, min_age == UINT64_MAX
+                                           ? -1
+                                           : (int64_t)(min_age * 1000000000u));
+    cc_capture_free(c);
+    cc_symbolizer_free(sym);
+    cc_target_free(t);
+}
+
+static void metrics(const ca_request *req, ca_response *res)
+{
+    static const char *const names[] = {NULL};
+    char err[CC_ERRLEN];
+    if (check_params(req, names, res))
+        return;
+    res->type = "text/plain; version=0.0.4; charset=utf-8";
+    if (ca_metrics(res->f, err))
+        ca_error(res, 500, "%s", err);
+}
+
+static void profile(const ca_config *cfg, const ca_request *req,
+                    ca_response *res, volatile int *cancel)
+{
+    static const char *const names[] = {"seconds", "hz", NULL};
+    uint64_t seconds, hz;
+    char why[256];
+    if (check_params(req, names, res))
+        return;
+    if (ca_query_uint(req->query, "seconds", 1, 3600, 30, &seconds, why,
+                      sizeof why) ||
+        ca_query_uint(req->query, "hz", 1, 1000, 100, &hz, why, sizeof why)) {
+        ca_error(res, 400, "%s", why);
+        return;
+    }
+    cc_symbolizer *sym = NULL;
+    cc_target *t = open_self(cfg, &sym, res);
+    if (!t)
+        return;
+    char err[CC_ERRLEN];
+    res->type = "application/octet-stream";
+    res->disposition = "attachment; filename=\"profile\"";
+#ifdef CC_HAVE_PROFILE_SELF
+    if (cc_profile_self(t, sym, (double)seconds, (unsigned)hz, res->f, cancel,
+                        NULL, err))
+#else
+    (void)cancel;
+    snprintf(err, sizeof err, "in-process CPU profiling is not built yet");
+#endif
+        ca_error(res, strstr(err, "busy") ? 503 : 500, "%s", err);
+    cc_symbolizer_free(sym);
+    cc_target_free(t);
+}
+
+void ca_route(const ca_config *cfg, const ca_request *req, ca_response *res,
+              volatile int *cancel)
+{
+    const char *p = req->path;
+    if (!strcmp(p, "/") || !strcmp(p, "/debug/pprof") ||
+        !strcmp(p, "/debug/pprof/"))
+        index_page(res);
+    else if (!strcmp(p, "/debug/pprof/goroutine") ||
+             !strcmp(p, "/debug/pprof/coroutine"))
+        coroutines(cfg, req, res);
+    else if (!strcmp(p, "/debug/pprof/profile"))
+        profile(cfg, req, res, cancel);
+    else if (!strcmp(p, "/debug/pprof/leaks"))
+        leaks(cfg, req, res);
+    else if (!strcmp(p, "/metrics"))
+        metrics(req, res);
+    else
+        ca_error(res, 404, "no such endpoint: %.200s (see /debug/pprof/)", p);
+}
