@@ -54,3 +54,19 @@ install-agent: $(AG_SO)
 	ln -sf libcorodbg-agent.so.1 $(DESTDIR)$(PREFIX)/lib/libcorodbg-agent.so
 	install -m 644 $(AG_DIR)/include/corodbg_agent.h $(DESTDIR)$(PREFIX)/include/
 INSTALL += install-agent
+
+# libFuzzer harness of the request parser (clang-14, ASan + UBSan), run
+# briefly by tests/agent/test_fuzz_http.py and longer by `make fuzz-agent`.
+$(AG_B)/fuzz/fuzz-http: $(AG_DIR)/fuzz/fuzz_http.c $(AG_DIR)/lib/http.c $(AG_DIR)/lib/http.h
+	@mkdir -p $(@D)
+	clang-14 -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
+	  -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	  -Wall -Wextra -Werror -I$(AG_DIR)/lib -o $@ $< $(AG_DIR)/lib/http.c
+TESTBIN += $(AG_B)/fuzz/fuzz-http
+
+FUZZ_SECONDS ?= 300
+.PHONY: fuzz-agent
+fuzz-agent: $(AG_B)/fuzz/fuzz-http
+	@mkdir -p $(AG_B)/fuzz/corpus-http
+	$(AG_B)/fuzz/fuzz-http -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  -artifact_prefix=$(AG_B)/fuzz/ $(AG_B)/fuzz/corpus-http $(AG_DIR)/fuzz/corpus/http

@@ -32,7 +32,8 @@
 #define CA_HEAD_MS 5000
 #define CA_SEND_S 10
 
-enum { FREE, READING, WORKING };
+enum { FREE, READING, WORKING, DRAINING };
+#define CA_DRAIN_MS 1000
 
 struct conn {
     int fd, tcp, state;
@@ -121,6 +122,18 @@ static void quick_error(int fd, int status, const char *fmt, ...)
                     MSG_NOSIGNAL | MSG_DONTWAIT);
 }
 
+/* Answer an error and stop listening to this client.  Closing a socket
+ * with unread input makes the kernel send RST, which can destroy the
+ * answer before the client reads it: so shut our side down and drain
+ * (DRAINING) for a moment before closing. */
+static void refuse(struct conn *c, int status, const char *why)
+{
+    quick_error(c->fd, status, "%s", why);
+    shutdown(c->fd, SHUT_WR);
+    c->state = DRAINING;
+    c->deadline = now_ms() + CA_DRAIN_MS;
+}
+
 static void *worker(void *arg)
 {
     struct conn *c = arg;
@@ -163,16 +176,13 @@ static void dispatch(struct conn *c, int *workers)
     if (c->tcp) {
         const char *a = c->req.auth;
         if (strncmp(a, "Bearer ", 7) || strcmp(a + 7, c->cfg->token)) {
-            quick_error(c->fd, 401, "a bearer token is required "
-                        "(Authorization: Bearer ...)");
-            close_conn(c);
+            refuse(c, 401, "a bearer token is required (Authorization: "
+                   "Bearer ...)");
             return;
         }
     }
     if (*workers >= CA_WORKERS) {
-        quick_error(c->fd, 503, "busy: %d requests in progress; retry later",
-                    CA_WORKERS);
-        close_conn(c);
+        refuse(c, 503, "busy: too many requests in progress; retry later");
         return;
     }
     c->cancel = c->done = 0;
@@ -180,13 +190,20 @@ static void dispatch(struct conn *c, int *workers)
     pthread_attr_init(&at);
     pthread_attr_setstacksize(&at, 1 << 20);
     if (pthread_create(&c->th, &at, worker, c)) {
-        quick_error(c->fd, 503, "busy: cannot start a worker thread");
-        close_conn(c);
+        refuse(c, 503, "busy: cannot start a worker thread");
     } else {
         c->state = WORKING;
         ++*workers;
     }
     pthread_attr_destroy(&at);
+}
+
+static void drain(struct conn *c)
+{
+    char junk[4096];
+    ssize_t n = recv(c->fd, junk, sizeof junk, 0);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR))
+        close_conn(c);
 }
 
 static void read_head(struct conn *c, int *workers)
@@ -203,8 +220,7 @@ static void read_head(struct conn *c, int *workers)
     if (r == CA_HTTP_MORE)
         return;
     if (r == CA_HTTP_BAD) {
-        quick_error(c->fd, c->req.status, "%s", c->req.why);
-        close_conn(c);
+        refuse(c, c->req.status, c->req.why);
         return;
     }
     dispatch(c, workers);
@@ -269,10 +285,11 @@ void ca_serve(const ca_config *cfg, int unix_fd, int tcp_fd, int stop_fd)
         int fixed = n;
         for (int i = 0; i < CA_CONNS; i++) {
             struct conn *c = &conns[i];
-            if (c->state == READING) {
+            if (c->state == READING || c->state == DRAINING) {
                 if (c->deadline <= now) {
-                    quick_error(c->fd, 408, "request head not received "
-                                "within %d s", CA_HEAD_MS / 1000);
+                    if (c->state == READING)
+                        quick_error(c->fd, 408, "request head not received "
+                                    "within %d s", CA_HEAD_MS / 1000);
                     close_conn(c);
                     continue;
                 }
@@ -306,6 +323,8 @@ void ca_serve(const ca_config *cfg, int unix_fd, int tcp_fd, int stop_fd)
                 continue;
             if (c->state == READING)
                 read_head(c, &workers);
+            else if (c->state == DRAINING)
+                drain(c);
             else if (c->state == WORKING)
                 c->cancel = 1;      /* the client hung up */
         }
