@@ -233,12 +233,6 @@ static void accept_on(int lfd, int tcp, struct conn *conns,
         int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0)
             return;
-        char why[CA_ERRLEN];
-        if (!tcp && !ca_peer_allowed(fd, cfg, why)) {
-            quick_error(fd, 403, "%s", why);
-            close(fd);
-            continue;
-        }
         struct conn *c = NULL;
         for (int i = 0; i < CA_CONNS && !c; i++)
             if (conns[i].state == FREE)
@@ -255,6 +249,9 @@ static void accept_on(int lfd, int tcp, struct conn *conns,
         c->deadline = now_ms() + CA_HEAD_MS;
         c->cfg = cfg;
         c->wake = wake;
+        char why[CA_ERRLEN];
+        if (!tcp && !ca_peer_allowed(fd, cfg, why))
+            refuse(c, 403, why);
     }
 }
 
