@@ -70,3 +70,14 @@ fuzz-agent: $(AG_B)/fuzz/fuzz-http
 	@mkdir -p $(AG_B)/fuzz/corpus-http
 	$(AG_B)/fuzz/fuzz-http -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
 	  -artifact_prefix=$(AG_B)/fuzz/ $(AG_B)/fuzz/corpus-http $(AG_DIR)/fuzz/corpus/http
+
+# bench/run-agent.sh's switch-heavy workload (run with and without the
+# agent preloaded) and the agent_target it scrapes at 100,000 coroutines.
+$(AG_B)/bench/switch_load: bench/agent/switch_load.c $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) $(RT_INC) $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
+	  $(HOOKS_LDFLAGS) $(RT_LDLIBS)
+BENCH += $(AG_B)/bench/switch_load $(AG_SO) $(AG_B)/tests/agent_target
+
+# `make fuzz` fuzzes the agent's parser too.
+fuzz: fuzz-agent

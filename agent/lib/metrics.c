@@ -65,34 +65,20 @@ int ca_metrics(FILE *out, char *err)
         return -1;
     }
     cc_reader *r = cc_reader_self(err);
-    cc_table *t = r ? cc_table_read(r, addr, err) : NULL;
+    cc_counts n;
+    cc_table *t = r ? cc_table_count(r, addr, &n, err) : NULL;
     if (!t) {
         cc_reader_free(r);
         return -1;
     }
-    uint64_t by_state[NSTATES] = {0}, by_wait[NWAITS] = {0};
-    uint64_t other_state = 0, other_wait = 0, unreadable = 0, oldest = 0;
     uint64_t now = mono_ns();
-    for (size_t i = 0; i < t->ncos; i++) {
-        const cc_coroutine *co = &t->cos[i];
-        if (co->unreadable) {
-            unreadable++;
-            continue;
-        }
-        if (co->state < NSTATES)
-            by_state[co->state]++;
-        else
-            other_state++;
-        if (co->state != CORODBG_BLOCKED)
-            continue;
-        if (co->wait_reason < NWAITS)
-            by_wait[co->wait_reason]++;
-        else
-            other_wait++;
-        if ((co->has & CC_HAS_SINCE) && co->since_ns && co->since_ns < now &&
-            now - co->since_ns > oldest)
-            oldest = now - co->since_ns;
-    }
+    uint64_t oldest = n.oldest_blocked_since && n.oldest_blocked_since < now
+                          ? now - n.oldest_blocked_since : 0;
+    uint64_t other_state = n.other_state, other_wait = n.other_wait;
+    for (size_t s = NSTATES; s < CC_COUNT_STATES; s++)
+        other_state += n.by_state[s];
+    for (size_t w = NWAITS; w < CC_COUNT_WAITS; w++)
+        other_wait += n.by_wait[w];
     struct corodbg_totals tot = {0, 0, 0, 0};
     int have_totals = corodbg_totals != NULL;
     if (have_totals) {
@@ -108,7 +94,7 @@ int ca_metrics(FILE *out, char *err)
            "Coroutines in the table by state.");
     for (size_t s = 1; s < NSTATES; s++)
         fprintf(out, "corodbg_coroutines{state=\"%s\"} %llu\n",
-                state_names[s], (unsigned long long)by_state[s]);
+                state_names[s], (unsigned long long)n.by_state[s]);
     if (other_state)
         fprintf(out, "corodbg_coroutines{state=\"other\"} %llu\n",
                 (unsigned long long)other_state);
@@ -116,13 +102,13 @@ int ca_metrics(FILE *out, char *err)
            "Blocked coroutines by wait reason.");
     for (size_t w = 1; w < NWAITS; w++)
         fprintf(out, "corodbg_coroutines_blocked{wait=\"%s\"} %llu\n",
-                wait_names[w], (unsigned long long)by_wait[w]);
+                wait_names[w], (unsigned long long)n.by_wait[w]);
     fprintf(out, "corodbg_coroutines_blocked{wait=\"none\"} %llu\n",
-            (unsigned long long)(by_wait[0] + other_wait));
+            (unsigned long long)(n.by_wait[0] + other_wait));
     family(out, "corodbg_coroutines_unreadable", "gauge",
            "Table entries that could not be read consistently.");
     fprintf(out, "corodbg_coroutines_unreadable %llu\n",
-            (unsigned long long)unreadable);
+            (unsigned long long)n.unreadable);
     family(out, "corodbg_coroutines_created_total", "counter",
            "Coroutines created since the program started.");
     fprintf(out, "corodbg_coroutines_created_total %llu\n",

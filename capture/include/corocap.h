@@ -155,6 +155,17 @@ typedef struct cc_coroutine {
     int torn;                   /* live: still odd after the retries */
 } cc_coroutine;
 
+/* A table's coroutines counted, not kept (cc_table_count). */
+#define CC_COUNT_STATES 16
+#define CC_COUNT_WAITS 32
+typedef struct cc_counts {
+    uint64_t by_state[CC_COUNT_STATES];  /* by state value */
+    uint64_t by_wait[CC_COUNT_WAITS];    /* blocked ones by wait reason */
+    uint64_t other_state, other_wait;    /* values past those */
+    uint64_t unreadable;                 /* entries marked unreadable */
+    uint64_t oldest_blocked_since;       /* least since_ns blocked, 0 none */
+} cc_counts;
+
 typedef struct cc_table {
     uint64_t addr;
     unsigned abi_major, abi_minor, desc_size, entry_size, ptr_size, arch;
@@ -182,6 +193,7 @@ typedef struct cc_table {
     char **warnings;
     size_t nwarnings;
     void *layout;               /* the checked field layout (decode.c) */
+    cc_counts *tally;           /* while counting (cc_table_count) */
 } cc_table;
 
 /* Decode the table at ADDR.  NULL (ERR says why, the debuggers' words)
@@ -190,6 +202,12 @@ typedef struct cc_table {
  * entry a few times and the whole table while its generation moves. */
 cc_table *cc_table_read(cc_reader *r, uint64_t addr, char *err);
 void cc_table_free(cc_table *t);
+/* The same walk, checks and retries, but each entry is only counted into
+ * COUNTS (the agent's /metrics: no per-coroutine objects, no register
+ * reads).  The table returned has the descriptor's values and warnings
+ * and no coroutines (ncos 0). */
+cc_table *cc_table_count(cc_reader *r, uint64_t addr, cc_counts *counts,
+                         char *err);
 /* Read CO's entry again (e.g. with its thread stopped).  1 when the slot
  * still holds a live coroutine (CO updated), 0 when not, -1 unreadable. */
 int cc_entry_reread(cc_reader *r, const cc_table *t, cc_coroutine *co);

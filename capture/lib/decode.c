@@ -467,6 +467,20 @@ static int entry(const cc_table *t, const struct layout *L, const uint8_t *e,
     uint64_t state = ef(L, e, CORODBG_EF_STATE, 1);
     if (!id || !state)
         return 0;
+    if (t->tally) {
+        /* counting only (cc_table_count): the fields a tally reads and
+         * the checks that make an entry unreadable from them */
+        co->id = id;
+        co->state = (uint32_t)state;
+        co->seq = (uint32_t)ef(L, e, CORODBG_EF_SEQ, 1);
+        co->since_ns = ef(L, e, CORODBG_EF_SINCE_NS, 1);
+        co->wait_reason = (uint32_t)ef(L, e, CORODBG_EF_WAIT_REASON, 1);
+        co->has = L->hot[CORODBG_EF_SINCE_NS] ? CC_HAS_SINCE : 0;
+        co->unreadable = state >= CORODBG_NSTATES ? CC_BAD_STATE
+                         : L->hot[CORODBG_EF_SEQ] && (co->seq & 1)
+                             ? CC_MID_UPDATE : CC_OK;
+        return 1;
+    }
     memset(co, 0, sizeof *co);
     co->id = id;
     co->state = (uint32_t)state;
@@ -536,6 +550,27 @@ static int entry(const cc_table *t, const struct layout *L, const uint8_t *e,
     }
     (void)t;
     return 1;
+}
+
+static void tally(cc_counts *c, const cc_coroutine *co)
+{
+    if (co->unreadable) {
+        c->unreadable++;
+        return;
+    }
+    if (co->state < CC_COUNT_STATES)
+        c->by_state[co->state]++;
+    else
+        c->other_state++;
+    if (co->state != CORODBG_BLOCKED)
+        return;
+    if (co->wait_reason < CC_COUNT_WAITS)
+        c->by_wait[co->wait_reason]++;
+    else
+        c->other_wait++;
+    if ((co->has & CC_HAS_SINCE) && co->since_ns &&
+        (!c->oldest_blocked_since || co->since_ns < c->oldest_blocked_since))
+        c->oldest_blocked_since = co->since_ns;
 }
 
 static int push(cc_table *t, const cc_coroutine *co)
@@ -770,6 +805,10 @@ static void entries(cc_reader *r, cc_table *t, const struct layout *L)
             co.addr = base + k * esize;
             if (r->live && co.unreadable == CC_MID_UPDATE)
                 retry_torn(r, t, L, chunk + k * esize, &co);
+            if (t->tally) {
+                tally(t->tally, &co);
+                continue;
+            }
             if (push(t, &co))
                 goto out;
         }
@@ -778,7 +817,8 @@ static void entries(cc_reader *r, cc_table *t, const struct layout *L)
      * the table checks (regs.resolve skips '?' entries) */
     for (size_t i = 0; i < t->ncos; i++)
         cc_regs_resolve(r, t, &t->cos[i]);
-    check_table(t);
+    if (!t->tally)
+        check_table(t);
 out:
     free(raw);
     free(chunk);
@@ -795,11 +835,15 @@ static void table_reset(cc_table *t)
     free(t->warnings);
     free(t->cos);
     uint64_t addr = t->addr;
+    cc_counts *counts = t->tally;
     memset(t, 0, sizeof *t);
     t->addr = addr;
+    if ((t->tally = counts))
+        memset(counts, 0, sizeof *counts);
 }
 
-cc_table *cc_table_read(cc_reader *r, uint64_t addr, char *err)
+static cc_table *table_read(cc_reader *r, uint64_t addr, cc_counts *counts,
+                            char *err)
 {
     cc_table *t = calloc(1, sizeof *t);
     uint8_t *desc = malloc(MAX_DESC_SIZE);
@@ -808,6 +852,7 @@ cc_table *cc_table_read(cc_reader *r, uint64_t addr, char *err)
         snprintf(err, CC_ERRLEN, "out of memory");
         goto fail;
     }
+    t->tally = counts;
     for (int attempt = 0;; attempt++) {
         table_reset(t);
         t->addr = addr;
@@ -845,6 +890,20 @@ fail:
     free(L);
     cc_table_free(t);
     return NULL;
+}
+
+cc_table *cc_table_read(cc_reader *r, uint64_t addr, char *err)
+{
+    return table_read(r, addr, NULL, err);
+}
+
+cc_table *cc_table_count(cc_reader *r, uint64_t addr, cc_counts *counts,
+                         char *err)
+{
+    cc_table *t = table_read(r, addr, counts, err);
+    if (t)
+        t->tally = NULL;        /* the caller's, not the table's */
+    return t;
 }
 
 int cc_entry_reread(cc_reader *r, const cc_table *t, cc_coroutine *co)
