@@ -81,3 +81,19 @@ BENCH += $(AG_B)/bench/switch_load $(AG_SO) $(AG_B)/tests/agent_target
 
 # `make fuzz` fuzzes the agent's parser too.
 fuzz: fuzz-agent
+
+# agent_target with the agent, libcorocap, corort and libcorodbg all under
+# ASan + UBSan, linked into one executable: tests/agent runs its endpoint
+# and malformed-request tests against it too.
+AG_SAN_OBJ := $(AG_SRC:$(AG_DIR)/lib/%.c=$(AG_B)/san/%.o)
+$(AG_B)/san/%.o: $(AG_DIR)/lib/%.c $(AG_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(AG_INC) -I$(B)/capture/gen -c $< -o $@
+$(AG_B)/tests/agent_target-san: $(AG_DIR)/tests/agent_target.c $(AG_SAN_OBJ) \
+                                $(B)/capture/libcorocap-san.a $(RT_LIB_SAN_A) \
+                                $(HOOKS_LIB_SAN_A) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(RT_INC) -I$(AG_DIR)/include $< -o $@ $(AG_SAN_OBJ) \
+	  $(B)/capture/libcorocap-san.a $(RT_LIB_SAN_A) $(HOOKS_LIB_SAN_A) \
+	  $(HOOKS_LDFLAGS) $(AG_LIBS) $(RT_LDLIBS)
+TESTBIN += $(AG_B)/tests/agent_target-san

@@ -15,6 +15,7 @@ import time
 ROOT = pathlib.Path(__file__).resolve().parent.parent.parent
 BUILD = ROOT / "build"
 TARGET = BUILD / "agent" / "tests" / "agent_target"
+TARGET_SAN = BUILD / "agent" / "tests" / "agent_target-san"
 AGENT_SO = BUILD / "agent" / "libcorodbg-agent.so"
 CORODBG = BUILD / "capture" / "corodbg"
 sys.path.insert(0, str(ROOT / "tests" / "symbolizer"))

@@ -3,6 +3,7 @@ socket, checked against the program's known coroutines (agent_target:
 N workers parked in wait_for_job, a sleeper in nap, a busy coroutine),
 and every malformed request answered with a 4xx and a reason."""
 import gzip
+import os
 import re
 import shutil
 import subprocess
@@ -11,16 +12,24 @@ import pytest
 
 from agent_util import BUILD  # noqa: F401  (puts tests/symbolizer on sys.path)
 import pprof_wire  # noqa: E402
-from agent_util import CORODBG, get, need, private_dir, raw, parse, service
+from agent_util import (CORODBG, TARGET, TARGET_SAN, get, need, private_dir,
+                        raw, parse, service)
 
 N = 20
 
 
-@pytest.fixture(scope="module")
-def svc():
+@pytest.fixture(scope="module", params=["normal", "asan"])
+def svc(request):
+    """The service, and the same with the agent, libcorocap, corort and
+    libcorodbg under ASan + UBSan (any report aborts it: the next request
+    then fails)."""
+    exe = TARGET if request.param == "normal" else need(TARGET_SAN)
     d = private_dir()
-    with service(N, spec=d + "/") as s:
+    env = {"ASAN_OPTIONS": "detect_leaks=0:abort_on_error=1",
+           "UBSAN_OPTIONS": "halt_on_error=1:print_stacktrace=1"}
+    with service(N, spec=d + "/", exe=exe, env=env) as s:
         yield s
+        assert s.proc.poll() is None, s.proc.stderr.read()
     shutil.rmtree(d, ignore_errors=True)
 
 
@@ -90,7 +99,7 @@ def test_goroutine_debug0_is_a_pprof_with_build_ids(svc, tmp_path):
     prof = pprof_wire.read(str(path))
     assert sum(v[0] for _, v in prof.samples) == N + 2
     exe = [m for m in prof.mappings.values()
-           if m["filename"].endswith("agent_target")]
+           if os.path.basename(m["filename"]).startswith("agent_target")]
     assert exe and exe[0]["build_id"], prof.mappings
     names = {fn for loc in prof.locations.values()
              for fn, _, _, _ in prof.frames(loc["id"]) if fn}
