@@ -135,7 +135,8 @@ def test_docs_show_the_real_help():
     from capture_util import ROOT
     doc = (ROOT / "docs" / "capture.md").read_text()
     for args in (["--help"], ["dump", "--help"], ["leaks", "--help"],
-                 ["watch", "--help"], ["profile", "--help"]):
+                 ["watch", "--help"], ["profile", "--help"],
+                 ["fetch", "--help"]):
         block = "```\n$ corodbg %s\n%s```\n" % (" ".join(args),
                                                 corodbg(*args).stdout)
         assert block in doc, "update docs/capture.md for corodbg %s" % args
