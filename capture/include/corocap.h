@@ -336,6 +336,25 @@ int cc_write_leaks(FILE *out, const cc_capture *c, cc_symbolizer *s,
 int cc_profile(cc_target *t, cc_symbolizer *sym, double seconds, unsigned hz,
                const char *out, FILE *log, char *err);
 
+/* The same for THIS process, from inside it (the in-process endpoint's
+ * /debug/pprof/profile?seconds=N): a POSIX timer per thread on its CPU
+ * clock delivers SIGPROF to it every 1/HZ s of its CPU time (threads that
+ * start meanwhile get one within 100 ms); the handler copies registers
+ * and stack top into a ring and chains every SIGPROF that is not ours to
+ * the program's disposition, which is put back afterwards.  The calling
+ * thread drains the ring, unwinds, labels each sample with the coroutine
+ * running on that thread (corodbg__thread.current: the program must be
+ * linked with libcorodbg) and is itself not sampled.  The profile has the
+ * sample types and labels of cc_profile and goes to the open stream OUT;
+ * T is cc_target_open_self().  CANCEL (may be NULL), set by another
+ * thread, stops it within 10 ms.  One profile at a time: a second call
+ * meanwhile fails at once with ERR "busy".  0; 3 when cancelled (the
+ * samples so far are written); -1 + ERR (bad SECONDS or HZ, no table,
+ * busy, out of memory, a write error).  Limits: docs/capture.md. */
+int cc_profile_self(cc_target *t, cc_symbolizer *sym, double seconds,
+                    unsigned hz, FILE *out, volatile int *cancel, FILE *log,
+                    char *err);
+
 /* `corodbg watch`: counts by state and by (state, creation site, wait
  * site) across captures, each with its growth; groups that grew at every
  * step (and at least twice) are flagged.  Feed one capture per interval. */
