@@ -204,12 +204,12 @@ int cc_profile_self(cc_target *t, cc_symbolizer *sym, double seconds,
             break;
         sleep_ns(deadline - now < DRAIN_NS ? deadline - now : DRAIN_NS);
     }
+    uint64_t duration = mono() - start;
     for (size_t i = 0; i < p.nth; i++)
         timer_delete(p.th[i].timer);
     p.nth = 0;
     kept = cc_sig_restore();
     drain(&p);
-    uint64_t duration = mono() - start;
     rc = cc_cpu_prof_write(p.cp, sym, NULL, out, duration, err);
     if (!rc && log) {
         fprintf(log, "corodbg: %zu samples from %zu thread%s in %.1f s "

@@ -15,6 +15,8 @@
  *                            and whether the disposition came back
  *   busy OUT                 a second profile during the first: "busy"
  *   cancel OUT               a 30 s profile cancelled after 300 ms
+ *   blocker OUT              a thread blocks SIGPROF during the profile
+ *                            and unblocks it after: prints "survived"
  *   bench SECONDS HZ         switch-heavy ping-pong for SECONDS, with a
  *                            profile at HZ over the whole run when HZ > 0;
  *                            prints "switches N"
@@ -190,7 +192,11 @@ static void run_profile_mode(int argc, char **argv, int nodump)
                     .seconds = argc > 3 ? atof(argv[3]) : 1,
                     .hz = argc > 4 ? (unsigned)atoi(argv[4]) : 100};
     profile(&j);
+    struct sigaction back;
+    sigaction(SIGPROF, NULL, &back);
     printf("dumpable %d\n", prctl(PR_GET_DUMPABLE, 0, 0, 0, 0));
+    printf("disposition %s\n", back.sa_handler == SIG_DFL ? "default"
+                                                           : "changed");
     printf("rc %d %s\n", j.rc, j.rc < 0 ? j.err : "");
 }
 
@@ -221,6 +227,34 @@ static void cancel_mode(const char *out)
     j.cancel = 1;
     pthread_join(th, NULL);
     printf("rc %d took %.3f %s\n", j.rc, j.took, j.rc < 0 ? j.err : "");
+}
+
+/* A thread that blocks SIGPROF while it burns CPU: its timer's signal
+ * stays pending past the profile, and must not end the process when the
+ * thread unblocks it afterwards. */
+static void *blocking_burner(void *arg)
+{
+    (void)arg;
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, SIGPROF);
+    pthread_sigmask(SIG_BLOCK, &one, NULL);
+    double end = now_s() + 1.5;
+    while (now_s() < end)
+        sink = spin_a(sink);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    return NULL;
+}
+
+static void blocker_mode(const char *out)
+{
+    pthread_t b;
+    pthread_create(&b, NULL, blocking_burner, NULL);
+    struct job j = {.out = out, .seconds = 1, .hz = 100};
+    profile(&j);
+    pthread_join(b, NULL);
+    sleep_ms(50);
+    printf("rc %d\nsurvived\n", j.rc);
 }
 
 static void bench_mode(double seconds, unsigned hz)
@@ -254,6 +288,8 @@ static void *driver(void *arg)
         signals_mode(m->argv[2], m->argc > 3 ? m->argv[3] : "handler");
     else if (!strcmp(mode, "busy"))
         busy_mode(m->argv[2]);
+    else if (!strcmp(mode, "blocker"))
+        blocker_mode(m->argv[2]);
     else if (!strcmp(mode, "cancel"))
         cancel_mode(m->argv[2]);
     else if (!strcmp(mode, "bench"))
@@ -267,7 +303,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: selfprof profile|nodump|signals|busy|cancel"
-                "|bench ARGS\n");
+                "|blocker|bench ARGS\n");
         return 2;
     }
     int bench = !strcmp(argv[1], "bench");
