@@ -12,9 +12,13 @@
  * unwinds, labels and counts each copy (cpu_prof.c, shared with
  * `corodbg profile`).  The caller's own thread is not sampled: its CPU
  * time is the profiler's.
+ *
+ * cc_snapshot_thread: one running thread's registers and stack top, by
+ * the same handler (for CC_SNAPSHOT_SELF dumps).
  */
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,6 +142,28 @@ static void drain(struct self_prof *p)
                            s->co_id, name);
         cc_sig_done(s);
     }
+}
+
+int cc_snapshot_thread(pid_t tid, cc_thread_snapshot *out,
+                       unsigned timeout_ms, char *err)
+{
+    static struct cc_sample s;  /* 16 KiB: not on the caller's stack */
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    pthread_mutex_lock(&lock);
+    int rc = cc_sig_snapshot(tid, timeout_ms, &s, err);
+    if (!rc) {
+        for (int i = 0; i < CC_SAMPLE_NREGS; i++) {
+            out->regno[i] = (uint16_t)i;
+            out->val[i] = s.regs[i];
+        }
+        out->nregs = CC_SAMPLE_NREGS;
+        out->sp = s.regs[7];
+        out->co_id = s.co_id;
+        out->len = s.len < sizeof out->stack ? s.len : sizeof out->stack;
+        memcpy(out->stack, s.stack, out->len);
+    }
+    pthread_mutex_unlock(&lock);
+    return rc;
 }
 
 static void sleep_ns(uint64_t ns)

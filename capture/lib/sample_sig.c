@@ -20,7 +20,7 @@
  * ring drops the sample and counts it).  The copy never faults: it goes
  * through the kernel (process_vm_readv on ourselves, else pread of
  * /proc/self/mem), which stops at the first unmapped page, and it is
- * bounded by the running coroutine's stack_hi (corodbg__thread.current)
+ * bounded by the running coroutine's stack_hi (corodbg_current())
  * when the sp is on that coroutine's stack.  A thread's own stack needs
  * no precomputed bound: the kernel's copy ends where its mapping does.
  * Where a seccomp filter forbids both, only a running coroutine's stack
@@ -31,6 +31,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,12 @@
 
 #include "sample_sig.h"
 
+/* Weak: the `corodbg` tool links libcorocap without libcorodbg and never
+ * samples itself; a program with a coroutine table has it (transition.c,
+ * the object of every runtime's switch).  It only reads initial-exec
+ * TLS (corodbg__thread.current): async-signal-safe. */
+#pragma weak corodbg_current
+
 #define SIG SIGPROF
 enum { FREE = 0, WRITING = 1, READY = 2 };
 enum { COPY_VM_READV, COPY_PROC_MEM, COPY_CORO_ONLY };
@@ -54,19 +61,30 @@ static unsigned ring_next;              /* atomic: the next slot to try */
 static uint64_t dropped;                /* atomic */
 static int enabled;                     /* atomic */
 static struct sigaction prev;           /* the program's disposition */
-static uint8_t cookie_byte;             /* its address is the cookie */
+static uint8_t cookie[2];               /* [0]: a timer's, [1]: a snapshot's */
 static int copy_mode, mem_fd = -1;
 static pid_t self_pid;
 
+static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
+static int users;                       /* profiles and snapshots now */
+
+/* The snapshot being asked for (one at a time: snap_lock). */
+enum { IDLE = 0, ASKED = 1 };           /* then WRITING, READY */
+static pthread_mutex_t snap_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct cc_sample snap;           /* state, tid: the one asked */
+
 void *cc_sig_cookie(void)
 {
-    return &cookie_byte;
+    return &cookie[0];
 }
 
+/* 0: not ours, 1: a timer's sample, 2: a snapshot asked for */
 static int ours(const siginfo_t *si)
 {
-    return (si->si_code == SI_TIMER || si->si_code == SI_QUEUE) &&
-           si->si_value.sival_ptr == (void *)&cookie_byte;
+    if (si->si_code != SI_TIMER && si->si_code != SI_QUEUE)
+        return 0;
+    return si->si_value.sival_ptr == (void *)&cookie[0] ? 1 :
+           si->si_value.sival_ptr == (void *)&cookie[1] ? 2 : 0;
 }
 
 /* The copy of [sp, sp+len): the kernel checks every page. */
@@ -85,21 +103,9 @@ static size_t copy_stack(uint8_t *dst, uint64_t sp, size_t len, int on_co)
     return n > 0 ? (size_t)n : 0;
 }
 
-static void take(void *uctx)
+/* Registers, coroutine and stack top of this thread (TID) into S. */
+static void take_into(struct cc_sample *s, pid_t tid, void *uctx)
 {
-    unsigned first = __atomic_fetch_add(&ring_next, 1, __ATOMIC_RELAXED);
-    struct cc_sample *s = NULL;
-    for (unsigned k = 0; k < 4 && !s; k++) {
-        struct cc_sample *c = &ring[(first + k) % CC_RING_SLOTS];
-        int expect = FREE;
-        if (__atomic_compare_exchange_n(&c->state, &expect, WRITING, 0,
-                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
-            s = c;
-    }
-    if (!s) {
-        __atomic_fetch_add(&dropped, 1, __ATOMIC_RELAXED);
-        return;
-    }
 #if defined(__x86_64__)
     const greg_t *g = ((const ucontext_t *)uctx)->uc_mcontext.gregs;
     /* DWARF order: rax rdx rcx rbx rsi rdi rbp rsp r8..r15 rip */
@@ -109,12 +115,13 @@ static void take(void *uctx)
         REG_R14, REG_R15, REG_RIP};
     for (int i = 0; i < CC_SAMPLE_NREGS; i++)
         s->regs[i] = (uint64_t)g[from[i]];
+#else
+    (void)uctx;
 #endif
-    uint32_t tid = corodbg__thread.tid;
-    s->tid = tid ? (pid_t)tid : (pid_t)syscall(SYS_gettid);
+    s->tid = tid;
     uint64_t sp = s->regs[7], hi = 0;
     int on_co = 0;
-    const corodbg_co *co = corodbg__thread.current;
+    const corodbg_co *co = corodbg_current ? corodbg_current() : NULL;
     s->co_id = 0;
     /* the coroutine whose stack the thread is on; mid-switch (current
      * already the next one, sp still the scheduler's) it is none, as for
@@ -132,7 +139,38 @@ static void take(void *uctx)
     if (hi && hi - sp < len)
         len = (size_t)(hi - sp);
     s->len = (uint32_t)copy_stack(s->stack, sp, len, on_co);
+}
+
+static void take_sample(pid_t tid, void *uctx)
+{
+    unsigned first = __atomic_fetch_add(&ring_next, 1, __ATOMIC_RELAXED);
+    struct cc_sample *s = NULL;
+    for (unsigned k = 0; k < 4 && !s; k++) {
+        struct cc_sample *c = &ring[(first + k) % CC_RING_SLOTS];
+        int expect = FREE;
+        if (__atomic_compare_exchange_n(&c->state, &expect, WRITING, 0,
+                                        __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+            s = c;
+    }
+    if (!s) {
+        __atomic_fetch_add(&dropped, 1, __ATOMIC_RELAXED);
+        return;
+    }
+    take_into(s, tid, uctx);
     __atomic_store_n(&s->state, READY, __ATOMIC_RELEASE);
+}
+
+/* A snapshot is taken only for the thread it was asked of and only while
+ * asked: a signal that arrives after its asker gave up finds IDLE. */
+static void take_snapshot(pid_t tid, void *uctx)
+{
+    int expect = ASKED;
+    if (__atomic_load_n(&snap.tid, __ATOMIC_ACQUIRE) != tid ||
+        !__atomic_compare_exchange_n(&snap.state, &expect, WRITING, 0,
+                                     __ATOMIC_ACQUIRE, __ATOMIC_RELAXED))
+        return;
+    take_into(&snap, tid, uctx);
+    __atomic_store_n(&snap.state, READY, __ATOMIC_RELEASE);
 }
 
 /* Give the signal back to the kernel with the program's disposition in
@@ -184,14 +222,19 @@ static void chain(int sig, siginfo_t *si, void *uctx)
 
 static void on_signal(int sig, siginfo_t *si, void *uctx)
 {
-    if (!ours(si)) {
+    int kind = ours(si);
+    if (!kind) {
         chain(sig, si, uctx);
         return;
     }
-    if (!__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
+    if (kind == 1 && !__atomic_load_n(&enabled, __ATOMIC_ACQUIRE))
         return;                 /* late, after the profile: dropped */
     int saved = errno;
-    take(uctx);
+    pid_t tid = (pid_t)syscall(SYS_gettid);
+    if (kind == 1)
+        take_sample(tid, uctx);
+    else
+        take_snapshot(tid, uctx);
     errno = saved;
 }
 
@@ -211,13 +254,8 @@ static void pick_copy_mode(void)
     copy_mode = COPY_CORO_ONLY;
 }
 
-int cc_sig_install(char *err)
+static int install(char *err)
 {
-#if !defined(__x86_64__)
-    snprintf(err, CC_ERRLEN, "in-process sampling is only implemented "
-             "for x86-64");
-    return -1;
-#endif
     self_pid = getpid();
     pick_copy_mode();
     struct sigaction cur, sa;
@@ -241,8 +279,32 @@ int cc_sig_install(char *err)
     return 0;
 }
 
+int cc_sig_install(char *err)
+{
+#if !defined(__x86_64__)
+    snprintf(err, CC_ERRLEN, "in-process sampling is only implemented "
+             "for x86-64");
+    return -1;
+#endif
+    int rc = 0;
+    pthread_mutex_lock(&users_lock);
+    if (!users)
+        rc = install(err);
+    if (!rc)
+        users++;
+    pthread_mutex_unlock(&users_lock);
+    return rc;
+}
+
 void cc_sig_enable(int on)
 {
+    /* a new profile starts from an empty ring (a sample that came
+     * after the last drain of the previous one is not this one's) */
+    for (int i = 0; on && i < CC_RING_SLOTS; i++) {
+        int expect = READY;
+        __atomic_compare_exchange_n(&ring[i].state, &expect, FREE, 0,
+                                    __ATOMIC_ACQ_REL, __ATOMIC_RELAXED);
+    }
     __atomic_store_n(&enabled, on, __ATOMIC_RELEASE);
 }
 
@@ -285,15 +347,73 @@ int cc_sig_restore(void)
         struct timespec ms = {0, 1000000};
         nanosleep(&ms, NULL);
     }
-    cc_sig_enable(0);
-    if (pending)
-        return 1;
-    struct sigaction cur;
-    if (!sigaction(SIG, NULL, &cur) && (cur.sa_flags & SA_SIGINFO) &&
-        cur.sa_sigaction == on_signal)
-        sigaction(SIG, &prev, NULL);
-    /* else the program installed its own handler meanwhile: it stays */
-    return 0;
+    pthread_mutex_lock(&users_lock);
+    if (--users == 0 && !pending) {
+        struct sigaction cur;
+        if (!sigaction(SIG, NULL, &cur) && (cur.sa_flags & SA_SIGINFO) &&
+            cur.sa_sigaction == on_signal)
+            sigaction(SIG, &prev, NULL);
+        /* else the program installed its own handler meanwhile: it stays */
+    }
+    pthread_mutex_unlock(&users_lock);
+    return pending;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int cc_sig_snapshot(pid_t tid, unsigned timeout_ms, struct cc_sample *out,
+                    char *err)
+{
+    if (cc_sig_install(err))
+        return -1;
+    pthread_mutex_lock(&snap_lock);
+    __atomic_store_n(&snap.tid, tid, __ATOMIC_RELEASE);
+    __atomic_store_n(&snap.state, ASKED, __ATOMIC_RELEASE);
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    si.si_signo = SIG;
+    si.si_code = SI_QUEUE;
+    si.si_pid = self_pid;
+    si.si_uid = getuid();
+    si.si_value.sival_ptr = &cookie[1];
+    int rc = -1;
+    if (syscall(SYS_rt_tgsigqueueinfo, self_pid, tid, SIG, &si)) {
+        snprintf(err, CC_ERRLEN, "cannot signal thread %d: %s", (int)tid,
+                 strerror(errno));
+        __atomic_store_n(&snap.state, IDLE, __ATOMIC_RELEASE);
+        goto out;
+    }
+    /* the handler takes microseconds once the thread runs; a thread that
+     * blocks SIGPROF never answers, and we do not wait for it */
+    uint64_t end = mono_ns() + (uint64_t)timeout_ms * 1000000u;
+    for (;;) {
+        int st = __atomic_load_n(&snap.state, __ATOMIC_ACQUIRE);
+        if (st == READY)
+            break;
+        int expect = ASKED;
+        if (mono_ns() >= end &&
+            __atomic_compare_exchange_n(&snap.state, &expect, IDLE, 0,
+                                        __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE)) {
+            snprintf(err, CC_ERRLEN, "thread %d did not answer in %u ms "
+                     "(it blocks SIGPROF, or is not scheduled)", (int)tid,
+                     timeout_ms);
+            goto out;
+        }
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+    memcpy(out, &snap, sizeof snap);
+    __atomic_store_n(&snap.state, IDLE, __ATOMIC_RELEASE);
+    rc = 0;
+out:
+    pthread_mutex_unlock(&snap_lock);
+    cc_sig_restore();
+    return rc;
 }
 
 struct cc_sample *cc_sig_next(unsigned *cursor)

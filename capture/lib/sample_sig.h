@@ -24,19 +24,25 @@ struct cc_sample {
     uint8_t stack[CC_CPU_STACK_COPY];
 };
 
-/* Put our handler in place of the program's (kept and chained to), once
- * per profile.  -1 + ERR when the platform is not supported or
- * sigaction fails. */
+/* Put our handler in place of the program's (kept and chained to); each
+ * profile or snapshot in progress holds it (pair with cc_sig_restore).
+ * -1 + ERR when the platform is not supported or sigaction fails. */
 int cc_sig_install(char *err);
 /* The value a timer of ours carries in si_value. */
 void *cc_sig_cookie(void);
 /* Take samples from now on (1), or drop ours from now on (0). */
 void cc_sig_enable(int on);
-/* Give the program its disposition back, once no signal of ours is
- * pending on any thread (waits up to 100 ms for that).  0, or 1 when a
- * thread that blocks the signal still holds one of ours: our handler
- * then stays, passing the program's own signals on and dropping ours. */
+/* Done with it: the last user gives the program its disposition back,
+ * once no signal of ours is pending on any thread (waits up to 100 ms for
+ * that).  0, or 1 when a thread that blocks the signal still holds one of
+ * ours: our handler then stays, passing the program's own signals on and
+ * dropping ours. */
 int cc_sig_restore(void);
+/* Registers and stack top of thread TID of this process, taken by the
+ * handler on that thread (rt_tgsigqueueinfo), waiting at most TIMEOUT_MS.
+ * 0, or -1 + ERR (no such thread, no answer in time). */
+int cc_sig_snapshot(pid_t tid, unsigned timeout_ms, struct cc_sample *out,
+                    char *err);
 /* The next ready slot at or after *CURSOR, or NULL; give it back with
  * cc_sig_done.  Samples dropped because the ring was full: */
 struct cc_sample *cc_sig_next(unsigned *cursor);

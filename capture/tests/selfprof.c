@@ -17,6 +17,9 @@
  *   cancel OUT               a 30 s profile cancelled after 300 ms
  *   blocker OUT              a thread blocks SIGPROF during the profile
  *                            and unblocks it after: prints "survived"
+ *   dump snapshot|stop       an in-process dump (cc_capture_take) with
+ *                            CC_SNAPSHOT_SELF or CC_STOP_RUNNING
+ *   dump-blocked snapshot    the same while the workers block SIGPROF
  *   bench SECONDS HZ         switch-heavy ping-pong for SECONDS, with a
  *                            profile at HZ over the whole run when HZ > 0;
  *                            prints switches per second and per CPU s
@@ -37,6 +40,7 @@
 
 static volatile uint64_t sink;
 static volatile int stop;
+static int block_sigprof;       /* dump-blocked: workers block SIGPROF */
 
 static __attribute__((noinline)) uint64_t spin_a(uint64_t h)
 {
@@ -55,6 +59,12 @@ static __attribute__((noinline)) uint64_t spin_b(uint64_t h)
 static void spinner(void *arg)
 {
     uint64_t (*fn)(uint64_t) = arg;
+    if (block_sigprof) {
+        sigset_t one;
+        sigemptyset(&one);
+        sigaddset(&one, SIGPROF);
+        pthread_sigmask(SIG_BLOCK, &one, NULL);
+    }
     for (uint64_t n = 0; !stop; n++) {
         sink = fn(sink + n);
         if (n % 16 == 0)
@@ -284,6 +294,37 @@ static void bench_mode(double seconds, unsigned hz)
            hz ? j.rc : 0);
 }
 
+/* An in-process dump (the endpoint's debug=2): running coroutines'
+ * stacks by snapshot (FLAG "snapshot") or by ptrace ("stop", which a
+ * process cannot do to itself). */
+static void dump_mode(const char *flag)
+{
+    char err[CC_ERRLEN];
+    cc_target *t = cc_target_open_self(err);
+    if (!t) {
+        printf("error %s\n", err);
+        return;
+    }
+    cc_symbolizer *sym = cc_symbolizer_new(t, NULL, 0, 1);
+    double t0 = now_s();
+    cc_capture *c = cc_capture_take(t, sym, CC_WITH_STACKS |
+                                    (strcmp(flag, "snapshot") ?
+                                     CC_STOP_RUNNING : CC_SNAPSHOT_SELF),
+                                    64, err);
+    double took = now_s() - t0;
+    if (!c) {
+        printf("error %s\n", err);
+    } else {
+        cc_write_text(stdout, c);
+        printf("took %.3f\n", took);
+    }
+    cc_capture_free(c);
+    cc_symbolizer_free(sym);
+    cc_target_free(t);
+    sleep_ms(50);
+    printf("survived\n");
+}
+
 struct main_args { int argc; char **argv; };
 
 static void *driver(void *arg)
@@ -299,6 +340,8 @@ static void *driver(void *arg)
         signals_mode(m->argv[2], m->argc > 3 ? m->argv[3] : "handler");
     else if (!strcmp(mode, "busy"))
         busy_mode(m->argv[2]);
+    else if (!strcmp(mode, "dump") || !strcmp(mode, "dump-blocked"))
+        dump_mode(m->argv[2]);
     else if (!strcmp(mode, "blocker"))
         blocker_mode(m->argv[2]);
     else if (!strcmp(mode, "cancel"))
@@ -314,10 +357,11 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: selfprof profile|nodump|signals|busy|cancel"
-                "|blocker|bench ARGS\n");
+                "|blocker|dump|dump-blocked|bench ARGS\n");
         return 2;
     }
     int bench = !strcmp(argv[1], "bench");
+    block_sigprof = !strcmp(argv[1], "dump-blocked");
     corort_config cfg = {.workers = bench ? 1 : 2};
     corort_init(&cfg);
     if (bench) {

@@ -134,3 +134,44 @@ def test_under_asan_ubsan(tmp_path):
     check_spinners(out.read_bytes())
     r = run("signals", out, "handler", prog=san, timeout=120)
     assert "sent received" in r.stdout, r.stdout
+    r = run("dump", "snapshot", prog=san, timeout=120)
+    assert "survived" in r.stdout and "spinner()" in r.stdout, r.stdout
+
+
+def running_blocks(text):
+    """{name: block text} of the running coroutines in a text dump."""
+    out = {}
+    for block in text.split("\n\n"):
+        first = block.split("\n", 1)[0]
+        if first.startswith("coroutine ") and "[running, thread" in first:
+            out[first.split('"')[1]] = block
+    return out
+
+
+def test_in_process_dump_shows_running_stacks():
+    """CC_SNAPSHOT_SELF: a running coroutine's real stack, from inside the
+    process, where CC_STOP_RUNNING (ptrace) cannot stop its own threads."""
+    r = run("dump", "snapshot")
+    blocks = running_blocks(r.stdout)
+    assert blocks, r.stdout
+    for name, block in blocks.items():
+        assert name in ("spinner-a", "spinner-b")
+        assert "no stack" not in block, block
+        # unwound from where it runs (spin_a/spin_b, or spinner between
+        # two calls) down to the coroutine's start
+        assert "\nspinner()\n" in block, block
+        assert "corort__start()" in block
+    assert "survived" in r.stdout
+    r = run("dump", "stop")
+    for block in running_blocks(r.stdout).values():
+        assert "(no stack: its thread could not be stopped" in block
+
+
+def test_in_process_dump_never_hangs_on_a_blocking_thread():
+    """Worker threads that block SIGPROF never answer: each snapshot gives
+    up after 100 ms, the dump completes, the program runs on."""
+    r = run("dump-blocked", "snapshot")
+    assert "did not answer the snapshot signal in 100 ms" in r.stdout, \
+        r.stdout
+    assert float(r.stdout.split("took ")[1].split()[0]) < 5
+    assert "survived" in r.stdout
