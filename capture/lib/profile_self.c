@@ -35,8 +35,6 @@
 #define SCAN_NS 100000000ull
 #define DRAIN_NS 10000000ull
 
-static int busy;                /* atomic: a profile is running */
-
 struct th { pid_t tid; timer_t timer; int seen; };
 
 struct self_prof {
@@ -192,9 +190,7 @@ int cc_profile_self(cc_target *t, cc_symbolizer *sym, double seconds,
                  "any module: is it linked with libcorodbg?)");
         return -1;
     }
-    int expect = 0;
-    if (!__atomic_compare_exchange_n(&busy, &expect, 1, 0, __ATOMIC_ACQUIRE,
-                                     __ATOMIC_RELAXED)) {
+    if (cc_sig_profile_begin()) {
         snprintf(err, CC_ERRLEN, "busy");
         return -1;
     }
@@ -257,6 +253,6 @@ out:
         timer_delete(p.th[i].timer);
     cc_cpu_prof_free(p.cp);
     free(p.th);
-    __atomic_store_n(&busy, 0, __ATOMIC_RELEASE);
+    cc_sig_profile_end();
     return rc;
 }

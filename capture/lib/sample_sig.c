@@ -67,6 +67,8 @@ static pid_t self_pid;
 
 static pthread_mutex_t users_lock = PTHREAD_MUTEX_INITIALIZER;
 static int users;                       /* profiles and snapshots now */
+static int profiling;                   /* atomic: a profile runs */
+static pthread_once_t fork_once = PTHREAD_ONCE_INIT;
 
 /* The snapshot being asked for (one at a time: snap_lock). */
 enum { IDLE = 0, ASKED = 1 };           /* then WRITING, READY */
@@ -279,8 +281,44 @@ static int install(char *err)
     return 0;
 }
 
+/* A child forked mid-profile has none of the parent's timers or threads:
+ * it starts idle (not "busy" forever), with its own pid for the copies
+ * (install() reads it again), and our handler, still in place, dropping
+ * any late sample and chaining the rest as before. */
+static void after_fork_child(void)
+{
+    pthread_mutex_init(&users_lock, NULL);
+    pthread_mutex_init(&snap_lock, NULL);
+    users = 0;
+    profiling = 0;
+    enabled = 0;
+    snap.state = IDLE;
+    for (int i = 0; i < CC_RING_SLOTS; i++)
+        ring[i].state = FREE;
+}
+
+static void at_fork(void)
+{
+    pthread_atfork(NULL, NULL, after_fork_child);
+}
+
+int cc_sig_profile_begin(void)
+{
+    int expect = 0;
+    pthread_once(&fork_once, at_fork);
+    return __atomic_compare_exchange_n(&profiling, &expect, 1, 0,
+                                       __ATOMIC_ACQUIRE, __ATOMIC_RELAXED)
+               ? 0 : -1;
+}
+
+void cc_sig_profile_end(void)
+{
+    __atomic_store_n(&profiling, 0, __ATOMIC_RELEASE);
+}
+
 int cc_sig_install(char *err)
 {
+    pthread_once(&fork_once, at_fork);
 #if !defined(__x86_64__)
     snprintf(err, CC_ERRLEN, "in-process sampling is only implemented "
              "for x86-64");

@@ -24,6 +24,10 @@ struct cc_sample {
     uint8_t stack[CC_CPU_STACK_COPY];
 };
 
+/* One profile at a time: 0, or -1 when one runs (the caller says
+ * "busy"); cc_sig_profile_end when done.  Reset in a forked child. */
+int cc_sig_profile_begin(void);
+void cc_sig_profile_end(void);
 /* Put our handler in place of the program's (kept and chained to); each
  * profile or snapshot in progress holds it (pair with cc_sig_restore).
  * -1 + ERR when the platform is not supported or sigaction fails. */

@@ -15,6 +15,7 @@
  *                            and whether the disposition came back
  *   busy OUT                 a second profile during the first: "busy"
  *   cancel OUT               a 30 s profile cancelled after 300 ms
+ *   fork OUT                 fork() mid-profile; the child profiles too
  *   blocker OUT              a thread blocks SIGPROF during the profile
  *                            and unblocks it after: prints "survived"
  *   dump snapshot|stop       an in-process dump (cc_capture_take) with
@@ -35,6 +36,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -228,6 +230,32 @@ static void busy_mode(const char *out)
     printf("third rc %d %s\n", c.rc, c.rc < 0 ? c.err : "");
 }
 
+/* fork() in the middle of a profile: the child profiles itself at once
+ * (not "busy"), and the parent's profile completes. */
+static void fork_mode(const char *out)
+{
+    struct job a = {.out = out, .seconds = 1, .hz = 100};
+    pthread_t th;
+    pthread_create(&th, NULL, profile, &a);
+    sleep_ms(300);
+    pid_t pid = fork();
+    if (pid == 0) {
+        char out2[4096];
+        snprintf(out2, sizeof out2, "%s.child", out);
+        struct job c = {.out = out2, .seconds = 0.2, .hz = 100};
+        profile(&c);
+        printf("child rc %d %s\n", c.rc, c.rc < 0 ? c.err : "");
+        fflush(stdout);
+        _exit(0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    pthread_join(th, NULL);
+    printf("child exit %d\nparent rc %d\n",
+           WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status),
+           a.rc);
+}
+
 static void cancel_mode(const char *out)
 {
     struct job j = {.out = out, .seconds = 30, .hz = 100};
@@ -344,6 +372,8 @@ static void *driver(void *arg)
         dump_mode(m->argv[2]);
     else if (!strcmp(mode, "blocker"))
         blocker_mode(m->argv[2]);
+    else if (!strcmp(mode, "fork"))
+        fork_mode(m->argv[2]);
     else if (!strcmp(mode, "cancel"))
         cancel_mode(m->argv[2]);
     else if (!strcmp(mode, "bench"))
@@ -357,7 +387,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3) {
         fprintf(stderr, "usage: selfprof profile|nodump|signals|busy|cancel"
-                "|blocker|dump|dump-blocked|bench ARGS\n");
+                "|fork|blocker|dump|dump-blocked|bench ARGS\n");
         return 2;
     }
     int bench = !strcmp(argv[1], "bench");

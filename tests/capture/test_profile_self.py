@@ -175,3 +175,12 @@ def test_in_process_dump_never_hangs_on_a_blocking_thread():
         r.stdout
     assert float(r.stdout.split("took ")[1].split()[0]) < 5
     assert "survived" in r.stdout
+
+
+def test_fork_mid_profile(tmp_path):
+    """The child of a fork() during a profile is not left "busy" (the
+    agent restarts there), and the parent's profile completes."""
+    r = run("fork", tmp_path / "cpu.pb.gz")
+    assert "child rc 0" in r.stdout, r.stdout
+    assert "child exit 0" in r.stdout and "parent rc 0" in r.stdout
+    check_spinners((tmp_path / "cpu.pb.gz").read_bytes())
