@@ -85,3 +85,16 @@ $(CAP_B)/tests/cpuburn: $(CAP_DIR)/tests/cpuburn.c $(RT_LIB_A) $(HOOKS_LIB_A) $(
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(RT_INC) $< -o $@ \
 	  $(RT_LIB_A) $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(RT_LDLIBS)
+# cc_profile_self's test program: corort, libcorodbg and libcorocap in
+# one process (tests/capture/test_profile_self.py, bench/run-selfprof.sh),
+# and the same under ASan/UBSan.
+$(CAP_B)/tests/selfprof: $(CAP_DIR)/tests/selfprof.c $(CAP_LIB) $(RT_LIB_A) $(HOOKS_LIB_A) $(CAP_HDR) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(RT_INC) $(CAP_INC) $< -o $@ \
+	  $(CAP_LIB) $(RT_LIB_A) $(HOOKS_LIB_A) $(HOOKS_LDFLAGS) $(CAP_LIBS) $(RT_LDLIBS)
+$(CAP_B)/tests/selfprof-san: $(CAP_DIR)/tests/selfprof.c $(CAP_B)/libcorocap-san.a $(RT_LIB_SAN_A) $(HOOKS_LIB_SAN_A) $(CAP_HDR) $(RT_HDR)
+	@mkdir -p $(@D)
+	$(CC) $(SAN_CFLAGS) $(RT_INC) $(CAP_INC) $< -o $@ \
+	  $(CAP_B)/libcorocap-san.a $(RT_LIB_SAN_A) $(HOOKS_LIB_SAN_A) $(HOOKS_LDFLAGS) $(CAP_LIBS) $(RT_LDLIBS)
+TESTBIN += $(CAP_B)/tests/selfprof-san
+BENCH += $(CAP_B)/tests/selfprof

@@ -310,7 +310,12 @@ typedef struct cc_capture {
     uint8_t thread_stack[32768];/* a stopped thread's stack top */
 } cc_capture;
 
-enum { CC_WITH_STACKS = 1, CC_STOP_RUNNING = 2 };
+/* CC_STOP_RUNNING: a running coroutine's thread is stopped (ptrace) to
+ * read its registers.  CC_SNAPSHOT_SELF: the target is this process
+ * (cc_target_open_self, the in-process endpoint): the thread is sent
+ * SIGPROF instead and copies its own registers and stack top
+ * (cc_snapshot_thread); nothing is stopped, and no ptrace right needed. */
+enum { CC_WITH_STACKS = 1, CC_STOP_RUNNING = 2, CC_SNAPSHOT_SELF = 4 };
 /* Read the table and unwind every coroutine.  NULL + ERR only when there
  * is nothing to show (no table, unusable descriptor, not allowed). */
 cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
@@ -353,6 +358,44 @@ int cc_write_leaks(FILE *out, const cc_capture *c, cc_symbolizer *s,
  * (the samples so far are written), -1 + ERR. */
 int cc_profile(cc_target *t, cc_symbolizer *sym, double seconds, unsigned hz,
                const char *out, FILE *log, char *err);
+
+/* The same for THIS process, from inside it (the in-process endpoint's
+ * /debug/pprof/profile?seconds=N): a POSIX timer per thread on its CPU
+ * clock delivers SIGPROF to it every 1/HZ s of its CPU time (threads that
+ * start meanwhile get one within 100 ms); the handler copies registers
+ * and stack top into a ring and chains every SIGPROF that is not ours to
+ * the program's disposition, which is put back afterwards.  The calling
+ * thread drains the ring, unwinds, labels each sample with the coroutine
+ * running on that thread (corodbg_current(): the program must be
+ * linked with libcorodbg) and is itself not sampled.  The profile has the
+ * sample types and labels of cc_profile and goes to the open stream OUT;
+ * T is cc_target_open_self().  CANCEL (may be NULL), set by another
+ * thread, stops it within 10 ms.  One profile at a time: a second call
+ * meanwhile fails at once with ERR "busy".  0; 3 when cancelled (the
+ * samples so far are written); -1 + ERR (bad SECONDS or HZ, no table,
+ * busy, out of memory, a write error).  Limits: docs/capture.md. */
+int cc_profile_self(cc_target *t, cc_symbolizer *sym, double seconds,
+                    unsigned hz, FILE *out, volatile int *cancel, FILE *log,
+                    char *err);
+
+/* A running thread of THIS process as its own signal handler saw it
+ * (the handler of cc_profile_self, sent to it with rt_tgsigqueueinfo;
+ * the program's own SIGPROF handling is kept as there).  Waits at most
+ * TIMEOUT_MS (100 is plenty for a thread that runs): a thread that blocks
+ * SIGPROF never answers, and the call fails rather than hang.  The
+ * registers are x86-64 DWARF 0..16; STACK holds LEN bytes from SP.
+ * 0, or -1 + ERR (no such thread, no answer in time, not x86-64). */
+typedef struct cc_thread_snapshot {
+    uint16_t regno[17];
+    uint64_t val[17];
+    size_t nregs;
+    uint64_t sp;
+    uint64_t co_id;         /* the coroutine it ran then (0: none) */
+    size_t len;
+    uint8_t stack[16384];
+} cc_thread_snapshot;
+int cc_snapshot_thread(pid_t tid, cc_thread_snapshot *out,
+                       unsigned timeout_ms, char *err);
 
 /* `corodbg watch`: counts by state and by (state, creation site, wait
  * site) across captures, each with its growth; groups that grew at every

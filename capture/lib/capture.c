@@ -4,7 +4,8 @@
  * Parked coroutines are unwound from their register blocks while the
  * program runs.  A running coroutine's registers are its thread's: that
  * thread alone is stopped, its entry re-read (it may have switched out
- * meanwhile), its stack unwound, and it is let go at once.
+ * meanwhile), its stack unwound, and it is let go at once; from inside
+ * the process, that thread copies them itself in a signal handler.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -12,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <corodbg.h>
 
@@ -101,6 +103,52 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
     if (len >= 64)
         cc_unwinder_use_snapshot(u, sp, c->thread_stack, len);
     n = nregs ? cc_unwind(u, regno, val, nregs, 0, pcs, max, why) : 0;
+    return n;
+}
+
+/* The same from inside the process (CC_SNAPSHOT_SELF): the thread copies
+ * its own registers and stack top in the sampling signal's handler and
+ * runs on.  The snapshot names the coroutine it ran at that moment: if it
+ * is no longer CO (CO switched out first), CO's register block is valid
+ * again, or CO runs on another thread now (M:N), which is asked once. */
+static size_t running_self(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
+                           uint64_t *pcs, size_t max, const char **why)
+{
+    cc_thread_snapshot *s = malloc(sizeof *s);
+    char err[CC_ERRLEN];
+    size_t n = 0;
+    if (!s) {
+        *why = "out of memory";
+        return 0;
+    }
+    for (int tries = 0; tries < 2; tries++) {
+        if (cc_snapshot_thread((pid_t)co->tid, s, 100, err)) {
+            *why = strstr(err, "did not answer") ?
+                   "its thread did not answer the snapshot signal in 100 ms "
+                   "(it blocks SIGPROF?)" :
+                   "its thread could not be signalled";
+            break;
+        }
+        if (s->co_id == co->id) {
+            cc_unwinder_use_snapshot(u, s->sp, s->stack, s->len);
+            n = cc_unwind(u, s->regno, s->val, s->nregs, 0, pcs, max, why);
+            break;
+        }
+        if (cc_entry_reread(c->target->reader, c->table, co) != 1) {
+            *why = "it exited during the capture";
+            break;
+        }
+        if (!(co->state == CORODBG_RUNNING && co->tid)) {
+            uint16_t regno[CC_MAX_REGS];
+            uint64_t val[CC_MAX_REGS];
+            size_t nr = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
+            n = nr ? cc_unwind(u, regno, val, nr, (co->has & CC_HAS_STACK) ?
+                               co->stack_hi : 0, pcs, max, why) : 0;
+            break;
+        }
+        *why = "it moved between threads during the capture";
+    }
+    free(s);
     return n;
 }
 
@@ -212,7 +260,10 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         if (i == batch_end)
             batch_end = prefetch(c, u, i);
         if (co->state == CORODBG_RUNNING && co->tid) {
-            if (flags & CC_STOP_RUNNING)
+            if ((flags & CC_SNAPSHOT_SELF) && !t->is_core &&
+                t->pid == getpid())
+                k = running_self(c, u, co, pcs, max_depth, &why);
+            else if (flags & CC_STOP_RUNNING)
                 k = running(c, u, co, pcs, max_depth, &why);
             else
                 why = "running: not stopped (--no-stop)";

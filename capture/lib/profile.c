@@ -31,12 +31,10 @@
 #include <corodbg.h>
 
 #include "corocap.h"
-#include "pprof_build.h"
+#include "cpu_prof.h"
 
 #define MAX_THREADS 256
 #define RING_PAGES 64           /* data pages per thread (power of two) */
-#define STACK_COPY 16384
-#define MAX_DEPTH 64
 
 /* x86-64 perf register numbers -> DWARF: the pc, sp, fp and callee-saved
  * registers the unwinder needs (arch/x86/include/uapi/asm/perf_regs.h) */
@@ -54,25 +52,13 @@ struct ring {
 
 struct coro_stack { uint64_t lo, hi, id; char name[CC_NAME_LEN]; };
 
-struct stackkey {               /* one unique (stack, coroutine) */
-    uint64_t *pcs;
-    size_t n;
-    uint64_t id;                /* 0: no coroutine */
-    char name[CC_NAME_LEN];
-    int64_t count;
-};
-
 struct prof {
     cc_target *t;
-    cc_unwinder *u;
+    cc_cpu_prof *cp;            /* unwinding, counting, writing */
     struct coro_stack *cs;
     size_t ncs;
-    struct stackkey *keys;
-    size_t nkeys, capkeys;
-    uint64_t *hkeys;            /* hash -> key index + 1 */
-    size_t hcap;
     uint64_t period_ns;
-    size_t samples, lost, unwound_short;
+    size_t lost;
 };
 
 static int cmp_cs(const void *a, const void *b)
@@ -126,63 +112,6 @@ static const struct coro_stack *coroutine_at(const struct prof *p, uint64_t sp)
     return NULL;
 }
 
-static uint64_t hash_key(const uint64_t *pcs, size_t n, uint64_t id)
-{
-    uint64_t h = id * 0x9e3779b97f4a7c15ull + n;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ pcs[i]) * 0x100000001b3ull;
-    return h;
-}
-
-static int add(struct prof *p, const uint64_t *pcs, size_t n,
-               const struct coro_stack *co)
-{
-    uint64_t id = co ? co->id : 0;
-    if (2 * (p->nkeys + 1) > p->hcap) {
-        size_t nc = p->hcap ? 2 * p->hcap : 1024;
-        uint64_t *nh = calloc(nc, sizeof *nh);
-        if (!nh)
-            return -1;
-        for (size_t i = 0; i < p->nkeys; i++) {
-            struct stackkey *k = &p->keys[i];
-            size_t h = hash_key(k->pcs, k->n, k->id) % nc;
-            while (nh[h])
-                h = (h + 1) % nc;
-            nh[h] = i + 1;
-        }
-        free(p->hkeys);
-        p->hkeys = nh;
-        p->hcap = nc;
-    }
-    size_t h = hash_key(pcs, n, id) % p->hcap;
-    for (; p->hkeys[h]; h = (h + 1) % p->hcap) {
-        struct stackkey *k = &p->keys[p->hkeys[h] - 1];
-        if (k->id == id && k->n == n && !memcmp(k->pcs, pcs, n * sizeof *pcs)) {
-            k->count++;
-            return 0;
-        }
-    }
-    if (p->nkeys == p->capkeys) {
-        size_t nc = p->capkeys ? 2 * p->capkeys : 256;
-        struct stackkey *nk = realloc(p->keys, nc * sizeof *nk);
-        if (!nk)
-            return -1;
-        p->keys = nk;
-        p->capkeys = nc;
-    }
-    struct stackkey *k = &p->keys[p->nkeys];
-    k->pcs = malloc((n ? n : 1) * sizeof *pcs);
-    if (!k->pcs)
-        return -1;
-    memcpy(k->pcs, pcs, n * sizeof *pcs);
-    k->n = n;
-    k->id = id;
-    k->count = 1;
-    snprintf(k->name, sizeof k->name, "%s", co ? co->name : "");
-    p->hkeys[h] = ++p->nkeys;
-    return 0;
-}
-
 /* One PERF_RECORD_SAMPLE: ip, pid/tid, time, period, regs, stack. */
 static void sample(struct prof *p, const uint8_t *rec, size_t len)
 {
@@ -220,20 +149,10 @@ static void sample(struct prof *p, const uint8_t *rec, size_t len)
         if (regmap[i].dwarf == 7)
             sp = regs[i];
     }
-    (void)ip;
-    uint64_t pcs[MAX_DEPTH];
-    const char *why;
-    if (dyn >= 64)
-        cc_unwinder_use_snapshot(p->u, sp, stack, dyn);
-    size_t n = cc_unwind(p->u, regno, val, NREGMAP, 0, pcs, MAX_DEPTH, &why);
-    if (n < 2)
-        p->unwound_short++;
-    if (!n) {
-        pcs[0] = ip;
-        n = 1;
-    }
-    p->samples++;
-    add(p, pcs, n, coroutine_at(p, sp));
+    const struct coro_stack *co = coroutine_at(p, sp);
+    cc_cpu_prof_sample(p->cp, regno, val, NREGMAP, ip, sp, stack,
+                       dyn >= 64 ? dyn : 0, co ? co->id : 0,
+                       co ? co->name : NULL);
 }
 
 static void drain(struct prof *p, struct ring *r)
@@ -272,7 +191,7 @@ static int open_ring(struct ring *r, pid_t tid, uint64_t period_ns)
                     PERF_SAMPLE_STACK_USER;
     for (size_t i = 0; i < NREGMAP; i++)
         a.sample_regs_user |= 1ull << regmap[i].perf;
-    a.sample_stack_user = STACK_COPY;
+    a.sample_stack_user = CC_CPU_STACK_COPY;
     a.exclude_kernel = 1;
     a.exclude_hv = 1;
     a.wakeup_events = 1;
@@ -354,8 +273,8 @@ int cc_profile(cc_target *t, cc_symbolizer *sym, double seconds, unsigned hz,
                  (int)t->pid, strerror(first_errno), paranoid);
         return -1;
     }
-    p.u = cc_unwinder_new(t, NULL, err);
-    if (!p.u)
+    p.cp = cc_cpu_prof_new(t, p.period_ns, err);
+    if (!p.cp)
         goto out;
     read_stacks(&p);
     uint64_t start = mono(), deadline = start + (uint64_t)(seconds * 1e9),
@@ -381,43 +300,11 @@ int cc_profile(cc_target *t, cc_symbolizer *sym, double seconds, unsigned hz,
     for (size_t i = 0; i < nr; i++)
         drain(&p, &rings[i]);
     uint64_t duration = mono() - start;
-    /* symbolize each unique stack once, build the profile */
-    static const char *const types[] = {"samples", "count",
-                                        "cpu", "nanoseconds"};
-    static const char *const keys[] = {"coroutine"};
-    cc_pprof *pp = cc_pprof_new(t, types, 2);
-    if (!pp) {
-        snprintf(err, CC_ERRLEN, "out of memory");
-        goto out;
-    }
-    cc_stack st = {0};
-    for (size_t i = 0; i < p.nkeys; i++) {
-        struct stackkey *k = &p.keys[i];
-        int64_t v[2] = {k->count, k->count * (int64_t)p.period_ns};
-        const char *name = k->id ? k->name : "(none)";
-        if (k->id && !*name)
-            name = "(unnamed)";
-        if (sym)
-            cc_symbolize_stack(sym, k->pcs, k->n, 1, &st);
-        if (cc_pprof_sample(pp, k->pcs, k->n, 1, sym ? &st : NULL, v, keys,
-                            &name, 1, k->id ? "coroutine_id" : NULL,
-                            (int64_t)k->id)) {
-            snprintf(err, CC_ERRLEN, "out of memory");
-            cc_stack_clear(&st);
-            cc_pprof_free(pp);
-            goto out;
-        }
-    }
-    cc_stack_clear(&st);
-    struct timespec now;
-    clock_gettime(CLOCK_REALTIME, &now);
-    rc = cc_pprof_write(pp, out, (int64_t)p.period_ns,
-                        (int64_t)now.tv_sec * 1000000000 + now.tv_nsec -
-                            (int64_t)duration, (int64_t)duration, err);
-    cc_pprof_free(pp);
+    rc = cc_cpu_prof_write(p.cp, sym, out, NULL, duration, err);
     if (!rc && log) {
         fprintf(log, "corodbg: %zu samples from %zu thread%s in %.1f s "
-                "(%zu lost records)\n", p.samples, nr, nr == 1 ? "" : "s",
+                "(%zu lost records)\n", cc_cpu_prof_samples(p.cp), nr,
+                nr == 1 ? "" : "s",
                 duration / 1e9, p.lost);
         if (partial)
             fprintf(log, "corodbg: process %d exited during the profile: "
@@ -430,11 +317,7 @@ out:
         munmap(rings[i].meta, (size_t)sysconf(_SC_PAGESIZE) * (RING_PAGES + 1));
         close(rings[i].fd);
     }
-    for (size_t i = 0; i < p.nkeys; i++)
-        free(p.keys[i].pcs);
-    free(p.keys);
-    free(p.hkeys);
     free(p.cs);
-    cc_unwinder_free(p.u);
+    cc_cpu_prof_free(p.cp);
     return rc;
 }
