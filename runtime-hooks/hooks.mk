@@ -20,6 +20,7 @@ HOOKS_LDLIBS    := -lpthread -ldl
 HOOKS_LDFLAGS   := -Wl,--export-dynamic-symbol=corodbg_table \
                    -Wl,--export-dynamic-symbol=corodbg_event_hook \
                    -Wl,--export-dynamic-symbol=corodbg_totals \
+                   -Wl,--export-dynamic-symbol=corodbg_current \
                    -Wl,-u,corodbg_gdb_script
 
 $(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
