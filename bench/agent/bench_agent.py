@@ -32,7 +32,7 @@ TARGET = os.path.join(B, "agent", "tests", "agent_target")
 CORODBG = os.path.join(B, "capture", "corodbg")
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-SECONDS = 2.0
+SECONDS = 3.0
 
 
 def get(sock, path, timeout=120):
@@ -78,7 +78,11 @@ def bench_switch(tmp):
             if os.path.exists(sock):
                 break
             time.sleep(0.01)
-        statuses.append(get(sock, "/debug/pprof/profile?seconds=1&hz=100")[0])
+        # the whole run: the profile's own unwinding and symbolizing
+        # happen when it ends, as the workload ends (what a 100 Hz
+        # profile costs while it samples)
+        statuses.append(get(sock, "/debug/pprof/profile?seconds=%d&hz=100"
+                            % SECONDS)[0])
 
     for _ in range(RUNS):
         without.append(run_load(base))
