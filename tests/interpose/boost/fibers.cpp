@@ -2,15 +2,27 @@
 // tests: fibers blocked on a channel, a mutex and a condition variable,
 // then boost_checkpoint() from the main fiber; then everything is
 // released and joined.  Lines marked LINE_* are asserted by the tests.
+// BOOST_HOLD=1: the first checkpoint prints "holding PID" and keeps the
+// thread there (the agent's tests read it without a debugger).
 #include <boost/fiber/all.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 #include <mutex>
+#include <unistd.h>
 #include <vector>
 
 extern "C" __attribute__((noinline)) void boost_checkpoint()
 {
     __asm__ __volatile__("" ::: "memory");
+    static bool held;
+    if (!held && getenv("BOOST_HOLD")) {
+        held = true;
+        std::printf("holding %d\n", (int)getpid());
+        std::fflush(stdout);
+        for (;;)
+            pause();
+    }
 }
 
 static boost::fibers::unbuffered_channel<int> requests;
