@@ -12,7 +12,7 @@ import traceback
 
 import gdb
 
-from corodbg.core import errors, reader, decode, query, render
+from corodbg.core import errors, reader, decode, render, runtime_rules
 from corodbg.core.model import Location
 
 TABLE_SYMBOL = "corodbg_table"
@@ -28,7 +28,7 @@ class Session:
         self.table = None
         self.table_addr = None
         self.locations = {}
-        self.runtime = query.RuntimeFrames()  # which frames are runtime
+        self.runtime = runtime_rules.RuntimeFrames()  # which frames are runtime
         self.debug = False
         self.stop_serial = 0
 

@@ -9,7 +9,7 @@ thread is the fallback.
 """
 import os
 
-from corodbg.core import listing, query
+from corodbg.core import listing, runtime_rules
 from corodbg.core.model import Location
 from corodbg.core.stackwalk import FrameSizeUnwinder, Learned, flatten, shown
 
@@ -136,11 +136,11 @@ class Frontend(listing.Frontend):
         return frames_of(self.sess, co, depth)
 
     def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
-        """The core's rule (query.UserRule), a parked stack walked only
+        """The core's rule (runtime_rules.UserRule), a parked stack walked only
         down to the user frame."""
         if self._on_ids is None:
             self._on_ids = {c.id for c in self.sess.on_threads().values()}
-            self._rule = query.UserRule(self.runtime)
+            self._rule = runtime_rules.UserRule(self.runtime)
         w = None if co.id in self._on_ids else _walker(self.sess)
         if w is not None:
             try:

@@ -14,7 +14,7 @@ import time
 
 import lldb
 
-from corodbg.core import crash, errors, reader, decode, layout, query
+from corodbg.core import crash, errors, reader, decode, layout, runtime_rules
 from corodbg.core import filter as corefilter
 from corodbg.core.model import EVENT_NAMES, Location
 
@@ -34,7 +34,7 @@ class Config:
         self.threads = True          # the OS plugin lists coroutines
         self.debug = False           # print tracebacks of internal errors
         self.describe_stops = True   # report events as described stops
-        self.runtime = query.RuntimeFrames()  # which frames are runtime
+        self.runtime = runtime_rules.RuntimeFrames()  # which frames are runtime
 
 
 CONFIG = Config()
