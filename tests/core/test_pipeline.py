@@ -273,18 +273,15 @@ def test_on_thread_rule():
                                                                5151: 7}
 
 
-def test_id_width_hint(image):
-    """listing_rows tells format_rows the id column's width (the largest
-    id); the lines are those measured from the cells."""
+def test_id_column_width(image):
+    """The id column is as wide as the largest id."""
     image.add(6, 12345, layout.STATE_BLOCKED, "wide",
               wait_reason=layout.WAIT_SLEEP)
     t = image.decode()
-    rows = render.listing_rows(t.coroutines, t.get("clock_ns"),
-                               lambda c: "x", 4)
-    assert rows.id_width == 5
-    plain = render.format_rows([tuple(r) for r in rows])
-    assert render.format_rows(rows) == plain
-    assert plain[7].startswith("  12345 blocked  sleep ")
+    lines = render.listing_lines(t.coroutines, t.get("clock_ns"),
+                                 ["x"] * len(t.coroutines), 4)
+    assert lines[0].startswith("  Id    State ")
+    assert lines[7].startswith("  12345 blocked  sleep ")
 
 
 def test_on_thread_live_owner_beats_dead():
