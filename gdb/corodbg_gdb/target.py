@@ -217,12 +217,6 @@ def table_address():
     return S.table_addr
 
 
-def in_runtime(loc):
-    """Is this Location inside the coroutine runtime (by function name or
-    source file)?"""
-    return S.runtime.location(loc)
-
-
 def table():
     """The decoded table of this stop (cached).  Prints its warnings once."""
     require_target()

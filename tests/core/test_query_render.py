@@ -214,7 +214,7 @@ def test_leaks(image):
     assert [(g.count, g.ids, g.oldest_ns, g.wait) for g in groups] == [
         (2, [1, 7], 8 * 10**9, "chan receive"),
         (1, [2], 1 * 10**9, "sleep")]
-    lines = leaks.leak_lines(groups, None, None, render.format_age)
+    lines = leaks.leak_lines(groups, None, render.format_age)
     assert lines[0] == ("3 blocked coroutines in 2 groups (by creation "
                         "site and wait site):\n")
     assert "\n     2  blocked on chan receive, oldest 8.0s  [ids 1, 7]\n" \

@@ -250,4 +250,4 @@ def leak_report(fe, now, min_age):
             return t
         return user_text(co)
     groups = leaks.leak_groups(fe.table.coroutines, now, site, min_age)
-    return leaks.leak_lines(groups, None, min_age, render.format_age)
+    return leaks.leak_lines(groups, min_age, render.format_age)

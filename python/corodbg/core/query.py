@@ -120,9 +120,6 @@ class ListQuery:
         self.samples = 5           # sample ids per group
         self.limit = None          # print at most N lines
 
-    def needs_location(self):
-        return bool(self.location) or self.group in LOC_KINDS
-
 
 _OPTS_HELP = "-state S, -name GLOB, -loc TEXT, -running, -min-age D, " \
              "-wait REASON, -u, -r, -g, -s, -group KIND, -samples N, " \
@@ -231,19 +228,15 @@ def select(coroutines, q, now_ns):
     return out if out is not coroutines else list(out)
 
 
-def location_pc(co, kind, user_pc=None):
-    """The address a location kind names for CO (None when unknown).
-
-    USER_PC is a callable(co) -> pc computing the user frame (it needs
-    unwinding, which the adapter provides)."""
+def location_pc(co, kind):
+    """The address a location kind names for CO (None when unknown).  The
+    user location is a frame, not a field: listing.user_text_fn."""
     if kind == LOC_PC:
         return co.pc
     if kind == LOC_GO:
         return co.create_pc
     if kind == LOC_START:
         return co.entry_fn
-    if kind == LOC_USER:
-        return user_pc(co) if user_pc else co.pc
     raise UsageError("bad location kind %r" % kind)
 
 
