@@ -89,19 +89,6 @@ def symbol(pc):
     return "" if out.startswith("No symbol") else out.split(" in section")[0]
 
 
-def _function_at(pc):
-    """The name of the function containing PC itself, or None."""
-    try:
-        block = gdb.block_for_pc(pc)
-    except RuntimeError:
-        block = None
-    while block is not None and block.function is None:
-        block = block.superblock
-    if block is not None:
-        return block.function.name
-    return symbol(pc).split(" + ")[0] or None
-
-
 def source_line(pc):
     """file:line of the call a return address PC returns from."""
     if not pc:
@@ -118,6 +105,7 @@ def unwind(cid, depth=6):
     written).  GDB's own frames, not `bt`'s: the frame filter that ends a
     coroutine's bt at its start function does not apply, so the walk goes
     on to where unwinding stops."""
+    from corodbg_gdb import target   # the extension main() sourced
     gdb.execute("coroutine %d" % cid, to_string=True)
     try:
         frames, frame = [], gdb.newest_frame().older()  # #0: the thread's
@@ -125,8 +113,10 @@ def unwind(cid, depth=6):
             pc = int(frame.pc())
             # The top frame's pc is where the coroutine resumes (a never-run
             # one's is its function's first instruction), not a return
-            # address: named at pc itself, where GDB looks up pc - 1.
-            name = _function_at(pc) if not frames else frame.name()
+            # address: named at pc itself (the extension's symbolizer),
+            # where GDB looks up pc - 1.
+            name = target.symbolize(pc, False).function if not frames \
+                else frame.name()
             frames.append({"pc": pc,
                            "function": name or symbol(pc) or "??"})
             try:
