@@ -66,11 +66,10 @@ sys.stderr = open(os.devnull, "w")  # the plugin's per-stop cap warning
 dbg, p, cmd = session(True)
 plug, nth1 = stops(p)
 sys.path.insert(0, here)
-import corodbg_lldb_target as T
+from corodbg_lldb_adapter import target as T
 sess = T.session(p)
 t0 = time.perf_counter()
-sess._table = None
-sess.reader.invalidate()
+sess.forget_table()
 tbl = sess.table()
 dec = time.perf_counter() - t0
 lst, out = timed(cmd, "coroutine list")

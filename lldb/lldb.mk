@@ -33,10 +33,12 @@ TESTBIN += $(LLDB_PROG) $(LLDB_STRIP) lldb-dap-deps
 BENCH   += $(LLDB_PROG)
 
 # Installed next to the shared core (share/corodbg/python, installed by
-# gdb/gdb.mk): corodbg_lldb_target.py finds it as ../python.
+# gdb/gdb.mk): corodbg_lldb_adapter/__init__.py finds it as ../python.
 .PHONY: install-lldb
 install-lldb:
-	install -d $(DESTDIR)$(PREFIX)/share/corodbg/lldb
-	install -m 644 lldb/corodbg_lldb.py lldb/corodbg_lldb_target.py \
-	  lldb/corodbg_os.py $(DESTDIR)$(PREFIX)/share/corodbg/lldb/
+	install -d $(DESTDIR)$(PREFIX)/share/corodbg/lldb/corodbg_lldb_adapter
+	install -m 644 lldb/corodbg_lldb.py lldb/corodbg_os.py \
+	  $(DESTDIR)$(PREFIX)/share/corodbg/lldb/
+	install -m 644 lldb/corodbg_lldb_adapter/*.py \
+	  $(DESTDIR)$(PREFIX)/share/corodbg/lldb/corodbg_lldb_adapter/
 INSTALL += install-lldb

@@ -176,7 +176,7 @@ typedef struct cc_table {
     int has_generation, has_live_count, has_clock;
     char runtime_name[32];
     /* ABI 1.1: register modes (regs.py) and the runtime's self-description
-     * (query.RuntimeFrames.adopt); [0] block_layout, [1] frame_layout */
+     * (runtime_rules.RuntimeFrames.adopt); [0] block_layout, [1] frame_layout */
     uint64_t regs_modes;
     cc_regloc layout_recs[2][CC_LAYOUT_RECS];
     unsigned layout_nrecs[2];

@@ -19,7 +19,7 @@
 /* Raw frames looked at for the wait site (each may show inlined ones). */
 #define SITE_DEPTH 32
 
-/* query.user_frame over the capture's raw frames: the first frame `bt`
+/* runtime_rules.user_frame over the capture's raw frames: the first frame `bt`
  * shows (inlined frames counted, innermost first) that is named and not
  * runtime code (the table's own rule, runtime_rule.c); when none is, the
  * innermost frame marked "(no user frame)", never a runtime function

@@ -1,11 +1,11 @@
 /*
  * runtime_rule.c -- "is this frame runtime code?", as the debuggers decide
- * it (python/corodbg/core/query.py: runtime_policy, RuntimeRule,
+ * it (python/corodbg/core/runtime_rules.py: runtime_policy, RuntimeRule,
  * RuntimeFrames.is_runtime):
- *   - the built-in globs (generated from query.py into runtime_rules.h,
- *     written once, in the core) plus the runtime's own, taken from the
- *     table's self-description: runtime_code "glob" entries name
- *     functions, "file:glob" entries source files;
+ *   - the built-in globs (generated from runtime_rules.py into
+ *     runtime_rules.h, written once, in the core) plus the runtime's
+ *     own, taken from the table's self-description: runtime_code "glob"
+ *     entries name functions, "file:glob" entries source files;
  *   - or the frame's pc inside the runtime's [runtime_code_lo, _hi).
  * Globs match as Python's fnmatch.translate does: '*' crosses '/', no
  * backslash escapes, case-sensitive; a leading "::" of a function name

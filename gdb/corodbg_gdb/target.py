@@ -12,7 +12,7 @@ import traceback
 
 import gdb
 
-from corodbg.core import errors, reader, decode, query, render
+from corodbg.core import errors, reader, decode, render, runtime_rules
 from corodbg.core.model import Location
 
 TABLE_SYMBOL = "corodbg_table"
@@ -28,7 +28,7 @@ class Session:
         self.table = None
         self.table_addr = None
         self.locations = {}
-        self.runtime = query.RuntimeFrames()  # which frames are runtime
+        self.runtime = runtime_rules.RuntimeFrames()  # which frames are runtime
         self.debug = False
         self.stop_serial = 0
 
@@ -215,12 +215,6 @@ def table_address():
                 % (TABLE_SYMBOL, TABLE_SECTION))
         S.table_addr = addr
     return S.table_addr
-
-
-def in_runtime(loc):
-    """Is this Location inside the coroutine runtime (by function name or
-    source file)?"""
-    return S.runtime.location(loc)
 
 
 def table():

@@ -18,8 +18,8 @@ import gdb
 from gdb.FrameDecorator import FrameDecorator
 from gdb.unwinder import Unwinder, register_unwinder
 
-from corodbg.core import (errors, layout, listing, query, registers,
-                          regmap, regs)
+from corodbg.core import (errors, layout, listing, registers,
+                          regmap, regs, runtime_rules)
 from corodbg.core.model import Location
 from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned, flatten,
                                     shown)
@@ -573,11 +573,11 @@ class Frontend(listing.Frontend):
         return frames[0][1] if frames else None
 
     def user_location(self, co, depth=listing.DEFAULT_USER_DEPTH):
-        """The core's rule (query.UserRule), a parked stack walked only
+        """The core's rule (runtime_rules.UserRule), a parked stack walked only
         down to the user frame."""
         if self._on is None:
             # which coroutines execute on an OS thread: once per command
-            self._rule = query.UserRule(self.runtime)
+            self._rule = runtime_rules.UserRule(self.runtime)
             self._on = {id(c) for c in self.executing().values()}
             th = gdb.selected_thread()
             sp = _thread_sp(th) if th is not None else None

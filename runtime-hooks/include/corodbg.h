@@ -393,7 +393,7 @@ enum corodbg_result {
     CORODBG_OK = 0,
     CORODBG_EINVAL = -1,   /* NULL handle or argument out of range */
     CORODBG_ENOMEM = -2,   /* table full or allocation failed */
-    CORODBG_ENOENT = -3,   /* no live coroutine with that id */
+    /* -3 was CORODBG_ENOENT, which no function returned; not reused */
     CORODBG_ESTATE = -4,   /* not allowed in the coroutine's state */
     CORODBG_ETRUNC = -5    /* string truncated to fit; call succeeded */
 };

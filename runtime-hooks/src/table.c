@@ -425,7 +425,6 @@ const char *corodbg_strerror(int result)
     case CORODBG_OK: return "success";
     case CORODBG_EINVAL: return "invalid argument (NULL handle?)";
     case CORODBG_ENOMEM: return "coroutine table full or out of memory";
-    case CORODBG_ENOENT: return "no live coroutine with that id";
     case CORODBG_ESTATE: return "not allowed in the coroutine's state";
     case CORODBG_ETRUNC: return "string truncated to fit";
     default: return "unknown corodbg result";

@@ -533,7 +533,7 @@ static void test_nested_resume(void)
 static void test_strerror(void)
 {
     CHECK(strcmp(corodbg_strerror(CORODBG_OK), "success") == 0);
-    CHECK(strstr(corodbg_strerror(CORODBG_ENOENT), "no live coroutine") != NULL);
+    CHECK(strstr(corodbg_strerror(CORODBG_ESTATE), "state") != NULL);
     CHECK(strstr(corodbg_strerror(CORODBG_ETRUNC), "truncated") != NULL);
     CHECK(strcmp(corodbg_strerror(12345), "unknown corodbg result") == 0);
     corodbg_set_runtime_name("unit-test-runtime-name-too-long");

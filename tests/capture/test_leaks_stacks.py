@@ -3,7 +3,7 @@ gives at the same stop:
 - tests/progs/stackprog.c (inlined parks, tail-calling helpers,
   sibling-call chains at -O0 and -O2): the user frame is the first
   non-runtime frame `bt` shows, inlined frames counted, else
-  '(no user frame) <innermost>' (query.user_frame).  The program
+  '(no user frame) <innermost>' (runtime_rules.user_frame).  The program
   describes no runtime code, so its fx_* helpers count as user code for
   both.
 - Boost programs under the fcontext interposer: register mode frame

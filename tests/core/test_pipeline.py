@@ -5,7 +5,7 @@ import struct
 import pytest
 
 from corodbg.core import decode, errors, filter as corefilter, layout
-from corodbg.core import listing, query, render
+from corodbg.core import listing, query, render, runtime_rules
 from corodbg.core.model import Location
 from tablegen import TableImage
 
@@ -87,7 +87,7 @@ def test_help_text_shared():
 
 
 def test_runtime_frames():
-    rt = query.RuntimeFrames()
+    rt = runtime_rules.RuntimeFrames()
     # Nothing about corort is built in: it comes from the table.
     assert not rt.is_runtime("corort_spawn")
     assert not rt.is_runtime("recv", "/w/runtime/src/chan.c")
@@ -111,45 +111,45 @@ def test_runtime_frames():
     frames = [(0, Location(None, None, 0, 5)),
               (1, Location("corodbg_x", None, 0, 6)),
               (2, Location("main", "m.c", 3, 7))]
-    assert query.user_frame(frames, rt).function == "main"
-    assert query.user_frame(frames[:2], rt).pc == 5
-    assert query.user_frame([], rt) is None
+    assert runtime_rules.user_frame(frames, rt).function == "main"
+    assert runtime_rules.user_frame(frames[:2], rt).pc == 5
+    assert runtime_rules.user_frame([], rt) is None
 
 
 def test_no_user_frame_is_said_not_dressed_as_a_wait_site():
     # gcc -O2 sibling calls can leave only runtime frames on a stack: the
     # innermost one is shown, marked, never as if it were the wait site
-    rt = query.RuntimeFrames(("fx_*",), ())
+    rt = runtime_rules.RuntimeFrames(("fx_*",), ())
     frames = [(1, Location("fx_trampoline", "t.c", 52, 9)),
               (2, Location("fx_start", "t.c", 60, 10))]
-    loc = query.user_frame(frames, rt)
-    assert loc.note == query.NO_USER_FRAME and loc.pc == 9
+    loc = runtime_rules.user_frame(frames, rt)
+    assert loc.note == runtime_rules.NO_USER_FRAME and loc.pc == 9
     assert render.format_location(loc) == \
         "(no user frame) fx_trampoline at t.c:52"
     # an inlined user function is a user frame, wherever it sits
     frames.insert(1, (2, Location("wait_for", "w.c", 3, 9)))
-    assert query.user_frame(frames, rt).function == "wait_for"
+    assert runtime_rules.user_frame(frames, rt).function == "wait_for"
 
 
 def test_user_rule_caches_and_agrees_with_user_frame():
     from corodbg.core.stackwalk import Frame, flatten
-    rt = query.RuntimeFrames(("fx_*",), ())
+    rt = runtime_rules.RuntimeFrames(("fx_*",), ())
     park = Location("fx_park", "p.c", 1, 1)
     helper = Location("wait_for", "w.c", 3, 1)
     conn = Location("conn", "c.c", 9, 2)
-    rule = query.UserRule(rt)
+    rule = runtime_rules.UserRule(rt)
     walks = [[Frame(1, 0, (park, helper)), Frame(2, 0, (conn,))],
              [Frame(1, 0, (park,)), Frame(2, 0, (conn,))],
              [Frame(1, 0, (park,))], []]
     for w in walks:
-        assert rule.user(w) == query.user_frame(flatten(w), rt)
+        assert rule.user(w) == runtime_rules.user_frame(flatten(w), rt)
     assert rule.accepts((park, helper)) and not rule.accepts((park,))
-    assert rule.user(walks[2]).note == query.NO_USER_FRAME
+    assert rule.user(walks[2]).note == runtime_rules.NO_USER_FRAME
 
 
 def test_runtime_globs_match_cxx_file_static_names():
     # LLDB names a C++ file-static function '::fx_trampoline()'
-    rt = query.RuntimeFrames(("fx_*",), ())
+    rt = runtime_rules.RuntimeFrames(("fx_*",), ())
     assert rt.is_runtime("::fx_trampoline()")
     assert rt.is_runtime("fx_park(long)")
     assert not rt.is_runtime("::conn(co*)")
@@ -273,18 +273,15 @@ def test_on_thread_rule():
                                                                5151: 7}
 
 
-def test_id_width_hint(image):
-    """listing_rows tells format_rows the id column's width (the largest
-    id); the lines are those measured from the cells."""
+def test_id_column_width(image):
+    """The id column is as wide as the largest id."""
     image.add(6, 12345, layout.STATE_BLOCKED, "wide",
               wait_reason=layout.WAIT_SLEEP)
     t = image.decode()
-    rows = render.listing_rows(t.coroutines, t.get("clock_ns"),
-                               lambda c: "x", 4)
-    assert rows.id_width == 5
-    plain = render.format_rows([tuple(r) for r in rows])
-    assert render.format_rows(rows) == plain
-    assert plain[7].startswith("  12345 blocked  sleep ")
+    lines = render.listing_lines(t.coroutines, t.get("clock_ns"),
+                                 ["x"] * len(t.coroutines), 4)
+    assert lines[0].startswith("  Id    State ")
+    assert lines[7].startswith("  12345 blocked  sleep ")
 
 
 def test_on_thread_live_owner_beats_dead():

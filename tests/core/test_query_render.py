@@ -95,10 +95,10 @@ def test_select_and_group(image):
 def test_listing_format(image):
     t = image.decode()
     now = t.get("clock_ns")
-    rows = render.listing_rows(t.coroutines[:3], now,
-                               lambda c: "fn%d at x.c:%d" % (c.id, c.id),
-                               marker_id=2)
-    lines = render.format_rows(rows)
+    cos = t.coroutines[:3]
+    lines = render.listing_lines(
+        cos, now, ["fn%d at x.c:%d" % (c.id, c.id) for c in cos],
+        marker_id=2)
     assert lines == [
         "  Id State    Wait         Age  Name     Location\n",
         "  1  blocked  chan receive 6.0s consumer fn1 at x.c:1\n",
@@ -109,6 +109,87 @@ def test_listing_format(image):
         "Shown 3 of 6 coroutines (1 runnable, 1 running, 2 blocked, "
         "1 panicked, 1 crashed).\n")
     assert render.total_line(6, t).startswith("Total: 6 coroutines (")
+
+
+def test_listing_wait_column_is_blocked_waits_only():
+    """A coroutine that is not blocked shows no wait, even when its entry
+    still holds a wait reason: the Wait column is as wide as the waits
+    shown (it was as wide as "chan receive" here)."""
+    from tablegen import TableImage
+    img = TableImage()
+    img.add(0, 1, layout.STATE_BLOCKED, "a", wait_reason=layout.WAIT_SLEEP)
+    img.add(1, 2, layout.STATE_RUNNABLE, "b",
+            wait_reason=layout.WAIT_CHAN_RECV)
+    t = img.decode()
+    lines = render.listing_lines(t.coroutines, t.get("clock_ns"),
+                                 ["L1", "L2"])
+    assert lines == [
+        "  Id State    Wait  Age  Name Location\n",
+        "  1  blocked  sleep 6.0s a    L1\n",
+        "  2  runnable       6.0s b    L2\n",
+    ]
+    # no clock (a core without one): no ages, the Age column its header's
+    lines = render.listing_lines(t.coroutines, None, ["L1", "L2"])
+    assert lines[1:] == ["  1  blocked  sleep     a    L1\n",
+                         "  2  runnable           b    L2\n"]
+
+
+def _listing_oracle(cos, now, locs, marker):
+    """The listing the plain way (every cell, then the widest per column),
+    to check the column-at-a-time listing_lines against."""
+    rows = []
+    for co, loc in zip(cos, locs):
+        state = {v: n for _, v, n in layout.STATES}.get(
+            co.state, "state-%s" % co.state)
+        wait = ""
+        if co.state == layout.STATE_BLOCKED:
+            wait = {v: n for _, v, n in layout.WAITS}.get(
+                co.wait_reason) or "wait-%s" % co.wait_reason
+        age = ""
+        if co.state in (layout.STATE_BLOCKED, layout.STATE_RUNNABLE,
+                        layout.STATE_DEAD, layout.STATE_PANICKED,
+                        layout.STATE_CRASHED) and co.since_ns and now:
+            age = render.format_age(max(now - co.since_ns, 0))
+        mark = "*" if co.id == marker else "?" if co.unreadable else " "
+        rows.append((mark, str(co.id), state, wait, age, co.name or "", loc))
+    header = ("Id", "State", "Wait", "Age", "Name")
+    widths = [max([len(h)] + [len(r[k + 1]) for r in rows])
+              for k, h in enumerate(header)]
+    out = []
+    for r in [(" ",) + header + ("Location",)] + rows:
+        cells = [c.ljust(w) for c, w in zip(r[1:6], widths)]
+        out.append(" ".join((r[0],) + tuple(cells) + (r[6],)))
+    out[0] = out[0].rstrip()
+    return "".join(line + "\n" for line in out)
+
+
+def test_listing_lines_against_the_plain_way():
+    import random
+
+    class Co:
+        def __init__(self, **kw):
+            self.__dict__.update(kw)
+    rng = random.Random(15)
+    states = [v for _, v, _ in layout.STATES] + [99]
+    waits = [v for _, v, _ in layout.WAITS] + [77]
+    for _ in range(400):
+        n = rng.choice([0, 1, 3, 20])
+        now = rng.choice([None, 10**12, 10**15])
+        cos = [Co(id=rng.choice([i, rng.randrange(10**6)]),
+                  state=rng.choice(states), wait_reason=rng.choice(waits),
+                  since_ns=rng.choice([None, 0, (now or 0) + 5,
+                                       (now or 0) - rng.randrange(10**7),
+                                       (now or 0) - rng.randrange(10**13)]),
+                  name=rng.choice([None, "", "w", "x" * rng.randrange(20)]),
+                  unreadable=rng.choice([None, None, "mid-update"]))
+               for i in range(n)]
+        locs = ["f%d at x.c:%d" % (i, rng.randrange(999)) for i in range(n)]
+        marker = rng.choice([None, cos[0].id if cos else None])
+        want = _listing_oracle(cos, now, locs, marker)
+        for block in (1, 4):
+            got = "".join(render.listing_lines(cos, now, locs, marker,
+                                               block=block))
+            assert got == want
 
 
 def test_location_format():
@@ -133,7 +214,7 @@ def test_leaks(image):
     assert [(g.count, g.ids, g.oldest_ns, g.wait) for g in groups] == [
         (2, [1, 7], 8 * 10**9, "chan receive"),
         (1, [2], 1 * 10**9, "sleep")]
-    lines = leaks.leak_lines(groups, None, None, render.format_age)
+    lines = leaks.leak_lines(groups, None, render.format_age)
     assert lines[0] == ("3 blocked coroutines in 2 groups (by creation "
                         "site and wait site):\n")
     assert "\n     2  blocked on chan receive, oldest 8.0s  [ids 1, 7]\n" \

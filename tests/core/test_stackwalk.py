@@ -242,7 +242,7 @@ def test_proc_mem_reader_only_for_the_same_process():
     assert reader.open_proc_mem(0, same, addr) is None
 
 
-# The user frame alone (query.UserRule.walked over
+# The user frame alone (runtime_rules.UserRule.walked over
 # FrameSizeUnwinder.user_frame, the hot path of -u, -group user and
 # leaks) must equal the general walk's answer for every coroutine:
 # runtime tops, user tops, inlined user frames, user and runtime
@@ -251,7 +251,7 @@ def test_proc_mem_reader_only_for_the_same_process():
 def test_user_frame_fast_path_equals_the_general_walk():
     import random
 
-    from corodbg.core import query
+    from corodbg.core import runtime_rules
     from corodbg.core.model import Location
 
     def loc(name, pc):
@@ -275,7 +275,7 @@ def test_user_frame_fast_path_equals_the_general_walk():
         cos.append(co)
         truth[id(co)] = fr
     u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
-    rule = query.UserRule(query.RuntimeFrames(["rt_*"], []))
+    rule = runtime_rules.UserRule(runtime_rules.RuntimeFrames(["rt_*"], []))
     for co in cos * 2:      # learn and check every pc and caller pair
         u.frames(co, 32)
     fast = 0
@@ -294,4 +294,4 @@ def test_user_frame_fast_path_equals_the_general_walk():
     # a tail-call one, a deeper one, and none at all
     assert {("conn", None), ("helper", None), ("await_x", None),
             ("worker", None)} <= kinds
-    assert any(note == query.NO_USER_FRAME for _, note in kinds)
+    assert any(note == runtime_rules.NO_USER_FRAME for _, note in kinds)

@@ -9,8 +9,8 @@ Stops: every call of the checkpoint function (phase = its argument), and
 every corodbg_event_hook call; the driver arms the table's in-process
 filter for the DEAD state, so each exiting coroutine stops once, while its
 entry still reads DEAD.  At checkpoints, every parked coroutine is
-unwound from its register block (live process: the driver writes the
-registers, walks the frames, then puts them back).
+unwound from its register block by GDB, through corodbg's coroutine view
+(`coroutine ID`): no register is written.
 
 UCX_UCONTEXTS=name,name also reports those ucontext_t variables' saved
 registers (REG_RIP, REG_RSP, ...) to compare with the register blocks.
@@ -20,19 +20,21 @@ UCX_TEXT=1 prints a human-readable listing instead of JSON.
 """
 import json
 import os
-import struct
 import sys
 
 import gdb
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import corotable  # noqa: E402
+# The table is decoded, and the filter encoded, by corodbg's own core
+# (python/corodbg/core), through its self-description.
+ROOT = os.path.normpath(os.path.join(os.path.dirname(
+    os.path.abspath(__file__)), "..", ".."))
+sys.path.insert(0, os.path.join(ROOT, "python"))
+from corodbg.core import decode, layout, reader  # noqa: E402
+from corodbg.core import filter as corefilter  # noqa: E402
 
 REGS = ["rip", "rsp", "rbp", "rbx", "r12", "r13", "r14", "r15"]
 GREG_INDEX = {"rip": 16, "rsp": 15, "rbp": 10, "rbx": 11, "r12": 4,
               "r13": 5, "r14": 6, "r15": 7}
-DEAD = 4
-FILTER_ARMED = 1
 
 
 STOP_TEXT = {"checkpoint": "checkpoint %(phase)s", "event": "event"}
@@ -67,8 +69,15 @@ def read(addr, size):
     return bytes(gdb.selected_inferior().read_memory(addr, size))
 
 
+RAW = reader.FunctionReader(read)
+
+
 def table_addr():
     return int(gdb.parse_and_eval("(unsigned long)&corodbg_table"))
+
+
+def table():
+    return decode.decode_table(RAW, table_addr())
 
 
 def symbol(pc):
@@ -90,56 +99,78 @@ def source_line(pc):
     return "%s:%d" % (os.path.basename(sal.symtab.filename), sal.line)
 
 
-def unwind(regs, depth=6):
-    """Frame function names seen from a register block (live only)."""
-    saved = [int(gdb.parse_and_eval("$" + r)) for r in REGS]
+def unwind(cid, depth=6):
+    """Frame function names of parked coroutine CID, unwound by GDB from
+    its register block through corodbg's coroutine view (no register is
+    written).  GDB's own frames, not `bt`'s: the frame filter that ends a
+    coroutine's bt at its start function does not apply, so the walk goes
+    on to where unwinding stops."""
+    from corodbg_gdb import target   # the extension main() sourced
+    gdb.execute("coroutine %d" % cid, to_string=True)
     try:
-        for name, value in zip(REGS, regs):
-            gdb.execute("set $%s = %d" % (name, value))
-        frames, frame = [], gdb.newest_frame()
+        frames, frame = [], gdb.newest_frame().older()  # #0: the thread's
         while frame is not None and len(frames) < depth:
-            frames.append({"pc": int(frame.pc()), "function": frame.name() or
-                           symbol(int(frame.pc())) or "??"})
+            pc = int(frame.pc())
+            # The top frame's pc is where the coroutine resumes (a never-run
+            # one's is its function's first instruction), not a return
+            # address: named at pc itself (the extension's symbolizer),
+            # where GDB looks up pc - 1.
+            name = target.symbolize(pc, False).function if not frames \
+                else frame.name()
+            frames.append({"pc": pc,
+                           "function": name or symbol(pc) or "??"})
             try:
                 frame = frame.older()
             except gdb.error:
                 break
         return frames
     finally:
-        for name, value in zip(REGS, saved):
-            gdb.execute("set $%s = %d" % (name, value))
+        gdb.execute("coroutine off", to_string=True)
 
 
 def snapshot():
-    desc, entries, _ = corotable.decode(read, table_addr())
+    tbl = table()
+    if tbl.warnings:
+        raise RuntimeError("table warnings: %s" % "; ".join(tbl.warnings))
     out = []
-    for e in entries:
+    for co in tbl.coroutines:
+        if co.unreadable:
+            raise RuntimeError("coroutine %s unreadable: %s"
+                               % (co.id, co.unreadable))
+        regs = list(co.regs)
         out.append({
-            "id": e["id"], "name": e["name"], "state": e["state_name"],
-            "switches": e["switches"], "tid": e["tid"],
-            "last_tid": e["last_tid"], "parent_id": e["parent_id"],
-            "entry_fn": e["entry_fn"], "entry_sym": symbol(e["entry_fn"]),
-            "create_pc": e["create_pc"], "create_sym": symbol(e["create_pc"]),
-            "create_line": source_line(e["create_pc"]),
-            "stack_lo": e["stack_lo"], "stack_hi": e["stack_hi"],
-            "regs": e["regs"], "pc_sym": symbol(e["regs"][0]),
-            "signal": e["signal"], "fault_addr": e["fault_addr"],
+            "id": co.id, "name": co.name, "state": co.state_name,
+            "switches": co.switches, "tid": co.tid,
+            "last_tid": co.last_tid, "parent_id": co.parent_id,
+            "entry_fn": co.entry_fn, "entry_sym": symbol(co.entry_fn),
+            "create_pc": co.create_pc, "create_sym": symbol(co.create_pc),
+            "create_line": source_line(co.create_pc),
+            "stack_lo": co.stack_lo, "stack_hi": co.stack_hi,
+            "regs": regs, "pc_sym": symbol(regs[0]),
+            "signal": co.signal, "fault_addr": co.fault_addr,
         })
     keep = ("generation", "live_count", "next_id", "runtime_name",
             "event_seq", "event_kind", "event_id", "event_old_state",
-            "event_new_state", "hook_calls", "reg_dwarf", "abi_major")
-    return {k: desc[k] for k in keep}, out
+            "event_new_state", "hook_calls")
+    desc = {k: tbl.get(k) for k in keep}
+    desc["reg_dwarf"] = list(tbl.reg_dwarf)
+    desc["abi_major"] = tbl.prefix["abi_major"]
+    return desc, out
 
 
 def arm_dead_filter():
-    addr = table_addr()
-    _, _, layout = corotable.decode(read, addr)
+    """Stop at every DEAD transition (and, with UCX_FILTER_FLAGS, at
+    panics or crashes): the core computes the writes, as for `catch
+    coroutine state dead`."""
+    tbl = table()
+    extra = int(os.environ.get("UCX_FILTER_FLAGS", "0"))
+    values = corefilter.filter_values(
+        (layout.STATE_DEAD,), panic=bool(extra & layout.FILTER_PANIC),
+        crash=bool(extra & layout.FILTER_CRASH))
+    data = RAW.read(tbl.addr, tbl.prefix["desc_size"])
     inf = gdb.selected_inferior()
-    off = layout.desc["filter_state_mask"][0]
-    inf.write_memory(addr + off, struct.pack("<I", 1 << DEAD))
-    off = layout.desc["filter_flags"][0]
-    flags = FILTER_ARMED | int(os.environ.get("UCX_FILTER_FLAGS", "0"))
-    inf.write_memory(addr + off, struct.pack("<I", flags))
+    for addr, raw in corefilter.encode(tbl, data, *values):
+        inf.write_memory(addr, raw)
 
 
 def ucontexts():
@@ -153,6 +184,7 @@ def ucontexts():
 
 def main():
     lib, checkpoint = os.environ["UCX_LIB"], os.environ["UCX_CHECKPOINT"]
+    gdb.execute("source " + os.path.join(ROOT, "gdb", "corodbg-gdb.py"))
     for cmd in ("set pagination off", "set confirm off",
                 "set breakpoint pending on", "set startup-with-shell off",
                 "handle SIGSEGV nostop noprint pass",
@@ -175,7 +207,7 @@ def main():
                       "thread_tid": gdb.selected_thread().ptid[1]}
             for e in entries:
                 if e["state"] != "running":
-                    e["frames"] = unwind(e["regs"])
+                    e["frames"] = unwind(e["id"])
             record["ucontexts"] = ucontexts()
         else:
             record = {"stop": "event"}

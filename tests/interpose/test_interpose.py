@@ -2,19 +2,16 @@
 
 The programs (pcl_demo.c, uc_demo.c) never include corodbg.h.  gdb runs
 them with LD_PRELOAD=libcorodbg-ucontext.so and gdb_driver.py prints the
-table, decoded through its self-description (corotable.py), at every
+table, decoded by corodbg's core (python/corodbg/core), at every
 checkpoint and at every DEAD event (the in-process filter is armed for
 DEAD).  Parked coroutines are unwound from their register blocks.
 """
 import json
 import os
 import re
-import struct
 import subprocess
 
 import pytest
-
-import corotable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 LIBPCL = "/usr/lib/x86_64-linux-gnu/libpcl.so.1"
@@ -96,34 +93,6 @@ def test_debian_libpcl_switches_with_ucontext():
     used = {line.split()[-1].split("@")[0] for line in out.splitlines()}
     assert {"getcontext", "makecontext", "swapcontext"} <= used
     assert not {"setjmp", "_setjmp", "sigsetjmp", "sigaltstack"} & used
-
-
-def test_decoder_ids_match_header(root):
-    text = (root / "runtime-hooks" / "include" / "corodbg.h").read_text()
-
-    def xmacro(name):
-        body = re.search(r"#define %s\(X\)(.*?)\n\n" % name, text, re.S)
-        return {int(v): t for _, v, t in re.findall(
-            r'X\((\w+), (\d+), "([^"]*)"\)', body.group(1))}
-    assert xmacro("CORODBG_STATES") == corotable.STATES
-    assert xmacro("CORODBG_DESC_FIELDS") == corotable.DESC_FIELDS
-    assert xmacro("CORODBG_ENTRY_FIELDS") == corotable.ENTRY_FIELDS
-
-
-@pytest.mark.parametrize("damage, message", [
-    (lambda b: b[:20], "no corodbg table"),
-    (lambda b: b"\0" + b[1:], "no corodbg table"),
-    (lambda b: b[:8] + struct.pack("<H", 9) + b[10:], "unknown ABI major 9"),
-    (lambda b: b[:12] + struct.pack("<H", 48) + b[14:],
-     "field records outside the descriptor"),
-])
-def test_decoder_rejects_bad_bytes(damage, message):
-    good = bytearray(568)
-    struct.pack_into("<8sHHHHBBHHHHHHHHH", good, 0, corotable.MAGIC, 1, 0,
-                     568, 224, 8, 1, 62, 216, 21, 384, 21, 552, 8, 8, 0)
-    bad = bytes(damage(bytes(good)))
-    with pytest.raises(corotable.TableError, match=message):
-        corotable.decode(lambda addr, size: bad[addr:addr + size], 0)
 
 
 def test_program_output_unchanged_under_preload(lib, build):

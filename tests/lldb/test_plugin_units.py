@@ -9,7 +9,7 @@ from lldbutil import LLDB, lldb_env
 SCRIPT = textwrap.dedent(r'''
     import sys
     sys.path.insert(0, sys.argv[1])
-    import corodbg_os as O
+    import corodbg_lldb_adapter.threads as O
     from corodbg.core import layout
 
     class Co:

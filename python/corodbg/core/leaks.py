@@ -50,7 +50,7 @@ def leak_groups(coroutines, now_ns, site_text, min_age_ns=None,
                                  g.create_site, g.wait_site))
 
 
-def leak_lines(groups, total_blocked, min_age_ns, format_age):
+def leak_lines(groups, min_age_ns, format_age):
     out = []
     if not groups:
         cond = "" if min_age_ns is None else \

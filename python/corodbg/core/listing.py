@@ -9,7 +9,7 @@ debugger.
 """
 from operator import attrgetter
 
-from . import leaks, query, render
+from . import leaks, query, render, runtime_rules
 
 DEFAULT_USER_DEPTH = 32
 # list_lines returns lines, but a listing of at least LIST_BLOCK_MIN rows
@@ -83,7 +83,7 @@ class Frontend:
     frames_of(co, depth) -> [(level, Location)]  (stacks, -u, leaks)
     executing() -> {tid: coroutine} of coroutines on OS threads now
     thread_location(co, tid) -> Location of the thread's frame 0, or None
-    runtime: query.RuntimeFrames (which frames are runtime code)
+    runtime: runtime_rules.RuntimeFrames (which frames are runtime code)
     """
 
     runtime = None
@@ -91,7 +91,7 @@ class Frontend:
     def __init__(self, table):
         self.table = table
         if self.runtime is None:
-            self.runtime = query.RuntimeFrames()
+            self.runtime = runtime_rules.RuntimeFrames()
         self.runtime.adopt(table)   # the runtime's own description
 
     def symbolize(self, pc, is_return=True):
@@ -109,7 +109,7 @@ class Frontend:
     def user_location(self, co, depth=DEFAULT_USER_DEPTH):
         """The first frame of CO outside the runtime, else its top frame,
         else its saved pc (None for pc 0: no context yet)."""
-        loc = query.user_frame(self.frames_of(co, depth), self.runtime)
+        loc = runtime_rules.user_frame(self.frames_of(co, depth), self.runtime)
         if loc is None and co.pc:
             loc = self.symbolize(co.pc)
         return loc
@@ -250,4 +250,4 @@ def leak_report(fe, now, min_age):
             return t
         return user_text(co)
     groups = leaks.leak_groups(fe.table.coroutines, now, site, min_age)
-    return leaks.leak_lines(groups, None, min_age, render.format_age)
+    return leaks.leak_lines(groups, min_age, render.format_age)

@@ -1,10 +1,10 @@
 """Queries as data: the one argument parser of the listing commands, the
-filters, location kinds and grouping.
+filters, location kinds and grouping, and the other commands' arguments.
+Which frames are runtime code (the user location) is runtime_rules.py.
 
 `parse_list_args` is shared by every front end (GDB `info coroutines`, LLDB
 `coroutine list`); it returns a ListQuery and never touches a debugger.
 """
-import collections
 import fnmatch
 import re
 import shlex
@@ -20,12 +20,6 @@ LOC_GO = "go"          # creation site (the spawn call's return address)
 LOC_START = "start"    # start function
 LOC_KINDS = (LOC_USER, LOC_PC, LOC_GO, LOC_START)
 GROUP_KINDS = LOC_KINDS + ("state", "wait", "name")
-
-# Always runtime code, whatever the runtime: libcorodbg itself and the C
-# library's internals.  Everything else the runtime says about itself in
-# the table (runtime_code, runtime_code_lo/hi: runtime_policy()).
-DEFAULT_RUNTIME_GLOBS = ("corodbg_*", "__*")
-DEFAULT_RUNTIME_FILES = ("*runtime-hooks/src/*",)
 
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)(ns|us|ms|s|m|h|d)")
 _UNITS = {"ns": 1, "us": 10**3, "ms": 10**6, "s": 10**9, "m": 60 * 10**9,
@@ -126,9 +120,6 @@ class ListQuery:
         self.samples = 5           # sample ids per group
         self.limit = None          # print at most N lines
 
-    def needs_location(self):
-        return bool(self.location) or self.group in LOC_KINDS
-
 
 _OPTS_HELP = "-state S, -name GLOB, -loc TEXT, -running, -min-age D, " \
              "-wait REASON, -u, -r, -g, -s, -group KIND, -samples N, " \
@@ -214,34 +205,6 @@ def parse_list_args(arg):
     return q
 
 
-class RuntimeMatcher:
-    """Decides whether a function name (or, with file globs, a source file
-    path) belongs to the runtime."""
-
-    def __init__(self, globs=DEFAULT_RUNTIME_GLOBS):
-        self.set(globs)
-
-    def set(self, globs):
-        if isinstance(globs, str):
-            globs = [g.strip() for g in globs.split(",") if g.strip()]
-        self.globs = tuple(globs)
-        rx = "|".join(fnmatch.translate(g) for g in self.globs) or "(?!)"
-        self._rx = re.compile(rx)
-        self._cache = {}
-
-    def __call__(self, function):
-        if not function:
-            return False
-        hit = self._cache.get(function)
-        if hit is None:
-            # LLDB names a C++ file-static function '::name()': the globs
-            # name the function, not its scope
-            hit = self._cache[function] = bool(
-                self._rx.match(function[2:] if function.startswith("::")
-                               else function))
-        return hit
-
-
 def select(coroutines, q, now_ns):
     """Apply the cheap filters (not -loc) of Q.  Returns a list."""
     out = coroutines
@@ -265,19 +228,15 @@ def select(coroutines, q, now_ns):
     return out if out is not coroutines else list(out)
 
 
-def location_pc(co, kind, user_pc=None):
-    """The address a location kind names for CO (None when unknown).
-
-    USER_PC is a callable(co) -> pc computing the user frame (it needs
-    unwinding, which the adapter provides)."""
+def location_pc(co, kind):
+    """The address a location kind names for CO (None when unknown).  The
+    user location is a frame, not a field: listing.user_text_fn."""
     if kind == LOC_PC:
         return co.pc
     if kind == LOC_GO:
         return co.create_pc
     if kind == LOC_START:
         return co.entry_fn
-    if kind == LOC_USER:
-        return user_pc(co) if user_pc else co.pc
     raise UsageError("bad location kind %r" % kind)
 
 
@@ -306,184 +265,6 @@ def group(coroutines, kind, loc_text, max_groups=50, samples=5):
     out = [(k, len(v), [c.id for c in v[:samples]], v)
            for k, v in ordered[:max_groups]]
     return out, max(0, len(ordered) - max_groups)
-
-
-RuntimePolicy = collections.namedtuple(
-    "RuntimePolicy", "name functions files lo hi start")
-RuntimePolicy.__doc__ = ("What a runtime says about its own code: NAME, "
-                         "function globs, source-file globs, an address "
-                         "range [LO, HI) (0, 0: none) and its START "
-                         "(trampoline) function address, or 0.")
-NO_POLICY = RuntimePolicy("", (), (), 0, 0, 0)
-
-
-def runtime_policy(table):
-    """The runtime's self-description in TABLE's descriptor (corodbg.h,
-    corodbg_set_runtime_code/range/start): "glob" entries name functions,
-    "file:glob" entries source files."""
-    code = table.get("runtime_code", "") or ""
-    globs = [g.strip() for g in code.split(",") if g.strip()]
-    funcs = tuple(g for g in globs if not g.startswith("file:"))
-    files = tuple(g[5:] for g in globs if g.startswith("file:") and g[5:])
-    lo, hi = table.get("runtime_code_lo", 0), table.get("runtime_code_hi", 0)
-    if not lo < hi:
-        lo = hi = 0
-    return RuntimePolicy(table.get("runtime_name", "") or "", funcs, files,
-                         lo, hi, table.get("runtime_start", 0) or 0)
-
-
-class RuntimeRule:
-    """Globs of one kind (functions or files): the built-in ones plus the
-    runtime's own, unless the user set them (`set corodbg
-    runtime-functions`, `coroutine config runtime-files`), which replaces
-    both; setting "" goes back to the runtime's own."""
-
-    def __init__(self, builtin):
-        self.builtin = tuple(builtin)
-        self.runtime = ()
-        self.user = None
-        self._match = RuntimeMatcher(self.builtin)
-
-    @property
-    def globs(self):
-        return self._match.globs
-
-    def set(self, globs):
-        """The user's globs (a list or a comma-separated string)."""
-        if isinstance(globs, str):
-            globs = [g.strip() for g in globs.split(",") if g.strip()]
-        self.user = tuple(globs) or None
-        self._update()
-
-    def adopt(self, globs):
-        """The runtime's own globs (from its table)."""
-        if tuple(globs) != self.runtime:
-            self.runtime = tuple(globs)
-            self._update()
-
-    def _update(self):
-        want = self.user if self.user is not None else \
-            self.builtin + tuple(g for g in self.runtime
-                                 if g not in self.builtin)
-        if want != self._match.globs:
-            self._match.set(want)
-
-    def __call__(self, name):
-        return self._match(name)
-
-
-class RuntimeFrames:
-    """The one rule for "is this frame runtime code?", used for the user
-    location (-u), the wait site of `leaks` and frame cutting in every
-    front end: the function matches a runtime glob, its source file a
-    runtime file glob (a runtime's static helpers share no name prefix,
-    e.g. corort's `recv at chan.c`), or its pc lies in the runtime's
-    address range.  The globs are the runtime's own description (adopt()
-    it from each table), unless the user set them."""
-
-    def __init__(self, globs=DEFAULT_RUNTIME_GLOBS,
-                 files=DEFAULT_RUNTIME_FILES):
-        self.functions = RuntimeRule(globs)
-        self.files = RuntimeRule(files)
-        self.policy = NO_POLICY
-
-    def adopt(self, table):
-        """Take the runtime's self-description from TABLE (call it for
-        every freshly decoded table)."""
-        p = runtime_policy(table)
-        if p != self.policy:
-            self.policy = p
-            self.functions.adopt(p.functions)
-            self.files.adopt(p.files)
-
-    @property
-    def start(self):
-        """The runtime's start (trampoline) function address, or 0: a
-        coroutine's stack ends there."""
-        return self.policy.start
-
-    def is_runtime(self, function, path=None, pc=None):
-        p = self.policy
-        return bool(function and self.functions(function)) or \
-            bool(path and self.files(path)) or \
-            bool(pc is not None and p.lo <= pc < p.hi)
-
-    def location(self, loc):
-        """Is Location LOC runtime code?"""
-        return self.is_runtime(loc.function, loc.file, loc.pc)
-
-
-NO_USER_FRAME = "no user frame"
-
-
-def is_user(loc, runtime):
-    """Is Location LOC a user frame: named, and not runtime code?"""
-    return bool(loc.function) and not runtime.location(loc)
-
-
-def user_frame(frames, runtime):
-    """The first Location of FRAMES ([(level, Location)], every frame
-    `bt` shows, inlined and tail-call frames included) that has a function
-    name and is not runtime code.  When there is none (gcc -O2 sibling
-    calls can leave only runtime frames), the innermost frame marked
-    NO_USER_FRAME, never a runtime function posing as the wait site.
-    None for no frames."""
-    for _, loc in frames:
-        if is_user(loc, runtime):
-            return loc
-    return frames[0][1]._replace(note=NO_USER_FRAME) if frames else None
-
-
-class UserRule:
-    """query.user_frame for one command over many coroutines, with the
-    answers cached: per shown frame, per tuple of frames a stack slot
-    shows (the stack walker hands out the same tuples again and again).
-    accepts(shown) is the walker's UNTIL; user(frames) the user frame of
-    a walk ([stackwalk.Frame])."""
-
-    def __init__(self, runtime):
-        self.runtime = runtime
-        self._first = {}
-        self._index_fn = self._index    # one object: the walker's memo key
-
-    def _index(self, shown):
-        i = self._first.get(shown)
-        if i is None:
-            i = -1
-            for k, loc in enumerate(shown):
-                if is_user(loc, self.runtime):
-                    i = k
-                    break
-            self._first[shown] = i
-        return i
-
-    def accepts(self, shown):
-        return self._index(shown) >= 0
-
-    def walked(self, walker, co, depth):
-        """The user frame of parked CO by WALKER's (a stackwalk
-        FrameSizeUnwinder) fast path, as user(walker.frames(co, depth,
-        self.accepts)) gives it; None for no frames; False when CO needs
-        the general walk."""
-        got = walker.user_frame(co, depth, self._index_fn)
-        if got is None:
-            return False
-        shown, i = got
-        if i >= 0:
-            return shown[i]
-        return shown[0]._replace(note=NO_USER_FRAME) if shown else None
-
-    def user(self, frames):
-        """The user frame of FRAMES (a walk, top first), else the
-        innermost frame marked NO_USER_FRAME, else None."""
-        for f in frames:
-            i = self._index(f.shown)
-            if i >= 0:
-                return f.shown[i]
-        for f in frames:
-            if f.shown:
-                return f.shown[0]._replace(note=NO_USER_FRAME)
-        return None
 
 
 # ---- the other commands' arguments ----------------------------------------

@@ -6,7 +6,7 @@ colour are the adapter's business.
 import os
 import re
 from itertools import compress, count, islice, repeat
-from operator import attrgetter, floordiv, itemgetter, not_, sub
+from operator import attrgetter, floordiv, not_, sub
 
 from . import layout
 
@@ -59,99 +59,30 @@ _STATE_TEXT = {v: t for _, v, t in layout.STATES}
 _WAIT_TEXT = {v: t for _, v, t in layout.WAITS}
 
 
-def listing_rows(coroutines, now_ns, loc_text, marker_id=None, locs=None):
-    """One tuple of cells per coroutine (marker, id, state, wait, age, name,
-    location).  This is the hot loop of a 1M listing: no properties, and
-    ages formatted once per distinct millisecond.  LOCS, when given, is the
-    location text of each coroutine (else loc_text(co) is called)."""
-    if locs is None:
-        locs = [loc_text(co) for co in coroutines]
-    rows = []
-    append = rows.append
-    ages = {}
-    state_text = _STATE_TEXT
-    wait_text = _WAIT_TEXT
-    age_states = _AGE_STATES
-    blocked = layout.STATE_BLOCKED
-    for co, loc in zip(coroutines, locs):
-        st = co.state
-        cid = co.id
-        mark = "*" if cid == marker_id else ("?" if co.unreadable else " ")
-        since = co.since_ns
-        age = ""
-        if st in age_states and since and now_ns:
-            d = now_ns - since
-            key = d // 1000000 if d >= 1000000 else -1 if d > 0 else -2
-            age = ages.get(key)
-            if age is None:
-                age = ages[key] = format_age(max(d, 0))
-        state = state_text.get(st)
-        if state is None:
-            state = "state-%s" % st
-        wait = ""
-        if st == blocked:
-            wait = wait_text.get(co.wait_reason) or \
-                "wait-%s" % co.wait_reason
-        append((mark, cid, state, wait, age, co.name or "", loc))
-    rows = Rows(rows)
-    if rows:
-        # ids are non-negative integers: the widest is the largest (one
-        # C-level pass instead of a set of a million strings)
-        rows.id_width = len(str(max(map(attrgetter("id"), coroutines))))
-    return rows
-
-
-class Rows(list):
-    """listing_rows' result: a list of row tuples, plus the width of the
-    id column (id_width).  The id cell is the int itself: "%s" formats it
-    when the line is made, so no million id strings are kept."""
-
-    id_width = None
-
-
-def format_rows(rows, header=HEADER):
-    """Align ROWS (from listing_rows) under HEADER like `info threads`."""
-    widths = [len(h) for h in header[:-1]]
-    id_width = getattr(rows, "id_width", None)
-    for k in range(len(widths)):
-        if k == 0:
-            n = id_width if id_width is not None else \
-                max(map(len, map(str, set(map(itemgetter(1), rows)))),
-                    default=0)
-        else:
-            # few distinct values per column: measure each once
-            n = max(map(len, set(map(itemgetter(k + 1), rows))), default=0)
-        if n > widths[k]:
-            widths[k] = n
-    fmt = "%s " + " ".join("%%-%ds" % w for w in widths) + " %s"
-    out = [(fmt % ((" ",) + tuple(header))).rstrip() + "\n"]
-    fmt += "\n"
-    out.extend(map(fmt.__mod__, rows))
-    return out
-
-
 _MS = 1000000
 
 
 def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
                   block=1):
-    """format_rows(listing_rows(...)) in one step, byte for byte: the
-    header line, then one line per coroutine.  LOCS is the location text
-    of each coroutine.  The 1M-entry listing: the columns are computed a
-    whole column at a time in C (attrgetter, map, dict lookups of the few
-    distinct values), the widths from the distinct values, and each line
-    is formatted once; only the odd rows (marked, unreadable, no age, age
-    under 1 ms) get Python code of their own.  BLOCK > 1: the rows come
-    BLOCK lines to a string (the text is the same), for a caller that
-    only joins or writes them."""
+    """The listing, aligned under HEADER like `info threads`: the header
+    line, then one line per coroutine (marker, id, state, wait, age, name,
+    location).  LOCS is the location text of each coroutine; NOW_NS None
+    or 0 (no clock) shows no ages.  The 1M-entry listing: the columns are
+    computed a whole column at a time in C (attrgetter, map, dict lookups
+    of the few distinct values), the widths from the distinct values, and
+    each line is formatted once; only the odd rows (marked, unreadable, no
+    age, age under 1 ms) get Python code of their own.  BLOCK > 1: the
+    rows come BLOCK lines to a string (the text is the same), for a caller
+    that only joins or writes them."""
     cos = coroutines
     n = len(cos)
     ids = list(map(attrgetter("id"), cos))
     sinces = list(map(attrgetter("since_ns"), cos))
     names = list(map(attrgetter("name"), cos))
-    if not n or not now_ns or None in sinces:
-        return format_rows(listing_rows(cos, now_ns, None, marker_id, locs),
-                           header)
+    if not now_ns:
+        now_ns, sinces = 0, [0] * n     # no clock: no ages
+    elif None in sinces:
+        sinces = [x or 0 for x in sinces]
     if None in names:
         names = [x or "" for x in names]
     # state and wait cells: few distinct (state, wait_reason) pairs,
@@ -172,7 +103,7 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
                 wait = _WAIT_TEXT.get(w) or "wait-%s" % w
             by_wait[w] = (state, wait)
     # age cells: by millisecond, each formatted once from the first row
-    # of its millisecond (as listing_rows does)
+    # of its millisecond
     keys = list(map(floordiv, map(sub, repeat(now_ns, n), sinces),
                     repeat(_MS, n)))
     for i in compress(count(), map((1).__gt__, keys)):   # under 1 ms
@@ -189,12 +120,15 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
     ages = {}
     for k, since in first.items():
         ages[k] = "" if k is None else format_age(max(now_ns - since, 0))
-    # widths, as format_rows measures them
+    # widths: the widest cell of each column, at least its header
     widths = [len(h) for h in header[:-1]]
     cols = (
-        [len(str(max(ids)))],
+        [len(str(max(ids)))] if ids else [],
         [len(s) for c in sw.values() for s, _ in c.values()],
-        [len(w) for c in sw.values() for _, w in c.values()],
+        # only blocked rows show a wait (a stale wait_reason elsewhere is
+        # not a cell)
+        [len(sw[blocked][w][1])
+         for w in set(compress(waits, map(blocked.__eq__, states)))],
         list(map(len, ages.values())),
         list(map(len, set(names))),
     )

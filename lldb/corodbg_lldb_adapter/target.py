@@ -1,30 +1,22 @@
 """The LLDB adapter's side of the core API: memory reads, the table's
 address, symbolization, thread ids and the clock, cached per stop.
 
-Shared by the commands (corodbg_lldb.py) and the OperatingSystem plugin
-(corodbg_os.py): both run in LLDB's one Python interpreter, so they share
-one Session per process and decode the table once per stop.
+Shared by the commands and the OperatingSystem plugin (threads.py): both
+run in LLDB's one Python interpreter, so they share one Session per
+process, which owns that process's state and its one memory reader, and
+decode the table once per stop.
 
-Nothing here writes target memory except `arm_filter` (the in-process
+Nothing here writes target memory except `write_filter` (the in-process
 event filter, on the user's explicit `coroutine catch`).
 """
 import os
-import struct
-import sys
 import time
 
 import lldb
 
-_HERE = os.path.dirname(os.path.abspath(__file__))
-for _p in (os.path.join(_HERE, "..", "python"),   # source tree
-           os.path.join(_HERE, "python")):         # installed layout
-    _p = os.path.normpath(_p)
-    if os.path.isdir(os.path.join(_p, "corodbg")) and _p not in sys.path:
-        sys.path.insert(0, _p)
-
-from corodbg.core import crash, errors, reader, decode, layout, query  # noqa: E402
-from corodbg.core import filter as corefilter  # noqa: E402
-from corodbg.core.model import Location  # noqa: E402
+from corodbg.core import crash, errors, reader, decode, layout, runtime_rules
+from corodbg.core import filter as corefilter
+from corodbg.core.model import EVENT_NAMES, Location
 
 TABLE_SYMBOL = "corodbg_table"
 TABLE_SECTION = ".corodbg"
@@ -42,12 +34,10 @@ class Config:
         self.threads = True          # the OS plugin lists coroutines
         self.debug = False           # print tracebacks of internal errors
         self.describe_stops = True   # report events as described stops
-        self.runtime = query.RuntimeFrames()  # which frames are runtime
+        self.runtime = runtime_rules.RuntimeFrames()  # which frames are runtime
 
 
 CONFIG = Config()
-# OperatingSystem plugin instances by SBProcess unique id.
-PLUGINS = {}
 
 
 def coro_tid(cid):
@@ -110,14 +100,14 @@ class Session:
         self._table = None
         self._table_error = None
         self.locations = {}
-        self.warned = set()
         self.pinned = set()         # coroutine ids the user selected
         self.cut_note = None        # what the plugin left out this stop
-        self.catch = None           # armed catchpoint description
-        self.catch_bp = None
         self._on_threads = None
-        self.last_event = None
+        self.last_event = None      # text of the last catch event
         self._stack_reader = None
+        # The core's FrameSizeUnwinder over stack_reader() (stacks.walker):
+        # None until tried, False when it cannot be made.
+        self.walker = None
 
     # ---- per-stop cache -------------------------------------------------
     def _fresh(self):
@@ -128,6 +118,11 @@ class Session:
             self._table = None
             self._table_error = None
             self._on_threads = None
+
+    def forget_table(self):
+        """Read the table again at the next use (we wrote to it)."""
+        self.reader.invalidate()
+        self._table = None
 
     def is_core(self):
         plugin = self.process.GetPluginName() or ""
@@ -204,10 +199,6 @@ class Session:
                                                    is_return)
         return loc
 
-    def loc_text(self, pc, is_return=True):
-        from corodbg.core import render
-        return render.format_location(self.symbolize(pc, is_return))
-
     # ---- threads ----------------------------------------------------------
     def on_threads(self):
         """{OS thread id: coroutine executing on it} for this stop.
@@ -254,54 +245,6 @@ class Session:
         if th.IsValid():
             return th
         return None
-
-
-def real_thread_order(process):
-    """OS thread ids in the order LLDB's own (non-plugin) thread list has
-    them, which is what an OS plugin's "core" index refers to: the
-    NT_PRSTATUS notes of a core file; lldb-server's order (creation order,
-    i.e. ascending tids) for a live local process.  None when unknown."""
-    try:
-        core = process.GetCoreFile()
-        path = core.fullpath if core is not None and core.IsValid() else None
-        if path:
-            return _core_thread_ids(path)
-        pid = process.GetProcessID()
-        task = "/proc/%d/task" % pid
-        if pid and os.path.isdir(task):
-            return sorted(int(t) for t in os.listdir(task) if t.isdigit())
-    except (OSError, ValueError, struct.error):
-        return None
-    return None
-
-
-def _core_thread_ids(path):
-    """pr_pid of each NT_PRSTATUS note of an x86-64 ELF core, in order."""
-    out = []
-    with open(path, "rb") as f:
-        eh = f.read(64)
-        if eh[:4] != b"\x7fELF" or eh[4] != 2 or eh[5] != 1:
-            return None
-        phoff, = struct.unpack_from("<Q", eh, 32)
-        phentsize, phnum = struct.unpack_from("<HH", eh, 54)
-        f.seek(phoff)
-        phs = f.read(phentsize * phnum)
-        for i in range(min(phnum, 4096)):
-            ptype, = struct.unpack_from("<I", phs, i * phentsize)
-            if ptype != 4:  # PT_NOTE
-                continue
-            off, = struct.unpack_from("<Q", phs, i * phentsize + 8)
-            size, = struct.unpack_from("<Q", phs, i * phentsize + 32)
-            f.seek(off)
-            data = f.read(min(size, 64 << 20))
-            pos = 0
-            while pos + 12 <= len(data):
-                nsz, dsz, ntype = struct.unpack_from("<III", data, pos)
-                desc = pos + 12 + ((nsz + 3) & ~3)
-                if ntype == 1 and desc + 36 <= len(data):  # NT_PRSTATUS
-                    out.append(struct.unpack_from("<i", data, desc + 32)[0])
-                pos = desc + ((dsz + 3) & ~3)
-    return out
 
 
 def _thread_sp(th):
@@ -405,8 +348,7 @@ def write_filter(sess, mask, flags, fid, glob):
         if not err.Success() or n != len(raw):
             raise errors.CorodbgError("cannot write the event filter at "
                                       "0x%x: %s" % (addr, err.GetCString()))
-    sess.reader.invalidate()
-    sess._table = None
+    sess.forget_table()
 
 
 def event_record(sess):
@@ -414,7 +356,6 @@ def event_record(sess):
     seq) read fresh from the descriptor."""
     tbl = sess.table()
     d = tbl.desc
-    from corodbg.core.model import EVENT_NAMES
     return (EVENT_NAMES.get(d.get("event_kind"), "event-%s"
                             % d.get("event_kind")),
             d.get("event_id"), d.get("event_old_state"),
