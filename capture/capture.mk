@@ -22,9 +22,9 @@ CAP_LIBS := $(B)/symbolizer/libcorosym.a $(B)/symbolizer/pprof/profile.pb-c.o \
             -Wl,-Bstatic -ldwarf -ldeflate -lzstd -Wl,-Bdynamic \
             -ldw -lelf -lprotobuf-c -lz -lstdc++ -ldl -lpthread
 
-# The runtime-frame globs come from the Python core (query.py), the one
-# place they are written, so both debuggers and this tool agree.
-$(CAP_B)/gen/runtime_rules.h: python/corodbg/core/query.py $(CAP_DIR)/gen_rules.py
+# The runtime-frame globs come from the Python core (runtime_rules.py),
+# the one place they are written, so both debuggers and this tool agree.
+$(CAP_B)/gen/runtime_rules.h: python/corodbg/core/runtime_rules.py $(CAP_DIR)/gen_rules.py
 	@mkdir -p $(@D)
 	$(PYTHON) $(CAP_DIR)/gen_rules.py > $@.tmp && mv $@.tmp $@
 
