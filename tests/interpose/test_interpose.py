@@ -79,9 +79,12 @@ def test_exports_only_interposed_functions_and_table(lib):
                          stdout=subprocess.PIPE, check=True,
                          universal_newlines=True).stdout
     names = sorted(line.split()[-1] for line in out.splitlines())
-    assert names == ["co_create", "co_delete", "corodbg_event_hook",
-                     "corodbg_table", "getcontext", "makecontext",
-                     "setcontext", "swapcontext"]
+    # the table for debuggers; the totals and the current coroutine for a
+    # preloaded libcorodbg-agent (docs/agent.md)
+    assert names == ["co_create", "co_delete", "corodbg_current",
+                     "corodbg_event_hook", "corodbg_table", "corodbg_totals",
+                     "getcontext", "makecontext", "setcontext",
+                     "swapcontext"]
 
 
 def test_debian_libpcl_switches_with_ucontext():
