@@ -178,3 +178,41 @@ def test_program_without_boost_is_untouched(build, fclib):
                          env=dict(os.environ, LD_PRELOAD=fclib))
     assert pre.returncode == plain.returncode == 0
     assert pre.stdout == plain.stdout and pre.stderr == plain.stderr == ""
+
+
+def test_lldb_from_a_core_of_a_boost_program(build, fclib, tmp_path):
+    """A gcore of a Boost.Fiber program run under the interposer (held with
+    BOOST_HOLD in its checkpoint) lists its fibers in LLDB, and a fiber's
+    thread unwinds to the user's wait site."""
+    exe = prog(build, "boost_fibers")
+    p = subprocess.Popen([exe], stdout=subprocess.PIPE, text=True,
+                         stdin=subprocess.DEVNULL, start_new_session=True,
+                         env=dict(os.environ, LD_PRELOAD=fclib,
+                                  BOOST_HOLD="1"))
+    try:
+        pid = int(p.stdout.readline().split()[1])
+        core = str(tmp_path / "core")
+        subprocess.run(["gcore", "-o", core, str(pid)], check=True,
+                       capture_output=True, timeout=120)
+    finally:
+        os.killpg(p.pid, 9)
+        p.wait()
+    core += ".%d" % pid
+    out = subprocess.run(
+        ["lldb-19", "--no-lldbinit", "-b",
+         "-o", "command script import %s" % LLDB_PLUGIN,
+         "-o", "target create %s --core %s" % (exe, core),
+         "-o", "coroutine list -u", "-o", "coroutine select 3", "-o", "bt"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        timeout=120, stdin=subprocess.DEVNULL).stdout
+    assert "Traceback" not in out, out
+    assert "Total: 7 coroutines (7 runnable)." in out, out
+    for marker, fn in (("LINE_FIB_CHAN", "wait_request"),
+                       ("LINE_FIB_MUTEX", "lock_table")):
+        rows = re.findall(r"^  \d+ +runnable .*\b%s\(int\) at fibers.cpp:%d$"
+                          % (fn, line("fibers.cpp", marker)), out, re.M)
+        assert len(rows) == 2, (fn, out)
+    bt = out.split("(lldb) bt")[1]
+    assert re.search(r"frame #\d+: 0x[0-9a-f]+ boost_fibers`lock_table"
+                     r"\(id=0\) at fibers.cpp:%d"
+                     % line("fibers.cpp", "LINE_FIB_MUTEX"), bt), bt
