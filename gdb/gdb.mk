@@ -51,14 +51,10 @@ TESTBIN += $(GDB_TESTBIN)
 BENCH   += $(GDB_TESTBIN) $(GDB_B)/fixture-O2
 
 .PHONY: install-gdb
-install-gdb:
-	install -d $(DESTDIR)$(PREFIX)/share/corodbg/gdb/corodbg_gdb \
-	  $(DESTDIR)$(PREFIX)/share/corodbg/python/corodbg/core
+# The shared core comes from python/python.mk.
+install-gdb: install-python-core
+	install -d $(DESTDIR)$(PREFIX)/share/corodbg/gdb/corodbg_gdb
 	install -m 644 gdb/corodbg-gdb.py $(DESTDIR)$(PREFIX)/share/corodbg/gdb/
 	install -m 644 gdb/corodbg_gdb/*.py \
 	  $(DESTDIR)$(PREFIX)/share/corodbg/gdb/corodbg_gdb/
-	install -m 644 python/corodbg/*.py \
-	  $(DESTDIR)$(PREFIX)/share/corodbg/python/corodbg/
-	install -m 644 python/corodbg/core/*.py \
-	  $(DESTDIR)$(PREFIX)/share/corodbg/python/corodbg/core/
 INSTALL += install-gdb

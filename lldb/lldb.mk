@@ -32,10 +32,10 @@ lldb-dap-deps: $(LLDB_DAPDEPS)
 TESTBIN += $(LLDB_PROG) $(LLDB_STRIP) lldb-dap-deps
 BENCH   += $(LLDB_PROG)
 
-# Installed next to the shared core (share/corodbg/python, installed by
-# gdb/gdb.mk): corodbg_lldb_adapter/__init__.py finds it as ../python.
+# Installed next to the shared core (share/corodbg/python, from
+# python/python.mk): corodbg_lldb_adapter/__init__.py finds it as ../python.
 .PHONY: install-lldb
-install-lldb:
+install-lldb: install-python-core
 	install -d $(DESTDIR)$(PREFIX)/share/corodbg/lldb/corodbg_lldb_adapter
 	install -m 644 lldb/corodbg_lldb.py lldb/corodbg_os.py \
 	  $(DESTDIR)$(PREFIX)/share/corodbg/lldb/

@@ -64,3 +64,22 @@ def test_install_twice_with_two_prefixes(root, tmp_path):
     install_and_build(root, tmp_path, "/opt/corodbg-a")
     install_and_build(root, tmp_path, "/usr/local/corodbg-b")
     install_and_build(root, tmp_path, "/opt/corodbg-a")
+
+
+def test_lldb_install_alone_brings_the_core(root, tmp_path):
+    """install-lldb does not lean on install-gdb for the Python core: the
+    installed plugin imports in LLDB from that tree alone."""
+    dest = tmp_path / "lldb-only"
+    subprocess.run(["make", "-s", "--no-print-directory", "install-lldb",
+                    "DESTDIR=%s" % dest, "PREFIX=/usr"], cwd=root,
+                   check=True, capture_output=True)
+    share = dest / "usr/share/corodbg"
+    assert (share / "python/corodbg/core/decode.py").exists()
+    assert not (share / "gdb").exists()
+    out = subprocess.run(["lldb-19", "--no-lldbinit", "-b", "-o",
+                          "command script import %s"
+                          % (share / "lldb/corodbg_lldb.py"),
+                          "-o", "help coroutine"],
+                         capture_output=True, text=True, timeout=120).stdout
+    assert "error" not in out.lower() and "Traceback" not in out, out
+    assert "coroutine" in out.split("help coroutine", 1)[1], out
