@@ -147,7 +147,6 @@ typedef struct cs_range { uint64_t lo, hi; uint32_t scope, pad; } cs_range;
 typedef struct cs_builder {
     cs_strpool strs;
     cs_buf rows, scopes, ranges, syms, files;
-    uint32_t *file_of_str;  /* not used: files dedup via hash below */
     uint32_t *fslots; size_t nfslots, nfiles;
     char *err;              /* first DWARF error, non-fatal */
     int progress;
@@ -216,14 +215,11 @@ int cs_cache_view(const void *data, size_t size, uint64_t key,
 /* Lookup result: indices into rows, segs, syms (CS_NONE: none). */
 typedef struct cs_hit { uint32_t row, seg, sym; } cs_hit;
 void cs_lookup(const cs_index *ix, uint64_t addr, cs_hit *h);
-/* Same for N addresses at once: sorts them and sweeps each table once.
-   ORDER (may be NULL) receives the indices of ADDRS in address order. */
-void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
-                    cs_hit *hits, uint32_t *order);
-/* The two halves of it, for a caller that walks the answers in address
-   order (and splits the walk between threads): SADDRS[j] = ADDRS[ORDER[j]]
-   sorted; then, with a cursor per walk (zeroed), the hit of each next
-   address, which must not be lower than the one before.  Looking up and
+/* For N addresses at once, in two halves, for a caller that walks the
+   answers in address order (and splits the walk between threads):
+   SADDRS[j] = ADDRS[ORDER[j]] sorted; then, with a cursor per walk
+   (zeroed), the hit of each next address, which must not be lower than
+   the one before.  Looking up and
    using each hit in turn keeps the rows it touched in cache. */
 void cs_sort_addrs(const uint64_t *addrs, size_t n, uint64_t *saddrs,
                    uint32_t *order);

@@ -17,10 +17,7 @@
 #include "lineproto.h"
 #include "output.h"
 
-#if __has_include("pprof_main.h")
 #include "pprof_main.h"
-#define HAVE_PPROF 1
-#endif
 
 static const char *prog = "corosym";
 static int llvm_mode;      /* argv[0] is llvm-symbolizer */
@@ -696,10 +693,8 @@ int main(int argc, char **argv)
         llvm_mode = 1;
         prog = "llvm-symbolizer";
     }
-#ifdef HAVE_PPROF
     if (argc > 1 && strcmp(argv[1], "pprof") == 0)
         return corosym_pprof_main(argc - 1, argv + 1);
-#endif
     cli c;
     memset(&c, 0, sizeof c);
     corosym_options_init(&c.o);

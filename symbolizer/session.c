@@ -867,32 +867,6 @@ void cs_lookup_next(const cs_index *ix, cs_cursor *cur, uint64_t x,
     h->sym = cur->have_y ? (uint32_t)cur->py : CS_NONE;
 }
 
-void cs_lookup_many(const cs_index *ix, const uint64_t *addrs, size_t n,
-                    cs_hit *hits, uint32_t *order)
-{
-    if (n < 64) {
-        for (size_t i = 0; i < n; i++) {
-            cs_lookup(ix, addrs[i], &hits[i]);
-            if (order)
-                order[i] = (uint32_t)i;
-        }
-        return;
-    }
-    uint64_t *s = cs_xmalloc(n * sizeof *s);
-    uint32_t *o = order ? order : cs_xmalloc(n * sizeof *o);
-    cs_hit *sh = cs_xmalloc(n * sizeof *sh);
-    cs_sort_addrs(addrs, n, s, o);
-    cs_cursor cur = {0};
-    for (size_t j = 0; j < n; j++)
-        cs_lookup_next(ix, &cur, s[j], &sh[j]);
-    for (size_t j = 0; j < n; j++)
-        hits[o[j]] = sh[j];
-    free(sh);
-    if (o != order)
-        free(o);
-    free(s);
-}
-
 const cs_var *cs_module_var_at(corosym_module *m, uint64_t addr)
 {
     if (!m || m->error || !m->debug_path)

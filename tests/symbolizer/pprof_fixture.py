@@ -274,15 +274,10 @@ class Fixture:
 
 
 def corosym_pprof():
-    """The command that runs `corosym pprof`: the CLI when it dispatches
-    the subcommand, else the stand-alone build/symbolizer/corosym-pprof."""
+    """The command that runs `corosym pprof`."""
     cli = BUILD / "symbolizer" / "corosym"
-    if cli.exists():
-        r = subprocess.run([str(cli), "pprof", "--help"],
-                           capture_output=True, text=True)
-        if r.returncode == 0 and "corosym pprof" in r.stdout:
-            return [str(cli), "pprof"]
-    return [str(BUILD / "symbolizer" / "corosym-pprof")]
+    assert cli.exists(), "%s not built: run make testbin" % cli
+    return [str(cli), "pprof"]
 
 
 def go_env(tmp):
