@@ -20,9 +20,10 @@ AG_HDR := $(AG_DIR)/include/corodbg_agent.h $(wildcard $(AG_DIR)/lib/*.h) \
 AG_SO  := $(AG_B)/libcorodbg-agent.so
 # libcorodbg's symbols (the table, the totals) come from the program,
 # which links libcorodbg itself: the agent must not bring a second table.
-# libdwarf is linked shared here (Debian's libdwarf.a is not PIC).
+# libdeflate and libzstd are linked statically as elsewhere (their Debian
+# archives are PIC).
 AG_LIBS := $(B)/symbolizer/libcorosym.a $(B)/symbolizer/pprof/profile.pb-c.o \
-           $(B)/symbolizer/pprof/pprof_gzip.o -ldwarf \
+           $(B)/symbolizer/pprof/pprof_gzip.o \
            -Wl,-Bstatic -ldeflate -lzstd -Wl,-Bdynamic \
            -ldw -lelf -lprotobuf-c -lz -lstdc++ -ldl -lpthread
 

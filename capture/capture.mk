@@ -15,11 +15,11 @@ CAP_HDR  := $(CAP_DIR)/include/corocap.h $(wildcard $(CAP_DIR)/lib/*.h) \
             $(HOOKS_DIR)/include/corodbg.h $(CAP_B)/gen/runtime_rules.h \
             $(B)/symbolizer/proto/profile.pb-c.h
 CAP_LIB  := $(CAP_B)/libcorocap.a
-# libcorosym links libdwarf statically; libdw and libelf stay shared (one
+# libdeflate and libzstd are linked statically; libdw and libelf stay shared (one
 # libelf for both).  protobuf-c for the pprof writer.
 CAP_LIBS := $(B)/symbolizer/libcorosym.a $(B)/symbolizer/pprof/profile.pb-c.o \
             $(B)/symbolizer/pprof/pprof_gzip.o \
-            -Wl,-Bstatic -ldwarf -ldeflate -lzstd -Wl,-Bdynamic \
+            -Wl,-Bstatic -ldeflate -lzstd -Wl,-Bdynamic \
             -ldw -lelf -lprotobuf-c -lz -lstdc++ -ldl -lpthread
 
 # The runtime-frame globs come from the Python core (runtime_rules.py),

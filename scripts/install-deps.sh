@@ -20,7 +20,7 @@ set -eu
 
 # What `make` (build only) needs.
 BUILD_PKGS="gcc make binutils pkg-config python3
- libelf-dev libdwarf-dev libdw-dev zlib1g-dev libzstd-dev libdeflate-dev
+ libelf-dev libdw-dev zlib1g-dev libzstd-dev libdeflate-dev
  libprotobuf-c-dev protobuf-c-compiler"
 
 # What `make test`, `make demo` and `make bench` need on top.

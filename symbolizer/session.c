@@ -9,7 +9,7 @@
 #include <unistd.h>
 #include <dlfcn.h>
 #include <elfutils/debuginfod.h>
-#include <libdwarf/libdwarf.h>
+#include <zlib.h>
 
 #include "corosym_int.h"
 
@@ -170,7 +170,8 @@ static cs_elf *try_debug(corosym_module *m, const char *cand, int quiet_enoent,
         return NULL;
     }
     if (check_crc) {
-        uint32_t crc = dwarf_basic_crc32(e->map, e->map_size, 0);
+        /* .gnu_debuglink's CRC is the ordinary CRC-32 (zlib's) */
+        uint32_t crc = (uint32_t)crc32_z(0, e->map, e->map_size);
         if (crc != want_crc) {
             add_warning(m, cs_fmt("corosym: %s: .gnu_debuglink CRC %08x "
                                   "does not match file CRC %08x, refused",

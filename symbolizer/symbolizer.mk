@@ -8,9 +8,9 @@ CS_OUT   := $(B)/symbolizer
 CS_LIBSRC := util.c elf.c dwarf.c index.c session.c lineproto.c demangle.c
 CS_LIBOBJ := $(addprefix $(CS_OUT)/obj/,$(CS_LIBSRC:.c=.o))
 CS_CFLAGS := $(BASE_CFLAGS) -I$(CS_DIR)/include -I$(CS_DIR)
-# libdwarf, libelf, libdeflate, libzstd and zlib are linked statically (start-up time:
+# libelf, libdeflate, libzstd and zlib are linked statically (start-up time:
 # each run maps fewer shared objects); libdebuginfod is dlopen'ed on use.
-CS_LIBS  := -Wl,-Bstatic -ldwarf -lelf -ldeflate -lzstd -lz -Wl,-Bdynamic -lstdc++ -ldl -lpthread
+CS_LIBS  := -Wl,-Bstatic -lelf -ldeflate -lzstd -lz -Wl,-Bdynamic -lstdc++ -ldl -lpthread
 CS_HDRS  := $(CS_DIR)/include/corosym.h $(CS_DIR)/corosym_int.h \
             $(CS_DIR)/lineproto.h $(CS_DIR)/output.h $(CS_DIR)/batch.h
 
