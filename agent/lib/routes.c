@@ -78,71 +78,87 @@ static int check_params(const ca_request *req, const char *const *names,
     return 0;
 }
 
+/* A request whose only parameter is NAME, an integer in [LO, HI] (DFLT
+ * when absent): 0 with *V, or -1 after answering 400. */
+static int only_param(const ca_request *req, const char *name, uint64_t lo,
+                      uint64_t hi, uint64_t dflt, uint64_t *v,
+                      ca_response *res)
+{
+    const char *const names[] = {name, NULL};
+    char why[256];
+    if (check_params(req, names, res))
+        return -1;
+    if (ca_query_uint(req->query, name, lo, hi, dflt, v, why, sizeof why)) {
+        ca_error(res, 400, "%s", why);
+        return -1;
+    }
+    return 0;
+}
+
+/* Every coroutine with its stack, as `corodbg dump` takes it. */
+struct dump { cc_target *t; cc_symbolizer *sym; cc_capture *c; };
+
+static int take_dump(const ca_config *cfg, ca_response *res, struct dump *d)
+{
+    char err[CC_ERRLEN];
+    d->c = NULL;
+    d->sym = NULL;
+    d->t = open_self(cfg, &d->sym, res);
+    if (!d->t)
+        return -1;
+    if (!d->sym)
+        snprintf(err, sizeof err, "out of memory");
+    else
+        d->c = cc_capture_take(d->t, d->sym, DUMP_FLAGS, DUMP_DEPTH, err);
+    if (!d->c) {
+        ca_error(res, 500, "%s", err);
+        return -1;
+    }
+    return 0;
+}
+
+static void dump_free(struct dump *d)
+{
+    cc_capture_free(d->c);
+    cc_symbolizer_free(d->sym);
+    cc_target_free(d->t);
+}
+
 static void coroutines(const ca_config *cfg, const ca_request *req,
                        ca_response *res)
 {
-    static const char *const names[] = {"debug", NULL};
     uint64_t debug;
-    char why[256];
-    if (check_params(req, names, res))
-        return;
-    if (ca_query_uint(req->query, "debug", 0, 2, 0, &debug, why,
-                      sizeof why)) {
-        ca_error(res, 400, "%s", why);
-        return;
-    }
-    cc_symbolizer *sym = NULL;
-    cc_target *t = open_self(cfg, &sym, res);
-    if (!t)
-        return;
+    struct dump d;
     char err[CC_ERRLEN];
-    cc_capture *c = cc_capture_take(t, sym, DUMP_FLAGS, DUMP_DEPTH, err);
-    if (!c) {
-        ca_error(res, 500, "%s", err);
-    } else if (debug == 0) {
-        res->type = "application/octet-stream";
-        res->disposition = "attachment; filename=\"coroutine\"";
-        if (cc_write_pprof_fp(res->f, c, err))
-            ca_error(res, 500, "%s", err);
-    } else if (debug == 1) {
-        cc_write_grouped(res->f, c);
-    } else {
-        cc_write_text(res->f, c);
+    if (only_param(req, "debug", 0, 2, 0, &debug, res))
+        return;
+    if (!take_dump(cfg, res, &d)) {
+        if (debug == 0) {
+            res->type = "application/octet-stream";
+            res->disposition = "attachment; filename=\"coroutine\"";
+            if (cc_write_pprof_fp(res->f, d.c, err))
+                ca_error(res, 500, "%s", err);
+        } else if (debug == 1) {
+            cc_write_grouped(res->f, d.c);
+        } else {
+            cc_write_text(res->f, d.c);
+        }
     }
-    cc_capture_free(c);
-    cc_symbolizer_free(sym);
-    cc_target_free(t);
+    dump_free(&d);
 }
 
 static void leaks(const ca_config *cfg, const ca_request *req,
                   ca_response *res)
 {
-    static const char *const names[] = {"min_age", NULL};
-    uint64_t min_age;
-    char why[256];
-    if (check_params(req, names, res))
+    uint64_t min_age;       /* seconds; UINT64_MAX: no minimum */
+    struct dump d;
+    if (only_param(req, "min_age", 0, 100000000, UINT64_MAX, &min_age, res))
         return;
-    if (ca_query_uint(req->query, "min_age", 0, 100000000, UINT64_MAX,
-                      &min_age, why, sizeof why)) {
-        ca_error(res, 400, "%s (seconds)", why);
-        return;
-    }
-    cc_symbolizer *sym = NULL;
-    cc_target *t = open_self(cfg, &sym, res);
-    if (!t)
-        return;
-    char err[CC_ERRLEN];
-    cc_capture *c = sym ? cc_capture_take(t, sym, DUMP_FLAGS, DUMP_DEPTH,
-                                          err) : NULL;
-    if (!c)
-        ca_error(res, 500, "%s", sym ? err : "out of memory");
-    else
-        cc_write_leaks(res->f, c, sym, min_age == UINT64_MAX
-                                           ? -1
-                                           : (int64_t)(min_age * 1000000000u));
-    cc_capture_free(c);
-    cc_symbolizer_free(sym);
-    cc_target_free(t);
+    if (!take_dump(cfg, res, &d))
+        cc_write_leaks(res->f, d.c, d.sym,
+                       min_age == UINT64_MAX
+                           ? -1 : (int64_t)(min_age * 1000000000u));
+    dump_free(&d);
 }
 
 static void metrics(const ca_request *req, ca_response *res)

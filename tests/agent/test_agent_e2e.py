@@ -21,12 +21,6 @@ N = 300
 GO = shutil.which("go") or "/usr/bin/go"
 
 
-def build_id(path):
-    out = subprocess.run(["readelf", "-n", str(path)], capture_output=True,
-                         text=True, check=True).stdout
-    return re.search(r"Build ID: ([0-9a-f]+)", out).group(1)
-
-
 @pytest.fixture
 def world():
     if os.geteuid() != 0 or not shutil.which("runuser"):
@@ -44,8 +38,8 @@ def world():
                 os.path.join(prod, "libcorodbg-agent.so.1"))
     shutil.copy(str(CORODBG), os.path.join(prod, "corodbg"))
     os.chmod(prod, 0o777)
-    bid = build_id(TARGET)
-    assert bid == build_id(exe)
+    bid = pf.build_id(TARGET)
+    assert bid == pf.build_id(exe)
     dbg = os.path.join(dev, "debug", ".build-id", bid[:2])
     os.makedirs(dbg)
     subprocess.run(["objcopy", "--only-keep-debug", str(TARGET),
@@ -98,7 +92,7 @@ def test_users_story_without_ptrace(world, tmp_path):
     shutil.move(raw, moved)
     unsym = pprof_wire.read(moved)
     exe_map = [m for m in unsym.mappings.values() if m["filename"] == exe][0]
-    assert exe_map["build_id"] == build_id(TARGET)
+    assert exe_map["build_id"] == pf.build_id(TARGET)
     assert not any(loc["lines"] for loc in unsym.locations.values()
                    if loc["mapping_id"] == exe_map["id"])
     out = os.path.join(dev, "symbolized.pb.gz")

@@ -79,15 +79,21 @@ def test_program_exits_while_a_client_is_connected():
         shutil.rmtree(d, ignore_errors=True)
 
 
+def fork_child(s):
+    """Ask the service to fork; the child's (pid, socket)."""
+    s.send("fork")
+    child = [ln for ln in (s.readline(), s.readline())
+             if ln.startswith("child ")][0]
+    _, cpid, csock = child.split()
+    return int(cpid), csock
+
+
 def test_fork_child_gets_its_own_agent():
     d = private_dir()
     try:
         with service(3, spec=d + "/") as s:
-            s.send("fork")
-            lines = [s.readline(), s.readline()]
-            child = [ln for ln in lines if ln.startswith("child ")][0]
-            _, cpid, csock = child.split()
-            assert int(cpid) != s.pid
+            cpid, csock = fork_child(s)
+            assert cpid != s.pid
             assert csock == "%s/%s.sock" % (d, cpid) != s.sock
             st, _, body = get(csock, "/metrics")
             assert st == 200 and b"corodbg_coroutines{" in body
@@ -95,7 +101,7 @@ def test_fork_child_gets_its_own_agent():
             assert os.path.exists(s.sock)
             st, _, body = get(s.sock, "/debug/pprof/goroutine?debug=1")
             assert st == 200 and b"wait_for_job" in body
-            os.kill(int(cpid), 9)
+            os.kill(cpid, 9)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 
@@ -105,13 +111,10 @@ def test_explicit_socket_path_in_a_child_gets_the_pid_appended():
     try:
         with service(3, spec=d + "/svc.sock") as s:
             assert s.sock == d + "/svc.sock"
-            s.send("fork")
-            child = [ln for ln in (s.readline(), s.readline())
-                     if ln.startswith("child ")][0]
-            _, cpid, csock = child.split()
-            assert csock == "%s/svc.sock.%s" % (d, cpid)
+            cpid, csock = fork_child(s)
+            assert csock == "%s/svc.sock.%d" % (d, cpid)
             assert get(csock, "/metrics")[0] == 200
-            os.kill(int(cpid), 9)
+            os.kill(cpid, 9)
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

@@ -21,12 +21,6 @@ GO = shutil.which("go") or "/usr/bin/go"
 RUNTIME = re.compile(r"^(corort_|corodbg_|co_|__|recv$|send$)")
 
 
-def build_id(path):
-    out = subprocess.run(["readelf", "-n", str(path)], capture_output=True,
-                         text=True, check=True).stdout
-    return re.search(r"Build ID: ([0-9a-f]+)", out).group(1)
-
-
 @pytest.fixture
 def world():
     """/tmp dirs the unprivileged user can use: 'prod' (the stripped
@@ -41,8 +35,8 @@ def world():
     shutil.copy(EXAMPLES / "server-stripped", os.path.join(prod, "server"))
     shutil.copy(CORODBG, os.path.join(prod, "corodbg"))
     os.chmod(prod, 0o777)
-    bid = build_id(EXAMPLES / "server")
-    assert bid == build_id(EXAMPLES / "server-stripped")
+    bid = pf.build_id(EXAMPLES / "server")
+    assert bid == pf.build_id(EXAMPLES / "server-stripped")
     dbg = os.path.join(dev, "debug", ".build-id", bid[:2])
     os.makedirs(dbg)
     subprocess.run(["objcopy", "--only-keep-debug", str(EXAMPLES / "server"),
@@ -95,7 +89,7 @@ def test_users_story(world, tmp_path):
     # nothing of the stripped program could be named on "production"
     assert not any(loc["lines"] for loc in unsym.locations.values()
                    if loc["mapping_id"] == exe_map["id"])
-    assert exe_map["build_id"] == build_id(EXAMPLES / "server")
+    assert exe_map["build_id"] == pf.build_id(EXAMPLES / "server")
     # 4: corosym pprof there, with only the separate debug file
     out = os.path.join(dev, "symbolized.pb.gz")
     r = subprocess.run(pf.corosym_pprof() + [
