@@ -14,7 +14,6 @@ import pytest
 
 from agent_util import AGENT_SO, CORODBG, TARGET, need
 import pprof_fixture as pf  # noqa: E402 (tests/symbolizer)
-import pprof_wire  # noqa: E402
 
 USER = "nobody"
 N = 300
@@ -88,20 +87,7 @@ def test_users_story_without_ptrace(world, tmp_path):
         os.killpg(p.pid, 9)
         p.wait()
     # on another machine, with the debug file only
-    moved = os.path.join(dev, "coroutine.pb.gz")
-    shutil.move(raw, moved)
-    unsym = pprof_wire.read(moved)
-    exe_map = [m for m in unsym.mappings.values() if m["filename"] == exe][0]
-    assert exe_map["build_id"] == pf.build_id(TARGET)
-    assert not any(loc["lines"] for loc in unsym.locations.values()
-                   if loc["mapping_id"] == exe_map["id"])
-    out = os.path.join(dev, "symbolized.pb.gz")
-    r = subprocess.run(pf.corosym_pprof() + [
-        moved, "-o", out, "--debug-dir", os.path.join(dev, "debug"),
-        "--no-default-debug-dir", "--no-debuginfod", "--no-cache"],
-        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    prof = pprof_wire.read(out)
+    prof, out = pf.symbolize_elsewhere(raw, dev, exe, TARGET)
     assert sum(v[0] for _, v in prof.samples) == N + 2
     r = subprocess.run([GO, "tool", "pprof", "-traces", "-lines", out],
                        capture_output=True, text=True, env=pf.go_env(tmp_path),

@@ -11,9 +11,8 @@ import tempfile
 
 import pytest
 
-from capture_util import CORODBG, EXAMPLES, gdb_attach, held, leak_groups
-import pprof_wire  # noqa: E402 (tests/symbolizer)
-import pprof_fixture as pf  # noqa: E402
+from capture_util import CORODBG, EXAMPLES, gdb_attach, leak_groups
+import pprof_fixture as pf  # noqa: E402 (tests/symbolizer)
 
 N = 5000
 USER = "nobody"
@@ -81,23 +80,10 @@ def test_users_story(world, tmp_path):
     finally:
         os.killpg(p.pid, 9)
         p.wait()
-    # 3: move the capture to the other machine
-    moved = os.path.join(dev, "coroutines.pb.gz")
-    shutil.move(raw, moved)
-    unsym = pprof_wire.read(moved)
-    exe_map = [m for m in unsym.mappings.values() if m["filename"] == exe][0]
-    # nothing of the stripped program could be named on "production"
-    assert not any(loc["lines"] for loc in unsym.locations.values()
-                   if loc["mapping_id"] == exe_map["id"])
-    assert exe_map["build_id"] == pf.build_id(EXAMPLES / "server")
-    # 4: corosym pprof there, with only the separate debug file
-    out = os.path.join(dev, "symbolized.pb.gz")
-    r = subprocess.run(pf.corosym_pprof() + [
-        moved, "-o", out, "--debug-dir", os.path.join(dev, "debug"),
-        "--no-default-debug-dir", "--no-debuginfod", "--no-cache"],
-        capture_output=True, text=True, timeout=120)
-    assert r.returncode == 0, r.stderr
-    prof = pprof_wire.read(out)
+    # 3-4: move the capture to the other machine (nothing of the stripped
+    #      program could be named on "production"); corosym pprof there,
+    #      with only the separate debug file
+    prof, out = pf.symbolize_elsewhere(raw, dev, exe, EXAMPLES / "server")
     assert sum(v[0] for _, v in prof.samples) == N + 1
     # counts per wait site == GDB's coroutine leaks
     mine = {}

@@ -9,6 +9,7 @@ come from llvm-symbolizer-19 on the unstripped binaries.
 import os
 import pathlib
 import struct
+import shutil
 import subprocess
 
 import pprof_wire
@@ -278,6 +279,28 @@ def corosym_pprof():
     cli = BUILD / "symbolizer" / "corosym"
     assert cli.exists(), "%s not built: run make testbin" % cli
     return [str(cli), "pprof"]
+
+
+def symbolize_elsewhere(raw, dev, exe, exe_unstripped):
+    """The user's story's second half: move the capture RAW (from the
+    stripped EXE) to "another machine" DEV that holds only the separate
+    debug file under DEV/debug/.build-id; check nothing of EXE was named
+    before and that its build-id was kept; `corosym pprof` there with that
+    directory alone.  Returns the symbolized profile (pprof_wire)."""
+    moved = os.path.join(dev, os.path.basename(raw))
+    shutil.move(raw, moved)
+    unsym = pprof_wire.read(moved)
+    exe_map = [m for m in unsym.mappings.values() if m["filename"] == exe][0]
+    assert exe_map["build_id"] == build_id(exe_unstripped)
+    assert not any(loc["lines"] for loc in unsym.locations.values()
+                   if loc["mapping_id"] == exe_map["id"])
+    out = os.path.join(dev, "symbolized.pb.gz")
+    r = subprocess.run(corosym_pprof() + [
+        moved, "-o", out, "--debug-dir", os.path.join(dev, "debug"),
+        "--no-default-debug-dir", "--no-debuginfod", "--no-cache"],
+        capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    return pprof_wire.read(out), out
 
 
 def go_env(tmp):
