@@ -37,16 +37,12 @@ def start_fails(spec, env=None):
     return lines[0]
 
 
-def test_socket_and_directory_are_owner_only(tmp_path):
-    d = private_dir()
-    try:
-        with service(2, spec=d + "/") as s:
-            st = os.lstat(s.sock)
-            assert stat.S_ISSOCK(st.st_mode)
-            assert stat.S_IMODE(st.st_mode) == 0o600
-            assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+def test_socket_and_directory_are_owner_only(d, tmp_path):
+    with service(2, spec=d + "/") as s:
+        st = os.lstat(s.sock)
+        assert stat.S_ISSOCK(st.st_mode)
+        assert stat.S_IMODE(st.st_mode) == 0o600
+        assert stat.S_IMODE(os.stat(d).st_mode) == 0o700
 
 
 def test_directory_created_0700(tmp_path):
@@ -114,58 +110,42 @@ def test_peer_credentials_checked_with_allowed_gid():
         shutil.rmtree(bindir, ignore_errors=True)
 
 
-def test_symlink_at_socket_path_refused(tmp_path):
-    d = private_dir()
-    try:
-        target = tmp_path / "elsewhere"
-        target.write_text("precious")
-        os.symlink(str(target), d + "/agent.sock")
-        line = start_fails(d + "/agent.sock")
-        assert "is a symlink; refusing" in line, line
-        assert target.read_text() == "precious"
-        assert os.path.islink(d + "/agent.sock")
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+def test_symlink_at_socket_path_refused(d, tmp_path):
+    target = tmp_path / "elsewhere"
+    target.write_text("precious")
+    os.symlink(str(target), d + "/agent.sock")
+    line = start_fails(d + "/agent.sock")
+    assert "is a symlink; refusing" in line, line
+    assert target.read_text() == "precious"
+    assert os.path.islink(d + "/agent.sock")
 
 
-def test_foreign_file_at_socket_path_refused():
-    d = private_dir()
-    try:
-        with open(d + "/agent.sock", "w") as f:
-            f.write("not a socket")
-        line = start_fails(d + "/agent.sock")
-        assert "exists and is not a socket; refusing" in line, line
-        assert open(d + "/agent.sock").read() == "not a socket"
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+def test_foreign_file_at_socket_path_refused(d):
+    with open(d + "/agent.sock", "w") as f:
+        f.write("not a socket")
+    line = start_fails(d + "/agent.sock")
+    assert "exists and is not a socket; refusing" in line, line
+    assert open(d + "/agent.sock").read() == "not a socket"
 
 
-def test_someone_elses_socket_refused():
+def test_someone_elses_socket_refused(d):
     as_root()
-    d = private_dir()
-    try:
-        s = socket.socket(socket.AF_UNIX)
-        s.bind(d + "/agent.sock")
-        s.close()
-        os.chown(d + "/agent.sock", pwd.getpwnam(NOBODY).pw_uid, -1)
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(d + "/agent.sock")
+    s.close()
+    os.chown(d + "/agent.sock", pwd.getpwnam(NOBODY).pw_uid, -1)
+    line = start_fails(d + "/agent.sock")
+    assert "belongs to uid %d" % pwd.getpwnam(NOBODY).pw_uid in line
+
+
+def test_stale_socket_of_ours_replaced_live_one_refused(d):
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(d + "/agent.sock")       # bound, never listening: stale
+    s.close()
+    with service(2, spec=d + "/agent.sock") as svc:
+        assert get(svc.sock, "/metrics")[0] == 200
         line = start_fails(d + "/agent.sock")
-        assert "belongs to uid %d" % pwd.getpwnam(NOBODY).pw_uid in line
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
-
-
-def test_stale_socket_of_ours_replaced_live_one_refused():
-    d = private_dir()
-    try:
-        s = socket.socket(socket.AF_UNIX)
-        s.bind(d + "/agent.sock")       # bound, never listening: stale
-        s.close()
-        with service(2, spec=d + "/agent.sock") as svc:
-            assert get(svc.sock, "/metrics")[0] == 200
-            line = start_fails(d + "/agent.sock")
-            assert "another agent is listening there" in line
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+        assert "another agent is listening there" in line
 
 
 @pytest.mark.parametrize("mode", [0o755, 0o770, 0o701])
@@ -213,44 +193,36 @@ def test_bad_spec_is_one_line(spec, why):
     assert why in start_fails(spec)
 
 
-def test_bad_environment_leaves_the_program_running(tmp_path):
+def test_bad_environment_leaves_the_program_running(d, tmp_path):
     """CORODBG_AGENT with a bad spec: one line on stderr, the program runs."""
     e = {"CORODBG_AGENT": "relative/"}
-    d = private_dir()
-    try:
-        with service(2, env=e) as s:
-            assert s.sock == "-"
-            assert s.proc.poll() is None
-        err = s.proc.stderr.read()
-        assert err.startswith("corodbg-agent: not started: agent place "
-                              "'relative/'"), err
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    with service(2, env=e) as s:
+        assert s.sock == "-"
+        assert s.proc.poll() is None
+    err = s.proc.stderr.read()
+    assert err.startswith("corodbg-agent: not started: agent place "
+                          "'relative/'"), err
 
 
-def test_tcp_needs_the_token(tmp_path):
+def test_tcp_needs_the_token(d, tmp_path):
     tok = tmp_path / "token"
     tok.write_text("s3cret-token-0123456789\n")
     os.chmod(tok, 0o600)
     port = 20000 + os.getpid() % 20000
-    d = private_dir()
-    try:
-        with service(2, spec="%s/,tcp=127.0.0.1:%d,token_file=%s"
-                     % (d, port, tok)) as s:
-            c = socket.create_connection(("127.0.0.1", port), timeout=10)
-            c.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
-            ans = c.recv(4096)
-            c.close()
-            assert ans.startswith(b"HTTP/1.1 401 "), ans
-            r = subprocess.run([str(CORODBG), "fetch", "--tcp",
-                                "127.0.0.1:%d" % port, "--token-file",
-                                str(tok), "metrics"],
-                               capture_output=True, text=True, timeout=60)
-            assert r.returncode == 0, r.stderr
-            assert "corodbg_coroutines{" in r.stdout
-            assert get(s.sock, "/metrics")[0] == 200
-        os.chmod(tok, 0o644)
-        assert "must be a regular file of uid" in start_fails(
-            "%s/,tcp=127.0.0.1:%d,token_file=%s" % (d, port, tok))
-    finally:
-        shutil.rmtree(d, ignore_errors=True)
+    with service(2, spec="%s/,tcp=127.0.0.1:%d,token_file=%s"
+                 % (d, port, tok)) as s:
+        c = socket.create_connection(("127.0.0.1", port), timeout=10)
+        c.sendall(b"GET /metrics HTTP/1.1\r\n\r\n")
+        ans = c.recv(4096)
+        c.close()
+        assert ans.startswith(b"HTTP/1.1 401 "), ans
+        r = subprocess.run([str(CORODBG), "fetch", "--tcp",
+                            "127.0.0.1:%d" % port, "--token-file",
+                            str(tok), "metrics"],
+                           capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr
+        assert "corodbg_coroutines{" in r.stdout
+        assert get(s.sock, "/metrics")[0] == 200
+    os.chmod(tok, 0o644)
+    assert "must be a regular file of uid" in start_fails(
+        "%s/,tcp=127.0.0.1:%d,token_file=%s" % (d, port, tok))
