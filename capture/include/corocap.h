@@ -232,6 +232,9 @@ typedef struct cc_stack {
     cc_frame *f;
     size_t n;
     const char *error;    /* why it stopped early / has none, or NULL */
+    int shared;           /* F (and the capture's raw pcs) belong to an
+                             earlier coroutine with the same stack: not
+                             freed here (cc_capture_take) */
 } cc_stack;
 
 typedef struct cc_unwinder cc_unwinder;
@@ -289,6 +292,10 @@ typedef struct cc_capture {
     int partial;                /* the process went away mid-capture */
     uint64_t max_stall_ns;      /* longest a thread was kept stopped */
     size_t stopped;             /* threads stopped to read registers */
+    size_t unique_stacks;       /* distinct (raw pcs, leaf) unwound */
+    /* where the time went (CLOCK_MONOTONIC and this process's CPU, ns):
+     * reading the table, then unwinding and symbolizing the stacks */
+    uint64_t table_ns, table_cpu_ns, stacks_ns, stacks_cpu_ns;
     uint8_t thread_stack[32768];/* a stopped thread's stack top */
 } cc_capture;
 

@@ -141,13 +141,58 @@ static size_t prefetch(cc_capture *c, cc_unwinder *u, size_t first)
     return i;
 }
 
-static uint64_t now_ns(const cc_target *t, const cc_table *tb)
+/* Coroutines parked at the same place share one raw stack and one
+ * symbolized copy of it: 100,000 coroutines are often a few dozen
+ * distinct stacks, and one copy each saves most of the memory a dump
+ * touches (every fresh page is a page fault).  An open-addressing set of
+ * coroutine indexes, keyed by (raw pcs, leaf). */
+struct stack_set { size_t *slot, cap; };
+
+static uint64_t stack_hash(const uint64_t *pcs, size_t n, int leaf)
 {
-    if (t->is_core)
-        return tb->clock_ns;
+    uint64_t h = 0x9e3779b97f4a7c15ull * (n * 2 + (unsigned)leaf + 1);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ pcs[i]) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 29);
+}
+
+/* The earlier coroutine with the same stack as PCS, or record I as the
+ * first with it.  Returns its index, or I when I is the first. */
+static size_t stack_share(struct stack_set *s, const cc_capture *c,
+                          size_t i, const uint64_t *pcs, size_t n, int leaf)
+{
+    if (!s->slot)
+        return i;
+    size_t h = (size_t)stack_hash(pcs, n, leaf) & (s->cap - 1);
+    for (;; h = (h + 1) & (s->cap - 1)) {
+        size_t j = s->slot[h];
+        if (j == SIZE_MAX) {
+            s->slot[h] = i;
+            return i;
+        }
+        if (c->nraw[j] == n && cc_on_thread(&c->table->cos[j]) == leaf &&
+            !memcmp(c->raw[j], pcs, n * sizeof *pcs))
+            return j;
+    }
+}
+
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(const cc_target *t, const cc_table *tb)
+{
+    return t->is_core ? tb->clock_ns : mono_ns();
 }
 
 cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
@@ -175,6 +220,7 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
     c->target = t;
     c->sym = sym;
     errno = 0;
+    uint64_t wall0 = mono_ns(), cpu0 = cpu_ns();
     c->table = cc_table_read(t->reader, t->table_addr, err);
     if (!c->table) {
         int e = errno;
@@ -184,6 +230,10 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         return NULL;
     }
     c->now_ns = now_ns(t, c->table);
+    c->table_ns = mono_ns() - wall0;
+    c->table_cpu_ns = cpu_ns() - cpu0;
+    wall0 = mono_ns();
+    cpu0 = cpu_ns();
     size_t n = c->table->ncos;
     c->stacks = calloc(n ? n : 1, sizeof *c->stacks);
     c->raw = calloc(n ? n : 1, sizeof *c->raw);
@@ -202,6 +252,12 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         return c;
     }
     uint64_t *pcs = malloc(max_depth * sizeof *pcs);
+    struct stack_set set = {NULL, 16};
+    while (set.cap < 2 * n)
+        set.cap *= 2;
+    set.slot = malloc(set.cap * sizeof *set.slot);   /* NULL: no sharing */
+    if (set.slot)
+        memset(set.slot, 0xff, set.cap * sizeof *set.slot);
     uint16_t regno[CC_MAX_REGS];
     uint64_t val[CC_MAX_REGS];
     size_t batch_end = 0;
@@ -233,16 +289,31 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
             break;
         }
         c->stacks[i].error = why;
-        c->raw[i] = k ? malloc(k * sizeof **c->raw) : NULL;
+        if (!k)
+            continue;
+        size_t j = stack_share(&set, c, i, pcs, k, cc_on_thread(co));
+        if (j != i) {
+            c->raw[i] = c->raw[j];
+            c->nraw[i] = k;
+            c->stacks[i].f = c->stacks[j].f;
+            c->stacks[i].n = c->stacks[j].n;
+            c->stacks[i].shared = 1;
+            continue;
+        }
+        c->unique_stacks++;
+        c->raw[i] = malloc(k * sizeof **c->raw);
         if (c->raw[i]) {
             memcpy(c->raw[i], pcs, k * sizeof *pcs);
             c->nraw[i] = k;
         }
-        if (sym && k)
+        if (sym)
             cc_symbolize_stack(sym, pcs, k, cc_on_thread(co), &c->stacks[i]);
     }
     free(pcs);
+    free(set.slot);
     cc_unwinder_free(u);
+    c->stacks_ns = mono_ns() - wall0;
+    c->stacks_cpu_ns = cpu_ns() - cpu0;
     return c;
 }
 
@@ -252,10 +323,10 @@ void cc_capture_free(cc_capture *c)
         return;
     size_t n = c->table ? c->table->ncos : 0;
     for (size_t i = 0; i < n; i++) {
+        if (c->raw && !(c->stacks && c->stacks[i].shared))
+            free(c->raw[i]);
         if (c->stacks)
             cc_stack_clear(&c->stacks[i]);
-        if (c->raw)
-            free(c->raw[i]);
     }
     free(c->stacks);
     free(c->raw);

@@ -202,7 +202,9 @@ void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
 
 void cc_stack_clear(cc_stack *s)
 {
-    free(s->f);
+    if (!s->shared)
+        free(s->f);
+    s->shared = 0;
     s->f = NULL;
     s->n = 0;
 }
