@@ -204,6 +204,22 @@ cc_runtime_rule *cc_runtime_rule_new(const cc_table *t);
 void cc_runtime_rule_free(cc_runtime_rule *r);
 struct cc_frame;
 int cc_runtime_frame(const cc_runtime_rule *r, const struct cc_frame *f);
+/* How many of the N unwound PCS (frame 0 first; LEAF_PC: frame 0 is an
+ * exact pc, not a return address) `bt` in the coroutine shows, as GDB
+ * cuts it (gdb/corodbg_gdb/view.py, CoroutineFrameFilter): it stops
+ * before a frame past the bottom (pc 0, or no name and nothing readable
+ * at it: a sentinel), before the runtime's start function (its
+ * trampoline, the table's runtime_start) once a frame is shown, and after
+ * the frame of ENTRY_FN (the coroutine's start function, 0 unknown).
+ * Functions are compared by start address: the symbol's through S (may
+ * be NULL), else the CFI's through U (may be NULL), so a stripped
+ * program is cut as its symbolized copy is. */
+struct cc_symbolizer;
+struct cc_unwinder;
+size_t cc_frames_shown(const cc_runtime_rule *r, struct cc_symbolizer *s,
+                       struct cc_unwinder *u, cc_reader *rd,
+                       uint64_t entry_fn, const uint64_t *pcs, size_t n,
+                       int leaf_pc);
 
 /* Where a coroutine's registers come from: the one place that knows
  * (regs.c, the core's regs.py).  The decoder resolves block and frame
@@ -226,6 +242,8 @@ typedef struct cc_frame {
     unsigned line;
     int inlined;          /* an inlined frame at the same pc */
     const cc_module *mod; /* NULL: unmapped */
+    uint64_t func_start;  /* where the function this physical frame runs
+                             starts (DWARF or symbol), 0 unknown */
 } cc_frame;
 
 typedef struct cc_stack {
@@ -258,6 +276,10 @@ void cc_unwinder_prefetch(cc_unwinder *u, const uint64_t *sp,
 size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
                  size_t nregs, uint64_t stack_hi, uint64_t *pcs, size_t max,
                  const char **why);
+
+/* The start of the function ADDR is in, from the CFI's FDE table
+ * (.eh_frame_hdr: stripped programs have it), or 0 unknown. */
+uint64_t cc_unwinder_function_start(cc_unwinder *u, uint64_t addr);
 
 /* DEBUG_DIRS as in corosym; SYMBOLIZE 0: only module+offset. */
 cc_symbolizer *cc_symbolizer_new(cc_target *t, const char *const *debug_dirs,

@@ -145,8 +145,11 @@ static size_t prefetch(cc_capture *c, cc_unwinder *u, size_t first)
  * symbolized copy of it: 100,000 coroutines are often a few dozen
  * distinct stacks, and one copy each saves most of the memory a dump
  * touches (every fresh page is a page fault).  An open-addressing set of
- * coroutine indexes, keyed by (raw pcs, leaf). */
-struct stack_set { size_t *slot, cap; };
+ * coroutine indexes, keyed by (unwound pcs, leaf, start function): the
+ * frames `bt` shows are cut from those alone (cc_frames_shown), once per
+ * distinct stack.  FULL[i]: how many pcs coroutine I's unwind gave (its
+ * raw array holds them all, nraw only the shown ones). */
+struct stack_set { size_t *slot, cap, *full; };
 
 static uint64_t stack_hash(const uint64_t *pcs, size_t n, int leaf)
 {
@@ -156,21 +159,28 @@ static uint64_t stack_hash(const uint64_t *pcs, size_t n, int leaf)
     return h ^ (h >> 29);
 }
 
-/* The earlier coroutine with the same stack as PCS, or record I as the
- * first with it.  Returns its index, or I when I is the first. */
+/* The earlier coroutine with the same stack as coroutine I's N PCS, or
+ * record I as the first with it.  Returns its index, or I when I is the
+ * first. */
 static size_t stack_share(struct stack_set *s, const cc_capture *c,
-                          size_t i, const uint64_t *pcs, size_t n, int leaf)
+                          size_t i, const uint64_t *pcs, size_t n)
 {
     if (!s->slot)
         return i;
+    const cc_coroutine *co = &c->table->cos[i];
+    int leaf = cc_on_thread(co);
     size_t h = (size_t)stack_hash(pcs, n, leaf) & (s->cap - 1);
     for (;; h = (h + 1) & (s->cap - 1)) {
         size_t j = s->slot[h];
         if (j == SIZE_MAX) {
             s->slot[h] = i;
+            s->full[i] = n;
             return i;
         }
-        if (c->nraw[j] == n && cc_on_thread(&c->table->cos[j]) == leaf &&
+        const cc_coroutine *cj = &c->table->cos[j];
+        if (c->raw[j] && s->full[j] == n &&
+            cc_on_thread(cj) == leaf &&
+            cj->entry_fn == co->entry_fn &&
             !memcmp(c->raw[j], pcs, n * sizeof *pcs))
             return j;
     }
@@ -252,10 +262,11 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         return c;
     }
     uint64_t *pcs = malloc(max_depth * sizeof *pcs);
-    struct stack_set set = {NULL, 16};
+    struct stack_set set = {NULL, 16, malloc(n * sizeof *set.full)};
     while (set.cap < 2 * n)
         set.cap *= 2;
-    set.slot = malloc(set.cap * sizeof *set.slot);   /* NULL: no sharing */
+    if (set.full)                                   /* NULL: no sharing */
+        set.slot = malloc(set.cap * sizeof *set.slot);
     if (set.slot)
         memset(set.slot, 0xff, set.cap * sizeof *set.slot);
     uint16_t regno[CC_MAX_REGS];
@@ -291,10 +302,10 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         c->stacks[i].error = why;
         if (!k)
             continue;
-        size_t j = stack_share(&set, c, i, pcs, k, cc_on_thread(co));
+        size_t j = stack_share(&set, c, i, pcs, k);
         if (j != i) {
             c->raw[i] = c->raw[j];
-            c->nraw[i] = k;
+            c->nraw[i] = c->nraw[j];
             c->stacks[i].f = c->stacks[j].f;
             c->stacks[i].n = c->stacks[j].n;
             c->stacks[i].shared = 1;
@@ -302,15 +313,20 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         }
         c->unique_stacks++;
         c->raw[i] = malloc(k * sizeof **c->raw);
-        if (c->raw[i]) {
-            memcpy(c->raw[i], pcs, k * sizeof *pcs);
-            c->nraw[i] = k;
-        }
-        if (sym)
+        if (!c->raw[i])
+            continue;
+        memcpy(c->raw[i], pcs, k * sizeof *pcs);
+        /* what `bt` shows: not the trampoline and junk below the start */
+        k = cc_frames_shown(c->table->runtime, sym, u, t->reader,
+                            (co->has & CC_HAS_ENTRY_FN) ? co->entry_fn : 0,
+                            pcs, k, cc_on_thread(co));
+        c->nraw[i] = k;
+        if (sym && k)
             cc_symbolize_stack(sym, pcs, k, cc_on_thread(co), &c->stacks[i]);
     }
     free(pcs);
     free(set.slot);
+    free(set.full);
     cc_unwinder_free(u);
     c->stacks_ns = mono_ns() - wall0;
     c->stacks_cpu_ns = cpu_ns() - cpu0;

@@ -108,8 +108,11 @@ static void resolve(cc_symbolizer *s, uint64_t pc, int is_return,
         e->f[0].lookup = vaddr + m->bias;
         return;
     }
+    /* the physical frame's function is the outermost of the chain */
+    uint64_t start = n ? fr[n - 1].start_address : 0;
     for (size_t i = 0; i < n; i++) {
         cc_frame *f = &e->f[i];
+        f->func_start = start ? start + m->bias : 0;
         f->pc = pc;
         f->lookup = vaddr + m->bias;
         f->mod = m;
