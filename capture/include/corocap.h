@@ -118,7 +118,8 @@ void cc_explain_read_error(pid_t pid, int errnum, char *err);
 
 enum cc_unreadable {            /* model.py's UNREADABLE_REASONS */
     CC_OK = 0, CC_BAD_STATE, CC_MID_UPDATE, CC_BAD_NAME, CC_BAD_STACK,
-    CC_DUPLICATE_ID, CC_BAD_REGS
+    CC_DUPLICATE_ID, CC_BAD_REGS,
+    CC_UNKNOWN_THREAD           /* running on a thread the target lacks */
 };
 
 /* One record of a register layout (struct corodbg_reg_loc, regs.py). */
@@ -301,6 +302,16 @@ void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
 
 /* ---- the capture: table + stacks ---------------------------------------- */
 
+/* One OS thread of the target (threads.c). */
+typedef struct cc_os_thread {
+    pid_t tid;
+    char name[CC_NAME_LEN];     /* a live thread's comm, escaped; "" */
+    size_t co;                  /* the coroutine running on it (index in
+                                   the table), or SIZE_MAX: none */
+    cc_stack stack;             /* none: a core's from NT_PRSTATUS; a live
+                                   thread is never stopped for it */
+} cc_os_thread;
+
 typedef struct cc_capture {
     cc_target *target;          /* borrowed */
     cc_symbolizer *sym;         /* borrowed, may be NULL */
@@ -315,6 +326,8 @@ typedef struct cc_capture {
     uint64_t max_stall_ns;      /* longest a thread was kept stopped */
     size_t stopped;             /* threads stopped to read registers */
     size_t unique_stacks;       /* distinct (raw pcs, leaf) unwound */
+    cc_os_thread *threads;      /* sorted by tid; NULL: not listed */
+    size_t nthreads;
     /* where the time went (CLOCK_MONOTONIC and this process's CPU, ns):
      * reading the table, then unwinding and symbolizing the stacks */
     uint64_t table_ns, table_cpu_ns, stacks_ns, stacks_cpu_ns;
@@ -327,6 +340,12 @@ enum { CC_WITH_STACKS = 1, CC_STOP_RUNNING = 2 };
 cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
                             size_t max_depth, char *err);
 void cc_capture_free(cc_capture *c);
+/* List the target's threads into C->threads, and mark every running
+ * entry whose thread the target lacks 'unknown-thread' (a warning each).
+ * -1 when the threads cannot be listed (nothing marked). */
+int cc_capture_threads(cc_capture *c);
+/* How many of C->threads run no coroutine. */
+size_t cc_threads_without_coroutine(const cc_capture *c);
 /* Is CO running on a thread (its stack unwound from the thread's own
  * registers, frame 0 an exact pc rather than a return address)? */
 int cc_on_thread(const cc_coroutine *co);

@@ -73,7 +73,8 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
     struct cc_stopped st;
     if (cc_thread_stop((pid_t)co->tid, &st, regno, val, &nregs)) {
         *why = errno == EPERM ? "its thread could not be stopped (traced "
-               "by a debugger?)" : "its thread could not be stopped";
+               "by a debugger?)" : errno == ESRCH ? "its thread exited "
+               "during the capture" : "its thread could not be stopped";
         return 0;
     }
     c->stopped++;
@@ -102,6 +103,23 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
         cc_unwinder_use_snapshot(u, sp, c->thread_stack, len);
     n = nregs ? cc_unwind(u, regno, val, nregs, 0, pcs, max, why) : 0;
     return n;
+}
+
+/* A core's thread that runs no coroutine: its own stack, from its
+ * NT_PRSTATUS registers, whole (no coroutine start to end at). */
+static void core_thread(cc_capture *c, cc_unwinder *u, cc_os_thread *th,
+                        uint64_t *pcs, size_t max)
+{
+    uint16_t regno[CC_MAX_REGS];
+    uint64_t val[CC_MAX_REGS];
+    if (th->co != SIZE_MAX)
+        return;
+    size_t nr = cc_core_thread_regs(c->target, th->tid, regno, val);
+    const char *why = NULL;
+    size_t k = nr ? cc_unwind(u, regno, val, nr, 0, pcs, max, &why) : 0;
+    th->stack.error = why;
+    if (k && c->sym)
+        cc_symbolize_stack(c->sym, pcs, k, 1, &th->stack);
 }
 
 /* Was CO unwound from its thread's registers (frame 0 an exact pc)? */
@@ -240,6 +258,7 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         return NULL;
     }
     c->now_ns = now_ns(t, c->table);
+    cc_capture_threads(c);  /* after the table: a thread gone since counts */
     c->table_ns = mono_ns() - wall0;
     c->table_cpu_ns = cpu_ns() - cpu0;
     wall0 = mono_ns();
@@ -278,7 +297,9 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         size_t k = 0;
         if (i == batch_end)
             batch_end = prefetch(c, u, i);
-        if (co->state == CORODBG_RUNNING && co->tid) {
+        if (co->unreadable == CC_UNKNOWN_THREAD) {
+            why = co->note;
+        } else if (co->state == CORODBG_RUNNING && co->tid) {
             if (flags & CC_STOP_RUNNING)
                 k = running(c, u, co, pcs, max_depth, &why);
             else
@@ -324,6 +345,8 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         if (sym && k)
             cc_symbolize_stack(sym, pcs, k, cc_on_thread(co), &c->stacks[i]);
     }
+    for (size_t k = 0; pcs && t->is_core && k < c->nthreads; k++)
+        core_thread(c, u, &c->threads[k], pcs, max_depth);
     free(pcs);
     free(set.slot);
     free(set.full);
@@ -344,6 +367,9 @@ void cc_capture_free(cc_capture *c)
         if (c->stacks)
             cc_stack_clear(&c->stacks[i]);
     }
+    for (size_t i = 0; i < c->nthreads; i++)
+        cc_stack_clear(&c->threads[i].stack);
+    free(c->threads);
     free(c->stacks);
     free(c->raw);
     free(c->nraw);

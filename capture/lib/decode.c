@@ -906,6 +906,7 @@ const char *cc_unreadable_name(enum cc_unreadable u)
     case CC_BAD_STACK: return "bad-stack";
     case CC_DUPLICATE_ID: return "duplicate-id";
     case CC_BAD_REGS: return "bad-regs";
+    case CC_UNKNOWN_THREAD: return "unknown-thread";
     default: return "";
     }
 }

@@ -44,7 +44,9 @@ def test_text(server):
                      r"wait_request\(\)\n\t\S+/examples/server.c:42\n", out,
                      re.M), out[:2000]
     assert out.count("created by acceptor in coroutine 1\n") == 200
-    assert "201 coroutines\nmodules:\n" in out
+    # server 200 (no workers): its one thread runs the acceptor
+    assert "201 coroutines\n1 thread, 0 running no coroutine\nmodules:\n" \
+        in out
     exe = str(EXAMPLES / "server")
     assert "  %s 0x" % exe in out and build_id(EXAMPLES / "server") in out
 
