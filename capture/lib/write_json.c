@@ -8,6 +8,7 @@
 #include <corodbg.h>
 
 #include "corocap.h"
+#include "cc_int.h"
 #include "write_int.h"
 
 static void jstr(FILE *out, const char *s)
@@ -16,14 +17,23 @@ static void jstr(FILE *out, const char *s)
         fputs("null", out);
         return;
     }
+    /* UTF-8 passes through (an escaped name is UTF-8); a byte that is
+     * not is U+FFFD, as the core's decoder reads it */
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s), len;
     fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            fprintf(out, "\\u%04x", *p);
+    while (n) {
+        uint32_t c = cc_utf8_next(p, n, &len);
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", (int)c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\u%04x", (unsigned)c);
+        else if (c == 0xfffd && !(len == 3 && p[0] == 0xef))
+            fputs("\\ufffd", out);
         else
-            fputc(*p, out);
+            fwrite(p, 1, len, out);
+        p += len;
+        n -= len;
     }
     fputc('"', out);
 }
