@@ -65,16 +65,7 @@ def _gdb_function(rest):
 def gdb_stacks(text):
     """{coroutine id: [keys of its bt's functions]} from `coroutine apply
     all bt`."""
-    out, cur = {}, None
-    for line in text.splitlines():
-        m = re.match(r'^Coroutine (\d+) "', line)
-        if m:
-            cur = out.setdefault(int(m.group(1)), [])
-            continue
-        m = re.match(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(.+)$", line)
-        if m and cur is not None:
-            cur.append(key(_gdb_function(m.group(1))))
-    return out
+    return stackmatrix.gdb_bts(text, lambda r: key(_gdb_function(r)))
 
 
 def our_stacks(core, exe):
