@@ -89,14 +89,18 @@ typedef struct cc_target {
     char *core_path, *exe_path;
     pid_t pid;
     uint64_t clock_ns;      /* core: filled from the table later */
-    /* core: the threads' registers from NT_PRSTATUS (x86-64 user_regs) */
+    /* core: the threads' registers from NT_PRSTATUS (arch_regs.c) */
     struct cc_thread_regs *threads;
     size_t nthreads;
 } cc_target;
 
+/* A thread's general registers: x86-64 has 17 in DWARF, aarch64 33. */
+#define CC_MAX_THREAD_REGS 40
 struct cc_thread_regs {
     pid_t tid;
-    uint64_t dwarf[17];     /* x86-64 DWARF 0..16 (16 = rip) */
+    size_t nregs;
+    uint16_t regno[CC_MAX_THREAD_REGS];     /* DWARF numbers */
+    uint64_t val[CC_MAX_THREAD_REGS];
 };
 
 /* Open a live PID or a core file (EXE: the executable when the core does

@@ -58,8 +58,8 @@ static void test_hold(void)
 static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
                       uint64_t *pcs, size_t max, const char **why)
 {
-    uint16_t regno[CC_MAX_REGS];
-    uint64_t val[CC_MAX_REGS];
+    uint16_t regno[CC_MAX_THREAD_REGS];
+    uint64_t val[CC_MAX_THREAD_REGS];
     size_t nregs = 0, n = 0;
     cc_target *t = c->target;
     if (t->is_core) {
@@ -82,7 +82,7 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
      * register block is valid again and the thread's are someone else's */
     pid_t tid = (pid_t)co->tid;
     if (cc_entry_reread(t->reader, c->table, co) == 1 &&
-        !(co->state == CORODBG_RUNNING && (pid_t)co->tid == tid))
+        !(cc_on_thread(co) && (pid_t)co->tid == tid))
         nregs = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
     /* copy the stack top while the thread is stopped, let it go, and
      * unwind from the copy: the stall is a few syscalls, not an unwind */
@@ -110,8 +110,8 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
 static void core_thread(cc_capture *c, cc_unwinder *u, cc_os_thread *th,
                         uint64_t *pcs, size_t max)
 {
-    uint16_t regno[CC_MAX_REGS];
-    uint64_t val[CC_MAX_REGS];
+    uint16_t regno[CC_MAX_THREAD_REGS];
+    uint64_t val[CC_MAX_THREAD_REGS];
     if (th->co != SIZE_MAX)
         return;
     size_t nr = cc_core_thread_regs(c->target, th->tid, regno, val);
@@ -122,17 +122,21 @@ static void core_thread(cc_capture *c, cc_unwinder *u, cc_os_thread *th,
         cc_symbolize_stack(c->sym, pcs, k, 1, &th->stack);
 }
 
-/* Was CO unwound from its thread's registers (frame 0 an exact pc)? */
+/* Was CO unwound from its thread's registers (frame 0 an exact pc)?
+ * model.on_thread's tid rule for the states that execute: running, and
+ * panicked or crashed there (still on the thread's stack; their register
+ * blocks are where they last parked). */
 int cc_on_thread(const cc_coroutine *co)
 {
-    return co->state == CORODBG_RUNNING && co->tid;
+    return co->tid && (co->state == CORODBG_RUNNING ||
+                       co->state == CORODBG_PANICKED ||
+                       co->state == CORODBG_CRASHED);
 }
 
 /* Is CO unwound from its register block (the parked path below)? */
 static int parked(const cc_coroutine *co)
 {
-    return !(co->state == CORODBG_RUNNING && co->tid) &&
-           co->unreadable != CC_BAD_STACK;
+    return !cc_on_thread(co) && co->unreadable != CC_BAD_STACK;
 }
 
 /* Read the stack tops of the parked coroutines from FIRST on, up to
@@ -299,11 +303,11 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
             batch_end = prefetch(c, u, i);
         if (co->unreadable == CC_UNKNOWN_THREAD) {
             why = co->note;
-        } else if (co->state == CORODBG_RUNNING && co->tid) {
+        } else if (cc_on_thread(co)) {
             if (flags & CC_STOP_RUNNING)
                 k = running(c, u, co, pcs, max_depth, &why);
             else
-                why = "running: not stopped (--no-stop)";
+                why = "on its thread: not stopped (--no-stop)";
         } else if (co->unreadable == CC_BAD_STACK) {
             why = co->note;
         } else {
@@ -337,10 +341,14 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         if (!c->raw[i])
             continue;
         memcpy(c->raw[i], pcs, k * sizeof *pcs);
-        /* what `bt` shows: not the trampoline and junk below the start */
-        k = cc_frames_shown(c->table->runtime, sym, u, t->reader,
-                            (co->has & CC_HAS_ENTRY_FN) ? co->entry_fn : 0,
-                            pcs, k, cc_on_thread(co));
+        /* what `bt` shows: a parked coroutine's stack ends at its start
+         * (not the trampoline and junk below); one on its thread is the
+         * thread's whole stack (`coroutine N` selects the thread) */
+        if (!cc_on_thread(co))
+            k = cc_frames_shown(c->table->runtime, sym, u, t->reader,
+                                (co->has & CC_HAS_ENTRY_FN) ? co->entry_fn
+                                                           : 0,
+                                pcs, k, 0);
         c->nraw[i] = k;
         if (sym && k)
             cc_symbolize_stack(sym, pcs, k, cc_on_thread(co), &c->stacks[i]);

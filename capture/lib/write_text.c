@@ -47,7 +47,7 @@ void cc_write_header(FILE *out, const cc_capture *c, const cc_coroutine *co)
     fprintf(out, " [%s", cc_state_name(co->state));
     if (*w)
         fprintf(out, ", %s", w);
-    if (co->state == CORODBG_RUNNING && co->tid)
+    if (cc_on_thread(co))
         fprintf(out, ", thread %u", co->tid);
     else if (a >= 0) {
         cc_format_age((uint64_t)a, age, sizeof age);

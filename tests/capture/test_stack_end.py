@@ -11,12 +11,13 @@ show more in between: tail-call frames it infers from DWARF call-site
 information, which libdwfl does not produce (docs/capture.md)."""
 import json
 import re
+import subprocess
 import sys
 
 import pytest
 
-from capture_util import (EXAMPLES, ROOT, corodbg, gdb_leaks_and_core,
-                          held, need)
+from capture_util import (EXAMPLES, LOADER, ROOT, corodbg,
+                          gdb_leaks_and_core, held, need)
 
 sys.path.insert(0, str(ROOT / "tests" / "stacks"))
 import stackmatrix  # noqa: E402
@@ -132,6 +133,49 @@ def test_corort_ends_at_the_start_function(tmp_path):
     text = gdb_leaks_and_core([exe], "example_checkpoint", core,
                               command="coroutine apply all bt")
     check(gdb_stacks(text), our_stacks(core, exe))
+
+
+def test_on_its_thread_the_whole_thread_stack(tmp_path):
+    """A coroutine on its thread (running; crashed there) is the thread:
+    `coroutine N bt` selects it and shows the thread's whole stack,
+    corort__start and the trampoline included."""
+    exe = need(EXAMPLES / "server")
+    core = tmp_path / "core"
+    text = gdb_leaks_and_core([exe, 3], "example_checkpoint", core,
+                              command="coroutine apply all bt")
+    gdb, ours = gdb_stacks(text), our_stacks(core, exe)
+    assert gdb[1][-2:] == ["corort__start", "corort__trampoline"], gdb[1]
+    check(gdb, ours)
+
+
+def test_crashed_coroutine_is_its_thread(tmp_path):
+    """A coroutine that crashed is still on its thread: its stack is the
+    thread's, through the signal handler (GDB's `<signal handler
+    called>`, an unnamed frame here) into the faulting function, not the
+    stale registers it last parked with."""
+    exe = need(EXAMPLES / "segv")
+    core = tmp_path / "core"
+    # stop where the runtime has recorded the crash: its crash event
+    # (CORODBG_FILTER_CRASH, 0x4, armed by hand) calls the event hook
+    r = subprocess.run(
+        ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /",
+         "-ex", "source %s" % LOADER, "-ex", "break main", "-ex", "run",
+         "-ex", "set var corodbg_table.filter_flags |= 4",
+         "-ex", "handle SIGSEGV nostop noprint pass",
+         "-ex", "break corodbg_event_hook", "-ex", "continue",
+         "-ex", "echo <<<bt>>>\\n", "-ex", "coroutine apply all bt",
+         "-ex", "echo <<<end>>>\\n", "-ex", "generate-core-file %s" % core,
+         "-ex", "kill", str(exe)], capture_output=True, text=True,
+        timeout=180, stdin=subprocess.DEVNULL)
+    assert "<<<end>>>" in r.stdout and core.exists(), r.stdout
+    text = r.stdout.split("<<<bt>>>\n", 1)[1].split("<<<end>>>", 1)[0]
+    gdb, ours = gdb_stacks(text), our_stacks(core, exe)
+    assert "read_field" in gdb[3] and "read_field" in ours[3], (gdb, ours)
+    check(gdb, ours)
+    d = json.loads(corodbg("dump", core, "--format", "json").stdout)
+    crashed = {c["id"]: c for c in d["coroutines"]}[3]
+    assert crashed["state"] == "crashed"
+    assert [t["coroutine"] for t in d["threads"]] == [3]
 
 
 @pytest.mark.parametrize("prog", ["boost_gen", "boost_fibers"])
