@@ -7,6 +7,8 @@
 #
 #   sh bench/run-capture.sh            (make bench runs it)
 #   N=100000 RUNS=5 sh bench/run-capture.sh
+#   CORODBG_BASELINE=/tmp/old/build/capture/corodbg sh bench/run-capture.sh
+#                                     (before/after, alternating runs)
 set -eu
 cd "$(dirname "$0")/.."
 exec /usr/bin/python3 bench/capture/bench_capture.py "${N:-100000}" "${RUNS:-5}"

@@ -5,6 +5,7 @@ stall of the one thread a capture stops (the thread running a coroutine),
 measured from inside the target by a probe coroutine on that thread.
 
     python3 bench/capture/bench_capture.py [N] [RUNS]
+    CORODBG_BASELINE=/path/to/old/corodbg ...   (also: old vs this build)
 """
 import json
 import os
@@ -20,6 +21,8 @@ TARGET = os.path.join(ROOT, "build", "capture", "bench", "stall_target")
 CPUBURN = os.path.join(ROOT, "build", "capture", "tests", "cpuburn")
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
+# another corodbg build to compare with, run alternately (before/after)
+BASELINE = os.environ.get("CORODBG_BASELINE")
 
 
 def timed(cmd, **kw):
@@ -44,16 +47,29 @@ def main():
     print("corodbg capture bench: %d parked coroutines + 1 running, %d "
           "cpus, load %s" % (N, os.cpu_count(),
                              open("/proc/loadavg").read().split()[0]))
-    windows, walls, cpus = [], [], []
+    windows, walls, cpus, phases = [], [], [], []
+    base_walls, base_cpus = [], []
+    env = dict(os.environ, CORODBG_TIMING="1")
     try:
         for fmt in ["pprof"] * RUNS + ["text"]:
+            if BASELINE and fmt == "pprof":
+                # the other build, alternating with this one on the same
+                # process: a same-run ratio on a noisy machine
+                r, t0, t1, cpu = timed([BASELINE, "dump", str(pid),
+                                        "--format", fmt, "-o", "/dev/null"])
+                assert r.returncode == 0, r.stderr
+                windows.append((t0, t1))
+                base_walls.append((t1 - t0) / 1e9)
+                base_cpus.append(cpu)
             r, t0, t1, cpu = timed([CORODBG, "dump", str(pid), "--format",
-                                    fmt, "-o", "/dev/null"])
+                                    fmt, "-o", "/dev/null"], env=env)
             assert r.returncode == 0, r.stderr
             windows.append((t0, t1))
             if fmt == "pprof":
                 walls.append((t1 - t0) / 1e9)
                 cpus.append(cpu)
+                phases.append([ln for ln in r.stderr.splitlines()
+                               if "timing:" in ln][-1:])
         text_wall = (t1 - t0) / 1e9
         quiet0 = time.monotonic_ns()
         time.sleep(2)                    # a stretch without any capture
@@ -107,6 +123,17 @@ def main():
     print("dump --format pprof: wall best %.3f s median %.3f s, cpu best "
           "%.3f s (target <= 1 s wall)" % (best, sorted(walls)[len(walls) // 2],
                                            min(cpus)))
+    print("  where the best run's time went (CORODBG_TIMING=1): %s"
+          % "".join(phases[walls.index(best)]).replace("corodbg: timing: ",
+                                                       ""))
+    if BASELINE:
+        bw, bc = sorted(base_walls), sorted(base_cpus)
+        mw, mc = sorted(walls), sorted(cpus)
+        print("baseline %s, alternating on the same process: wall median "
+              "%.3f s, cpu median %.3f s; this build / baseline: wall %.2f, "
+              "cpu %.2f" % (BASELINE, bw[len(bw) // 2], bc[len(bc) // 2],
+                            mw[len(mw) // 2] / bw[len(bw) // 2],
+                            mc[len(mc) // 2] / bc[len(bc) // 2]))
     print("dump --format text:  wall %.3f s" % text_wall)
     print("anchor eu-stack -p (OS threads only): wall %.3f s" % eu_wall)
     if gdb_wall is None:

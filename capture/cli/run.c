@@ -58,6 +58,26 @@ static int watch(cc_target *t, cc_symbolizer *sym, const struct cli_opts *o)
     return rc;
 }
 
+static uint64_t clock_of(clockid_t id)
+{
+    struct timespec ts;
+    clock_gettime(id, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+static uint64_t mono_ns(void) { return clock_of(CLOCK_MONOTONIC); }
+static uint64_t cpu_ns(void) { return clock_of(CLOCK_PROCESS_CPUTIME_ID); }
+
+/* CORODBG_TIMING=1: where a capture's time went, one line on stderr
+ * (bench/capture/bench_capture.py reports it). */
+static void timing(const cc_capture *c, uint64_t write_ns, uint64_t write_cpu)
+{
+    fprintf(stderr, "corodbg: timing: table %.3f s (cpu %.3f), stacks %.3f s "
+            "(cpu %.3f, %zu unique of %zu), write %.3f s (cpu %.3f)\n",
+            c->table_ns / 1e9, c->table_cpu_ns / 1e9, c->stacks_ns / 1e9,
+            c->stacks_cpu_ns / 1e9, c->unique_stacks, c->table->ncos,
+            write_ns / 1e9, write_cpu / 1e9);
+}
+
 int cli_run(const char *cmd, const struct cli_opts *o)
 {
     char err[CC_ERRLEN];
@@ -122,6 +142,7 @@ int cli_run(const char *cmd, const struct cli_opts *o)
     }
     int rc = 0;
     FILE *out = stdout;
+    uint64_t w0 = mono_ns(), c0 = cpu_ns();
     if (leaks) {
         rc = cc_write_leaks(out, c, sym, o->min_age);
         for (size_t i = 0; i < c->table->nwarnings; i++)
@@ -151,6 +172,8 @@ int cli_run(const char *cmd, const struct cli_opts *o)
             for (size_t i = 0; i < c->nnotes; i++)
                 fprintf(stderr, "corodbg: %s\n", c->notes[i]);
     }
+    if (getenv("CORODBG_TIMING"))
+        timing(c, mono_ns() - w0, cpu_ns() - c0);
     int partial = c->partial;
     cc_capture_free(c);
     cc_symbolizer_free(sym);

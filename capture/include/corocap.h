@@ -89,14 +89,18 @@ typedef struct cc_target {
     char *core_path, *exe_path;
     pid_t pid;
     uint64_t clock_ns;      /* core: filled from the table later */
-    /* core: the threads' registers from NT_PRSTATUS (x86-64 user_regs) */
+    /* core: the threads' registers from NT_PRSTATUS (arch_regs.c) */
     struct cc_thread_regs *threads;
     size_t nthreads;
 } cc_target;
 
+/* A thread's general registers: x86-64 has 17 in DWARF, aarch64 33. */
+#define CC_MAX_THREAD_REGS 40
 struct cc_thread_regs {
     pid_t tid;
-    uint64_t dwarf[17];     /* x86-64 DWARF 0..16 (16 = rip) */
+    size_t nregs;
+    uint16_t regno[CC_MAX_THREAD_REGS];     /* DWARF numbers */
+    uint64_t val[CC_MAX_THREAD_REGS];
 };
 
 /* Open a live PID or a core file (EXE: the executable when the core does
@@ -118,7 +122,8 @@ void cc_explain_read_error(pid_t pid, int errnum, char *err);
 
 enum cc_unreadable {            /* model.py's UNREADABLE_REASONS */
     CC_OK = 0, CC_BAD_STATE, CC_MID_UPDATE, CC_BAD_NAME, CC_BAD_STACK,
-    CC_DUPLICATE_ID, CC_BAD_REGS
+    CC_DUPLICATE_ID, CC_BAD_REGS,
+    CC_UNKNOWN_THREAD           /* running on a thread the target lacks */
 };
 
 /* One record of a register layout (struct corodbg_reg_loc, regs.py). */
@@ -222,6 +227,22 @@ cc_runtime_rule *cc_runtime_rule_new(const cc_table *t);
 void cc_runtime_rule_free(cc_runtime_rule *r);
 struct cc_frame;
 int cc_runtime_frame(const cc_runtime_rule *r, const struct cc_frame *f);
+/* How many of the N unwound PCS (frame 0 first; LEAF_PC: frame 0 is an
+ * exact pc, not a return address) `bt` in the coroutine shows, as GDB
+ * cuts it (gdb/corodbg_gdb/view.py, CoroutineFrameFilter): it stops
+ * before a frame past the bottom (pc 0, or no name and nothing readable
+ * at it: a sentinel), before the runtime's start function (its
+ * trampoline, the table's runtime_start) once a frame is shown, and after
+ * the frame of ENTRY_FN (the coroutine's start function, 0 unknown).
+ * Functions are compared by start address: the symbol's through S (may
+ * be NULL), else the CFI's through U (may be NULL), so a stripped
+ * program is cut as its symbolized copy is. */
+struct cc_symbolizer;
+struct cc_unwinder;
+size_t cc_frames_shown(const cc_runtime_rule *r, struct cc_symbolizer *s,
+                       struct cc_unwinder *u, cc_reader *rd,
+                       uint64_t entry_fn, const uint64_t *pcs, size_t n,
+                       int leaf_pc);
 
 /* Where a coroutine's registers come from: the one place that knows
  * (regs.c, the core's regs.py).  The decoder resolves block and frame
@@ -244,12 +265,17 @@ typedef struct cc_frame {
     unsigned line;
     int inlined;          /* an inlined frame at the same pc */
     const cc_module *mod; /* NULL: unmapped */
+    uint64_t func_start;  /* where the function this physical frame runs
+                             starts (DWARF or symbol), 0 unknown */
 } cc_frame;
 
 typedef struct cc_stack {
     cc_frame *f;
     size_t n;
     const char *error;    /* why it stopped early / has none, or NULL */
+    int shared;           /* F (and the capture's raw pcs) belong to an
+                             earlier coroutine with the same stack: not
+                             freed here (cc_capture_take) */
 } cc_stack;
 
 typedef struct cc_unwinder cc_unwinder;
@@ -274,6 +300,10 @@ size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
                  size_t nregs, uint64_t stack_hi, uint64_t *pcs, size_t max,
                  const char **why);
 
+/* The start of the function ADDR is in, from the CFI's FDE table
+ * (.eh_frame_hdr: stripped programs have it), or 0 unknown. */
+uint64_t cc_unwinder_function_start(cc_unwinder *u, uint64_t addr);
+
 /* DEBUG_DIRS as in corosym; SYMBOLIZE 0: only module+offset. */
 cc_symbolizer *cc_symbolizer_new(cc_target *t, const char *const *debug_dirs,
                                  size_t ndirs, int symbolize);
@@ -294,6 +324,16 @@ void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
 
 /* ---- the capture: table + stacks ---------------------------------------- */
 
+/* One OS thread of the target (threads.c). */
+typedef struct cc_os_thread {
+    pid_t tid;
+    char name[CC_NAME_LEN];     /* a live thread's comm, escaped; "" */
+    size_t co;                  /* the coroutine running on it (index in
+                                   the table), or SIZE_MAX: none */
+    cc_stack stack;             /* none: a core's from NT_PRSTATUS; a live
+                                   thread is never stopped for it */
+} cc_os_thread;
+
 typedef struct cc_capture {
     cc_target *target;          /* borrowed */
     cc_symbolizer *sym;         /* borrowed, may be NULL */
@@ -307,6 +347,12 @@ typedef struct cc_capture {
     int partial;                /* the process went away mid-capture */
     uint64_t max_stall_ns;      /* longest a thread was kept stopped */
     size_t stopped;             /* threads stopped to read registers */
+    size_t unique_stacks;       /* distinct (raw pcs, leaf) unwound */
+    cc_os_thread *threads;      /* sorted by tid; NULL: not listed */
+    size_t nthreads;
+    /* where the time went (CLOCK_MONOTONIC and this process's CPU, ns):
+     * reading the table, then unwinding and symbolizing the stacks */
+    uint64_t table_ns, table_cpu_ns, stacks_ns, stacks_cpu_ns;
     uint8_t thread_stack[32768];/* a stopped thread's stack top */
 } cc_capture;
 
@@ -321,6 +367,12 @@ enum { CC_WITH_STACKS = 1, CC_STOP_RUNNING = 2, CC_SNAPSHOT_SELF = 4 };
 cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
                             size_t max_depth, char *err);
 void cc_capture_free(cc_capture *c);
+/* List the target's threads into C->threads, and mark every running
+ * entry whose thread the target lacks 'unknown-thread' (a warning each).
+ * -1 when the threads cannot be listed (nothing marked). */
+int cc_capture_threads(cc_capture *c);
+/* How many of C->threads run no coroutine. */
+size_t cc_threads_without_coroutine(const cc_capture *c);
 /* Is CO running on a thread (its stack unwound from the thread's own
  * registers, frame 0 an exact pc rather than a return address)? */
 int cc_on_thread(const cc_coroutine *co);

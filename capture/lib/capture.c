@@ -60,8 +60,8 @@ static void test_hold(void)
 static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
                       uint64_t *pcs, size_t max, const char **why)
 {
-    uint16_t regno[CC_MAX_REGS];
-    uint64_t val[CC_MAX_REGS];
+    uint16_t regno[CC_MAX_THREAD_REGS];
+    uint64_t val[CC_MAX_THREAD_REGS];
     size_t nregs = 0, n = 0;
     cc_target *t = c->target;
     if (t->is_core) {
@@ -75,7 +75,8 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
     struct cc_stopped st;
     if (cc_thread_stop((pid_t)co->tid, &st, regno, val, &nregs)) {
         *why = errno == EPERM ? "its thread could not be stopped (traced "
-               "by a debugger?)" : "its thread could not be stopped";
+               "by a debugger?)" : errno == ESRCH ? "its thread exited "
+               "during the capture" : "its thread could not be stopped";
         return 0;
     }
     c->stopped++;
@@ -83,7 +84,7 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
      * register block is valid again and the thread's are someone else's */
     pid_t tid = (pid_t)co->tid;
     if (cc_entry_reread(t->reader, c->table, co) == 1 &&
-        !(co->state == CORODBG_RUNNING && (pid_t)co->tid == tid))
+        !(cc_on_thread(co) && (pid_t)co->tid == tid))
         nregs = cc_regs_of(c->table, co, regno, val, CC_MAX_REGS);
     /* copy the stack top while the thread is stopped, let it go, and
      * unwind from the copy: the stall is a few syscalls, not an unwind */
@@ -152,17 +153,38 @@ static size_t running_self(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
     return n;
 }
 
-/* Was CO unwound from its thread's registers (frame 0 an exact pc)? */
+/* A core's thread that runs no coroutine: its own stack, from its
+ * NT_PRSTATUS registers, whole (no coroutine start to end at). */
+static void core_thread(cc_capture *c, cc_unwinder *u, cc_os_thread *th,
+                        uint64_t *pcs, size_t max)
+{
+    uint16_t regno[CC_MAX_THREAD_REGS];
+    uint64_t val[CC_MAX_THREAD_REGS];
+    if (th->co != SIZE_MAX)
+        return;
+    size_t nr = cc_core_thread_regs(c->target, th->tid, regno, val);
+    const char *why = NULL;
+    size_t k = nr ? cc_unwind(u, regno, val, nr, 0, pcs, max, &why) : 0;
+    th->stack.error = why;
+    if (k && c->sym)
+        cc_symbolize_stack(c->sym, pcs, k, 1, &th->stack);
+}
+
+/* Was CO unwound from its thread's registers (frame 0 an exact pc)?
+ * model.on_thread's tid rule for the states that execute: running, and
+ * panicked or crashed there (still on the thread's stack; their register
+ * blocks are where they last parked). */
 int cc_on_thread(const cc_coroutine *co)
 {
-    return co->state == CORODBG_RUNNING && co->tid;
+    return co->tid && (co->state == CORODBG_RUNNING ||
+                       co->state == CORODBG_PANICKED ||
+                       co->state == CORODBG_CRASHED);
 }
 
 /* Is CO unwound from its register block (the parked path below)? */
 static int parked(const cc_coroutine *co)
 {
-    return !(co->state == CORODBG_RUNNING && co->tid) &&
-           co->unreadable != CC_BAD_STACK;
+    return !cc_on_thread(co) && co->unreadable != CC_BAD_STACK;
 }
 
 /* Read the stack tops of the parked coroutines from FIRST on, up to
@@ -189,13 +211,68 @@ static size_t prefetch(cc_capture *c, cc_unwinder *u, size_t first)
     return i;
 }
 
-static uint64_t now_ns(const cc_target *t, const cc_table *tb)
+/* Coroutines parked at the same place share one raw stack and one
+ * symbolized copy of it: 100,000 coroutines are often a few dozen
+ * distinct stacks, and one copy each saves most of the memory a dump
+ * touches (every fresh page is a page fault).  An open-addressing set of
+ * coroutine indexes, keyed by (unwound pcs, leaf, start function): the
+ * frames `bt` shows are cut from those alone (cc_frames_shown), once per
+ * distinct stack.  FULL[i]: how many pcs coroutine I's unwind gave (its
+ * raw array holds them all, nraw only the shown ones). */
+struct stack_set { size_t *slot, cap, *full; };
+
+static uint64_t stack_hash(const uint64_t *pcs, size_t n, int leaf)
 {
-    if (t->is_core)
-        return tb->clock_ns;
+    uint64_t h = 0x9e3779b97f4a7c15ull * (n * 2 + (unsigned)leaf + 1);
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ pcs[i]) * 0xff51afd7ed558ccdull;
+    return h ^ (h >> 29);
+}
+
+/* The earlier coroutine with the same stack as coroutine I's N PCS, or
+ * record I as the first with it.  Returns its index, or I when I is the
+ * first. */
+static size_t stack_share(struct stack_set *s, const cc_capture *c,
+                          size_t i, const uint64_t *pcs, size_t n)
+{
+    if (!s->slot)
+        return i;
+    const cc_coroutine *co = &c->table->cos[i];
+    int leaf = cc_on_thread(co);
+    size_t h = (size_t)stack_hash(pcs, n, leaf) & (s->cap - 1);
+    for (;; h = (h + 1) & (s->cap - 1)) {
+        size_t j = s->slot[h];
+        if (j == SIZE_MAX) {
+            s->slot[h] = i;
+            s->full[i] = n;
+            return i;
+        }
+        const cc_coroutine *cj = &c->table->cos[j];
+        if (c->raw[j] && s->full[j] == n &&
+            cc_on_thread(cj) == leaf &&
+            cj->entry_fn == co->entry_fn &&
+            !memcmp(c->raw[j], pcs, n * sizeof *pcs))
+            return j;
+    }
+}
+
+static uint64_t cpu_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t mono_ns(void)
+{
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t now_ns(const cc_target *t, const cc_table *tb)
+{
+    return t->is_core ? tb->clock_ns : mono_ns();
 }
 
 cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
@@ -223,6 +300,7 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
     c->target = t;
     c->sym = sym;
     errno = 0;
+    uint64_t wall0 = mono_ns(), cpu0 = cpu_ns();
     c->table = cc_table_read(t->reader, t->table_addr, err);
     if (!c->table) {
         int e = errno;
@@ -232,6 +310,11 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         return NULL;
     }
     c->now_ns = now_ns(t, c->table);
+    cc_capture_threads(c);  /* after the table: a thread gone since counts */
+    c->table_ns = mono_ns() - wall0;
+    c->table_cpu_ns = cpu_ns() - cpu0;
+    wall0 = mono_ns();
+    cpu0 = cpu_ns();
     size_t n = c->table->ncos;
     c->stacks = calloc(n ? n : 1, sizeof *c->stacks);
     c->raw = calloc(n ? n : 1, sizeof *c->raw);
@@ -250,6 +333,13 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         return c;
     }
     uint64_t *pcs = malloc(max_depth * sizeof *pcs);
+    struct stack_set set = {NULL, 16, malloc(n * sizeof *set.full)};
+    while (set.cap < 2 * n)
+        set.cap *= 2;
+    if (set.full)                                   /* NULL: no sharing */
+        set.slot = malloc(set.cap * sizeof *set.slot);
+    if (set.slot)
+        memset(set.slot, 0xff, set.cap * sizeof *set.slot);
     uint16_t regno[CC_MAX_REGS];
     uint64_t val[CC_MAX_REGS];
     size_t batch_end = 0;
@@ -259,14 +349,16 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
         size_t k = 0;
         if (i == batch_end)
             batch_end = prefetch(c, u, i);
-        if (co->state == CORODBG_RUNNING && co->tid) {
+        if (co->unreadable == CC_UNKNOWN_THREAD) {
+            why = co->note;
+        } else if (cc_on_thread(co)) {
             if ((flags & CC_SNAPSHOT_SELF) && !t->is_core &&
                 t->pid == getpid())
                 k = running_self(c, u, co, pcs, max_depth, &why);
             else if (flags & CC_STOP_RUNNING)
                 k = running(c, u, co, pcs, max_depth, &why);
             else
-                why = "running: not stopped (--no-stop)";
+                why = "on its thread: not stopped (--no-stop)";
         } else if (co->unreadable == CC_BAD_STACK) {
             why = co->note;
         } else {
@@ -284,16 +376,42 @@ cc_capture *cc_capture_take(cc_target *t, cc_symbolizer *sym, unsigned flags,
             break;
         }
         c->stacks[i].error = why;
-        c->raw[i] = k ? malloc(k * sizeof **c->raw) : NULL;
-        if (c->raw[i]) {
-            memcpy(c->raw[i], pcs, k * sizeof *pcs);
-            c->nraw[i] = k;
+        if (!k)
+            continue;
+        size_t j = stack_share(&set, c, i, pcs, k);
+        if (j != i) {
+            c->raw[i] = c->raw[j];
+            c->nraw[i] = c->nraw[j];
+            c->stacks[i].f = c->stacks[j].f;
+            c->stacks[i].n = c->stacks[j].n;
+            c->stacks[i].shared = 1;
+            continue;
         }
+        c->unique_stacks++;
+        c->raw[i] = malloc(k * sizeof **c->raw);
+        if (!c->raw[i])
+            continue;
+        memcpy(c->raw[i], pcs, k * sizeof *pcs);
+        /* what `bt` shows: a parked coroutine's stack ends at its start
+         * (not the trampoline and junk below); one on its thread is the
+         * thread's whole stack (`coroutine N` selects the thread) */
+        if (!cc_on_thread(co))
+            k = cc_frames_shown(c->table->runtime, sym, u, t->reader,
+                                (co->has & CC_HAS_ENTRY_FN) ? co->entry_fn
+                                                           : 0,
+                                pcs, k, 0);
+        c->nraw[i] = k;
         if (sym && k)
             cc_symbolize_stack(sym, pcs, k, cc_on_thread(co), &c->stacks[i]);
     }
+    for (size_t k = 0; pcs && t->is_core && k < c->nthreads; k++)
+        core_thread(c, u, &c->threads[k], pcs, max_depth);
     free(pcs);
+    free(set.slot);
+    free(set.full);
     cc_unwinder_free(u);
+    c->stacks_ns = mono_ns() - wall0;
+    c->stacks_cpu_ns = cpu_ns() - cpu0;
     return c;
 }
 
@@ -303,11 +421,14 @@ void cc_capture_free(cc_capture *c)
         return;
     size_t n = c->table ? c->table->ncos : 0;
     for (size_t i = 0; i < n; i++) {
+        if (c->raw && !(c->stacks && c->stacks[i].shared))
+            free(c->raw[i]);
         if (c->stacks)
             cc_stack_clear(&c->stacks[i]);
-        if (c->raw)
-            free(c->raw[i]);
     }
+    for (size_t i = 0; i < c->nthreads; i++)
+        cc_stack_clear(&c->threads[i].stack);
+    free(c->threads);
     free(c->stacks);
     free(c->raw);
     free(c->nraw);

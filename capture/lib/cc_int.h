@@ -12,8 +12,18 @@ void cc_warn(char ***list, size_t *n, const char *fmt, ...)
  * into OUT (ROOM bytes, NUL-terminated, whole characters only); returns
  * the length.  See escape.c. */
 size_t cc_escape(const uint8_t *raw, size_t n, char *out, size_t room);
+/* The code point at P (N >= 1 bytes left) as Python's strict UTF-8 reads
+ * it; *LEN gets the bytes used.  A bad sequence is U+FFFD for its
+ * maximal valid prefix (at least one byte). */
+uint32_t cc_utf8_next(const uint8_t *p, size_t n, size_t *len);
 /* qsort comparator of (u64, u64) pairs. */
 int cc_cmp_pair(const void *a, const void *b);
+/* BYTES for an array a capture fills at once (100,000 coroutines: tens
+ * of MB).  A large one is asked for in transparent huge pages, so filling
+ * it costs a few dozen page faults instead of thousands: each costs
+ * microseconds, most of a table read in a VM.  ZERO: cleared.  Freed
+ * (and realloc'd) as malloc's. */
+void *cc_big_alloc(size_t bytes, int zero);
 /* Read a whole file into memory (malloc'd); NULL + errno on failure. */
 uint8_t *cc_slurp(const char *path, size_t *len);
 /* ELF helpers on a file: the build-id note, the load bias base (the

@@ -761,7 +761,8 @@ static void entries(cc_reader *r, cc_table *t, const struct layout *L)
      * the chunks can hold (a corrupt count only costs regrowth) */
     if (t->has_live_count && t->live_count <= nchunks * per &&
         t->live_count < MAX_COROUTINES) {
-        cc_coroutine *pre = malloc((t->live_count + 1) * sizeof *pre);
+        cc_coroutine *pre = cc_big_alloc((t->live_count + 1) * sizeof *pre,
+                                         0);
         if (pre) {
             t->cos = pre;
             t->cap = t->live_count + 1;
@@ -964,6 +965,7 @@ const char *cc_unreadable_name(enum cc_unreadable u)
     case CC_BAD_STACK: return "bad-stack";
     case CC_DUPLICATE_ID: return "duplicate-id";
     case CC_BAD_REGS: return "bad-regs";
+    case CC_UNKNOWN_THREAD: return "unknown-thread";
     default: return "";
     }
 }

@@ -45,7 +45,7 @@ static int printable(uint32_t c)
 /* The code point at P (N bytes left), Python's strict UTF-8; *LEN gets the
  * bytes used.  A bad sequence gives U+FFFD for its maximal valid prefix
  * (at least one byte), as the "replace" handler does. */
-static uint32_t next_cp(const uint8_t *p, size_t n, size_t *len)
+uint32_t cc_utf8_next(const uint8_t *p, size_t n, size_t *len)
 {
     uint8_t b = p[0];
     unsigned need;
@@ -106,7 +106,7 @@ size_t cc_escape(const uint8_t *raw, size_t n, char *out, size_t room)
     size_t o = 0;
     while (n && room) {
         size_t used;
-        uint32_t c = next_cp(raw, n, &used);
+        uint32_t c = cc_utf8_next(raw, n, &used);
         char buf[12];
         size_t k;
         if (printable(c))

@@ -16,7 +16,8 @@ static int cmp_key(size_t a, size_t b)
     const cc_capture *c = cur;
     if (c->nraw[a] != c->nraw[b])
         return c->nraw[a] < c->nraw[b] ? -1 : 1;
-    for (size_t k = 0; k < c->nraw[a]; k++)
+    /* a shared stack (cc_capture_take) is the same array */
+    for (size_t k = 0; c->raw[a] != c->raw[b] && k < c->nraw[a]; k++)
         if (c->raw[a][k] != c->raw[b][k])
             return c->raw[a][k] < c->raw[b][k] ? -1 : 1;
     if (!cur_by_state)

@@ -23,6 +23,7 @@ struct cc_runtime_rule {
     const char **funcs, **files;    /* NULL-terminated */
     char *buf;                      /* the runtime's own globs, split */
     uint64_t lo, hi;
+    uint64_t start;                 /* runtime_start (trampoline), or 0 */
 };
 
 static int listed(const char *const *list, const char *g)
@@ -84,6 +85,7 @@ cc_runtime_rule *cc_runtime_rule_new(const cc_table *t)
         } else
             add(r->funcs, g);
     }
+    r->start = t->runtime_start;
     if (t->runtime_code_lo < t->runtime_code_hi) {
         r->lo = t->runtime_code_lo;
         r->hi = t->runtime_code_hi;
@@ -116,4 +118,43 @@ int cc_runtime_frame(const cc_runtime_rule *r, const cc_frame *f)
         fn += 2;
     return matches(r->funcs, fn) || matches(r->files, f->file) ||
            (r->lo <= f->pc && f->pc < r->hi);
+}
+
+/* view.py past_bottom: pc 0, or a frame no symbol names with nothing
+ * mapped at its pc (a sentinel such as 0xdeaddead..., or junk a runtime
+ * left below its trampoline). */
+static int past_bottom(cc_reader *rd, uint64_t pc, const cc_frame *f,
+                       size_t nf)
+{
+    uint8_t b;
+    if (!pc)
+        return 1;
+    if (nf && f[nf - 1].function)
+        return 0;
+    return rd && cc_read(rd, pc, &b, 1) != 0;
+}
+
+size_t cc_frames_shown(const cc_runtime_rule *r, cc_symbolizer *s,
+                       cc_unwinder *u, cc_reader *rd, uint64_t entry_fn,
+                       const uint64_t *pcs, size_t n, int leaf_pc)
+{
+    int shown = 0;
+    for (size_t k = 0; k < n; k++) {
+        const cc_frame *f = NULL;
+        int is_return = !(k == 0 && leaf_pc);
+        size_t nf = s ? cc_symbolize_frames(s, pcs[k], is_return, &f) : 0;
+        uint64_t start = nf ? f[nf - 1].func_start : 0;
+        if (!start && pcs[k])       /* no symbols: the FDE's start */
+            start = cc_unwinder_function_start(u, f && nf ? f[0].lookup :
+                                               pcs[k] - (is_return ? 1 : 0));
+        if (past_bottom(rd, pcs[k], f, nf))
+            return k;
+        /* a coroutine that never ran is only its start: shown */
+        if (shown && r && r->start && start == r->start)
+            return k;
+        shown = 1;
+        if (entry_fn && start == entry_fn)
+            return k + 1;
+    }
+    return n;
 }

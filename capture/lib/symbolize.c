@@ -108,8 +108,11 @@ static void resolve(cc_symbolizer *s, uint64_t pc, int is_return,
         e->f[0].lookup = vaddr + m->bias;
         return;
     }
+    /* the physical frame's function is the outermost of the chain */
+    uint64_t start = n ? fr[n - 1].start_address : 0;
     for (size_t i = 0; i < n; i++) {
         cc_frame *f = &e->f[i];
+        f->func_start = start ? start + m->bias : 0;
         f->pc = pc;
         f->lookup = vaddr + m->bias;
         f->mod = m;
@@ -202,7 +205,9 @@ void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
 
 void cc_stack_clear(cc_stack *s)
 {
-    free(s->f);
+    if (!s->shared)
+        free(s->f);
+    s->shared = 0;
     s->f = NULL;
     s->n = 0;
 }

@@ -2,18 +2,20 @@
  * target_core.c -- a core file: memory from its PT_LOAD segments, and for
  * the pages a core leaves out (read-only file-backed ones such as .rodata
  * and .text, see ../shared/FACTS.md) from the mapped files named by its
- * NT_FILE note.  Thread registers from NT_PRSTATUS (x86-64).
+ * NT_FILE note.  Thread registers from NT_PRSTATUS (arch_regs.c).
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libgen.h>
+#include <link.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "corocap.h"
+#include "arch_int.h"
 #include "cc_int.h"
 #include "target_int.h"
 
@@ -103,10 +105,11 @@ static void core_free(cc_reader *r)
     free(c);
 }
 
-/* x86-64 elf_prstatus: pr_pid at 32, pr_reg (27 u64) at 112. */
-static void prstatus(cc_target *t, const uint8_t *d, size_t n)
+/* One thread's elf_prstatus: pr_pid and pr_reg where A says. */
+static void prstatus(cc_target *t, const struct cc_arch *a, const uint8_t *d,
+                     size_t n)
 {
-    if (n < 112 + 27 * 8)
+    if (n < a->prstatus_regs + a->nwords * 8 || a->nwords > 64)
         return;
     struct cc_thread_regs *nt = realloc(t->threads,
                                         (t->nthreads + 1) * sizeof *nt);
@@ -116,24 +119,19 @@ static void prstatus(cc_target *t, const uint8_t *d, size_t n)
     struct cc_thread_regs *th = &nt[t->nthreads++];
     memset(th, 0, sizeof *th);
     int32_t tid;
-    memcpy(&tid, d + 32, 4);
+    memcpy(&tid, d + a->prstatus_tid, 4);
     th->tid = tid;
-    uint64_t g[27];
-    memcpy(g, d + 112, sizeof g);
-    /* user_regs_struct order -> DWARF numbers (SysV x86-64 psABI) */
-    static const int dw_of[27] = {15, 14, 13, 12, 6, 3, 11, 10, 9, 8, 0, 2,
-                                  1, 4, 5, -1, 16, -1, -1, 7, -1, -1, -1,
-                                  -1, -1, -1, -1};
-    for (int i = 0; i < 27; i++)
-        if (dw_of[i] >= 0)
-            th->dwarf[dw_of[i]] = g[i];
+    uint64_t words[64];
+    memcpy(words, d + a->prstatus_regs, a->nwords * 8);
+    th->nregs = cc_arch_regs(a, words, th->regno, th->val,
+                             CC_MAX_THREAD_REGS);
 }
 
 struct ntfile { uint64_t start, end, pgoff; char *name; };
 
-static int notes(cc_target *t, Elf *e, const GElf_Phdr *ph,
-                 struct ntfile **files, size_t *nfiles, uint64_t *page,
-                 char *fname)
+static int notes(cc_target *t, Elf *e, const struct cc_arch *a,
+                 const GElf_Phdr *ph, struct ntfile **files, size_t *nfiles,
+                 uint64_t *page, char *fname, uint64_t *at_entry)
 {
     Elf_Data *d = elf_getdata_rawchunk(e, ph->p_offset, ph->p_filesz,
                                        ELF_T_NHDR);
@@ -144,13 +142,20 @@ static int notes(cc_target *t, Elf *e, const GElf_Phdr *ph,
     while ((off = gelf_getnote(d, off, &nh, &noff, &doff)) > 0) {
         const uint8_t *desc = (const uint8_t *)d->d_buf + doff;
         if (nh.n_type == NT_PRSTATUS && nh.n_namesz == 5)
-            prstatus(t, desc, nh.n_descsz);
+            prstatus(t, a, desc, nh.n_descsz);
         else if (nh.n_type == NT_PRPSINFO && nh.n_descsz >= 56 + 16) {
             int32_t pid;
             memcpy(&pid, desc + 24, 4);
             t->pid = pid;
             memcpy(fname, desc + 40, 16);
             fname[16] = 0;
+        } else if (nh.n_type == NT_AUXV) {
+            for (size_t i = 0; i + 16 <= nh.n_descsz; i += 16) {
+                uint64_t type;
+                memcpy(&type, desc + i, 8);
+                if (type == AT_ENTRY)
+                    memcpy(at_entry, desc + i + 8, 8);
+            }
         } else if (nh.n_type == NT_FILE && nh.n_descsz >= 16) {
             uint64_t count, pg;
             memcpy(&count, desc, 8);
@@ -178,13 +183,54 @@ static int notes(cc_target *t, Elf *e, const GElf_Phdr *ph,
     return 0;
 }
 
+/* A core without NT_FILE (qemu-user writes none): the executable EXE
+ * alone, mapped where the entry point the core's NT_AUXV names puts it
+ * (AT_ENTRY; 0 when absent: a position-dependent program).  Its
+ * libraries stay unknown: their frames are unnamed addresses. */
+static int exe_mappings(const char *exe, uint64_t at_entry,
+                        struct ntfile **files, size_t *nfiles, uint64_t *page)
+{
+    int fd = open(exe, O_RDONLY | O_CLOEXEC), rc = -1;
+    if (fd < 0)
+        return -1;
+    Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+    GElf_Ehdr eh;
+    size_t nph;
+    if (!e || !gelf_getehdr(e, &eh) || elf_getphdrnum(e, &nph))
+        goto out;
+    uint64_t bias = at_entry ? at_entry - eh.e_entry : 0;
+    *files = calloc(nph ? nph : 1, sizeof **files);
+    if (!*files)
+        goto out;
+    *page = 1;                  /* pgoff below is in bytes */
+    for (size_t i = 0; i < nph; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_LOAD)
+            continue;
+        uint64_t align = 4096, skew = ph.p_vaddr % align;
+        struct ntfile *f = &(*files)[(*nfiles)++];
+        f->start = ph.p_vaddr - skew + bias;
+        f->end = ph.p_vaddr + ph.p_memsz + bias;
+        f->pgoff = ph.p_offset - skew;
+        f->name = strdup(exe);
+        if (!f->name)
+            goto out;
+    }
+    rc = 0;
+out:
+    if (e)
+        elf_end(e);
+    close(fd);
+    return rc;
+}
+
 cc_target *cc_target_open_core(const char *core, const char *exe, char *err)
 {
     cc_target *t = calloc(1, sizeof *t);
     struct core_reader *c = calloc(1, sizeof *c);
     struct ntfile *files = NULL;
     size_t nfiles = 0;
-    uint64_t page = 4096;
+    uint64_t page = 4096, at_entry = 0;
     char fname[17] = "";
     Elf *e = NULL;
     if (!t || !c) {
@@ -210,9 +256,10 @@ cc_target *cc_target_open_core(const char *core, const char *exe, char *err)
                  core);
         goto fail;
     }
-    if (eh.e_machine != EM_X86_64) {
+    const struct cc_arch *arch = cc_arch_of(eh.e_machine);
+    if (!arch) {
         snprintf(err, CC_ERRLEN, "%s: core files of machine %u are not "
-                 "supported yet (x86-64 only)", core, eh.e_machine);
+                 "supported (x86-64 and aarch64 only)", core, eh.e_machine);
         goto fail;
     }
     for (size_t i = 0; i < nph; i++) {
@@ -227,9 +274,14 @@ cc_target *cc_target_open_core(const char *core, const char *exe, char *err)
             ns[c->nsegs++] = (struct seg){ph.p_vaddr, ph.p_memsz, ph.p_offset,
                                           ph.p_filesz};
         } else if (ph.p_type == PT_NOTE && !files) {
-            if (notes(t, e, &ph, &files, &nfiles, &page, fname))
+            if (notes(t, e, arch, &ph, &files, &nfiles, &page, fname,
+                      &at_entry))
                 goto nomem;
         }
+    }
+    if (!nfiles && exe && exe_mappings(exe, at_entry, &files, &nfiles, &page)) {
+        snprintf(err, CC_ERRLEN, "%s: %s", exe, strerror(errno ? errno : EIO));
+        goto fail;
     }
     /* --exe stands for the executable: the module named like the
      * process (NT_PRPSINFO's pr_fname, 15 chars) or like EXE itself */
@@ -279,7 +331,8 @@ cc_target *cc_target_open_core(const char *core, const char *exe, char *err)
     cc_target_finish_modules(t, NULL);
     if (!t->nmods) {
         snprintf(err, CC_ERRLEN, "%s: the core has no NT_FILE note: cannot "
-                 "find the program's modules", core);
+                 "find the program's modules (give the executable with "
+                 "--exe)", core);
         goto fail;
     }
     goto done;

@@ -6,16 +6,19 @@
  * the program could see; the caller reads what it needs while it is
  * stopped and calls cc_thread_release().  If corodbg dies meanwhile
  * (even SIGKILL), the kernel detaches the tracee and it runs on.
- * Cores have these registers in NT_PRSTATUS.
+ * Cores have these registers in NT_PRSTATUS; both are read as
+ * arch_regs.c's tables say.
  */
+#include <elf.h>
 #include <errno.h>
 #include <string.h>
 #include <sys/ptrace.h>
-#include <sys/user.h>
+#include <sys/uio.h>
 #include <sys/wait.h>
 #include <time.h>
 
 #include "corocap.h"
+#include "arch_int.h"
 #include "thread_int.h"
 
 static uint64_t mono_ns(void)
@@ -23,21 +26,6 @@ static uint64_t mono_ns(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static size_t from_user_regs(const struct user_regs_struct *r, uint16_t *regno,
-                             uint64_t *val)
-{
-    /* DWARF x86-64: 0 rax 1 rdx 2 rcx 3 rbx 4 rsi 5 rdi 6 rbp 7 rsp
-     * 8..15 r8..r15, 16 rip */
-    const uint64_t v[17] = {r->rax, r->rdx, r->rcx, r->rbx, r->rsi, r->rdi,
-                            r->rbp, r->rsp, r->r8, r->r9, r->r10, r->r11,
-                            r->r12, r->r13, r->r14, r->r15, r->rip};
-    for (int i = 0; i < 17; i++) {
-        regno[i] = (uint16_t)i;
-        val[i] = v[i];
-    }
-    return 17;
 }
 
 int cc_thread_stop(pid_t tid, struct cc_stopped *st, uint16_t *regno,
@@ -66,10 +54,21 @@ int cc_thread_stop(pid_t tid, struct cc_stopped *st, uint16_t *regno,
         errno = ESRCH;
         return -1;
     }
-    struct user_regs_struct r;
-    if (ptrace(PTRACE_GETREGS, tid, 0, &r))
+    /* the NT_PRSTATUS set is pr_reg: the same words as in a core */
+    const struct cc_arch *a = cc_arch_host();
+    uint64_t words[64];
+    struct iovec iov = {words, sizeof words};
+    if (!a) {
+        errno = ENOSYS;
         goto fail;
-    *nregs = from_user_regs(&r, regno, val);
+    }
+    if (ptrace(PTRACE_GETREGSET, tid, (void *)NT_PRSTATUS, &iov))
+        goto fail;
+    if (iov.iov_len < a->nwords * 8) {
+        errno = EIO;
+        goto fail;
+    }
+    *nregs = cc_arch_regs(a, words, regno, val, CC_MAX_THREAD_REGS);
     return 0;
 fail:
     {
@@ -96,11 +95,10 @@ size_t cc_core_thread_regs(const cc_target *t, pid_t tid, uint16_t *regno,
 {
     for (size_t i = 0; i < t->nthreads; i++)
         if (t->threads[i].tid == tid) {
-            for (int k = 0; k < 17; k++) {
-                regno[k] = (uint16_t)k;
-                val[k] = t->threads[i].dwarf[k];
-            }
-            return 17;
+            const struct cc_thread_regs *th = &t->threads[i];
+            memcpy(regno, th->regno, th->nregs * sizeof *regno);
+            memcpy(val, th->val, th->nregs * sizeof *val);
+            return th->nregs;
         }
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <elfutils/libdwfl.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gelf.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -147,10 +148,20 @@ cc_unwinder *cc_unwinder_new(cc_target *t, const cc_table *tbl, char *err)
     return u;
 }
 
+static int free_fde_table(Dwfl_Module *m, void **user, const char *name,
+                          Dwarf_Addr start, void *arg)
+{
+    (void)m; (void)name; (void)start; (void)arg;
+    free(*user);
+    *user = NULL;
+    return DWARF_CB_OK;
+}
+
 void cc_unwinder_free(cc_unwinder *u)
 {
     if (!u)
         return;
+    dwfl_getmodules(u->dwfl, free_fde_table, NULL, 0);
     dwfl_end(u->dwfl);
     free(u);
 }
@@ -255,4 +266,85 @@ size_t cc_unwind(cc_unwinder *u, const uint16_t *regno, const uint64_t *val,
             *why = dwfl_errmsg(e);
     }
     return w.n;
+}
+
+/* ---- function starts from .eh_frame_hdr ---------------------------------
+ * A stripped program has no symbols, but every function with CFI has an
+ * FDE, and .eh_frame_hdr's sorted table gives each FDE's first address:
+ * the start of the function a pc is in, for cutting a stack at its start
+ * function (cc_frames_shown) the same with or without symbols. */
+
+struct fde_table {
+    const uint8_t *tab;     /* (int32 start, int32 fde) pairs, datarel */
+    size_t n;
+    uint64_t base;          /* .eh_frame_hdr's address (file vaddr) */
+};
+
+static int32_t s32(const uint8_t *p)
+{
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+/* The table of module M, parsed once (kept in its dwfl userdata). */
+static const struct fde_table *fde_table(Dwfl_Module *m)
+{
+    void **user;
+    dwfl_module_info(m, &user, NULL, NULL, NULL, NULL, NULL, NULL);
+    if (*user)
+        return *user;
+    struct fde_table *t = calloc(1, sizeof *t);
+    if (!t)
+        return NULL;
+    *user = t;      /* empty when unusable: asked once */
+    GElf_Addr bias;
+    Elf *e = dwfl_module_getelf(m, &bias);
+    size_t nph;
+    if (!e || elf_getphdrnum(e, &nph))
+        return t;
+    for (size_t i = 0; i < nph; i++) {
+        GElf_Phdr ph;
+        if (!gelf_getphdr(e, (int)i, &ph) || ph.p_type != PT_GNU_EH_FRAME)
+            continue;
+        Elf_Data *d = elf_getdata_rawchunk(e, (int64_t)ph.p_offset,
+                                           ph.p_filesz, ELF_T_BYTE);
+        const uint8_t *h = d ? d->d_buf : NULL;
+        /* version 1; eh_frame_ptr sdata4; count udata4; table datarel
+         * sdata4: what GNU ld and lld write (other encodings: unknown) */
+        if (!h || d->d_size < 12 || h[0] != 1 || (h[1] & 0x0f) != 0x0b ||
+            h[2] != 0x03 || h[3] != 0x3b)
+            break;
+        uint32_t n;
+        memcpy(&n, h + 8, 4);
+        if (n > (d->d_size - 12) / 8)
+            break;
+        t->tab = h + 12;
+        t->n = n;
+        t->base = ph.p_vaddr;
+        break;
+    }
+    return t;
+}
+
+uint64_t cc_unwinder_function_start(cc_unwinder *u, uint64_t addr)
+{
+    Dwfl_Module *m = u ? dwfl_addrmodule(u->dwfl, addr) : NULL;
+    const struct fde_table *t = m ? fde_table(m) : NULL;
+    Dwarf_Addr bias;
+    if (!t || !t->n || !dwfl_module_getelf(m, &bias))
+        return 0;
+    uint64_t v = addr - bias;
+    /* the last entry starting at or below V */
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (t->base + (uint64_t)(int64_t)s32(t->tab + 8 * mid) <= v)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (!lo)
+        return 0;
+    return t->base + (uint64_t)(int64_t)s32(t->tab + 8 * (lo - 1)) + bias;
 }

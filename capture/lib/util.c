@@ -2,8 +2,26 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
 
 #include "cc_int.h"
+
+#define HUGE_PAGE (2u << 20)
+
+void *cc_big_alloc(size_t bytes, int zero)
+{
+    if (bytes < 4 * HUGE_PAGE)
+        return zero ? calloc(1, bytes ? bytes : 1) : malloc(bytes ? bytes : 1);
+    size_t len = (bytes + HUGE_PAGE - 1) / HUGE_PAGE * HUGE_PAGE;
+    void *p = aligned_alloc(HUGE_PAGE, len);
+    if (!p)
+        return NULL;
+    madvise(p, len, MADV_HUGEPAGE);   /* advice only: may be refused */
+    if (zero)
+        memset(p, 0, bytes);
+    return p;
+}
 
 uint8_t *cc_slurp(const char *path, size_t *len)
 {

@@ -8,6 +8,7 @@
 #include <corodbg.h>
 
 #include "corocap.h"
+#include "cc_int.h"
 #include "write_int.h"
 
 static void jstr(FILE *out, const char *s)
@@ -16,16 +17,44 @@ static void jstr(FILE *out, const char *s)
         fputs("null", out);
         return;
     }
+    /* UTF-8 passes through (an escaped name is UTF-8); a byte that is
+     * not is U+FFFD, as the core's decoder reads it */
+    const uint8_t *p = (const uint8_t *)s;
+    size_t n = strlen(s), len;
     fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            fprintf(out, "\\%c", *p);
-        else if (*p < 0x20 || *p >= 0x7f)
-            fprintf(out, "\\u%04x", *p);
+    while (n) {
+        uint32_t c = cc_utf8_next(p, n, &len);
+        if (c == '"' || c == '\\')
+            fprintf(out, "\\%c", (int)c);
+        else if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\u%04x", (unsigned)c);
+        else if (c == 0xfffd && !(len == 3 && p[0] == 0xef))
+            fputs("\\ufffd", out);
         else
-            fputc(*p, out);
+            fwrite(p, 1, len, out);
+        p += len;
+        n -= len;
     }
     fputc('"', out);
+}
+
+static void jframes(FILE *out, const cc_stack *s)
+{
+    fputc('[', out);
+    for (size_t k = 0; k < s->n; k++) {
+        const cc_frame *f = &s->f[k];
+        fprintf(out, "%s{\"pc\": %llu, \"module\": ", k ? ", " : "",
+                (unsigned long long)f->pc);
+        jstr(out, f->mod ? f->mod->path : NULL);
+        fprintf(out, ", \"vaddr\": %llu, \"function\": ",
+                (unsigned long long)(f->mod ? f->lookup - f->mod->bias : 0));
+        jstr(out, f->function);
+        fprintf(out, ", \"file\": ");
+        jstr(out, f->file);
+        fprintf(out, ", \"line\": %u, \"inlined\": %s}", f->line,
+                f->inlined ? "true" : "false");
+    }
+    fputc(']', out);
 }
 
 int cc_write_json(FILE *out, const cc_capture *c)
@@ -81,22 +110,28 @@ int cc_write_json(FILE *out, const cc_capture *c)
         jstr(out, co->unreadable ? co->note : NULL);
         fprintf(out, ", \"stack_error\": ");
         jstr(out, c->stacks[i].error);
-        fprintf(out, ",\n   \"frames\": [");
-        const cc_stack *s = &c->stacks[i];
-        for (size_t k = 0; k < s->n; k++) {
-            const cc_frame *f = &s->f[k];
-            fprintf(out, "%s{\"pc\": %llu, \"module\": ", k ? ", " : "",
-                    (unsigned long long)f->pc);
-            jstr(out, f->mod ? f->mod->path : NULL);
-            fprintf(out, ", \"vaddr\": %llu, \"function\": ",
-                    (unsigned long long)(f->mod ? f->lookup - f->mod->bias : 0));
-            jstr(out, f->function);
-            fprintf(out, ", \"file\": ");
-            jstr(out, f->file);
-            fprintf(out, ", \"line\": %u, \"inlined\": %s}", f->line,
-                    f->inlined ? "true" : "false");
-        }
-        fprintf(out, "]}");
+        fprintf(out, ",\n   \"frames\": ");
+        jframes(out, &c->stacks[i]);
+        fputc('}', out);
+    }
+    fprintf(out, "],\n \"threads\": [");
+    for (size_t k = 0; k < c->nthreads; k++) {
+        const cc_os_thread *th = &c->threads[k];
+        fprintf(out, "%s\n  {\"tid\": %d, \"name\": ", k ? "," : "",
+                (int)th->tid);
+        jstr(out, th->name[0] ? th->name : NULL);
+        if (th->co != SIZE_MAX)
+            fprintf(out, ", \"coroutine\": %llu",
+                    (unsigned long long)t->cos[th->co].id);
+        else
+            fprintf(out, ", \"coroutine\": null");
+        fprintf(out, ", \"stack_error\": ");
+        jstr(out, th->co != SIZE_MAX ? NULL : !c->target->is_core ?
+             "a thread running no coroutine is never stopped" :
+             th->stack.error);
+        fprintf(out, ",\n   \"frames\": ");
+        jframes(out, &th->stack);
+        fputc('}', out);
     }
     fprintf(out, "],\n \"warnings\": [");
     for (size_t i = 0; i < t->nwarnings; i++) {

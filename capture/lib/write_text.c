@@ -8,8 +8,10 @@
  *   created by acceptor in coroutine 1
  *   	/src/examples/server.c:90
  *
- * A frame without symbols prints `?? ()` and `module+0xVADDR`; the
- * modules' build-ids close the dump, for corosym on another machine.
+ * then one block per OS thread that runs no coroutine (its stack from a
+ * core; a live one is never stopped).  A frame without symbols prints
+ * `?? ()` and `module+0xVADDR`; the modules' build-ids close the dump,
+ * for corosym on another machine.
  */
 #include <stdio.h>
 #include <string.h>
@@ -45,7 +47,7 @@ void cc_write_header(FILE *out, const cc_capture *c, const cc_coroutine *co)
     fprintf(out, " [%s", cc_state_name(co->state));
     if (*w)
         fprintf(out, ", %s", w);
-    if (co->state == CORODBG_RUNNING && co->tid)
+    if (cc_on_thread(co))
         fprintf(out, ", thread %u", co->tid);
     else if (a >= 0) {
         cc_format_age((uint64_t)a, age, sizeof age);
@@ -119,7 +121,27 @@ int cc_write_text(FILE *out, const cc_capture *c)
         }
         fputc('\n', out);
     }
+    /* the threads running none, as `thread apply all bt` lists them */
+    for (size_t k = 0; k < c->nthreads; k++) {
+        const cc_os_thread *th = &c->threads[k];
+        if (th->co != SIZE_MAX)
+            continue;
+        fprintf(out, "thread %d", (int)th->tid);
+        if (th->name[0])
+            fprintf(out, " \"%s\"", th->name);
+        fprintf(out, " [no coroutine]:\n");
+        for (size_t i = 0; i < th->stack.n; i++)
+            cc_write_frame_lines(out, &th->stack.f[i]);
+        if (!th->stack.n)
+            fprintf(out, "\t(no stack: %s)\n", c->target->is_core ?
+                    (th->stack.error ? th->stack.error : "none unwound") :
+                    "a thread running no coroutine is never stopped");
+        fputc('\n', out);
+    }
     fprintf(out, "%zu coroutine%s\n", t->ncos, t->ncos == 1 ? "" : "s");
+    if (c->nthreads)
+        fprintf(out, "%zu thread%s, %zu running no coroutine\n", c->nthreads,
+                c->nthreads == 1 ? "" : "s", cc_threads_without_coroutine(c));
     cc_write_modules(out, c, "");
     cc_write_trailer(out, c, "");
     return ferror(out) ? -1 : 0;

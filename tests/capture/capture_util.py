@@ -119,3 +119,21 @@ def summary(text):
         if "blocked coroutine" in line and "group" in line:
             return line.strip()
     return None
+
+
+def gdb_leaks_and_core(args, stop, core, env=(), command="coroutine leaks"):
+    """GDB's COMMAND output at a break on STOP in ARGS, and a core
+    written there."""
+    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /"]
+    for e in env:
+        cmd += ["-iex", "set environment %s" % e]
+    cmd += ["-ex", "source %s" % LOADER, "-ex", "break %s" % stop,
+            "-ex", "run", "-ex", "echo <<<leaks>>>\\n",
+            "-ex", command, "-ex", "echo <<<end>>>\\n",
+            "-ex", "generate-core-file %s" % core, "-ex", "kill",
+            "--args"] + [str(a) for a in args]
+    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180,
+                         env=dict(os.environ, LC_ALL="C"),
+                         stdin=subprocess.DEVNULL).stdout
+    assert "<<<end>>>" in out and core.exists(), out
+    return out.split("<<<leaks>>>\n", 1)[1].split("<<<end>>>", 1)[0]

@@ -10,34 +10,15 @@ gives at the same stop:
   (registers on the coroutine's stack below the saved sp) and the
   interposer's own runtime_code globs."""
 import json
-import os
-import subprocess
 import sys
 
 import pytest
 
-from capture_util import LOADER, ROOT, corodbg, leak_groups
+from capture_util import (ROOT, corodbg, gdb_leaks_and_core,
+                          leak_groups)
 
 sys.path.insert(0, str(ROOT / "tests" / "stacks"))
 import stackmatrix  # noqa: E402
-
-
-def gdb_leaks_and_core(args, stop, core, env=(), command="coroutine leaks"):
-    """GDB's COMMAND output at a break on STOP in ARGS, and a core
-    written there."""
-    cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /"]
-    for e in env:
-        cmd += ["-iex", "set environment %s" % e]
-    cmd += ["-ex", "source %s" % LOADER, "-ex", "break %s" % stop,
-            "-ex", "run", "-ex", "echo <<<leaks>>>\\n",
-            "-ex", command, "-ex", "echo <<<end>>>\\n",
-            "-ex", "generate-core-file %s" % core, "-ex", "kill",
-            "--args"] + [str(a) for a in args]
-    out = subprocess.run(cmd, capture_output=True, text=True, timeout=180,
-                         env=dict(os.environ, LC_ALL="C"),
-                         stdin=subprocess.DEVNULL).stdout
-    assert "<<<end>>>" in out and core.exists(), out
-    return out.split("<<<leaks>>>\n", 1)[1].split("<<<end>>>", 1)[0]
 
 
 @pytest.mark.parametrize("variant", ["c-gcc-O0", "c-gcc-O2", "c-clang-O2"])

@@ -168,18 +168,21 @@ def user_key(functions):
         else "(no frames)"
 
 
-def gdb_bts(text):
+def gdb_bts(text, function=None):
     """{coroutine id: [function names of its bt]} from `coroutine apply
-    all bt`."""
+    all bt`.  FUNCTION(rest of a frame line after the pc): the name to
+    record (default: the text before the first " (")."""
     out, cur = {}, None
     for line in text.splitlines():
         m = re.match(r'^Coroutine (\d+) "', line)
         if m:
             cur = out.setdefault(int(m.group(1)), [])
             continue
-        m = re.match(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(.+?)(?: \(.*)?$", line)
+        m = re.match(r"^#\d+\s+(?:0x[0-9a-f]+ in )?(.+)$", line)
         if m and cur is not None:
-            cur.append(m.group(1))
+            rest = m.group(1)
+            cur.append(function(rest) if function else
+                       re.match(r"(.+?)(?: \(.*)?$", rest).group(1))
     return out
 
 
