@@ -48,6 +48,8 @@ def get(sock, path, timeout=120):
         out.append(b)
     s.close()
     ans = b"".join(out)
+    if not ans.startswith(b"HTTP/1.1 "):
+        return 0, ans           # no answer: the process went away
     return int(ans.split(None, 2)[1]), ans.partition(b"\r\n\r\n")[2]
 
 
@@ -78,11 +80,11 @@ def bench_switch(tmp):
             if os.path.exists(sock):
                 break
             time.sleep(0.01)
-        # the whole run: the profile's own unwinding and symbolizing
-        # happen when it ends, as the workload ends (what a 100 Hz
-        # profile costs while it samples)
+        # most of the run; the profile's own unwinding and symbolizing
+        # happen when it ends, in the run's last second (what a 100 Hz
+        # profile costs while it samples, and its finish)
         statuses.append(get(sock, "/debug/pprof/profile?seconds=%d&hz=100"
-                            % SECONDS)[0])
+                            % (SECONDS - 1))[0])
 
     for _ in range(RUNS):
         without.append(run_load(base))
