@@ -32,7 +32,7 @@ TARGET = os.path.join(B, "agent", "tests", "agent_target")
 CORODBG = os.path.join(B, "capture", "corodbg")
 N = int(sys.argv[1]) if len(sys.argv) > 1 else 100000
 RUNS = int(sys.argv[2]) if len(sys.argv) > 2 else 5
-SECONDS = 3.0
+SECONDS = 6.0
 
 
 def get(sock, path, timeout=120):
