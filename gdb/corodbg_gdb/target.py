@@ -24,7 +24,8 @@ class Session:
     """Per-GDB state of the extension (one instance, `S`)."""
 
     def __init__(self):
-        self.reader = reader.CachingReader(reader.FunctionReader(_read))
+        self.reader = reader.CachingReader(reader.FunctionReader(_read,
+                                                                 _view))
         self.table = None
         self.table_addr = None
         self.locations = {}
@@ -48,6 +49,12 @@ class Session:
 
 def _read(addr, size):
     return gdb.selected_inferior().read_memory(addr, size).tobytes()
+
+
+def _view(addr, size):
+    """GDB's buffer itself: the table's chunks are copied from it into
+    their own pages (reader.read_into), with no bytes object between."""
+    return gdb.selected_inferior().read_memory(addr, size).cast("B")
 
 
 RAW = reader.FunctionReader(_read)     # GDB's reads, uncached

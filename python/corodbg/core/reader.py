@@ -23,6 +23,13 @@ class MemoryReader:
     def read(self, addr, size):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def read_into(self, addr, buf):
+        """Fill the writable buffer BUF (a memoryview) with len(BUF)
+        bytes at ADDR, or raise MemoryReadError.  The table's chunks come
+        this way: into memory mapped up front (decode.chunk_buffer), not
+        into a new bytes object of their own."""
+        buf[:] = self.read(addr, len(buf))
+
 
 class FunctionReader(MemoryReader):
     """Adapts a plain function read(addr, size) -> bytes.
@@ -31,18 +38,31 @@ class FunctionReader(MemoryReader):
     error types never reach the decoder.
     """
 
-    def __init__(self, fn):
+    def __init__(self, fn, view_fn=None):
         self._fn = fn
+        # VIEW_FN(addr, size) -> a buffer (e.g. GDB's memoryview) copied
+        # straight into read_into's buffer: no bytes object in between
+        self._view_fn = view_fn
 
     def read(self, addr, size):
+        return self._get(self._fn, addr, size, bytes)
+
+    def read_into(self, addr, buf):
+        if self._view_fn is None:
+            buf[:] = self.read(addr, len(buf))
+        else:
+            buf[:] = self._get(self._view_fn, addr, len(buf), memoryview)
+
+    @staticmethod
+    def _get(fn, addr, size, kind):
         if addr < 0 or size < 0 or addr + size > (1 << 64):
             raise MemoryReadError(addr & ((1 << 64) - 1), size, "out of range")
         if size > MAX_READ:
             raise MemoryReadError(addr, size, "too large")
         if size == 0:
-            return b""
+            return kind(b"")
         try:
-            data = bytes(self._fn(addr, size))
+            data = kind(fn(addr, size))
         except MemoryReadError:
             raise
         except Exception as e:  # the debugger's error type, whatever it is
@@ -76,6 +96,21 @@ class CachingReader(MemoryReader):
         if isinstance(hit, MemoryReadError):
             raise hit
         return hit
+
+    def read_into(self, addr, buf):
+        """Not cached when it succeeds: BUF is the copy (a failure is)."""
+        key = (addr, len(buf))
+        hit = self._cache.get(key)
+        if isinstance(hit, MemoryReadError):
+            raise hit
+        if hit is not None:
+            buf[:] = hit
+            return
+        try:
+            self._inner.read_into(addr, buf)
+        except MemoryReadError as e:
+            self._cache[key] = e
+            raise
 
     def invalidate(self):
         self._cache.clear()
