@@ -470,6 +470,7 @@ def _decode_table(reader, addr, max_coroutines):
     _need_ks(per_chunk)
     seen_chunks = {}
     kept = []
+    cols = _Columns.make(table)
     arena = ChunkArena()
     chunk_bytes = per_chunk * esize
     desc_end = addr + p["desc_size"]
@@ -488,6 +489,18 @@ def _decode_table(reader, addr, max_coroutines):
                  "misaligned: skipped" % (ci, base))
             continue
         seen_chunks[base] = ci
+        if cols is not None:   # columns only: GDB's buffer, not kept
+            try:
+                view = reader.read_view(base, chunk_bytes)
+            except MemoryReadError:
+                warn("chunk %d at 0x%x is unreadable: its %d slots are "
+                     "missing" % (ci, base, per_chunk))
+                continue
+            kept.append((ci, base, None))
+            if not cols.add(ci, view):
+                cols = None   # an entry to mark '?': objects after all
+            del view
+            continue
         data = arena.take(chunk_bytes)
         try:
             reader.read_into(base, data)
@@ -497,9 +510,17 @@ def _decode_table(reader, addr, max_coroutines):
                  % (ci, base, per_chunk))
             continue
         kept.append((ci, base, data))
-    if _as_columns(table, kept, per_chunk, esize):
+    if cols is not None and cols.finish(kept, reader, esize):
         return table
     for ci, base, data in kept:
+        if data is None:   # read for columns, not kept: once more
+            data = arena.take(chunk_bytes)
+            try:
+                reader.read_into(base, data)
+            except MemoryReadError:
+                warn("chunk %d at 0x%x is unreadable: its %d slots are "
+                     "missing" % (ci, base, per_chunk))
+                continue
         table.scan(hstruct.iter_unpack(data), data, ci * per_chunk, base,
                    esize, out)
     regs.resolve(reader, table)
@@ -507,40 +528,52 @@ def _decode_table(reader, addr, max_coroutines):
     return table
 
 
-def _as_columns(table, kept, per_chunk, esize):
-    """Give TABLE its live entries as columns (Table.set_columns): no
-    Coroutine object until one is asked for.  The scan's checks are made
-    a column at a time, in C but for the rare chunk whose stack bounds
-    need a closer look.  Returns False, having done nothing, when the
-    per-object path must run: a listed field missing from the layout,
-    registers to resolve, an entry the scan would mark '?' or a repeated
-    id (that path marks, counts and cuts them, as it always has).
+class _Columns:
+    """A clean table's live entries as columns (Table.set_columns): no
+    Coroutine object, and no chunk bytes kept, until one is asked for.
+    The scan's checks are made a column at a time, in C but for the rare
+    chunk whose stack bounds need a closer look.  At 1M entries the
+    scan's objects and the kept chunks were 3.5 s of a 5 s first
+    listing, much of it page faults on their fresh memory.
 
-    KEPT: [(chunk index, chunk address, chunk bytes)] in slot order.
-    At 1M entries the scan's objects were 2.5 s of a 5 s first listing,
-    much of it page faults on their fresh memory."""
-    get = _column_getters(table)
-    if not all(n in get for n in COLUMNS) or regs.needs_resolve(table):
-        return False
-    cols = {n: [] for n in COLUMNS}
-    slots = []
-    names, pool = {}, {}
-    for ci, _base, data in kept:
+    Use: make() (None when the table needs objects: a listed field
+    missing from the layout, registers to resolve); add(chunk index,
+    chunk bytes) for each chunk in slot order, False when an entry would
+    be marked '?' (the per-object path then marks, counts and cuts, as
+    it always has); finish() False for a repeated id."""
+
+    @classmethod
+    def make(cls, table):
+        get = _column_getters(table)
+        if not all(n in get for n in COLUMNS) or regs.needs_resolve(table):
+            return None
+        return cls(table, get)
+
+    def __init__(self, table, get):
+        self.table, self.get = table, get
+        self.cols = {n: [] for n in COLUMNS}
+        self.slots = []
+        self.names, self.pool = {}, {}
+        self.per_chunk = table.desc["chunk_entries"]
+
+    def add(self, ci, data):
+        get, cols = self.get, self.cols
         ids, states = get["id"](data), get["state"](data)
-        slot0 = ci * per_chunk
+        slot0 = ci * self.per_chunk
         rows = range(slot0, slot0 + len(ids))
         live = None
         if 0 in ids or 0 in states:   # free slots: not listed
             live = list(map(all, zip(ids, states)))
             rows = list(compress(rows, live))
             if not rows:
-                continue
+                return True
 
-        def col(name, data=data, live=live):
+        def col(name):
             v = get[name](data)
             return v if live is None else list(compress(v, live))
         if not _clean(col, get):
             return False
+        names, pool = self.names, self.pool
         for name in COLUMNS:
             v = col(name)
             if name == "name":   # decoded once per distinct name
@@ -550,40 +583,56 @@ def _as_columns(table, kept, per_chunk, esize):
             elif name == "pc":   # one int per distinct address
                 v = map(pool.setdefault, v, v)
             cols[name].extend(v)
-        slots.extend(rows)
-    columns = cols
-    ids = columns["id"]
-    if not all(map(lt, ids, islice(ids, 1, None))) and \
-            len(set(ids)) != len(ids):
-        return False
-    chunks = {ci: (base, data) for ci, base, data in kept}
-    scan, one = table.scan, table.hot_struct.unpack_from
-    unpack = table.hot_struct.iter_unpack
+        self.slots.extend(rows)
+        return True
 
-    def make_one(row):
-        slot = slots[row]
-        ci, k = divmod(slot, per_chunk)
-        base, data = chunks[ci]
-        o = k * esize
-        out = []
-        scan(iter((one(data, o),)), data[o:o + esize], slot, base + o,
-             esize, out)
-        return out[0]
+    def finish(self, kept, reader, esize):
+        """Hand the columns to the table (True), unless an id repeats."""
+        table, slots, per_chunk = self.table, self.slots, self.per_chunk
+        ids = self.cols["id"]
+        if not all(map(lt, ids, islice(ids, 1, None))) and \
+                len(set(ids)) != len(ids):
+            return False
+        bases = {ci: base for ci, base, _ in kept}
+        got = {}
+        arena = ChunkArena()
+        scan, one = table.scan, table.hot_struct.unpack_from
+        unpack = table.hot_struct.iter_unpack
 
-    def make_all():
-        enabled = gc.isenabled()
-        gc.disable()   # see decode_table
-        try:
+        def chunk(ci):
+            """Chunk CI's bytes, read again (the same stop) and kept."""
+            data = got.get(ci)
+            if data is None:
+                data = arena.take(per_chunk * esize)
+                reader.read_into(bases[ci], data)
+                got[ci] = data
+            return data
+
+        def make_one(row):
+            slot = slots[row]
+            ci, k = divmod(slot, per_chunk)
+            data, o = chunk(ci), k * esize
             out = []
-            for ci, base, data in kept:
-                scan(unpack(data), data, ci * per_chunk, base, esize, out)
-            return out
-        finally:
-            if enabled:
-                gc.enable()
-    table.set_columns(columns, make_one, make_all)
-    _live_count_check(table, len(ids))
-    return True
+            scan(iter((one(data, o),)), data[o:o + esize], slot,
+                 bases[ci] + o, esize, out)
+            return out[0]
+
+        def make_all():
+            enabled = gc.isenabled()
+            gc.disable()   # see decode_table
+            try:
+                out = []
+                for ci, base, _ in kept:
+                    data = chunk(ci)
+                    scan(unpack(data), data, ci * per_chunk, base, esize,
+                         out)
+                return out
+            finally:
+                if enabled:
+                    gc.enable()
+        table.set_columns(self.cols, make_one, make_all)
+        _live_count_check(table, len(ids))
+        return True
 
 
 def _clean(col, get):

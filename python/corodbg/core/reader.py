@@ -30,6 +30,13 @@ class MemoryReader:
         into a new bytes object of their own."""
         buf[:] = self.read(addr, len(buf))
 
+    def read_view(self, addr, size):
+        """SIZE bytes at ADDR as a buffer that may be the debugger's own
+        (a memoryview: use it now, do not keep it), or MemoryReadError.
+        The table's chunks are read so when only their columns are
+        kept."""
+        return memoryview(self.read(addr, size))
+
 
 class FunctionReader(MemoryReader):
     """Adapts a plain function read(addr, size) -> bytes.
@@ -48,10 +55,12 @@ class FunctionReader(MemoryReader):
         return self._get(self._fn, addr, size, bytes)
 
     def read_into(self, addr, buf):
+        buf[:] = self.read_view(addr, len(buf))
+
+    def read_view(self, addr, size):
         if self._view_fn is None:
-            buf[:] = self.read(addr, len(buf))
-        else:
-            buf[:] = self._get(self._view_fn, addr, len(buf), memoryview)
+            return memoryview(self.read(addr, size))
+        return self._get(self._view_fn, addr, size, memoryview)
 
     @staticmethod
     def _get(fn, addr, size, kind):
@@ -99,15 +108,18 @@ class CachingReader(MemoryReader):
 
     def read_into(self, addr, buf):
         """Not cached when it succeeds: BUF is the copy (a failure is)."""
-        key = (addr, len(buf))
+        buf[:] = self.read_view(addr, len(buf))
+
+    def read_view(self, addr, size):
+        """Not cached when it succeeds (a failure is)."""
+        key = (addr, size)
         hit = self._cache.get(key)
         if isinstance(hit, MemoryReadError):
             raise hit
         if hit is not None:
-            buf[:] = hit
-            return
+            return memoryview(hit)
         try:
-            self._inner.read_into(addr, buf)
+            return self._inner.read_view(addr, size)
         except MemoryReadError as e:
             self._cache[key] = e
             raise
