@@ -230,11 +230,14 @@ def in_runtime(loc):
     return S.runtime.location(loc)
 
 
-def table():
-    """The decoded table of this stop (cached).  Prints its warnings once."""
+def table(columns=False):
+    """The decoded table of this stop (cached).  Prints its warnings once.
+    COLUMNS: the first use at this stop is a plain listing (a clean table
+    then comes as columns, decode.decode_table)."""
     require_target()
     if S.table is None:
-        t = decode.decode_table(S.reader, table_address())
+        t = decode.decode_table(S.reader, table_address(),
+                                columns=columns)
         t.mark_unknown_threads(known_tids())
         S.table = t
         S.runtime.adopt(t)   # the runtime's own description of its code

@@ -1,7 +1,7 @@
 """A clean table decoded to columns (model.Table.columns) lists, finds and
 makes its coroutines exactly as the per-object decode does."""
-from corodbg.core import layout, listing, query
-from tablegen import TableImage
+from corodbg.core import decode, layout, listing, query
+from tablegen import DESC_ADDR, TableImage
 from test_pipeline import FakeFrontend
 
 FIELDS = ("id", "state", "tid", "since_ns", "wait_reason", "name", "pc",
@@ -31,6 +31,10 @@ def image():
     return t
 
 
+def columns(img):
+    return decode.decode_table(img.reader(), DESC_ADDR, columns=True)
+
+
 def listing_of(tbl):
     fe = FakeFrontend(tbl)
     return listing.list_lines(fe, query.parse_list_args(""),
@@ -38,10 +42,9 @@ def listing_of(tbl):
 
 
 def test_plain_listing_from_columns_makes_no_objects():
-    cols, objs = image().decode(), image().decode()
+    cols, objs = columns(image()), image().decode()
     assert cols.columns is not None
-    objs.coroutines   # made now: the per-object listing
-    assert objs.columns is None
+    assert objs.columns is None   # the default: objects
     out = listing_of(cols)
     assert out == listing_of(objs)
     assert "thread_fn" in "".join(out)
@@ -52,7 +55,7 @@ def test_plain_listing_from_columns_makes_no_objects():
 
 
 def test_coroutines_made_later_are_the_same_and_keep_identity():
-    cols, ref = image().decode(), image().decode()
+    cols, ref = columns(image()), image().decode()
     early = cols.coroutine_at(5)
     on = cols.on_thread(4242)
     made = cols.coroutines
@@ -64,8 +67,7 @@ def test_coroutines_made_later_are_the_same_and_keep_identity():
 
 
 def test_a_thread_the_debugger_does_not_know_is_marked_in_columns():
-    cols, objs = image().decode(), image().decode()
-    objs.coroutines
+    cols, objs = columns(image()), image().decode()
     for t in (cols, objs):
         t.mark_unknown_threads(set())
     out = listing_of(cols)
@@ -77,7 +79,7 @@ def test_a_thread_the_debugger_does_not_know_is_marked_in_columns():
 def test_an_entry_to_mark_sends_the_table_to_objects():
     img = image()
     img.set_entry(9, seq=3)   # being updated: '?'
-    t = img.decode()
+    t = columns(img)
     assert t.columns is None
     bad = [c for c in t.coroutines if c.unreadable]
     assert [c.unreadable for c in bad] == ["mid-update"]

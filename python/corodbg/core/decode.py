@@ -414,25 +414,28 @@ def _scanner(hindex, cls):
     return ns["scan"]
 
 
-def decode_table(reader, addr, max_coroutines=layout.MAX_COROUTINES):
+def decode_table(reader, addr, max_coroutines=layout.MAX_COROUTINES,
+                 columns=False):
     """Read the whole table at ADDR: descriptor, directory, chunks.
 
     Returns a Table whose coroutines are the live entries in slot order.
     Raises BadTableError/MemoryReadError only when the descriptor itself
-    cannot be used.
+    cannot be used.  COLUMNS: a clean table comes as columns (see
+    _Columns), for a caller whose first use is a plain listing; the
+    others make every Coroutine now, as they will use them.
     """
     # A million small objects and no cycles among them: the cyclic
     # collector would rescan them again and again while they are made.
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _decode_table(reader, addr, max_coroutines)
+        return _decode_table(reader, addr, max_coroutines, columns)
     finally:
         if enabled:
             gc.enable()
 
 
-def _decode_table(reader, addr, max_coroutines):
+def _decode_table(reader, addr, max_coroutines, columns):
     table = decode_descriptor(reader, addr)
     desc, p, warn = table.desc, table.prefix, table.warnings.append
     esize = p["entry_size"]
@@ -470,7 +473,7 @@ def _decode_table(reader, addr, max_coroutines):
     _need_ks(per_chunk)
     seen_chunks = {}
     kept = []
-    cols = _Columns.make(table)
+    cols = _Columns.make(table) if columns else None
     arena = ChunkArena()
     chunk_bytes = per_chunk * esize
     desc_end = addr + p["desc_size"]

@@ -194,6 +194,11 @@ def thread_texts(fe, out, row_of, loc_text):
 _PLAIN = vars(query.ListQuery())
 
 
+def is_plain(q):
+    """Is Q a listing with no option (what plain_lines lists)?"""
+    return vars(q) == _PLAIN
+
+
 def plain_lines(fe, now, marker_id):
     """The lines of a plain listing (no option) of a table given as
     columns (model.Table.columns), without making a Coroutine for any
@@ -216,7 +221,7 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
     table's warnings (collapsed); NOTES: extra 'note:' lines at the end."""
     tbl = fe.table
     out = render.warning_lines(tbl.warnings) if warnings else []
-    lines = plain_lines(fe, now, marker_id) if vars(q) == _PLAIN else None
+    lines = plain_lines(fe, now, marker_id) if is_plain(q) else None
     if lines is not None:
         out += lines
         out.append(render.total_line(tbl.size(), tbl))

@@ -231,19 +231,19 @@ def column_lines(cols, bad, now_ns, locs, marker_id=None, header=HEADER,
         except ValueError:
             break
         marks[i] = "*"
-    cols = [marks, ids,
-            list(map(dict.__getitem__, map(swcell.__getitem__, states),
-                     waits)),
-            list(map(agecell.__getitem__, keys)), names, locs]
+    # the cells as iterators: no list of a million cells is made
+    its = [iter(marks), iter(ids),
+           map(dict.__getitem__, map(swcell.__getitem__, states), waits),
+           map(agecell.__getitem__, keys), iter(names), iter(locs)]
     line = "%%s %%-%dd %%s%%s%%-%ds %%s\n" % (widths[0], widths[4])
     full = n - n % block if block > 1 else 0
     if full:
         # BLOCK lines per string (a million fewer string objects): each
-        # column's iterator appears BLOCK times in one zip
-        its = [islice(c, full) for c in cols]
-        out.extend(map((line * block).__mod__, zip(*(its * block))))
-        cols = [c[full:] for c in cols]
-    out.extend(map(line.__mod__, zip(*cols)))
+        # column's iterator appears BLOCK times in one zip; the first
+        # FULL rows, and the rest from where they stopped
+        part = [islice(c, full) for c in its]
+        out.extend(map((line * block).__mod__, zip(*(part * block))))
+    out.extend(map(line.__mod__, zip(*its)))
     return out
 
 
