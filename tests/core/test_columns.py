@@ -84,3 +84,27 @@ def test_an_entry_to_mark_sends_the_table_to_objects():
     bad = [c for c in t.coroutines if c.unreadable]
     assert [c.unreadable for c in bad] == ["mid-update"]
     assert any("could not be fully read" in w for w in t.warnings)
+
+
+def test_corrupted_tables_list_the_same_either_way():
+    """Random corruptions (as test_decode's fuzz): columns or objects,
+    the same one-line error, or the same warnings and listing."""
+    import random
+    from corodbg.core import errors
+    rnd = random.Random(1010)
+    used = 0
+    for _ in range(120):
+        img = TableImage.randomly_corrupted(rnd)
+        got = []
+        for cols in (False, True):
+            try:
+                t = decode.decode_table(img.reader(), DESC_ADDR,
+                                        columns=cols)
+            except errors.CorodbgError as e:
+                assert str(e) and "\n" not in str(e)
+                got.append(str(e))
+                continue
+            used += cols and t.columns is not None
+            got.append((t.warnings, listing_of(t)))
+        assert got[0] == got[1]
+    assert used > 10   # many corruptions leave a clean table

@@ -474,8 +474,8 @@ def _decode_table(reader, addr, max_coroutines, columns):
     seen_chunks = {}
     kept = []
     cols = _Columns.make(table) if columns else None
-    arena = ChunkArena()
     chunk_bytes = per_chunk * esize
+    arena = ChunkArena(chunk_bytes * len(chunks))
     desc_end = addr + p["desc_size"]
     for ci, base in enumerate(chunks):
         if base == 0:
@@ -598,7 +598,7 @@ class _Columns:
             return False
         bases = {ci: base for ci, base, _ in kept}
         got = {}
-        arena = ChunkArena()
+        arena = ChunkArena(per_chunk * esize * len(kept))
         scan, one = table.scan, table.hot_struct.unpack_from
         unpack = table.hot_struct.iter_unpack
 
@@ -708,12 +708,17 @@ class ChunkArena:
     SLAB = 64 << 20
     ALIGN = 2 << 20
 
-    def __init__(self):
+    def __init__(self, total):
+        """TOTAL: about how many bytes will be taken; under a huge page,
+        plain bytearrays (a huge page is 2 MiB to clear)."""
+        self._small = total < self.ALIGN
         self._view = None
         self._off = self._size = 0
 
     def take(self, n):
         """A writable memoryview of N bytes."""
+        if self._small:
+            return memoryview(bytearray(n))
         if self._view is None or self._off + n > self._size:
             size = -(-max(self.SLAB, n) // self.ALIGN) * self.ALIGN
             try:
@@ -733,8 +738,8 @@ class ChunkArena:
     def give_back(self, v):
         """Return V, the last view taken (its read failed)."""
         n = -(-len(v) // 8) * 8
-        if self._view is not None and self._off >= n and \
-                v.obj is self._view.obj:
+        if not self._small and self._view is not None and \
+                self._off >= n and v.obj is self._view.obj:
             self._off -= n
 
 
