@@ -52,8 +52,8 @@ def _read(addr, size):
 
 
 def _view(addr, size):
-    """GDB's buffer itself: the table's chunks are copied from it into
-    their own pages (reader.read_into), with no bytes object between."""
+    """GDB's buffer itself (reader.read_view): a plain listing takes the
+    table's columns from it and keeps no copy of the chunks."""
     return gdb.selected_inferior().read_memory(addr, size).cast("B")
 
 

@@ -9,7 +9,6 @@ warning and a bad entry an `unreadable` coroutine, so the rest is listed.
 import collections
 import functools
 import gc
-import mmap
 import struct
 import sys
 from itertools import chain, compress, islice
@@ -476,7 +475,6 @@ def _decode_table(reader, addr, max_coroutines, columns):
     kept = []
     cols = _Columns.make(table) if columns else None
     chunk_bytes = per_chunk * esize
-    arena = ChunkArena(chunk_bytes * len(chunks))
     desc_end = addr + p["desc_size"]
     for ci, base in enumerate(chunks):
         if base == 0:
@@ -505,11 +503,9 @@ def _decode_table(reader, addr, max_coroutines, columns):
                 cols = None   # an entry to mark '?': objects after all
             del view
             continue
-        data = arena.take(chunk_bytes)
         try:
-            reader.read_into(base, data)
+            data = reader.read(base, chunk_bytes)
         except MemoryReadError:
-            arena.give_back(data)
             warn("chunk %d at 0x%x is unreadable: its %d slots are missing"
                  % (ci, base, per_chunk))
             continue
@@ -518,9 +514,8 @@ def _decode_table(reader, addr, max_coroutines, columns):
         return table
     for ci, base, data in kept:
         if data is None:   # read for columns, not kept: once more
-            data = arena.take(chunk_bytes)
             try:
-                reader.read_into(base, data)
+                data = reader.read(base, chunk_bytes)
             except MemoryReadError:
                 warn("chunk %d at 0x%x is unreadable: its %d slots are "
                      "missing" % (ci, base, per_chunk))
@@ -606,7 +601,6 @@ class _Columns:
             return False
         bases = {ci: base for ci, base, _ in kept}
         got = {}
-        arena = ChunkArena(per_chunk * esize * len(kept))
         scan, one = table.scan, table.hot_struct.unpack_from
         unpack = table.hot_struct.iter_unpack
 
@@ -614,9 +608,7 @@ class _Columns:
             """Chunk CI's bytes, read again (the same stop) and kept."""
             data = got.get(ci)
             if data is None:
-                data = arena.take(per_chunk * esize)
-                reader.read_into(bases[ci], data)
-                got[ci] = data
+                data = got[ci] = reader.read(bases[ci], per_chunk * esize)
             return data
 
         def make_one(row):
@@ -706,57 +698,6 @@ def _column_getters(table):
             out[name] = (lambda data, it=st.iter_unpack:
                          list(map(itemgetter(0), it(data))))
     return out
-
-
-class ChunkArena:
-    """Memory for the table's chunks, in 64 MiB anonymous mappings that
-    ask for transparent huge pages.
-
-    The chunks are kept for the fields unpacked on access (sp, stack_hi,
-    create_pc, ...): 22 MB at 100,000 coroutines, 220 MB at 1M.  Copied
-    into new bytes objects they cost a page fault per 4 KiB, and under a
-    hypervisor (this VM) a fault costs 20-30 us: 0.12 s of a 0.5 s first
-    listing at 100,000 went to copying GDB's reads into new bytes.  On
-    huge pages the same 22 MB are filled in 0.01 s.  A mapping's pages
-    exist only once written: the untouched rest of the last one costs
-    address space, not memory."""
-
-    SLAB = 64 << 20
-    ALIGN = 2 << 20
-
-    def __init__(self, total):
-        """TOTAL: about how many bytes will be taken; under a huge page,
-        plain bytearrays (a huge page is 2 MiB to clear)."""
-        self._small = total < self.ALIGN
-        self._view = None
-        self._off = self._size = 0
-
-    def take(self, n):
-        """A writable memoryview of N bytes."""
-        if self._small:
-            return memoryview(bytearray(n))
-        if self._view is None or self._off + n > self._size:
-            size = -(-max(self.SLAB, n) // self.ALIGN) * self.ALIGN
-            try:
-                m = mmap.mmap(-1, size, flags=mmap.MAP_PRIVATE
-                              | mmap.MAP_ANONYMOUS)
-            except (OSError, ValueError, AttributeError, OverflowError):
-                return memoryview(bytearray(n))
-            try:
-                m.madvise(mmap.MADV_HUGEPAGE)
-            except (AttributeError, OSError, ValueError):
-                pass   # no THP (or Python 3.7): 4 KiB pages, still right
-            self._view, self._off, self._size = memoryview(m), 0, size
-        v = self._view[self._off:self._off + n]
-        self._off += -(-n // 8) * 8
-        return v
-
-    def give_back(self, v):
-        """Return V, the last view taken (its read failed)."""
-        n = -(-len(v) // 8) * 8
-        if not self._small and self._view is not None and \
-                self._off >= n and v.obj is self._view.obj:
-            self._off -= n
 
 
 # A chunk pointer into readable memory that is no chunk (garbage, code)

@@ -23,13 +23,6 @@ class MemoryReader:
     def read(self, addr, size):  # pragma: no cover - interface
         raise NotImplementedError
 
-    def read_into(self, addr, buf):
-        """Fill the writable buffer BUF (a memoryview) with len(BUF)
-        bytes at ADDR, or raise MemoryReadError.  The table's chunks come
-        this way: into memory mapped up front (decode.chunk_buffer), not
-        into a new bytes object of their own."""
-        buf[:] = self.read(addr, len(buf))
-
     def read_view(self, addr, size):
         """SIZE bytes at ADDR as a buffer that may be the debugger's own
         (a memoryview: use it now, do not keep it), or MemoryReadError.
@@ -47,15 +40,12 @@ class FunctionReader(MemoryReader):
 
     def __init__(self, fn, view_fn=None):
         self._fn = fn
-        # VIEW_FN(addr, size) -> a buffer (e.g. GDB's memoryview) copied
-        # straight into read_into's buffer: no bytes object in between
+        # VIEW_FN(addr, size) -> a buffer (e.g. GDB's memoryview): for
+        # read_view, no bytes object copied from it
         self._view_fn = view_fn
 
     def read(self, addr, size):
         return self._get(self._fn, addr, size, bytes)
-
-    def read_into(self, addr, buf):
-        buf[:] = self.read_view(addr, len(buf))
 
     def read_view(self, addr, size):
         if self._view_fn is None:
@@ -105,10 +95,6 @@ class CachingReader(MemoryReader):
         if isinstance(hit, MemoryReadError):
             raise hit
         return hit
-
-    def read_into(self, addr, buf):
-        """Not cached when it succeeds: BUF is the copy (a failure is)."""
-        buf[:] = self.read_view(addr, len(buf))
 
     def read_view(self, addr, size):
         """Not cached when it succeeds (a failure is)."""
