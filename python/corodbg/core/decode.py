@@ -491,34 +491,29 @@ def _decode_table(reader, addr, max_coroutines, columns):
                  "misaligned: skipped" % (ci, base))
             continue
         seen_chunks[base] = ci
-        if cols is not None:   # columns only: GDB's buffer, not kept
-            try:
-                view = reader.read_view(base, chunk_bytes)
-            except MemoryReadError:
-                warn("chunk %d at 0x%x is unreadable: its %d slots are "
-                     "missing" % (ci, base, per_chunk))
-                continue
-            kept.append((ci, base, None))
-            if not cols.add(ci, view):
-                cols = None   # an entry to mark '?': objects after all
-            del view
-            continue
-        try:
-            data = reader.read(base, chunk_bytes)
+        lost = ("chunk %d at 0x%x is unreadable: its %d slots are missing"
+                % (ci, base, per_chunk))
+        try:   # for columns only, GDB's buffer: read, not kept
+            data = (reader.read if cols is None else reader.read_view)(
+                base, chunk_bytes)
         except MemoryReadError:
-            warn("chunk %d at 0x%x is unreadable: its %d slots are missing"
-                 % (ci, base, per_chunk))
+            warn(lost)
             continue
-        kept.append((ci, base, data))
+        if cols is not None:
+            kept.append((ci, base, None, lost))
+            if not cols.add(ci, data):
+                cols = None   # an entry to mark '?': objects after all
+            continue
+        kept.append((ci, base, data, lost))
+    data = None
     if cols is not None and cols.finish(kept, reader, esize):
         return table
-    for ci, base, data in kept:
+    for ci, base, data, lost in kept:
         if data is None:   # read for columns, not kept: once more
             try:
                 data = reader.read(base, chunk_bytes)
             except MemoryReadError:
-                warn("chunk %d at 0x%x is unreadable: its %d slots are "
-                     "missing" % (ci, base, per_chunk))
+                warn(lost)
                 continue
         table.scan(hstruct.iter_unpack(data), data, ci * per_chunk, base,
                    esize, out)
@@ -599,7 +594,7 @@ class _Columns:
         if not all(map(lt, ids, islice(ids, 1, None))) and \
                 len(set(ids)) != len(ids):
             return False
-        bases = {ci: base for ci, base, _ in kept}
+        bases = {ci: base for ci, base, _, _ in kept}
         got = {}
         scan, one = table.scan, table.hot_struct.unpack_from
         unpack = table.hot_struct.iter_unpack
@@ -625,7 +620,7 @@ class _Columns:
             gc.disable()   # see decode_table
             try:
                 out = []
-                for ci, base, _ in kept:
+                for ci, base, _, _ in kept:
                     data = chunk(ci)
                     scan(unpack(data), data, ci * per_chunk, base, esize,
                          out)
