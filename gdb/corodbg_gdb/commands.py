@@ -18,7 +18,7 @@ def _marker_id(tbl):
 
 def list_coroutines(arg):
     q = query.parse_list_args(arg)
-    tbl = target.table()
+    tbl = target.table(columns=listing.is_plain(q))
     now = target.now_ns(tbl)
     write_lines(listing.list_lines(view.Frontend(tbl), q, now,
                                    _marker_id(tbl)))

@@ -24,7 +24,8 @@ class Session:
     """Per-GDB state of the extension (one instance, `S`)."""
 
     def __init__(self):
-        self.reader = reader.CachingReader(reader.FunctionReader(_read))
+        self.reader = reader.CachingReader(reader.FunctionReader(_read,
+                                                                 _view))
         self.table = None
         self.table_addr = None
         self.locations = {}
@@ -48,6 +49,12 @@ class Session:
 
 def _read(addr, size):
     return gdb.selected_inferior().read_memory(addr, size).tobytes()
+
+
+def _view(addr, size):
+    """GDB's buffer itself (reader.read_view): a plain listing takes the
+    table's columns from it and keeps no copy of the chunks."""
+    return gdb.selected_inferior().read_memory(addr, size).cast("B")
 
 
 RAW = reader.FunctionReader(_read)     # GDB's reads, uncached
@@ -217,11 +224,14 @@ def table_address():
     return S.table_addr
 
 
-def table():
-    """The decoded table of this stop (cached).  Prints its warnings once."""
+def table(columns=False):
+    """The decoded table of this stop (cached).  Prints its warnings once.
+    COLUMNS: the first use at this stop is a plain listing (a clean table
+    then comes as columns, decode.decode_table)."""
     require_target()
     if S.table is None:
-        t = decode.decode_table(S.reader, table_address())
+        t = decode.decode_table(S.reader, table_address(),
+                                columns=columns)
         t.mark_unknown_threads(known_tids())
         S.table = t
         S.runtime.adopt(t)   # the runtime's own description of its code

@@ -162,23 +162,58 @@ def loc_texts(fe, cos, kind, loc_text):
         return [loc_text(co) for co in cos]
     field = {query.LOC_PC: "pc", query.LOC_GO: "create_pc"}.get(kind,
                                                               "entry_fn")
-    pcs = list(map(attrgetter(field), cos))
-    is_ret = kind != query.LOC_START
+    out = pc_texts(fe, list(map(attrgetter(field), cos)),
+                   kind != query.LOC_START)
+    if kind == query.LOC_PC:
+        thread_texts(fe, out, cos.index, loc_text)
+    return out
+
+
+def pc_texts(fe, pcs, is_ret=True):
+    """The location text of each address of PCS ('??' for 0), each
+    distinct one symbolized and formatted once."""
     fmt = render.format_location
     texts = {}
     for pc in set(pcs):
         texts[pc] = fmt(fe.symbolize(pc, is_ret)) if pc else "??"
-    out = list(map(texts.__getitem__, pcs))
-    if kind == query.LOC_PC:
-        # the few coroutines on a thread: found by identity (list.index,
-        # in C), not by a Python pass over every coroutine
-        for co in fe.executing().values():
-            try:
-                i = cos.index(co)
-            except ValueError:
-                continue
-            out[i] = loc_text(cos[i])
-    return out
+    return list(map(texts.__getitem__, pcs))
+
+
+def thread_texts(fe, out, row_of, loc_text):
+    """Give the few coroutines on a thread their thread's location in OUT
+    (texts by row): each found by ROW_OF(co) (ValueError: not listed),
+    not by a Python pass over every coroutine."""
+    for co in fe.executing().values():
+        try:
+            i = row_of(co)
+        except ValueError:
+            continue
+        out[i] = loc_text(co)
+
+
+_PLAIN = vars(query.ListQuery())
+
+
+def is_plain(q):
+    """Is Q a listing with no option (what plain_lines lists)?"""
+    return vars(q) == _PLAIN
+
+
+def plain_lines(fe, now, marker_id):
+    """The lines of a plain listing (no option) of a table given as
+    columns (model.Table.columns), without making a Coroutine for any
+    entry but those on a thread; None when it cannot be done so."""
+    tbl = fe.table
+    cols = tbl.columns
+    if cols is None or not now or not cols["id"] or \
+            None in cols["since_ns"]:
+        return None
+    locs = pc_texts(fe, cols["pc"])
+    thread_texts(fe, locs, tbl.row_of, loc_text_fn(fe, query.LOC_PC))
+    n = len(locs)
+    return render.column_lines(cols, tbl.bad_rows(), now, locs, marker_id,
+                               block=1 if n < LIST_BLOCK_MIN
+                               else LIST_BLOCK)
 
 
 def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
@@ -186,6 +221,11 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
     table's warnings (collapsed); NOTES: extra 'note:' lines at the end."""
     tbl = fe.table
     out = render.warning_lines(tbl.warnings) if warnings else []
+    lines = plain_lines(fe, now, marker_id) if is_plain(q) else None
+    if lines is not None:
+        out += lines
+        out.append(render.total_line(tbl.size(), tbl))
+        return _with_notes(out, notes)
     # (no ids asked for: no by_id, a million-entry dict, to build)
     missing = query.missing_ids(q.ids, tbl) if q.ids else []
     cos = query.select(tbl.coroutines, q, now)
@@ -229,6 +269,10 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
     out.append(render.total_line(len(cos), tbl))
     if missing:
         out.append(query.missing_warning(missing))
+    return _with_notes(out, notes)
+
+
+def _with_notes(out, notes):
     for n in notes:
         if n:
             out.append("note: %s\n" % n)

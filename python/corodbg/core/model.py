@@ -6,7 +6,7 @@ is None for a good entry, else one of UNREADABLE_REASONS: the entry is
 still listed, with what could be read.
 """
 import collections
-from itertools import compress
+from itertools import compress, count
 from operator import attrgetter
 
 from . import layout
@@ -29,6 +29,8 @@ UNREADABLE_REASONS = {
 }
 
 ENTRY_FIELD_NAMES = tuple(t for _, _, t in layout.ENTRY_FIELDS)
+# The fields a table given as columns has a list of (Table.columns).
+COLUMNS = ("id", "state", "tid", "since_ns", "wait_reason", "name", "pc")
 
 Location = collections.namedtuple("Location",
                                   "function file line pc module note",
@@ -134,6 +136,13 @@ class Table:
     problems found while decoding (the listing is still usable).
     mid_update: the generation counter was odd.
     reg_dwarf: DWARF register number of each register-block slot.
+
+    A clean table may come from the decoder as columns (set_columns): the
+    listing's fields of every live entry as one list per field, and no
+    Coroutine object until one is asked for (coroutine_at, by_tid, ...).
+    The first use of `coroutines` makes them all (the objects made alone
+    before are kept: same identity).  A plain `info coroutines` of a
+    million entries never does.
     """
 
     def __init__(self, addr, prefix, desc, reg_dwarf):
@@ -141,7 +150,9 @@ class Table:
         self.prefix = prefix
         self.desc = desc
         self.reg_dwarf = reg_dwarf
-        self.coroutines = []
+        self._cos = []
+        self._lazy = None   # (columns, make_one(row), make_all()) or None
+        self._made = {}     # row -> the Coroutine coroutine_at made
         self.warnings = []
         self.mid_update = False
         self.entry_layout = None
@@ -153,6 +164,73 @@ class Table:
     def get(self, name, default=None):
         v = self.desc.get(name)
         return default if v is None else v
+
+    @property
+    def coroutines(self):
+        """The live coroutines, in slot order (made now if the table came
+        as columns)."""
+        if self._lazy is not None:
+            cos = self._lazy[2]()
+            for i, c in self._made.items():
+                cos[i] = c
+            self._cos, self._lazy, self._made = cos, None, {}
+        return self._cos
+
+    @coroutines.setter
+    def coroutines(self, cos):
+        self._cos, self._lazy, self._made = cos, None, {}
+
+    def set_columns(self, columns, make_one, make_all):
+        """COLUMNS: {field: [value of each live entry]} for the fields of
+        model.COLUMNS; MAKE_ONE(row) makes that row's Coroutine, MAKE_ALL()
+        the list of all of them (as the decoder would have)."""
+        self._cos = None
+        self._lazy = (columns, make_one, make_all)
+        self._made = {}
+
+    @property
+    def columns(self):
+        """{field: list} while the table has made no Coroutine list, else
+        None (then use `coroutines`)."""
+        return self._lazy[0] if self._lazy is not None else None
+
+    def size(self):
+        """How many live coroutines (without making them)."""
+        if self._lazy is not None:
+            return len(self._lazy[0]["id"])
+        return len(self._cos)
+
+    def column(self, name):
+        """The values of field NAME (one of COLUMNS) of every coroutine."""
+        if self._lazy is not None:
+            return self._lazy[0][name]
+        return list(map(attrgetter(name), self._cos))
+
+    def coroutine_at(self, row):
+        """The coroutine in row ROW of `coroutines`, made alone if need be."""
+        if self._lazy is None:
+            return self._cos[row]
+        co = self._made.get(row)
+        if co is None:
+            co = self._made[row] = self._lazy[1](row)
+        return co
+
+    def row_of(self, co):
+        """The row of CO in `coroutines`; ValueError if it is not there."""
+        if self._lazy is None:
+            return self._cos.index(co)
+        i = self._lazy[0]["id"].index(co.id)  # ids are unique here
+        if self.coroutine_at(i) is not co:
+            raise ValueError("not in this table")
+        return i
+
+    def bad_rows(self):
+        """Rows of the coroutines marked unreadable ('?')."""
+        if self._lazy is None:
+            return list(compress(count(), map(attrgetter("unreadable"),
+                                              self._cos)))
+        # a table given as columns had none: only ones marked since
+        return sorted(i for i, c in self._made.items() if c.unreadable)
 
     @property
     def by_id(self):
@@ -170,8 +248,8 @@ class Table:
         if self._by_tid is None:
             out = {}
             # few entries have a tid: filter them at C speed first
-            for c in compress(self.coroutines,
-                              map(attrgetter("tid"), self.coroutines)):
+            at = self.coroutine_at
+            for c in map(at, compress(count(), self.column("tid"))):
                 if c.tid not in out or c.state == layout.STATE_RUNNING:
                     out[c.tid] = c
             self._by_tid = out
@@ -245,10 +323,10 @@ class Table:
             live = (layout.STATE_RUNNING, layout.STATE_PANICKED,
                     layout.STATE_CRASHED, layout.STATE_DEAD)
             dead = layout.STATE_DEAD
-            cos = self.coroutines
-            self._stacks = [c for c in compress(cos, map(
-                live.__contains__, map(attrgetter("state"), cos)))
-                if (not c.tid or c.state == dead) and c.stack_lo]
+            rows = compress(count(), map(live.__contains__,
+                                         self.column("state")))
+            self._stacks = [c for c in map(self.coroutine_at, rows)
+                            if (not c.tid or c.state == dead) and c.stack_lo]
         found = None
         for c in self._stacks:
             if c.stack_lo <= sp < (c.stack_hi or 0):

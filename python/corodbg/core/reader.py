@@ -23,6 +23,13 @@ class MemoryReader:
     def read(self, addr, size):  # pragma: no cover - interface
         raise NotImplementedError
 
+    def read_view(self, addr, size):
+        """SIZE bytes at ADDR as a buffer that may be the debugger's own
+        (a memoryview: use it now, do not keep it), or MemoryReadError.
+        The table's chunks are read so when only their columns are
+        kept."""
+        return memoryview(self.read(addr, size))
+
 
 class FunctionReader(MemoryReader):
     """Adapts a plain function read(addr, size) -> bytes.
@@ -31,18 +38,30 @@ class FunctionReader(MemoryReader):
     error types never reach the decoder.
     """
 
-    def __init__(self, fn):
+    def __init__(self, fn, view_fn=None):
         self._fn = fn
+        # VIEW_FN(addr, size) -> a buffer (e.g. GDB's memoryview): for
+        # read_view, no bytes object copied from it
+        self._view_fn = view_fn
 
     def read(self, addr, size):
+        return self._get(self._fn, addr, size, bytes)
+
+    def read_view(self, addr, size):
+        if self._view_fn is None:
+            return memoryview(self.read(addr, size))
+        return self._get(self._view_fn, addr, size, memoryview)
+
+    @staticmethod
+    def _get(fn, addr, size, kind):
         if addr < 0 or size < 0 or addr + size > (1 << 64):
             raise MemoryReadError(addr & ((1 << 64) - 1), size, "out of range")
         if size > MAX_READ:
             raise MemoryReadError(addr, size, "too large")
         if size == 0:
-            return b""
+            return kind(b"")
         try:
-            data = bytes(self._fn(addr, size))
+            data = kind(fn(addr, size))
         except MemoryReadError:
             raise
         except Exception as e:  # the debugger's error type, whatever it is
@@ -76,6 +95,20 @@ class CachingReader(MemoryReader):
         if isinstance(hit, MemoryReadError):
             raise hit
         return hit
+
+    def read_view(self, addr, size):
+        """Not cached when it succeeds (a failure is)."""
+        key = (addr, size)
+        hit = self._cache.get(key)
+        if isinstance(hit, MemoryReadError):
+            raise hit
+        if hit is not None:
+            return memoryview(hit)
+        try:
+            return self._inner.read_view(addr, size)
+        except MemoryReadError as e:
+            self._cache[key] = e
+            raise
 
     def invalidate(self):
         self._cache.clear()

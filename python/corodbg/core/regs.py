@@ -186,12 +186,18 @@ def _resolve_one(reader, table, co):
     return new
 
 
+def needs_resolve(table):
+    """Has any entry of TABLE its registers elsewhere than in the entry
+    (modes block and frame)?"""
+    return bool(table.get("regs_modes", 0) & ~(1 << TABLE)) and \
+        "regs_mode" in table.entry_layout[2]
+
+
 def resolve(reader, table, cos=None):
     """Give every block and frame entry of COS (default: the table's
     coroutines, replaced in place) its registers, or a '?' reason.
     A table whose runtime never used those modes costs one test."""
-    if not table.get("regs_modes", 0) & ~(1 << TABLE) or \
-            "regs_mode" not in table.entry_layout[2]:
+    if not needs_resolve(table):
         return cos
     out = table.coroutines if cos is None else cos
     running = layout.STATE_RUNNING

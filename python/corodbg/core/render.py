@@ -67,28 +67,39 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
     """The listing, aligned under HEADER like `info threads`: the header
     line, then one line per coroutine (marker, id, state, wait, age, name,
     location).  LOCS is the location text of each coroutine; NOW_NS None
-    or 0 (no clock) shows no ages.  The 1M-entry listing: the columns are
-    computed a whole column at a time in C (attrgetter, map, dict lookups
-    of the few distinct values), the widths from the distinct values, and
-    each line is formatted once; only the odd rows (marked, unreadable, no
-    age, age under 1 ms) get Python code of their own.  BLOCK > 1: the
-    rows come BLOCK lines to a string (the text is the same), for a caller
-    that only joins or writes them."""
+    or 0 (no clock) shows no ages.  BLOCK > 1: the rows come BLOCK lines
+    to a string (the text is the same), for a caller that only joins or
+    writes them.  The coroutines' columns go to column_lines."""
     cos = coroutines
-    n = len(cos)
-    ids = list(map(attrgetter("id"), cos))
     sinces = list(map(attrgetter("since_ns"), cos))
-    names = list(map(attrgetter("name"), cos))
     if not now_ns:
-        now_ns, sinces = 0, [0] * n     # no clock: no ages
+        now_ns, sinces = 0, [0] * len(cos)      # no clock: no ages
     elif None in sinces:
         sinces = [x or 0 for x in sinces]
+    cols = {n: list(map(attrgetter(n), cos))
+            for n in ("id", "state", "wait_reason", "name")}
+    cols["since_ns"] = sinces
+    bad = compress(count(), map(attrgetter("unreadable"), cos))
+    return column_lines(cols, bad, now_ns, locs, marker_id, header, block)
+
+
+def column_lines(cols, bad, now_ns, locs, marker_id=None, header=HEADER,
+                 block=1):
+    """listing_lines from columns: COLS {field: list} holds id, state,
+    wait_reason, since_ns (0 where unknown, no None) and name of each row,
+    BAD the rows of unreadable entries; NOW_NS 0: no clock, no ages.  The
+    1M-entry listing: the columns are turned into cells a whole column at
+    a time in C (map, dict lookups of the few distinct values), the widths
+    come from the distinct values, and each line is formatted once; only
+    the odd rows (marked, unreadable, no age, age under 1 ms) get Python
+    code of their own.  No argument is changed."""
+    ids, states, waits = cols["id"], cols["state"], cols["wait_reason"]
+    sinces, names = cols["since_ns"], cols["name"]
+    n = len(ids)
     if None in names:
         names = [x or "" for x in names]
     # state and wait cells: few distinct (state, wait_reason) pairs,
     # looked up as cells[state][wait] (no per-row key tuple)
-    states = list(map(attrgetter("state"), cos))
-    waits = list(map(attrgetter("wait_reason"), cos))
     wait_set = set(waits)
     sw = {}
     blocked = layout.STATE_BLOCKED
@@ -145,7 +156,7 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
     agecell = {k: "%-*s " % (widths[3], a) for k, a in ages.items()}
     # the marker column: ' ' but for unreadable entries and the marker
     marks = [" "] * n
-    for i in compress(count(), map(attrgetter("unreadable"), cos)):
+    for i in bad:
         marks[i] = "?"
     i = -1
     while marker_id is not None:
@@ -154,27 +165,26 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
         except ValueError:
             break
         marks[i] = "*"
-    cols = [marks, ids,
-            list(map(dict.__getitem__, map(swcell.__getitem__, states),
-                     waits)),
-            list(map(agecell.__getitem__, keys)), names, locs]
+    # the cells as iterators: no list of a million cells is made
+    its = [iter(marks), iter(ids),
+           map(dict.__getitem__, map(swcell.__getitem__, states), waits),
+           map(agecell.__getitem__, keys), iter(names), iter(locs)]
     line = "%%s %%-%dd %%s%%s%%-%ds %%s\n" % (widths[0], widths[4])
     full = n - n % block if block > 1 else 0
     if full:
         # BLOCK lines per string (a million fewer string objects): each
-        # column's iterator appears BLOCK times in one zip
-        its = [islice(c, full) for c in cols]
-        out.extend(map((line * block).__mod__, zip(*(its * block))))
-        cols = [c[full:] for c in cols]
-    out.extend(map(line.__mod__, zip(*cols)))
+        # column's iterator appears BLOCK times in one zip; the first
+        # FULL rows, and the rest from where they stopped
+        part = [islice(c, full) for c in its]
+        out.extend(map((line * block).__mod__, zip(*(part * block))))
+    out.extend(map(line.__mod__, zip(*its)))
     return out
 
 
 def total_line(shown, table):
     """'6 coroutines: 4 blocked, 2 runnable.' or 'Shown 2 of 6 ...'."""
     import collections
-    by_value = collections.Counter(map(attrgetter("state"),
-                                       table.coroutines))
+    by_value = collections.Counter(table.column("state"))
     counts = {}
     for v, n in by_value.items():
         name = _STATE_TEXT.get(v, "state-%s" % v)
@@ -183,7 +193,7 @@ def total_line(shown, table):
     parts = ["%d %s" % (counts[s], s) for s in order if s in counts]
     parts += ["%d %s" % (n, s) for s, n in sorted(counts.items())
               if s not in order]
-    total = len(table.coroutines)
+    total = table.size()
     what = "%d coroutine%s" % (total, "" if total == 1 else "s")
     if parts:
         what += " (%s)" % ", ".join(parts)
