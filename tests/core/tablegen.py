@@ -26,10 +26,10 @@ class TableImage:
         p = decode.decode_prefix(bytes(self.desc[:40]))
         self.prefix = p
         w = []
-        self.dfields = decode._field_records(
+        self.dfields = decode.field_records(
             bytes(self.desc), p, "desc_fields_off", "desc_fields_count",
             p["desc_size"], decode.DESC_NAMES, "descriptor", w)
-        self.efields = decode._field_records(
+        self.efields = decode.field_records(
             bytes(self.desc), p, "entry_fields_off", "entry_fields_count",
             p["entry_size"], decode.ENTRY_NAMES, "entry", w)
         assert not w, w

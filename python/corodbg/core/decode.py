@@ -81,9 +81,11 @@ def decode_prefix(data):
     return p
 
 
-def _field_records(data, p, off_key, count_key, owner_size, names, what,
-                   warnings):
-    """Return {field name: (offset, size, kind)} for one record array."""
+def field_records(data, p, off_key, count_key, owner_size, names, what,
+                  warnings):
+    """Return {field name: (offset, size, kind)} for one record array (the
+    descriptor's or the entry's self-description; filter.py reads the
+    descriptor's too)."""
     off, count = p[off_key], p[count_key]
     rs = p["field_record_size"]
     if count > MAX_FIELDS or off + count * rs > len(data):
@@ -175,12 +177,12 @@ def decode_descriptor(reader, addr):
     p = decode_prefix(head)
     data = reader.read(addr, p["desc_size"])
     warnings = []
-    dfields = _field_records(data, p, "desc_fields_off", "desc_fields_count",
-                             p["desc_size"], DESC_NAMES, "descriptor",
-                             warnings)
-    efields = _field_records(data, p, "entry_fields_off",
-                             "entry_fields_count", p["entry_size"],
-                             ENTRY_NAMES, "entry", warnings)
+    dfields = field_records(data, p, "desc_fields_off", "desc_fields_count",
+                            p["desc_size"], DESC_NAMES, "descriptor",
+                            warnings)
+    efields = field_records(data, p, "entry_fields_off",
+                            "entry_fields_count", p["entry_size"],
+                            ENTRY_NAMES, "entry", warnings)
     for name in REQUIRED_DESC:
         if name not in dfields:
             raise BadTableError("descriptor does not describe %s" % name)

@@ -20,7 +20,7 @@ def descriptor_fields(data, prefix):
     """{descriptor field name: (offset, size, kind)} from the descriptor's
     own field records.  DATA: the descriptor's bytes (prefix["desc_size"]
     of them, read at the table address); PREFIX: table.prefix."""
-    return decode._field_records(data, prefix, "desc_fields_off",
+    return decode.field_records(data, prefix, "desc_fields_off",
                                  "desc_fields_count", prefix["desc_size"],
                                  decode.DESC_NAMES, "descriptor", [])
 

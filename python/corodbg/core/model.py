@@ -96,10 +96,6 @@ class Coroutine:
     def fp(self):
         return self.reg(layout.REG_FP)
 
-    @property
-    def is_running(self):
-        return self.state == layout.STATE_RUNNING
-
     def event_context(self, tid, sp):
         """Which stack a stop at this coroutine's event should show:
         "thread" when the stopped thread (TID, its SP) is executing the
@@ -341,8 +337,3 @@ class Table:
         if co is None:
             raise UnknownCoroutineError(cid)
         return co
-
-    def counts(self):
-        """{state name: count} over the listed coroutines."""
-        out = collections.Counter(c.state_name for c in self.coroutines)
-        return dict(out)
