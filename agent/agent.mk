@@ -22,8 +22,9 @@ AG_SO  := $(AG_B)/libcorodbg-agent.so
 # which links libcorodbg itself: the agent must not bring a second table.
 # libdeflate and libzstd are linked statically as elsewhere (their Debian
 # archives are PIC).
-AG_LIBS := $(B)/symbolizer/libcorosym.a $(B)/symbolizer/pprof/profile.pb-c.o \
-           $(B)/symbolizer/pprof/pprof_gzip.o \
+AG_PPROF_OBJ := $(B)/symbolizer/pprof/profile.pb-c.o \
+                $(B)/symbolizer/pprof/pprof_gzip.o
+AG_LIBS := $(B)/symbolizer/libcorosym.a $(AG_PPROF_OBJ) \
            -Wl,-Bstatic -ldeflate -lzstd -Wl,-Bdynamic \
            -ldw -lelf -lprotobuf-c -lz -lstdc++ -ldl -lpthread
 
@@ -32,7 +33,8 @@ $(AG_B)/obj/%.o: $(AG_DIR)/lib/%.c $(AG_HDR)
 	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(AG_INC) -I$(B)/capture/gen -c $< -o $@
 
 # Only the public API is exported (exports.map).
-$(AG_SO): $(AG_OBJ) $(AG_CAP_LIB) $(B)/symbolizer/libcorosym.a $(AG_DIR)/lib/exports.map
+$(AG_SO): $(AG_OBJ) $(AG_CAP_LIB) $(B)/symbolizer/libcorosym.a $(AG_PPROF_OBJ) \
+          $(AG_DIR)/lib/exports.map
 	$(CC) -shared -Wl,-soname,libcorodbg-agent.so.1 -o $@.1 $(AG_OBJ) \
 	  $(AG_CAP_LIB) $(AG_LIBS) -Wl,--version-script=$(AG_DIR)/lib/exports.map
 	ln -sf libcorodbg-agent.so.1 $@
@@ -92,6 +94,7 @@ $(AG_B)/san/%.o: $(AG_DIR)/lib/%.c $(AG_HDR)
 	$(CC) $(SAN_CFLAGS) $(AG_INC) -I$(B)/capture/gen -c $< -o $@
 $(AG_B)/tests/agent_target-san: $(AG_DIR)/tests/agent_target.c $(AG_SAN_OBJ) \
                                 $(B)/capture/libcorocap-san.a $(RT_LIB_SAN_A) \
+                                $(B)/symbolizer/libcorosym.a $(AG_PPROF_OBJ) \
                                 $(HOOKS_LIB_SAN_A) $(RT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(RT_INC) -I$(AG_DIR)/include $< -o $@ $(AG_SAN_OBJ) \
