@@ -24,8 +24,8 @@ def _frame_location(sess, f, is_return, top):
     is a return address too: there the call's line is taken (where it
     waits, not the line after), unless LLDB shows inlined frames there."""
     pc = f.GetPC()
-    name = f.GetFunctionName()
-    if not name or name.startswith("___lldb_unnamed_symbol"):
+    name = T.function_name(f.GetFunctionName())
+    if not name:
         return sess.symbolize(pc, is_return)
     if is_return and top and not f.IsInlined():
         loc = sess.symbolize(pc, True)

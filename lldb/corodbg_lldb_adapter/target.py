@@ -302,6 +302,16 @@ def find_table(target, rd):
                                                     TABLE_SECTION))
 
 
+def function_name(name):
+    """LLDB's name of a function as the listings show it (as GDB and
+    LLDB's own `bt` do): None for LLDB's placeholder for an eh_frame range
+    of a stripped binary; no leading '::', which LLDB puts before a C++
+    function of internal linkage ('::lock_table(int)')."""
+    if not name or name.startswith("___lldb_unnamed_symbol"):
+        return None
+    return name[2:] if name.startswith("::") else name
+
+
 def _symbolize(target, pc, is_return):
     addr = target.ResolveLoadAddress(pc)
     sym = addr.GetSymbol()
@@ -322,8 +332,7 @@ def _symbolize(target, pc, is_return):
         fn = sc.GetFunction().GetName()
     elif sc.GetSymbol().IsValid():
         fn = sc.GetSymbol().GetName()
-    if fn and fn.startswith("___lldb_unnamed_symbol"):
-        fn = None  # LLDB's name for an eh_frame range of a stripped binary
+    fn = function_name(fn)
     path, line = None, 0
     le = sc.GetLineEntry()
     if le.IsValid() and le.GetLine():

@@ -209,7 +209,9 @@ def test_lldb_from_a_core_of_a_boost_program(build, fclib, tmp_path):
     assert "Total: 7 coroutines (7 runnable)." in out, out
     for marker, fn in (("LINE_FIB_CHAN", "wait_request"),
                        ("LINE_FIB_MUTEX", "lock_table")):
-        rows = re.findall(r"^  \d+ +runnable .*\b%s\(int\) at fibers.cpp:%d$"
+        # named as GDB and LLDB's bt name them: LLDB's own name for these
+        # internal-linkage functions is '::wait_request(int)'
+        rows = re.findall(r"^  \d+ +runnable .* %s\(int\) at fibers.cpp:%d$"
                           % (fn, line("fibers.cpp", marker)), out, re.M)
         assert len(rows) == 2, (fn, out)
     bt = out.split("(lldb) bt")[1]
