@@ -184,7 +184,7 @@ def _report_event(bp, cid):
                   + "\n")
         f = gdb.selected_frame()
     if f is not None:
-        gdb.execute("frame", False)
+        view.print_selected_frame(False)
 
 
 def _on_stop(ev):

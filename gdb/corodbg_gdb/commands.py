@@ -99,7 +99,7 @@ Subcommands: apply, break, crashed, leaks, off."""
             return
         msg = view.enter(co, tbl)
         gdb.write(msg + "\n")
-        gdb.execute("frame", from_tty)
+        view.print_selected_frame(from_tty)
 
 
 CoroutineCmd()
@@ -210,7 +210,7 @@ stopped on a fatal signal, else a panicked one; then selects it like
         gdb.write(line + "\n")
         msg = view.enter(co, tbl)
         gdb.write(msg + "\n")
-        gdb.execute("frame", from_tty)
+        view.print_selected_frame(from_tty)
 
 
 CoroutineCrashed()

@@ -118,6 +118,27 @@ class _Named(FrameDecorator):
         return fn if fn else "??"
 
 
+class _AtStart(FrameDecorator):
+    """The top frame of a coroutine that never ran: its pc is its start
+    function's first instruction, not a return address, but GDB names a
+    caller frame by pc - 1, the end of whatever function lies before it
+    (`frame_dummy`, or the previous function with its last line).  Named
+    and placed by the pc itself, as `info coroutines` does."""
+
+    def __init__(self, base, loc):
+        super().__init__(base)
+        self._loc = loc
+
+    def function(self):
+        return self._loc.function or "??"
+
+    def filename(self):
+        return self._loc.file
+
+    def line(self):
+        return self._loc.line or None
+
+
 class CoroutineFrameFilter:
     """Hides the real frame #0 and frames below the start function.
 
@@ -149,8 +170,12 @@ class CoroutineFrameFilter:
                 break
             if shown and is_runtime_start(f, v):
                 break   # (a coroutine that never ran is only its start)
+            first = not shown
             shown = True
-            yield _Named(dec)
+            if first and at_function_start(f):
+                yield _AtStart(dec, target.symbolize(f.pc(), False))
+            else:
+                yield _Named(dec)
             if is_start_frame(f, v):
                 break
 
@@ -404,12 +429,40 @@ def leave():
         pass
 
 
+def at_function_start(f):
+    """Does physical frame F sit at a function's first instruction (a
+    coroutine that never ran: its saved pc is its start routine)?"""
+    pc = f.pc()
+    return f.type() == gdb.NORMAL_FRAME and target._function_at(pc)[1] == pc
+
+
+def print_selected_frame(from_tty):
+    """`frame`, as GDB prints it, but for a coroutine that never ran: GDB
+    names that frame by pc - 1 (see _AtStart), so its line is printed
+    here from the pc itself, in GDB's layout."""
+    f = gdb.selected_frame()
+    if VIEW is None or not at_function_start(f):
+        gdb.execute("frame", from_tty)
+        return
+    loc = target.symbolize(f.pc(), False)
+    where = " at %s:%d" % (loc.file, loc.line) if loc.file and loc.line \
+        else ""
+    gdb.write("#%-2d 0x%016x in %s ()%s\n"
+              % (f.level(), f.pc(), loc.function or "??", where))
+    if where:
+        try:
+            gdb.execute("list %s:%d,%d" % (loc.file, loc.line, loc.line),
+                        from_tty)
+        except gdb.error:
+            pass    # no source here: GDB's frame line says as much
+
+
 def _frame_location(f):
     """Location of frame F as `bt` prints it: named by the decorator the
     frame filter prints with (the symbol's print name, C++ parameters
     included; an inlined or tail-call frame's line is its call's)."""
     pc = f.pc()
-    if f.type() == gdb.NORMAL_FRAME and target._function_at(pc)[1] == pc:
+    if at_function_start(f):
         # a coroutine that never ran sits at its start routine: GDB looks
         # up pc - 1 there, the end of whatever function lies before it
         return target.symbolize(pc, True)

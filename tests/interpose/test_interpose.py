@@ -346,3 +346,29 @@ def test_under_asan_and_ubsan(build, name, args, expected):
     assert "ERROR: AddressSanitizer" not in r.stderr, r.stderr
     assert "runtime error" not in r.stderr, r.stderr
     assert (r.returncode, r.stdout) == (0, expected), r.stderr
+
+
+def test_gdb_names_a_never_run_coroutine_by_its_start(lib, build):
+    """A coroutine that never ran sits at its start function's first
+    instruction.  GDB names a caller frame by pc - 1: without help it
+    shows the function laid out before it (frame_dummy for finisher, the
+    last line of crasher for jumper).  `coroutine N` and its bt name the
+    start function, as `info coroutines` does."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))))
+    out = subprocess.run(
+        ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /",
+         "-ex", "source %s/gdb/corodbg-gdb.py" % root,
+         "-ex", "set environment LD_PRELOAD=%s" % lib,
+         "-ex", "break uc_checkpoint", "-ex", "run",
+         "-ex", "coroutine 2", "-ex", "bt", "-ex", "coroutine 3", "-ex", "bt",
+         program(build, "uc_demo")],
+        capture_output=True, text=True, timeout=120,
+        stdin=subprocess.DEVNULL).stdout
+    assert "Traceback" not in out and "frame_dummy" not in out, out
+    assert "crasher" not in out, out
+    fin = source_line("uc_demo.c", "fin_done = 1;")     # "uc_demo.c:N"
+    assert len(re.findall(r"^#1  0x[0-9a-f]+ in finisher \(\) at \S*%s$"
+                          % re.escape(fin), out, re.M)) == 2, out
+    assert len(re.findall(r"^#1  0x[0-9a-f]+ in jumper \(\) at \S*uc_demo"
+                          r"\.c:\d+$", out, re.M)) == 2, out
