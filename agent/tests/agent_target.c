@@ -10,7 +10,9 @@
  * process_vm_readv from outside); AGENT_WORKERS=k runs k OS threads.
  * Prints "ready PID SOCKET" once the workers are parked.  A line on
  * stdin: "fork" forks a child that prints "child PID SOCKET" and lives
- * until killed; "exit N" exits with status N.  AGENT_PANIC=1 adds a
+ * until killed; "exit N" exits with status N; "stop" calls
+ * corodbg_agent_stop() and prints "stopped"; "start SPEC" starts it again
+ * and prints "started SOCKET" (or "agent: WHY").  AGENT_PANIC=1 adds a
  * coroutine that calls corodbg_panic() and stays PANICKED.
  */
 #include <corodbg.h>
@@ -78,7 +80,7 @@ static const char *socket_path(void)
 static void *control(void *arg)
 {
     (void)arg;
-    char line[64];
+    char line[4200];
     while (fgets(line, sizeof line, stdin)) {
         if (!strncmp(line, "fork", 4)) {
             pid_t p = fork();
@@ -92,6 +94,17 @@ static void *control(void *arg)
             fflush(stdout);
         } else if (!strncmp(line, "exit", 4)) {
             exit(atoi(line + 4));
+        } else if (!strncmp(line, "stop", 4)) {
+            corodbg_agent_stop();
+            printf("stopped %s\n", corodbg_agent_path() ? "still" : "-");
+            fflush(stdout);
+        } else if (!strncmp(line, "start ", 6)) {
+            line[strcspn(line, "\n")] = 0;
+            if (corodbg_agent_start(line + 6))
+                printf("agent: %s\n", corodbg_agent_error());
+            else
+                printf("started %s\n", corodbg_agent_path());
+            fflush(stdout);
         }
     }
     exit(0);

@@ -2,6 +2,7 @@
 program exiting under a connected client, fork, exec, and programs with
 no coroutines that merely inherit CORODBG_AGENT."""
 import os
+import re
 import socket
 import subprocess
 import time
@@ -133,3 +134,28 @@ def test_processes_without_coroutines_ignore_the_environment(tmp_path):
                        text=True, env=env, timeout=30)
     assert r.returncode == 0 and r.stdout == "hi\n" and r.stderr == ""
     assert not (run / "corodbg").exists() or not os.listdir(run / "corodbg")
+
+
+def test_stop_removes_the_socket_and_start_again_works(d):
+    with service(3, spec=d + "/") as s:
+        assert get(s.sock, "/metrics")[0] == 200
+        s.send("stop")
+        assert s.readline() == "stopped -"
+        assert not os.path.exists(s.sock)
+        s.send("stop")                      # stopping twice is harmless
+        assert s.readline() == "stopped -"
+        s.send("start %s/again.sock" % d)
+        assert s.readline() == "started %s/again.sock" % d
+        assert get(d + "/again.sock", "/metrics")[0] == 200
+        s.send("start %s/" % d)             # already running: refused
+        assert s.readline() == ("agent: the agent is already running on "
+                                "%s/again.sock" % d)
+        assert s.proc.poll() is None
+
+
+def test_symbolize_0_leaves_names_to_corosym(d):
+    with service(3, spec=d + "/,symbolize=0") as s:
+        text = get(s.sock, "/debug/pprof/goroutine?debug=1")[2].decode()
+        assert "wait_for_job" not in text, text
+        assert re.search(r"#\t0x[0-9a-f]+\t\S*agent_target\+0x[0-9a-f]+$",
+                         text, re.M), text
