@@ -18,35 +18,15 @@ command -v lldb-19 >/dev/null || { echo "fresh-lldb: lldb-19 missing"; exit 1; }
 export LLDB_DEBUGSERVER_PATH=/usr/lib/llvm-19/bin/lldb-server
 echo "fresh-lldb: N=$N, load $(cut -d' ' -f1 /proc/loadavg)"
 echo "$CMDS" | tr '|' '\n' | while read -r c; do
-    PYTHONPATH=$(lldb-19 -P) /usr/bin/python3 - "$FX" "$N" "$c" <<'PY'
-import os, sys, time
-import lldb
+    PYTHONPATH=$(lldb-19 -P):bench /usr/bin/python3 - "$FX" "$N" "$c" <<'PY'
+import sys, time
+from lldb_session import debugger, launch
 
 prog, n, command = sys.argv[1], sys.argv[2], sys.argv[3]
-dbg = lldb.SBDebugger.Create(False)
-dbg.SetAsync(False)
-ci = dbg.GetCommandInterpreter()
-
-
-def cmd(c):
-    r = lldb.SBCommandReturnObject()
-    ci.HandleCommand(c, r)
-    if not r.Succeeded():
-        raise SystemExit("fresh-lldb: %s: %s" % (c, r.GetError()))
-    return r.GetOutput() or ""
-
-
-cmd("command script import %s/lldb/corodbg_lldb.py" % os.getcwd())
+dbg, cmd = debugger("fresh-lldb")
 cmd("coroutine config runtime-functions 'fx_*,corodbg_*'")
-t = dbg.CreateTarget(prog)
-t.BreakpointCreateByName("fixture_ready")
-li = lldb.SBLaunchInfo(["list", n])
-li.SetLaunchFlags(lldb.eLaunchFlagDisableSTDIO)
-err = lldb.SBError()
 w0, c0 = time.perf_counter(), time.process_time()
-p = t.Launch(li, err)
-assert err.Success() and p.GetState() == lldb.eStateStopped, err
-p.GetNumThreads()   # the stop as LLDB shows it: the plugin's threads
+p = launch(dbg, prog, ["list", n], "fixture_ready")
 w1, c1 = time.perf_counter(), time.process_time()
 out = cmd(command)
 w2, c2 = time.perf_counter(), time.process_time()

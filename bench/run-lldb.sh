@@ -11,34 +11,17 @@ PROG=build/examples/server
 [ -x "$PROG" ] || { echo "run-lldb: $PROG missing (make)" >&2; exit 1; }
 command -v lldb-19 >/dev/null || { echo "run-lldb: lldb-19 missing" >&2; exit 1; }
 export LLDB_DEBUGSERVER_PATH=/usr/lib/llvm-19/bin/lldb-server
-PYTHONPATH=$(lldb-19 -P) exec /usr/bin/python3 - "$PROG" "$N" <<'PY'
+PYTHONPATH=$(lldb-19 -P):bench exec /usr/bin/python3 - "$PROG" "$N" <<'PY'
 import os, sys, time, resource
 import lldb
+from lldb_session import debugger, launch
 
 prog, n = sys.argv[1], int(sys.argv[2])
 here = os.path.abspath("lldb")
 
 def session(plugin):
-    dbg = lldb.SBDebugger.Create(False)
-    dbg.SetAsync(False)
-    ci = dbg.GetCommandInterpreter()
-    def cmd(c):
-        r = lldb.SBCommandReturnObject()
-        ci.HandleCommand(c, r)
-        if not r.Succeeded():
-            raise SystemExit("run-lldb: %s: %s" % (c, r.GetError()))
-        return r.GetOutput() or ""
-    if plugin:
-        cmd("command script import %s/corodbg_lldb.py" % here)
-    t = dbg.CreateTarget(prog)
-    t.BreakpointCreateByName("example_checkpoint")
-    li = lldb.SBLaunchInfo([str(n)])
-    li.SetLaunchFlags(lldb.eLaunchFlagDisableSTDIO)
-    err = lldb.SBError()
-    p = t.Launch(li, err)
-    assert err.Success() and p.GetState() == lldb.eStateStopped, err
-    p.GetNumThreads()
-    return dbg, p, cmd
+    dbg, cmd = debugger("run-lldb", plugin)
+    return dbg, launch(dbg, prog, [n], "example_checkpoint"), cmd
 
 def stops(p, k=3):
     main = [p.GetThreadAtIndex(i) for i in range(p.GetNumThreads())
