@@ -11,12 +11,11 @@ import traceback
 
 import gdb
 
-from corodbg.core import (errors, reader, decode, render, runtime_rules,
-                          symbols)
+from corodbg.core import (decode, discovery, errors, reader, render,
+                          runtime_rules, symbols)
+from corodbg.core.discovery import TABLE_SYMBOL, TABLE_SECTION
 from corodbg.core.model import Location
 
-TABLE_SYMBOL = "corodbg_table"
-TABLE_SECTION = ".corodbg"
 BATCH_LINES = 2048
 
 
@@ -245,11 +244,6 @@ def _section_addr():
     return int(m.group(1), 16) if m else None
 
 
-NO_EXECUTABLE = ("no executable loaded: use `file PROGRAM` (the table is "
-                 "found through the program's symbols or its .corodbg "
-                 "section)")
-
-
 def table_address():
     if S.table_addr is None:
         addr = _symbol_addr()
@@ -257,11 +251,8 @@ def table_address():
             addr = _section_addr()
         if addr is None:
             if not gdb.current_progspace().filename:
-                raise errors.NoTableError(NO_EXECUTABLE)
-            raise errors.NoTableError(
-                "No coroutine table in this program (symbol %s and section "
-                "%s not found: is it linked with libcorodbg?)"
-                % (TABLE_SYMBOL, TABLE_SECTION))
+                raise discovery.no_executable()
+            raise discovery.not_found()
         S.table_addr = addr
     return S.table_addr
 

@@ -13,13 +13,12 @@ import os
 
 import lldb
 
-from corodbg.core import (crash, errors, reader, decode, layout,
-                          runtime_rules, symbols)
+from corodbg.core import (crash, decode, discovery, errors, layout,
+                          reader, runtime_rules, symbols)
 from corodbg.core import filter as corefilter
+from corodbg.core.discovery import TABLE_SYMBOL, TABLE_SECTION
 from corodbg.core.model import EVENT_NAMES, Location
 
-TABLE_SYMBOL = "corodbg_table"
-TABLE_SECTION = ".corodbg"
 # Thread ids of coroutine threads: 2^32 + coroutine id (never a Linux tid).
 CORO_TID_BASE = 1 << 32
 DEFAULT_MAX_THREADS = 2000
@@ -285,10 +284,7 @@ def find_table(target, rd):
             continue
     if cands:
         return cands[0]   # let the decoder say what is wrong with it
-    raise errors.NoTableError(
-        "No coroutine table in this program (symbol %s and section %s not "
-        "found: is it linked with libcorodbg?)" % (TABLE_SYMBOL,
-                                                    TABLE_SECTION))
+    raise discovery.not_found()
 
 
 def function_name(name):
