@@ -3,10 +3,11 @@
 
 The debugger side holds no hard-coded offsets beyond the descriptor's fixed
 prefix; everything else it reads through the table's self-description.  The
-few constants it does need (the vocabulary X-macros, the magic, the ABI major,
-the fixed prefix, size limits) come from the C header through this script, so
-they cannot drift.  tests/core/test_layout.py checks the committed file is
-up to date.
+few constants it does need (the vocabulary X-macros, the field lists with
+each field's kind, the magic, the ABI major, the fixed prefix, size limits,
+each architecture's default register list) come from the C header through
+this script, so they cannot drift.  tests/core/test_layout_and_isolation.py
+checks the committed file is up to date.
 
 Usage: tools/gen_layout.py [HEADER [OUTPUT]]    (OUTPUT "-" = stdout)
 """
