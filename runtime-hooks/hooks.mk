@@ -1,8 +1,8 @@
 # libcorodbg: the runtime hooks and the coroutine table.
-# Exports for other fragments: HOOKS_INC, HOOKS_LIB_A, HOOKS_LIB_SO,
-# HOOKS_LIB_SAN_A, HOOKS_LDFLAGS (export the table from executables so
-# debuggers find it through .dynsym even after strip, and keep the GDB
-# auto-load record).
+# Exports for other fragments: HOOKS_B, HOOKS_INC, HOOKS_LIB_A,
+# HOOKS_LIB_SO, HOOKS_LIB_SAN_A, HOOKS_AARCH64_A, HOOKS_LDLIBS,
+# HOOKS_LDFLAGS (export the table from executables so debuggers find it
+# through .dynsym even after strip, and keep the GDB auto-load record).
 
 HOOKS_DIR       := runtime-hooks
 HOOKS_B         := $(B)/runtime-hooks
