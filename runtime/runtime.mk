@@ -2,9 +2,9 @@
 # (tests/runtime/) and the hooks benchmark (bench/hooks/).
 # Exports for other fragments: RT_INC, RT_LIB_A (with hooks, needs
 # HOOKS_LIB_A), RT_LIB_NOHOOKS_A, RT_LIB_SAN_A (needs HOOKS_LIB_SAN_A),
-# RT_AARCH64_A (needs HOOKS_AARCH64_A), RT_LDLIBS.  The top Makefile reads this fragment right after
-# runtime-hooks/hooks.mk and before all others (FIRST_MK), so the others
-# may name these variables in prerequisites.
+# RT_AARCH64_A (needs HOOKS_AARCH64_A), RT_LDLIBS.  The top Makefile reads
+# this fragment right after runtime-hooks/hooks.mk and before all others
+# (FIRST_MK), so the others may name these variables in prerequisites.
 
 RT_DIR       := runtime
 RT_B         := $(B)/runtime
