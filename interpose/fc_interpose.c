@@ -135,7 +135,10 @@ static struct fcoro *slot_at(uint64_t id)
 /* The coroutine parked at saved sp TO, or NULL. */
 static struct fcoro *lookup(uint64_t to)
 {
-    if (!to || (to & 15)) /* Boost's contexts are 16-byte aligned */
+    /* Boost's contexts are 16-byte aligned stack addresses; a jump to
+     * anything else faults in Boost anyway, and is left to do so there
+     * rather than in the reads below (nothing is mapped under 64 KiB). */
+    if (to < 0x10000 || (to & 7))
         return NULL;
     const uint64_t *below = (const uint64_t *)(uintptr_t)to;
     struct fc_cookie c = {below[-1], below[-2]};
