@@ -82,22 +82,22 @@ TESTBIN += $(RT_TESTS) $(RT_AARCH64_A)
 
 # ---- the hooks benchmark (bench/run-hooks.sh) ----
 RT_BENCH := $(RT_B)/bench/hooks $(RT_B)/bench/hooks-nohooks
-$(RT_B)/bench/hooks: bench/hooks/bench_hooks.c bench/hooks/cpu_clock.h $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+$(RT_B)/bench/hooks: bench/hooks/bench_hooks.c $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(RT_INC) $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
 	  $(HOOKS_LDFLAGS) $(RT_LDLIBS)
-$(RT_B)/bench/hooks-nohooks: bench/hooks/bench_hooks.c bench/hooks/cpu_clock.h $(RT_LIB_NOHOOKS_A) $(RT_HDR)
+$(RT_B)/bench/hooks-nohooks: bench/hooks/bench_hooks.c $(RT_LIB_NOHOOKS_A) $(RT_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -DCORORT_NO_HOOKS $(RT_INC) $< -o $@ \
 	  $(RT_LIB_NOHOOKS_A) $(RT_LDLIBS)
 # The same hooks on runtimes publishing registers in place (modes block
 # and frame): with and without libcorodbg.
 RT_BENCH_MODES := $(RT_B)/bench/modes $(RT_B)/bench/modes-nohooks
-$(RT_B)/bench/modes: bench/hooks/bench_modes.c bench/hooks/cpu_clock.h tests/progs/rm_switch.h $(HOOKS_LIB_A)
+$(RT_B)/bench/modes: bench/hooks/bench_modes.c tests/progs/rm_switch.h $(HOOKS_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) -Itests/progs $< -o $@ $(HOOKS_LIB_A) \
 	  $(HOOKS_LDFLAGS) $(HOOKS_LDLIBS)
-$(RT_B)/bench/modes-nohooks: bench/hooks/bench_modes.c bench/hooks/cpu_clock.h tests/progs/rm_switch.h
+$(RT_B)/bench/modes-nohooks: bench/hooks/bench_modes.c tests/progs/rm_switch.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -DBENCH_NO_HOOKS $(HOOKS_INC) -Itests/progs $< -o $@
 BENCH += $(RT_BENCH) $(RT_BENCH_MODES)
