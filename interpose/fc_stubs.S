@@ -6,12 +6,15 @@
  *     transfer_t ontop_fcontext(fcontext_t to, void *vp,
  *                               transfer_t (*fn)(transfer_t));
  *
- * Each stub hands (to, entry rsp, vp, fn) to fc_pre_switch, restores the
- * argument registers and *tail-jumps* to the real function, so Boost
+ * Each stub hands (to, entry rsp, vp, fn) to fc_pre_switch, stores the
+ * cookie it returns just below the frame Boost will push (which
+ * coroutine that saved sp is: fc_interpose.c), restores the argument
+ * registers and *tail-jumps* to the real function, so Boost
  * saves exactly its own frame with the return address into the caller:
  * the parked coroutine's frame is Boost's, its saved sp is entry rsp -
- * 0x38, and the table reads it in place (register mode frame).  Nothing
- * of this library is on a parked coroutine's stack.
+ * 0x38, and the table reads it in place (register mode frame).  No frame
+ * of this library is on a parked coroutine's stack: only the two cookie
+ * words below its saved sp.
  */
         .text
 
@@ -30,6 +33,11 @@
         movq    %rsi, %rdx              /* vp */
         leaq    24(%rsp), %rsi          /* entry rsp: the return address */
         call    fc_pre_switch
+        /* The cookie (rax, rdx) below the frame Boost pushes next: at
+         * entry rsp - 0x40 and - 0x48 (rsp is entry rsp - 24 here).  In
+         * the red zone, so a signal arriving now leaves it alone. */
+        movq    %rax, -0x28(%rsp)
+        movq    %rdx, -0x30(%rsp)
         popq    %rdx
         .cfi_adjust_cfa_offset -8
         popq    %rsi

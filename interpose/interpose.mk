@@ -51,7 +51,13 @@ $(UCX_B)/tests/boost_fibers: tests/interpose/boost/fibers.cpp
 $(UCX_B)/tests/boost_sessions: tests/interpose/boost/sessions.cpp
 	@mkdir -p $(@D)
 	$(FCX_CXX) $< -o $@ -lboost_coroutine -lboost_context -lpthread
-TESTBIN += $(addprefix $(UCX_B)/tests/,boost_gen boost_fibers boost_sessions)
+# Concurrent jumps on several threads (work stealing); it reads the table
+# itself, so it includes corodbg.h for the layout (and links no corodbg).
+$(UCX_B)/tests/boost_stress: tests/interpose/boost/stress.cpp $(HOOKS_DIR)/include/corodbg.h
+	@mkdir -p $(@D)
+	$(FCX_CXX) -O2 $(HOOKS_INC) $< -o $@ -lboost_fiber -lboost_context -lpthread -ldl
+TESTBIN += $(addprefix $(UCX_B)/tests/,boost_gen boost_fibers boost_sessions \
+                       boost_stress)
 # Its cost per jump_fcontext (bench/run-fcontext.sh).
 $(UCX_B)/bench_fcontext: $(UCX_DIR)/bench_fcontext.cpp
 	@mkdir -p $(@D)

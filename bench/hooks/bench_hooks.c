@@ -5,7 +5,8 @@
  *
  * Output: one "key ns_per_op" line per measurement, best of REPS runs.
  *   yield        one yield round trip between two coroutines (two context
- *                switches: coroutine -> scheduler -> other coroutine)
+ *                switches: coroutine -> scheduler -> other coroutine);
+ *                thread CPU time, best of SWITCH_REPS runs (cpu_clock.h)
  *   create_exit  spawn + first switch + return + exit + reuse, per coroutine
  *   transition_unarmed / transition_armed_miss / transition_mask_miss
  *                one state transition through corodbg_switch() with no
@@ -17,12 +18,14 @@
 #include <corodbg.h>
 #endif
 
+#include "cpu_clock.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 
 #define REPS 7
 
-static long yields_per_co = 1000000;
+static long yields_per_co = SWITCH_YIELDS;
 
 static void yielder(void *arg)
 {
@@ -40,9 +43,9 @@ static double bench_yield(void)
 {
     corort_spawn("ping", yielder, NULL);
     corort_spawn("pong", yielder, NULL);
-    uint64_t t0 = corort_now_ns();
+    uint64_t t0 = bench_cpu_ns();
     corort_run();
-    uint64_t dt = corort_now_ns() - t0;
+    uint64_t dt = bench_cpu_ns() - t0;
     return (double)dt / (double)(2 * yields_per_co);
 }
 
@@ -84,10 +87,10 @@ int main(int argc, char **argv)
         yields_per_co = atol(argv[1]);
     corort_init(NULL);
     double y = 1e30, ce = 1e30;
-    for (int r = 0; r < REPS; r++) {
+    for (int r = 0; r < SWITCH_REPS; r++)
         y = best(y, bench_yield());
+    for (int r = 0; r < REPS; r++)
         ce = best(ce, bench_create_exit());
-    }
     printf("yield %.2f\n", y);
     printf("create_exit %.2f\n", ce);
 #ifndef CORORT_NO_HOOKS

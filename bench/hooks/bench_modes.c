@@ -7,16 +7,15 @@
  * sp once at creation) and build/runtime/bench/modes-nohooks (no corodbg
  * at all).  bench/run-hooks.sh prints the ratios from the same run.
  *
- * Output: "block_yield NS" and "frame_yield NS": one yield round trip of
- * two coroutines through the scheduler (two context switches), best of
- * REPS runs. */
+ * Output: "block_yield NS" and "frame_yield NS": per context switch (a
+ * yield round trip of two coroutines through the scheduler is two),
+ * thread CPU time, best of SWITCH_REPS runs (cpu_clock.h). */
+#include "cpu_clock.h"
 #include "rm_switch.h"
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
-#define REPS 7
 #define STACK (64 * 1024)
 
 struct co {
@@ -31,14 +30,7 @@ struct co {
 static struct co *cur;
 static struct rm_ctx sched_ctx;
 static uint64_t sched_sp;
-static long yields = 1000000;
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static long yields = SWITCH_YIELDS;
 
 static void to_sched(struct co *c)
 {
@@ -111,14 +103,14 @@ static double run(int frame, char *stacks)
     struct co a, b;
     init(&a, frame, stacks);
     init(&b, frame, stacks + STACK);
-    uint64_t t0 = now_ns();
+    uint64_t t0 = bench_cpu_ns();
     while (!a.done || !b.done) {
         if (!a.done)
             resume(&a);
         if (!b.done)
             resume(&b);
     }
-    uint64_t dt = now_ns() - t0;
+    uint64_t dt = bench_cpu_ns() - t0;
 #ifndef BENCH_NO_HOOKS
     corodbg_exit(a.dbg);
     corodbg_exit(b.dbg);
@@ -141,7 +133,7 @@ int main(int argc, char **argv)
     }
 #endif
     double blk = 1e30, frm = 1e30;
-    for (int r = 0; r < REPS; r++) {
+    for (int r = 0; r < SWITCH_REPS; r++) {
         double x = run(0, stacks), y = run(1, stacks);
         blk = x < blk ? x : blk;
         frm = y < frm ? y : frm;

@@ -180,6 +180,26 @@ def test_program_without_boost_is_untouched(build, fclib):
     assert pre.stdout == plain.stdout and pre.stderr == plain.stderr == ""
 
 
+def test_concurrent_jumps_on_several_threads(build, fclib):
+    """Boost.Fiber's work-stealing scheduler on 4 threads: fibers migrate
+    and jump on every thread at once, waves of them end and their stacks
+    are reused.  Inside each fiber the current entry is always that fiber
+    (id, RUNNING on this thread, its stack), and a reader thread never
+    sees a parked entry's saved sp outside its own stack
+    (tests/interpose/boost/stress.cpp checks both in the process)."""
+    exe = prog(build, "boost_stress")
+    r = subprocess.run([exe, "4", "64", "4", "300"], capture_output=True,
+                       text=True, timeout=120, stdin=subprocess.DEVNULL,
+                       env=dict(os.environ, LD_PRELOAD=fclib))
+    assert r.returncode == 0, r.stdout + r.stderr
+    m = re.match(r"stress ok fibers=256 checks=76800 migrations=(\d+) "
+                 r"scans=(\d+)$", r.stdout.strip())
+    assert m, r.stdout + r.stderr
+    # the point is concurrency: fibers did move between threads, and the
+    # reader ran while they did
+    assert int(m.group(1)) > 0 and int(m.group(2)) > 0, r.stdout
+
+
 def test_lldb_from_a_core_of_a_boost_program(build, fclib, tmp_path):
     """A gcore of a Boost.Fiber program run under the interposer (held with
     BOOST_HOLD in its checkpoint) lists its fibers in LLDB, and a fiber's
