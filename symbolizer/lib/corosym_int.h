@@ -9,43 +9,12 @@
 #include <gelf.h>
 
 #include "corosym.h"
+#include "util.h"
 
 #define CS_NONE UINT32_MAX
 
-/* ---------------------------------------------------------------- util */
-void *cs_xmalloc(size_t n);
-void *cs_xcalloc(size_t n, size_t m);
-void *cs_xrealloc(void *p, size_t n);
-char *cs_xstrdup(const char *s);
-char *cs_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-uint64_t cs_hash(const void *p, size_t n);
-/* A fast 64-bit hash of a whole file's bytes (the cache body checksum and
-   the cache key's content check). */
-uint64_t cs_checksum(const void *p, size_t n);
-/* Why a cache file or directory with status ST must not be trusted (not
-   owned by the effective user, or writable by group or others), or NULL
-   when it may be.  Static text. */
-const char *cs_untrusted(const struct stat *st);
-void cs_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 bytes */
-int cs_unhex(const char *s, size_t slen, uint8_t *out, size_t max,
-             size_t *outlen);
-
-/* Growable byte buffer. */
-typedef struct cs_buf { char *p; size_t n, cap; } cs_buf;
-void cs_buf_add(cs_buf *b, const void *p, size_t n);
-void *cs_buf_reserve(cs_buf *b, size_t n); /* returns room for N bytes */
-
-/* String pool: NUL-terminated strings in one blob, interned by content.
-   Offsets (uint32_t) are stable. */
-typedef struct cs_strpool {
-    cs_buf blob;
-    uint32_t *slots;   /* hash slots holding offset+1, 0 = empty */
-    size_t nslots, count;
-} cs_strpool;
-void cs_strpool_init(cs_strpool *sp);
-uint32_t cs_strpool_add(cs_strpool *sp, const char *s, size_t n);
-void cs_strpool_free(cs_strpool *sp);
-
+/* The base every layer uses (allocation, hex, buffers, the string
+   pool) is util/util.h. */
 /* Demangles an Itanium name in llvm's spelling; malloc'ed, or NULL when
    NAME is not a mangled C++ name. */
 char *cs_demangle(const char *name);
@@ -196,6 +165,10 @@ void cs_index_accel(cs_index *ix);
 /* upper_bound - 1 on table T (0 rows, 1 segs, 2 syms): the last element
    with address <= ADDR, or SIZE_MAX. */
 size_t cs_index_find(const cs_index *ix, int t, uint64_t addr);
+
+/* A fast 64-bit hash of a whole file's bytes (the cache body checksum and
+   the cache key's content check). */
+uint64_t cs_checksum(const void *p, size_t n);
 
 /* Cache file.  KEY identifies the inputs (build-id, sizes and a hash of
    their contents).  Load refuses a symlink, a non-regular file and one

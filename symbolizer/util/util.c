@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "corosym_int.h"
+#include "util.h"
 
 static void oom(void)
 {
