@@ -11,8 +11,10 @@
 
 CS_DIR   := symbolizer
 CS_OUT   := $(B)/symbolizer
-CS_LIBSRC := util/util.c lib/elf/elf.c lib/dwarf/dwarf.c lib/index/index.c \
-             lib/session.c lib/demangle.c
+CS_LIBSRC := util/util.c lib/elf/elf.c lib/dwarf/dwarf.c \
+             lib/index/build.c lib/index/cache.c \
+             lib/search.c lib/lookup.c lib/frames.c lib/session.c \
+             lib/demangle.c
 CS_LIBOBJ := $(addprefix $(CS_OUT)/obj/,$(CS_LIBSRC:.c=.o))
 CS_CLISRC := cli/main.c cli/output.c cli/batch.c cli/lineproto.c
 CS_CLIOBJ := $(addprefix $(CS_OUT)/obj/,$(CS_CLISRC:.c=.o))
@@ -20,7 +22,7 @@ CS_LIBINC := -I$(CS_DIR)/include -I$(CS_DIR)/util -I$(CS_DIR)/lib
 CS_CFLAGS := $(BASE_CFLAGS) $(CS_LIBINC)
 # The CLI sees the public header, the base and pprof's entry point.
 CS_CLI_CFLAGS := $(BASE_CFLAGS) -I$(CS_DIR)/include -I$(CS_DIR)/util \
-                 -I$(CS_DIR)/cli -I$(CS_DIR)/pprof -I$(CS_DIR)/lib
+                 -I$(CS_DIR)/cli -I$(CS_DIR)/pprof
 # libelf, libdeflate, libzstd and zlib are linked statically (start-up time:
 # each run maps fewer shared objects); libdebuginfod is dlopen'ed on use.
 CS_LIBS  := -Wl,-Bstatic -lelf -ldeflate -lzstd -lz -Wl,-Bdynamic -lstdc++ -ldl -lpthread

@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corosym_int.h"
+#include "util.h"
 #include "lineproto.h"
 
 void corosym_request_free(corosym_request *r)

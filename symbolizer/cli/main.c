@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "batch.h"
-#include "corosym_int.h"
+#include "corosym.h"
 #include "lineproto.h"
 #include "output.h"
+#include "util.h"
 
 #include "pprof_main.h"
 
@@ -307,6 +308,8 @@ static void report_module(runner *r, corosym_module *m, const char *name)
     if (r->c->stats || e || w)
         cs_batch_sync(r->batch); /* the answers before it, first */
     if (r->c->stats) {
+        corosym_index_stats ist;
+        corosym_module_index_stats(m, &ist);
         unsigned f = corosym_module_flags(m);
         const char *dp = corosym_module_debug_path(m);
         fprintf(stderr, "%s: stats: '%s': index %s, debug info %s, "
@@ -317,8 +320,8 @@ static void report_module(runner *r, corosym_module *m, const char *name)
                 (f & COROSYM_HAS_LINES) ? " lines" : "",
                 (f & COROSYM_HAS_FUNCS) ? " functions" : "",
                 (f & COROSYM_HAS_INLINES) ? " inlines" : "",
-                m->ix.nrows, m->ix.nscopes, m->ix.nsegs, m->ix.nsyms,
-                m->ix.nfiles, m->ix.strsize);
+                ist.rows, ist.scopes, ist.segments, ist.symbols, ist.files,
+                ist.string_bytes);
     }
     if (e) {
         fprintf(stderr, "%s: error: '%s': %s\n", prog, name,
@@ -356,23 +359,6 @@ static corosym_module *get_module(runner *r, const char *name,
     }
     report_module(r, m, name ? name : hex);
     return m;
-}
-
-static int find_symbol(corosym_module *m, const char *name, uint64_t *addr)
-{
-    const cs_index *ix = &m->ix;
-    for (size_t i = 0; i < ix->nsyms; i++)
-        if (!strcmp(ix->str + ix->syms[i].name, name)) {
-            *addr = ix->syms[i].addr;
-            return 0;
-        }
-    for (size_t i = 0; i < ix->nscopes; i++)
-        if (!ix->scopes[i].inlined && ix->scopes[i].sname != CS_NONE &&
-            !strcmp(ix->str + ix->scopes[i].sname, name)) {
-            *addr = ix->scopes[i].low;
-            return 0;
-        }
-    return -1;
 }
 
 static void run_line_raw(runner *r, const char *line, size_t len)
@@ -427,7 +413,7 @@ static void run_line_raw(runner *r, const char *line, size_t len)
     if (q.symbol) {
         uint64_t sa;
         if (!m || corosym_module_error(m) || q.kind == CS_REQ_DATA ||
-            find_symbol(m, q.symbol, &sa) < 0) {
+            corosym_symbol_address(m, q.symbol, &sa) < 0) {
             cs_print_symbol(&r->out, &c->oc, modname, q.symbol,
                             q.kind == CS_REQ_DATA, NULL, first);
             corosym_request_free(&q);
@@ -457,39 +443,23 @@ static void run_line_raw(runner *r, const char *line, size_t len)
         corosym_request_free(&q);
         return;
     }
-    cs_hit h = {CS_NONE, CS_NONE, CS_NONE};
-    if (!corosym_module_error(m))
-        cs_lookup(&m->ix, addr, &h);
-    size_t n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
-    if (n > r->nfr) {
-        r->nfr = n;
-        r->fr = cs_xrealloc(r->fr, n * sizeof *r->fr);
-        n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
-    }
     if (q.kind == CS_REQ_DATA) {
         /* Like llvm: name, start and size from the symbol table, and the
-           STT_FILE name of a local symbol (function or object), line 0;
-           replaced by the declaration of a DWARF variable covering the
-           address when it has a line.  An address in the line table is
-           code: llvm's .debug_aranges unit has no variable there. */
-        const corosym_frame *f = &r->fr[n - 1];
-        const char *sfile = NULL;
-        uint32_t sline = 0;
-        if (f->symbol && h.sym != CS_NONE) {
-            uint32_t fo = m->ix.syms[h.sym].file;
-            if (fo != CS_NONE && fo < m->ix.strsize && m->ix.str[fo])
-                sfile = m->ix.str + fo;
-        }
-        int code = h.row != CS_NONE && m->ix.rows[h.row].file != CS_NONE;
-        const cs_var *v = code ? NULL : cs_module_var_at(m, addr);
-        if (v && v->line) {
-            sfile = v->file;
-            sline = v->line;
-        }
+           STT_FILE name of a local symbol, line 0; replaced by the
+           declaration of a DWARF variable covering the address when it
+           has a line. */
+        corosym_data d;
+        corosym_symbolize_data(m, addr, &d);
         cs_print_data(&r->out, &c->oc, modname, bid, bidlen, q.offset,
-                      f->symbol, f->symbol ? f->symbol_address : 0,
-                      f->symbol ? f->symbol_size : 0, sfile, sline, first);
+                      d.name, d.start, d.size, d.decl_file, d.decl_line,
+                      first);
     } else {
+        size_t n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+        if (n > r->nfr) {
+            r->nfr = n;
+            r->fr = cs_xrealloc(r->fr, n * sizeof *r->fr);
+            n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+        }
         cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 1, q.offset,
                       r->fr, n, first);
     }
@@ -608,7 +578,7 @@ static void run_window(runner *r, const char *buf, const size_t *starts,
     if (k) {
         order = scratch(r, 5, k * sizeof *order);
         uint64_t *sorted = scratch(r, 6, k * sizeof *sorted);
-        cs_sort_addrs(addrs, k, sorted, order);
+        corosym_sort_addresses(addrs, k, sorted, order);
         cs_batch_job job = {m0, &c->oc, m0name, m0bid, m0bidlen,
                             sorted, order, c->adjust_vma, k};
         cs_batch_render(r->batch, &job);

@@ -9,6 +9,9 @@
 #include <stdint.h>
 #include <sys/stat.h>
 
+/* Says "corosym: out of memory" and exits 70 (EX_SOFTWARE), as every
+   cs_x* allocation does when it fails. */
+void cs_oom(void) __attribute__((noreturn));
 void *cs_xmalloc(size_t n);
 void *cs_xcalloc(size_t n, size_t m);
 void *cs_xrealloc(void *p, size_t n);
