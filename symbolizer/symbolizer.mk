@@ -11,7 +11,10 @@
 
 CS_DIR   := symbolizer
 CS_OUT   := $(B)/symbolizer
-CS_LIBSRC := util/util.c lib/elf/elf.c lib/dwarf/dwarf.c \
+CS_LIBSRC := util/util.c \
+             lib/elf/elf.c lib/elf/symtab.c \
+             lib/dwarf/form.c lib/dwarf/line.c lib/dwarf/info.c \
+             lib/dwarf/vars.c \
              lib/index/build.c lib/index/cache.c \
              lib/search.c lib/lookup.c lib/frames.c lib/session.c \
              lib/demangle.c
