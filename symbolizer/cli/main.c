@@ -334,6 +334,18 @@ static void report_module(runner *r, corosym_module *m, const char *name)
     }
 }
 
+/* A module asked by build-id only is named by it, in upper-case hex as
+   llvm prints it.  OUT: 2 * LEN + 1 bytes (LEN <= 64). */
+static void bid_name(const uint8_t *bid, size_t len, char *out)
+{
+    static const char d[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = d[bid[i] >> 4];
+        out[2 * i + 1] = d[bid[i] & 15];
+    }
+    out[2 * len] = 0;
+}
+
 static corosym_module *get_module(runner *r, const char *name,
                                   const uint8_t *bid, size_t bidlen)
 {
@@ -348,17 +360,100 @@ static corosym_module *get_module(runner *r, const char *name,
     memcpy(r->last_bid, bid, bidlen);
     r->last_bidlen = bidlen;
     r->last = m;
-    char hex[140];
-    if (!name) {
-        static const char d[] = "0123456789ABCDEF";
-        for (size_t i = 0; i < bidlen; i++) {
-            hex[2 * i] = d[bid[i] >> 4];
-            hex[2 * i + 1] = d[bid[i] & 15];
-        }
-        hex[2 * bidlen] = 0;
-    }
+    char hex[2 * 64 + 1];
+    if (!name)
+        bid_name(bid, bidlen, hex);
     report_module(r, m, name ? name : hex);
     return m;
+}
+
+/* One request, by kind.  MODNAME names the module in the answer; FIRST
+   says whether it is the first JSON answer. */
+
+/* A line that could not be parsed (Q->error). */
+static void answer_bad_line(runner *r, const char *line, size_t len,
+                            const corosym_request *q, const char *modname,
+                            int first)
+{
+    /* an empty line (or a lone CR) is answered like llvm: "??", no
+       message, not an error; a line of blanks is reported as llvm does */
+    int empty = len == 0 || (len == 1 && line[0] == '\r');
+    if (!empty) {
+        cs_batch_sync(r->batch);
+        fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
+                q->error);
+        had_error = 1;
+    }
+    size_t k = 0;
+    while (k < len && (line[k] == ' ' || line[k] == '\r'))
+        k++;
+    /* llvm names no module for an empty line */
+    cs_print_error(&r->out, &r->c->oc, k == len ? "" : modname, q->error,
+                   first);
+}
+
+/* MODULE SYMBOL[+OFFSET]: the outermost frame at the symbol's address. */
+static void answer_symbol(runner *r, corosym_module *m,
+                          const corosym_request *q, const char *modname,
+                          int first)
+{
+    const cs_outcfg *oc = &r->c->oc;
+    uint64_t sa;
+    if (!m || corosym_module_error(m) || q->kind == CS_REQ_DATA ||
+        corosym_symbol_address(m, q->symbol, &sa) < 0) {
+        cs_print_symbol(&r->out, oc, modname, q->symbol,
+                        q->kind == CS_REQ_DATA, NULL, first);
+        return;
+    }
+    corosym_symbolize(m, sa + q->offset, r->fr, 1, NULL);
+    cs_print_symbol(&r->out, oc, modname, q->symbol, 0, &r->fr[0], first);
+}
+
+/* FRAME requests (local variables) are not supported: "??" as llvm
+   prints an unknown frame. */
+static void answer_frame(runner *r, const corosym_request *q,
+                         const char *modname, int first)
+{
+    const cs_outcfg *oc = &r->c->oc;
+    if (oc->style == CS_STYLE_JSON) {
+        cs_print_error(&r->out, oc, modname, NULL, first);
+        return;
+    }
+    if (oc->print_address) {
+        cs_out_hex(&r->out, q->offset);
+        cs_out_str(&r->out, oc->pretty ? ": " : "\n");
+    }
+    cs_out_str(&r->out, "??\n");
+    if (oc->style == CS_STYLE_LLVM)
+        cs_out_char(&r->out, '\n');
+}
+
+/* CODE and DATA requests for an address. */
+static void answer_address(runner *r, corosym_module *m,
+                           const corosym_request *q, const char *modname,
+                           const uint8_t *bid, size_t bidlen, int first)
+{
+    const cs_outcfg *oc = &r->c->oc;
+    uint64_t addr = q->offset - r->c->adjust_vma;
+    if (q->kind == CS_REQ_DATA) {
+        /* Like llvm: name, start and size from the symbol table, and the
+           STT_FILE name of a local symbol, line 0; replaced by the
+           declaration of a DWARF variable covering the address when it
+           has a line. */
+        corosym_data d;
+        corosym_symbolize_data(m, addr, &d);
+        cs_print_data(&r->out, oc, modname, bid, bidlen, q->offset, d.name,
+                      d.start, d.size, d.decl_file, d.decl_line, first);
+        return;
+    }
+    size_t n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+    if (n > r->nfr) {
+        r->nfr = n;
+        r->fr = cs_xrealloc(r->fr, n * sizeof *r->fr);
+        n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+    }
+    cs_print_code(&r->out, oc, modname, bid, bidlen, 1, q->offset, r->fr, n,
+                  first);
 }
 
 static void run_line_raw(runner *r, const char *line, size_t len)
@@ -374,95 +469,25 @@ static void run_line_raw(runner *r, const char *line, size_t len)
     r->json_first = 0;
     r->count++;
     if (q.error) {
-        /* an empty line (or a lone CR) is answered like llvm: "??", no
-           message, not an error; a line of blanks is reported as llvm does */
-        int empty = len == 0 || (len == 1 && line[0] == '\r');
-        if (!empty) {
-            cs_batch_sync(r->batch);
-            fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
-                    q.error);
-            had_error = 1;
-        }
-        size_t k = 0;
-        while (k < len && (line[k] == ' ' || line[k] == '\r'))
-            k++;
-        /* llvm names no module for an empty line */
-        cs_print_error(&r->out, &c->oc, k == len ? "" : modname, q.error,
-                       first);
+        answer_bad_line(r, line, len, &q, modname, first);
         corosym_request_free(&q);
         return;
     }
     corosym_module *m = get_module(r, modname, bid, bidlen);
-    char bidname[140];
+    char bidname[2 * 64 + 1];
     if (!modname) {
-        static const char d[] = "0123456789ABCDEF";
-        for (size_t i = 0; i < bidlen; i++) {
-            bidname[2 * i] = d[bid[i] >> 4];
-            bidname[2 * i + 1] = d[bid[i] & 15];
-        }
-        bidname[2 * bidlen] = 0;
+        bid_name(bid, bidlen, bidname);
         modname = bidname;
     }
-    uint64_t addr = q.offset;
-    if (corosym_module_error(m) && !q.symbol && q.kind != CS_REQ_FRAME) {
+    if (q.symbol)
+        answer_symbol(r, m, &q, modname, first);
+    else if (q.kind == CS_REQ_FRAME)
+        answer_frame(r, &q, modname, first);
+    else if (corosym_module_error(m))
         cs_print_module_error(&r->out, &c->oc, modname, q.offset,
                               module_message(m, modname), first);
-        corosym_request_free(&q);
-        return;
-    }
-    if (q.symbol) {
-        uint64_t sa;
-        if (!m || corosym_module_error(m) || q.kind == CS_REQ_DATA ||
-            corosym_symbol_address(m, q.symbol, &sa) < 0) {
-            cs_print_symbol(&r->out, &c->oc, modname, q.symbol,
-                            q.kind == CS_REQ_DATA, NULL, first);
-            corosym_request_free(&q);
-            return;
-        }
-        addr = sa + q.offset;
-        size_t n = corosym_symbolize(m, addr, r->fr, 1, NULL);
-        (void)n;
-        cs_print_symbol(&r->out, &c->oc, modname, q.symbol, 0, &r->fr[0],
-                        first);
-        corosym_request_free(&q);
-        return;
-    }
-    addr -= c->adjust_vma;
-    if (q.kind == CS_REQ_FRAME) {
-        if (c->oc.style == CS_STYLE_JSON) {
-            cs_print_error(&r->out, &c->oc, modname, NULL, first);
-        } else {
-            if (c->oc.print_address) {
-                cs_out_hex(&r->out, q.offset);
-                cs_out_str(&r->out, c->oc.pretty ? ": " : "\n");
-            }
-            cs_out_str(&r->out, "??\n");
-            if (c->oc.style == CS_STYLE_LLVM)
-                cs_out_char(&r->out, '\n');
-        }
-        corosym_request_free(&q);
-        return;
-    }
-    if (q.kind == CS_REQ_DATA) {
-        /* Like llvm: name, start and size from the symbol table, and the
-           STT_FILE name of a local symbol, line 0; replaced by the
-           declaration of a DWARF variable covering the address when it
-           has a line. */
-        corosym_data d;
-        corosym_symbolize_data(m, addr, &d);
-        cs_print_data(&r->out, &c->oc, modname, bid, bidlen, q.offset,
-                      d.name, d.start, d.size, d.decl_file, d.decl_line,
-                      first);
-    } else {
-        size_t n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
-        if (n > r->nfr) {
-            r->nfr = n;
-            r->fr = cs_xrealloc(r->fr, n * sizeof *r->fr);
-            n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
-        }
-        cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 1, q.offset,
-                      r->fr, n, first);
-    }
+    else
+        answer_address(r, m, &q, modname, bid, bidlen, first);
     corosym_request_free(&q);
 }
 

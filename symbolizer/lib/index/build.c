@@ -107,10 +107,11 @@ static void seg_emit(cs_buf *segs, uint64_t start, uint32_t scope)
     cs_buf_add(segs, &x, sizeof x);
 }
 
-void cs_index_finish(cs_builder *b, cs_index *ix)
+/* Phase 1, rows: sequences ordered by start, overlapping ones dropped,
+   rows inside a sequence made non-decreasing.  Returns the row count
+   (B->rows may be replaced). */
+static size_t finish_rows(cs_builder *b)
 {
-    memset(ix, 0, sizeof *ix);
-    /* Rows: order sequences by start, drop overlapping ones. */
     cs_row *rows = (cs_row *)b->rows.p;
     size_t nrows = b->rows.n / sizeof *rows;
     cs_buf seqs = {0};
@@ -156,8 +157,14 @@ void cs_index_finish(cs_builder *b, cs_index *ix)
         if (rows[i].addr < rows[i - 1].addr && rows[i - 1].file != CS_NONE)
             rows[i].addr = rows[i - 1].addr;
     free(seqs.p);
+    return nrows;
+}
 
-    /* Segments: innermost scope for each address. */
+/* Phase 2, segments: the scope ranges flattened into address segments,
+   each naming its innermost scope (a sweep with a stack of the open
+   ranges). */
+static cs_buf finish_segments(cs_builder *b)
+{
     cs_range *rg = (cs_range *)b->ranges.p;
     size_t nrg = b->ranges.n / sizeof *rg;
     if (nrg)
@@ -190,7 +197,15 @@ void cs_index_finish(cs_builder *b, cs_index *ix)
     }
     seg_emit(&segs, cur, CS_NONE);
     free(stk);
+    return segs;
+}
 
+void cs_index_finish(cs_builder *b, cs_index *ix)
+{
+    memset(ix, 0, sizeof *ix);
+    size_t nrows = finish_rows(b);
+    cs_buf segs = finish_segments(b);
+    /* Phase 3: the tables move into IX. */
     ix->rows = (const cs_row *)b->rows.p;
     ix->nrows = nrows;
     ix->scopes = (const cs_scope *)b->scopes.p;
