@@ -2,8 +2,9 @@
    them in input order without copying (see batch.h).
 
    Threads only read the module's index, each through its own
-   corosym_walk (the demangling memo in libcorosym takes its own lock), and each renders into a buffer of its own, so
-   they share nothing else.  Output order is the input order, whatever
+   corosym_walk (the demangling memo in libcorosym takes its own lock),
+   and each renders into a buffer of its own, so they share nothing
+   else.  Output order is the input order, whatever
    the number of threads: the answers are the same bytes either way. */
 #include <errno.h>
 #include <limits.h>

@@ -2,10 +2,12 @@
    the reading context (sections, units, abbreviations, the name memo)
    and the attribute decoder.
 
-     form.c   sections, attribute forms, abbreviation tables
-     line.c   line programs (.debug_line)
-     info.c   ranges, names, the DIE walk and cs_dwarf_read (threads)
-     vars.c   variables at fixed addresses, for DATA requests
+     form.c    sections, attribute forms, abbreviation tables
+     line.c    line programs (.debug_line)
+     ranges.c  code ranges (.debug_ranges, .debug_rnglists, .debug_addr)
+     names.c   names and declarations through abstract origins
+     info.c    the DIE walk and cs_dwarf_read (threads)
+     vars.c    variables at fixed addresses, for DATA requests
 
    This is the hot path of a cold run, so it is a single forward pass with
    no per-DIE allocation: abbreviations are decoded once per unit into flat
@@ -201,8 +203,17 @@ abbrev_tab *dw_get_abbrevs(ctx *c, uint64_t off, const cu *u);
 /* line.c: the line program at OFF of .debug_line, for unit U: its rows
    into the builder, its file table into U->fmap. */
 void dw_read_line_program(ctx *c, cu *u, uint64_t off, const char *comp_dir);
-/* info.c: entry IDX of U's .debug_addr slice (*OK = 0 when outside). */
+/* ranges.c: entry IDX of U's .debug_addr slice (*OK = 0 when outside). */
 uint64_t dw_addrx(ctx *c, const cu *u, uint64_t idx, int *ok);
+/* Adds [LO, HI) as a code range of scope SCOPE. */
+void dw_add_range(ctx *c, uint64_t lo, uint64_t hi, uint32_t scope);
+/* Adds the ranges of DW_AT_ranges value V (form class CLS) to SCOPE;
+   returns the lowest start. */
+uint64_t dw_read_ranges(ctx *c, const cu *u, uint64_t v, int cls,
+                        uint32_t scope);
+/* names.c: the builder's file id of U's DWARF file index IDX, or
+   CS_NONE. */
+uint32_t dw_file_of(const cu *u, uint64_t idx);
 /* The unit holding .debug_info offset OFF, or NULL. */
 cu *dw_cu_of(ctx *c, uint64_t off);
 /* The abbreviation of the DIE at OFF in U, with R just after its code. */

@@ -79,7 +79,7 @@ static const char *strx(ctx *c, const cu *u, uint64_t idx)
 }
 
 int dw_read_form(ctx *c, const cu *u, rd *r, unsigned form, int64_t ic,
-                     aval *a)
+                 aval *a)
 {
     a->s = NULL;
     a->v = 0;

@@ -1,286 +1,13 @@
-/* info.c - the .debug_info pass: code ranges, names through
-   DW_AT_abstract_origin / DW_AT_specification, and the walk of every
-   unit's subprogram / inlined-subroutine tree into the builder, split
-   between threads (cs_dwarf_read). */
+/* info.c - the .debug_info pass (cs_dwarf_read): unit headers, then the
+   walk of every unit's subprogram / inlined-subroutine tree into the
+   builder, split between threads, with the line programs on a thread of
+   their own; then the scopes are named (names.c).  Ranges: ranges.c. */
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "dwarf_int.h"
-
-/* -------------------------------------------------------------- ranges */
-
-uint64_t dw_addrx(ctx *c, const cu *u, uint64_t idx, int *ok)
-{
-    uint64_t o = u->addr_base + idx * u->addr_size;
-    if (o < u->addr_base || o + u->addr_size > c->addr.n) {
-        *ok = 0;
-        return 0;
-    }
-    rd r = {c->addr.p + o, c->addr.p + c->addr.n, 0};
-    return rd_n(&r, u->addr_size);
-}
-
-static void add_range(ctx *c, uint64_t lo, uint64_t hi, uint32_t scope)
-{
-    if (hi <= lo || lo < c->min_text)
-        return;
-    cs_range *x = cs_buf_reserve(&c->b->ranges, sizeof *x);
-    x->lo = lo;
-    x->hi = hi;
-    x->scope = scope;
-    x->pad = 0;
-}
-
-/* Appends the ranges at DW_AT_ranges value V (class CLS); returns the
-   lowest start seen. */
-static uint64_t read_ranges(ctx *c, const cu *u, uint64_t v, int cls,
-                            uint32_t scope)
-{
-    uint64_t lowest = UINT64_MAX;
-    int ok = 1;
-    if (u->version < 5) {
-        if (v >= c->ranges.n) {
-            dw_note_err(c, "DW_AT_ranges out of range", v);
-            return 0;
-        }
-        rd r = {c->ranges.p + v, c->ranges.p + c->ranges.n, 0};
-        uint64_t base = u->base;
-        uint64_t maxv = u->addr_size == 4 ? 0xffffffffull : UINT64_MAX;
-        while (!r.bad) {
-            uint64_t a = rd_n(&r, u->addr_size), b = rd_n(&r, u->addr_size);
-            if (r.bad || (a == 0 && b == 0))
-                break;
-            if (a == maxv) {
-                base = b;
-                continue;
-            }
-            add_range(c, base + a, base + b, scope);
-            if (base + a < lowest && b > a)
-                lowest = base + a;
-        }
-        return lowest == UINT64_MAX ? 0 : lowest;
-    }
-    uint64_t off = v;
-    if (cls == C_RNGX) {
-        unsigned w = u->is64 ? 8 : 4;
-        uint64_t o = u->rnglists_base + v * w;
-        if (o + w > c->rnglists.n) {
-            dw_note_err(c, "rnglistx out of range", v);
-            return 0;
-        }
-        rd r = {c->rnglists.p + o, c->rnglists.p + c->rnglists.n, 0};
-        off = u->rnglists_base + rd_n(&r, w);
-    }
-    if (off >= c->rnglists.n) {
-        dw_note_err(c, "DW_AT_ranges out of range", off);
-        return 0;
-    }
-    rd r = {c->rnglists.p + off, c->rnglists.p + c->rnglists.n, 0};
-    uint64_t base = u->base;
-    while (!r.bad) {
-        uint8_t k = (uint8_t)rd_u8(&r);
-        uint64_t a = 0, b = 0;
-        int have = 0;
-        switch (k) {
-        case DW_RLE_end_of_list: goto done;
-        case DW_RLE_base_addressx: base = dw_addrx(c, u, rd_uleb(&r), &ok); break;
-        case DW_RLE_startx_endx:
-            a = dw_addrx(c, u, rd_uleb(&r), &ok);
-            b = dw_addrx(c, u, rd_uleb(&r), &ok);
-            have = 1;
-            break;
-        case DW_RLE_startx_length:
-            a = dw_addrx(c, u, rd_uleb(&r), &ok);
-            b = a + rd_uleb(&r);
-            have = 1;
-            break;
-        case DW_RLE_offset_pair:
-            a = base + rd_uleb(&r);
-            b = base + rd_uleb(&r);
-            have = 1;
-            break;
-        case DW_RLE_base_address: base = rd_n(&r, u->addr_size); break;
-        case DW_RLE_start_end:
-            a = rd_n(&r, u->addr_size);
-            b = rd_n(&r, u->addr_size);
-            have = 1;
-            break;
-        case DW_RLE_start_length:
-            a = rd_n(&r, u->addr_size);
-            b = a + rd_uleb(&r);
-            have = 1;
-            break;
-        default:
-            dw_note_err(c, "unknown DW_RLE kind", off);
-            goto done;
-        }
-        if (have) {
-            add_range(c, a, b, scope);
-            if (a < lowest && b > a)
-                lowest = a;
-        }
-    }
-done:
-    if (!ok)
-        dw_note_err(c, "address index out of range", off);
-    return lowest == UINT64_MAX ? 0 : lowest;
-}
-
-/* --------------------------------------------------------------- names */
-cu *dw_cu_of(ctx *c, uint64_t off)
-{
-    size_t lo = 0, hi = c->ncus;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (c->cus[mid].end <= off)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    if (lo < c->ncus && c->cus[lo].off <= off && off < c->cus[lo].end)
-        return &c->cus[lo];
-    return NULL;
-}
-
-typedef struct dieinfo {
-    const char *name, *linkage;
-    uint64_t origin, spec;
-    int has_origin, has_spec;
-    int has_decl_file, has_decl_line;
-    uint64_t decl_file, decl_line;
-} dieinfo;
-
-/* The abbreviation of the DIE at OFF in U, with R at its attributes;
-   NULL when OFF is not a DIE there. */
-abbrev *dw_die_at(ctx *c, cu *u, uint64_t off, rd *r)
-{
-    if (!u->ab || off >= c->info.n || off >= u->end)
-        return NULL;
-    r->p = c->info.p + off;
-    r->end = c->info.p + u->end;
-    r->bad = 0;
-    uint64_t code = rd_uleb(r);
-    return code ? find_abbrev(u->ab, code) : NULL;
-}
-
-static int read_die_at(ctx *c, cu *u, uint64_t off, dieinfo *d)
-{
-    memset(d, 0, sizeof *d);
-    rd r;
-    abbrev *a = dw_die_at(c, u, off, &r);
-    if (!a)
-        return -1;
-    for (uint32_t i = 0; i < a->nattr; i++) {
-        abbrev_attr *x = &u->ab->attrs[a->first + i];
-        switch (x->name) {
-        case DW_AT_name: case DW_AT_linkage_name: case DW_AT_MIPS_linkage_name:
-        case DW_AT_abstract_origin: case DW_AT_specification:
-        case DW_AT_decl_file: case DW_AT_decl_line: {
-            aval v;
-            if (dw_read_form(c, u, &r, x->form, x->ic, &v) < 0)
-                return -1;
-            if (x->name == DW_AT_name) d->name = v.s;
-            else if (x->name == DW_AT_abstract_origin && v.cls == C_REF) {
-                d->origin = v.v; d->has_origin = 1;
-            } else if (x->name == DW_AT_specification && v.cls == C_REF) {
-                d->spec = v.v; d->has_spec = 1;
-            } else if (x->name == DW_AT_decl_file) {
-                /* llvm loses the unit of implicit_const values and then
-                   cannot name the file: match it (docs/symbolizer.md) */
-                d->decl_file = x->form == DW_FORM_implicit_const
-                                   ? UINT64_MAX : v.v;
-                d->has_decl_file = 1;
-            } else if (x->name == DW_AT_decl_line) {
-                d->decl_line = v.v; d->has_decl_line = 1;
-            } else if (!d->linkage) d->linkage = v.s;
-            break;
-        }
-        default:
-            if (dw_skip_form(u, &r, x->form) < 0)
-                return -1;
-        }
-    }
-    return 0;
-}
-
-static uint32_t intern(ctx *c, const char *s)
-{
-    return s ? cs_strpool_add(&c->b->strs, s, strlen(s)) : CS_NONE;
-}
-
-static uint32_t file_of(const cu *u, uint64_t idx)
-{
-    return u && idx < u->nfmap ? u->fmap[idx] : CS_NONE;
-}
-
-/* Resolves name (linkage first), decl file and decl line of the DIE at
-   OFF following abstract_origin / specification, like llvm's
-   DWARFDie::findRecursively.  Memoized. */
-memo *dw_resolve(ctx *c, uint64_t off)
-{
-    if (c->memocount * 2 >= c->nmemo) {
-        size_t nn = c->nmemo ? c->nmemo * 2 : 4096;
-        memo *nm = cs_xcalloc(nn, sizeof *nm);
-        for (size_t i = 0; i < c->nmemo; i++)
-            if (c->memo[i].used) {
-                size_t h = cs_hash(&c->memo[i].off, 8) & (nn - 1);
-                while (nm[h].used)
-                    h = (h + 1) & (nn - 1);
-                nm[h] = c->memo[i];
-            }
-        free(c->memo);
-        c->memo = nm;
-        c->nmemo = nn;
-    }
-    size_t h = cs_hash(&off, 8) & (c->nmemo - 1);
-    while (c->memo[h].used) {
-        if (c->memo[h].off == off)
-            return &c->memo[h];
-        h = (h + 1) & (c->nmemo - 1);
-    }
-    const char *linkage = NULL, *name = NULL;
-    uint32_t df = CS_NONE, dl = 0;
-    int have_df = 0, have_dl = 0;
-    uint64_t cur = off;
-    for (int depth = 0; depth < 16; depth++) {
-        cu *u = dw_cu_of(c, cur);
-        dieinfo d;
-        if (!u || read_die_at(c, u, cur, &d) < 0)
-            break;
-        if (!linkage && d.linkage)
-            linkage = d.linkage;
-        if (!name && d.name)
-            name = d.name;
-        if (!have_df && d.has_decl_file) {
-            df = file_of(u, d.decl_file);
-            have_df = 1;
-        }
-        if (!have_dl && d.has_decl_line) {
-            dl = (uint32_t)d.decl_line;
-            have_dl = 1;
-        }
-        if (linkage && have_df && have_dl)
-            break;
-        if (d.has_origin && d.origin != cur)
-            cur = d.origin;
-        else if (d.has_spec && d.spec != cur)
-            cur = d.spec;
-        else
-            break;
-    }
-    /* table may have been resized by nothing above; recompute slot */
-    memo *m = &c->memo[h];
-    m->used = 1;
-    m->off = off;
-    m->name = intern(c, linkage ? linkage : name);
-    m->sname = intern(c, name);
-    m->decl_file = df;
-    m->decl_line = dl;
-    c->memocount++;
-    return m;
-}
 
 /* ------------------------------------------------------------ DIE walk */
 typedef struct pending {
@@ -421,11 +148,11 @@ static uint64_t read_scope(ctx *c, cu *u, rd *r, const abbrev *a,
     if (has_pc) {
         uint32_t id = (uint32_t)(c->b->scopes.n / sizeof(cs_scope));
         if (rng_cls != C_NONE) {
-            read_ranges(c, u, rng, rng_cls, id);
+            dw_read_ranges(c, u, rng, rng_cls, id);
             s.low = has_low ? low : 0; /* llvm: DW_AT_low_pc only */
         } else {
             s.low = low;
-            add_range(c, low, high, id);
+            dw_add_range(c, low, high, id);
         }
         cs_buf_add(&c->b->scopes, &s, sizeof s);
         pending p = {id, die_off, u};
@@ -789,7 +516,7 @@ static void name_scopes(ctx *c, const cs_buf *pend)
     for (size_t i = 0; i < np; i++) {
         memo *m = dw_resolve(c, p[i].die_off);
         cs_scope *s = (cs_scope *)c->b->scopes.p + p[i].scope;
-        s->call_file = file_of(p[i].u, s->call_file); /* see walk_unit */
+        s->call_file = dw_file_of(p[i].u, s->call_file); /* see walk_unit */
         s->name = m->name;
         s->sname = m->sname;
         s->decl_file = m->decl_file;

@@ -95,7 +95,7 @@ static int loclist_addr(ctx *c, const cu *u, uint64_t off, uint64_t *addr)
 }
 
 int dw_read_variable(ctx *c, cu *u, rd *r, const abbrev *a,
-                         uint64_t die_off)
+                     uint64_t die_off)
 {
     const abbrev_attr *at = u->ab->attrs + a->first;
     rawvar v = {0, die_off, 0, (uint32_t)(u - c->cus), 0};
