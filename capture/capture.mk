@@ -8,7 +8,7 @@
 CAP_DIR  := capture
 CAP_B    := $(B)/capture
 CAP_INC  := -I$(CAP_DIR)/include -I$(CAP_DIR)/lib $(HOOKS_INC) \
-            -Isymbolizer/include -I$(B)/symbolizer/proto -Isymbolizer
+            -Isymbolizer/include -I$(B)/symbolizer/proto -Isymbolizer/pprof
 CAP_SRC  := $(sort $(wildcard $(CAP_DIR)/lib/*.c))
 CAP_OBJ  := $(CAP_SRC:$(CAP_DIR)/lib/%.c=$(CAP_B)/obj/%.o)
 # Headers come from gcc's .d files (DEPFLAGS); the generated ones are

@@ -12,15 +12,16 @@
 
 PPROF_B    := $(B)/symbolizer/pprof
 PPROF_GEN  := $(B)/symbolizer/proto
-PPROF_INC  := -I$(PPROF_GEN) -Isymbolizer -Isymbolizer/include
+PPROF_INC  := -I$(PPROF_GEN) -Isymbolizer/pprof -Isymbolizer/include \
+              -Isymbolizer/util
 PPROF_LIBS := -lprotobuf-c -lz
 
-PPROF_SRCS := symbolizer/pprof.c symbolizer/pprof_gzip.c \
-              symbolizer/pprof_sym.c symbolizer/pprof_main.c \
-              symbolizer/folded.c
-PPROF_OBJS := $(patsubst symbolizer/%.c,$(PPROF_B)/%.o,$(PPROF_SRCS)) \
+PPROF_SRCS := symbolizer/pprof/pprof.c symbolizer/pprof/pprof_gzip.c \
+              symbolizer/pprof/pprof_sym.c symbolizer/pprof/pprof_main.c \
+              symbolizer/pprof/folded.c
+PPROF_OBJS := $(patsubst symbolizer/pprof/%.c,$(PPROF_B)/%.o,$(PPROF_SRCS)) \
               $(PPROF_B)/profile.pb-c.o
-PPROF_HDRS := $(wildcard symbolizer/pprof*.h symbolizer/folded.h) \
+PPROF_HDRS := $(wildcard symbolizer/pprof/*.h) symbolizer/util/util.h \
               symbolizer/include/corosym.h $(PPROF_GEN)/profile.pb-c.h
 
 COROSYM_EXTRA_OBJS += $(PPROF_OBJS)
@@ -29,23 +30,23 @@ COROSYM_EXTRA_LIBS += $(PPROF_LIBS)
 # Link flags of libcorosym.a (symbolizer.mk).
 PPROF_COROSYM_LDLIBS = $(CS_LIBS)
 
-$(PPROF_GEN)/profile.pb-c.c $(PPROF_GEN)/profile.pb-c.h &: symbolizer/proto/profile.proto
+$(PPROF_GEN)/profile.pb-c.c $(PPROF_GEN)/profile.pb-c.h &: symbolizer/pprof/proto/profile.proto
 	@mkdir -p $(PPROF_GEN)
-	protoc-c --proto_path=symbolizer/proto --c_out=$(PPROF_GEN) profile.proto
+	protoc-c --proto_path=symbolizer/pprof/proto --c_out=$(PPROF_GEN) profile.proto
 
 $(PPROF_B)/profile.pb-c.o: $(PPROF_GEN)/profile.pb-c.c $(PPROF_GEN)/profile.pb-c.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(PPROF_INC) -c $< -o $@
 
-$(PPROF_B)/%.o: symbolizer/%.c $(PPROF_HDRS)
+$(PPROF_B)/%.o: symbolizer/pprof/%.c $(PPROF_HDRS)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(PPROF_INC) -c $< -o $@
 
 # Upstream pprof (google/pprof's command, which runs llvm-symbolizer),
 # built offline from the copy vendored in Debian's Go; `go tool pprof`
 # itself uses Go's own object reader instead.  For the drop-in test.
-$(B)/symbolizer/gopprof/pprof: symbolizer/pprof_gotool.sh
-	symbolizer/pprof_gotool.sh $(B)/symbolizer/gopprof
+$(B)/symbolizer/gopprof/pprof: symbolizer/pprof/pprof_gotool.sh
+	symbolizer/pprof/pprof_gotool.sh $(B)/symbolizer/gopprof
 
 TESTBIN += $(B)/symbolizer/gopprof/pprof
 
@@ -57,12 +58,13 @@ FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -g -O1 -fno-omit-frame-pointer \
                -fno-sanitize-recover=undefined -Wall -Wextra \
                -Wno-unused-command-line-argument
 FUZZ_B      := $(B)/symbolizer/fuzz
-FUZZ_PPROF_SRCS := symbolizer/pprof.c symbolizer/pprof_gzip.c \
-                   symbolizer/folded.c $(PPROF_GEN)/profile.pb-c.c
+FUZZ_PPROF_SRCS := symbolizer/pprof/pprof.c symbolizer/pprof/pprof_gzip.c \
+                   symbolizer/pprof/folded.c $(PPROF_GEN)/profile.pb-c.c
 # Library sources for the harnesses that go through libcorosym
 # (symbolizer.mk's list, read at recipe time).
 FUZZ_LIB_SRCS = $(addprefix symbolizer/,$(CS_LIBSRC))
-FUZZ_ALL_SRC := $(wildcard symbolizer/*.c symbolizer/*.h symbolizer/include/*.h)
+FUZZ_ALL_SRC := $(wildcard symbolizer/*/*.[ch] symbolizer/lib/*/*.[ch] \
+                            symbolizer/include/*.h)
 
 FUZZERS := $(FUZZ_B)/fuzz-pprof $(FUZZ_B)/fuzz-elf $(FUZZ_B)/fuzz-lineproto \
            $(FUZZ_B)/fuzz-cache
@@ -73,9 +75,13 @@ $(FUZZ_B)/fuzz-pprof: symbolizer/fuzz/fuzz_pprof.c $(FUZZ_PPROF_SRCS) \
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -Werror $(PPROF_INC) -o $@ $< \
 	    $(FUZZ_PPROF_SRCS) $(PPROF_LIBS)
 
+# The line protocol is the CLI's (cli/), not the library's.
+$(FUZZ_B)/fuzz-lineproto: FUZZ_EXTRA_SRCS := symbolizer/cli/lineproto.c
+
 $(FUZZ_B)/fuzz-%: symbolizer/fuzz/fuzz_%.c $(FUZZ_ALL_SRC)
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PPROF_INC) -o $@ $< $(FUZZ_LIB_SRCS) \
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(PPROF_INC) -Isymbolizer/lib -Isymbolizer/cli \
+	    -o $@ $< $(FUZZ_LIB_SRCS) $(FUZZ_EXTRA_SRCS) \
 	    $(PPROF_COROSYM_LDLIBS) -lpthread
 
 TESTBIN += $(FUZZERS)

@@ -1,18 +1,38 @@
 # symbolizer/symbolizer.mk - libcorosym and the corosym CLI.
 #
+# The folders are the layers (docs/architecture.md):
+#   util/      the base every layer uses (allocation, hex, string pool)
+#   lib/       libcorosym: elf/, dwarf/, index/, then the session, the
+#              debug-file search, lookup and frame building
+#   cli/       the corosym command (on include/corosym.h only)
+#   pprof/     corosym pprof and folded stacks (pprof.mk)
 # Part 2 (pprof.mk, included before this file) may define
 # COROSYM_EXTRA_OBJS and COROSYM_EXTRA_LIBS for the CLI link.
 
 CS_DIR   := symbolizer
 CS_OUT   := $(B)/symbolizer
-CS_LIBSRC := util.c elf.c dwarf.c index.c session.c lineproto.c demangle.c
+CS_LIBSRC := util/util.c \
+             lib/elf/elf.c lib/elf/symtab.c \
+             lib/dwarf/form.c lib/dwarf/line.c lib/dwarf/ranges.c \
+             lib/dwarf/names.c lib/dwarf/info.c lib/dwarf/vars.c \
+             lib/index/build.c lib/index/cache.c \
+             lib/search.c lib/lookup.c lib/frames.c lib/session.c \
+             lib/demangle.c
 CS_LIBOBJ := $(addprefix $(CS_OUT)/obj/,$(CS_LIBSRC:.c=.o))
-CS_CFLAGS := $(BASE_CFLAGS) -I$(CS_DIR)/include -I$(CS_DIR)
+CS_CLISRC := cli/main.c cli/output.c cli/batch.c cli/lineproto.c
+CS_CLIOBJ := $(addprefix $(CS_OUT)/obj/,$(CS_CLISRC:.c=.o))
+CS_LIBINC := -I$(CS_DIR)/include -I$(CS_DIR)/util -I$(CS_DIR)/lib
+CS_CFLAGS := $(BASE_CFLAGS) $(CS_LIBINC)
+# The CLI sees the public header, the base and pprof's entry point.
+CS_CLI_CFLAGS := $(BASE_CFLAGS) -I$(CS_DIR)/include -I$(CS_DIR)/util \
+                 -I$(CS_DIR)/cli -I$(CS_DIR)/pprof
 # libelf, libdeflate, libzstd and zlib are linked statically (start-up time:
 # each run maps fewer shared objects); libdebuginfod is dlopen'ed on use.
 CS_LIBS  := -Wl,-Bstatic -lelf -ldeflate -lzstd -lz -Wl,-Bdynamic -lstdc++ -ldl -lpthread
-CS_HDRS  := $(CS_DIR)/include/corosym.h $(CS_DIR)/corosym_int.h \
-            $(CS_DIR)/lineproto.h $(CS_DIR)/output.h $(CS_DIR)/batch.h
+CS_HDRS  := $(CS_DIR)/include/corosym.h $(CS_DIR)/util/util.h \
+            $(wildcard $(CS_DIR)/lib/*.h $(CS_DIR)/lib/*/*.h)
+CS_CLIHDRS := $(CS_DIR)/include/corosym.h $(CS_DIR)/util/util.h \
+              $(wildcard $(CS_DIR)/cli/*.h) $(CS_DIR)/pprof/pprof_main.h
 
 ALL += $(CS_OUT)/libcorosym.a $(CS_OUT)/corosym $(CS_OUT)/libcorosym.ldflags
 INSTALL += install-corosym
@@ -20,6 +40,10 @@ INSTALL += install-corosym
 $(CS_OUT)/obj/%.o: $(CS_DIR)/%.c $(CS_HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CS_CFLAGS) -c $< -o $@
+
+$(CS_OUT)/obj/cli/%.o: $(CS_DIR)/cli/%.c $(CS_CLIHDRS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CS_CLI_CFLAGS) -c $< -o $@
 
 $(CS_OUT)/libcorosym.a: $(CS_LIBOBJ)
 	@mkdir -p $(dir $@)
@@ -31,11 +55,8 @@ $(CS_OUT)/libcorosym.ldflags: $(CS_DIR)/symbolizer.mk
 	@mkdir -p $(dir $@)
 	echo '$(CS_LIBS)' > $@
 
-$(CS_OUT)/corosym: $(CS_OUT)/obj/main.o $(CS_OUT)/obj/output.o \
-                   $(CS_OUT)/obj/batch.o \
-                   $(CS_OUT)/libcorosym.a $(COROSYM_EXTRA_OBJS)
-	$(CC) $(CS_CFLAGS) -o $@ $(CS_OUT)/obj/main.o $(CS_OUT)/obj/output.o \
-	    $(CS_OUT)/obj/batch.o \
+$(CS_OUT)/corosym: $(CS_CLIOBJ) $(CS_OUT)/libcorosym.a $(COROSYM_EXTRA_OBJS)
+	$(CC) $(CS_CFLAGS) -o $@ $(CS_CLIOBJ) \
 	    $(COROSYM_EXTRA_OBJS) $(CS_OUT)/libcorosym.a $(COROSYM_EXTRA_LIBS) \
 	    $(CS_LIBS)
 

@@ -12,7 +12,6 @@
 #include <string.h>
 
 #include "corosym.h"
-#include "corosym_int.h" /* cs_module_var_at: DATA requests */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -67,9 +66,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             }
             (void)corosym_miss_string(miss);
             /* the DWARF variables pass (first call reads them all) */
-            const cs_var *v = cs_module_var_at(m, addrs[i]);
-            if (v && v->file)
-                (void)strlen(v->file);
+            corosym_data d;
+            (void)corosym_symbolize_data(m, addrs[i], &d);
+            if (d.decl_file)
+                (void)strlen(d.decl_file);
+            if (d.name)
+                (void)strlen(d.name);
         }
     }
     corosym_session_free(s);

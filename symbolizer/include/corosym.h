@@ -190,6 +190,87 @@ size_t corosym_symbolize(corosym_module *m, uint64_t addr,
                          corosym_frame *frames, size_t max,
                          corosym_miss *miss);
 
+/* What a DATA request answers (llvm-symbolizer's DATA): the ELF symbol
+   covering the address, and the declaration of the variable there.
+   Unknown strings are NULL, unknown numbers 0. */
+typedef struct corosym_data {
+    const char *name;         /* symbol covering the address (demangled if
+                                 asked), or NULL */
+    uint64_t start;           /* its st_value */
+    uint64_t size;            /* its st_size */
+    const char *decl_file;    /* the DWARF variable's declaration file when
+                                 it has a line, else a local symbol's
+                                 STT_FILE name, else NULL */
+    uint32_t decl_line;       /* the variable's DW_AT_decl_line, or 0 */
+} corosym_data;
+
+/* Answer a DATA request for ADDR into *D.  The DWARF variables are read
+   on a module's first DATA request (one pass over .debug_info).  Returns
+   COROSYM_OK when a name or a declaration line was found, else why not
+   (*D then has only what was found). */
+corosym_miss corosym_symbolize_data(corosym_module *m, uint64_t addr,
+                                    corosym_data *d);
+
+/* The address NAME stands for in M, as llvm-symbolizer resolves a
+   "MODULE SYMBOL[+OFFSET]" request: the first ELF symbol (address order)
+   named exactly NAME, else the first DWARF subprogram whose DW_AT_name is
+   NAME (inlined copies excluded).  Returns 0 and sets *ADDR, or -1 when
+   nothing is named so (or M is unusable). */
+int corosym_symbol_address(const corosym_module *m, const char *name,
+                           uint64_t *addr);
+
+/* Batch lookup: many addresses of one module, in ascending order, where
+   each lookup starts from the last one's place in the index (a sweep,
+   not a search per address) and the index entries a few addresses ahead
+   are prefetched.  The usual use:
+
+       corosym_sort_addresses(addrs, n, sorted, order);
+       corosym_walk *w = corosym_walk_new(m, sorted, n);
+       for (size_t j = 0; j < n; j++) {
+           int same = corosym_walk_next(w);  // looks up sorted[j]
+           if (!same)
+               k = corosym_walk_frames(w, frames, max, &miss);
+           ... the answer for input addrs[order[j]] ...
+       }
+       corosym_walk_free(w);
+
+   Several walks may run at once on one module (one per thread, e.g. one
+   per slice of SORTED): they only read the index.  Nothing else of the
+   session may be used meanwhile. */
+typedef struct corosym_walk corosym_walk;
+
+/* SORTED[j] = ADDRS[ORDER[j]] for j < N, SORTED ascending; equal
+   addresses keep their input order (a stable radix sort). */
+void corosym_sort_addresses(const uint64_t *addrs, size_t n,
+                            uint64_t *sorted, uint32_t *order);
+
+/* A walk of M over ADDRS[0..N), which must be ascending and stay valid
+   until corosym_walk_free().  NULL only when out of memory. */
+corosym_walk *corosym_walk_new(corosym_module *m, const uint64_t *addrs,
+                               size_t n);
+
+/* Looks up the next address.  Returns 1 when its frames are those of the
+   address before (same line-table row, scope and symbol: only
+   symbol_offset differs), 0 when they may differ, -1 after the last. */
+int corosym_walk_next(corosym_walk *w);
+
+/* The frames of the address corosym_walk_next() looked up last, as
+   corosym_symbolize() gives them (same return value and MISS). */
+size_t corosym_walk_frames(corosym_walk *w, corosym_frame *frames,
+                           size_t max, corosym_miss *miss);
+
+/* Frees W.  Accepts NULL. */
+void corosym_walk_free(corosym_walk *w);
+
+/* The size of M's index (all 0 for an unusable module), for statistics:
+   line-table rows, DWARF scopes (functions and inlined calls), address
+   segments, symbols, file names and string bytes. */
+typedef struct corosym_index_stats {
+    size_t rows, scopes, segments, symbols, files, string_bytes;
+} corosym_index_stats;
+void corosym_module_index_stats(const corosym_module *m,
+                                corosym_index_stats *st);
+
 /* Text for a miss reason, e.g. "no symbol or line covers the address". */
 const char *corosym_miss_string(corosym_miss miss);
 

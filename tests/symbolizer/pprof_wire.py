@@ -7,7 +7,7 @@ own decoder.  Only the stdlib is used.
 import gzip
 import io
 
-# Profile field numbers (symbolizer/proto/profile.proto).
+# Profile field numbers (symbolizer/pprof/proto/profile.proto).
 _PROFILE = {1: "sample_type", 2: "sample", 3: "mapping", 4: "location",
             5: "function", 6: "string_table", 7: "drop_frames",
             8: "keep_frames", 9: "time_nanos", 10: "duration_nanos",

@@ -8,7 +8,7 @@
    `go tool pprof` never runs llvm-symbolizer (the Go distribution plugs in
    its own object reader, cmd/pprof/pprof.go), so this uses upstream
    pprof's command built from the same vendored sources
-   (symbolizer/pprof_gotool.sh -> build/symbolizer/gopprof/pprof).
+   (symbolizer/pprof/pprof_gotool.sh -> build/symbolizer/gopprof/pprof).
 
 Go runs with private GOCACHE/HOME dirs and GOPROXY=off (no network).
 """

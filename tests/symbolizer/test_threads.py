@@ -1,4 +1,4 @@
-"""corosym renders big batches on several threads (symbolizer/batch.c).
+"""corosym renders big batches on several threads (symbolizer/cli/batch.c).
 The answers must be the same bytes, in input order, whatever the number of
 threads, for every output style, and agree with llvm-symbolizer; bad
 --threads values are usage errors."""

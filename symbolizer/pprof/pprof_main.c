@@ -90,45 +90,39 @@ static const struct option longopts[] = {
     {NULL, 0, NULL, 0},
 };
 
-int corosym_pprof_main(int argc, char **argv)
-{
-    const char *in = NULL, *out = NULL, *sample_spec = NULL;
-    const char **dirs = NULL;
-    size_t ndirs = 0;
-    int folded = 0, gzip = 1, quiet = 0, force = 0, symbolize = 1;
-    int default_dir = 1, debuginfod = 1, use_cache = 1;
-    int progress = isatty(2);
-    const char *cache_dir = NULL;
-    char err[PPROF_ERRLEN] = "";
-    struct pprof *pr = NULL;
-    corosym_session *s = NULL;
-    int c, rc, ex = PPROF_EXIT_OK, idx = 0;
+/* The command line. */
+typedef struct pargs {
+    const char *in, *out, *sample_spec, *cache_dir;
+    const char **dirs;           /* --debug-dir, NDIRS of them */
+    size_t ndirs;
+    int folded, gzip, quiet, force, symbolize;
+    int default_dir, debuginfod, use_cache, progress;
+} pargs;
 
-    dirs = calloc((size_t)argc + 1, sizeof *dirs);
-    if (!dirs) {
-        fprintf(stderr, "corosym pprof: out of memory\n");
-        return PPROF_EXIT_NOMEM;
-    }
+/* Phase 1: ARGV into A.  Returns -1 to go on, else the exit status
+   (help printed, or a usage error said). */
+static int parse_pargs(int argc, char **argv, pargs *a)
+{
+    int c;
     optind = 0; /* full getopt reset: main may have used it */
     opterr = 0;
     while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
         switch (c) {
-        case 'o': out = optarg; break;
-        case OPT_FOLDED: folded = 1; break;
-        case OPT_SAMPLE_INDEX: sample_spec = optarg; break;
-        case OPT_NO_GZIP: gzip = 0; break;
-        case OPT_DEBUG_DIR: dirs[ndirs++] = optarg; break;
-        case OPT_NO_DEFAULT_DEBUG_DIR: default_dir = 0; break;
-        case OPT_NO_DEBUGINFOD: debuginfod = 0; break;
-        case OPT_CACHE_DIR: cache_dir = optarg; break;
-        case OPT_NO_CACHE: use_cache = 0; break;
-        case OPT_NO_SYMBOLIZE: symbolize = 0; break;
-        case OPT_FORCE: force = 1; break;
-        case OPT_PROGRESS: progress = 1; break;
-        case 'q': quiet = 1; break;
+        case 'o': a->out = optarg; break;
+        case OPT_FOLDED: a->folded = 1; break;
+        case OPT_SAMPLE_INDEX: a->sample_spec = optarg; break;
+        case OPT_NO_GZIP: a->gzip = 0; break;
+        case OPT_DEBUG_DIR: a->dirs[a->ndirs++] = optarg; break;
+        case OPT_NO_DEFAULT_DEBUG_DIR: a->default_dir = 0; break;
+        case OPT_NO_DEBUGINFOD: a->debuginfod = 0; break;
+        case OPT_CACHE_DIR: a->cache_dir = optarg; break;
+        case OPT_NO_CACHE: a->use_cache = 0; break;
+        case OPT_NO_SYMBOLIZE: a->symbolize = 0; break;
+        case OPT_FORCE: a->force = 1; break;
+        case OPT_PROGRESS: a->progress = 1; break;
+        case 'q': a->quiet = 1; break;
         case 'h':
             fputs(usage_text, stdout);
-            free(dirs);
             return PPROF_EXIT_OK;
         default: {
             char msg[128];
@@ -137,110 +131,142 @@ int corosym_pprof_main(int argc, char **argv)
             else
                 snprintf(msg, sizeof msg, "bad option '%s'",
                          argv[optind - 1] ? argv[optind - 1] : "?");
-            free(dirs);
             return usage_error(msg);
         }
         }
     }
     /* GNU getopt permutes: options may also follow the input file */
     if (optind < argc)
-        in = argv[optind++];
-    if (optind < argc) {
-        free(dirs);
+        a->in = argv[optind++];
+    if (optind < argc)
         return usage_error("more than one input profile");
-    }
-    if (!in) {
-        free(dirs);
+    if (!a->in)
         return usage_error("no input profile given");
-    }
-    if (!out && !folded) {
-        free(dirs);
+    if (!a->out && !a->folded)
         return usage_error("no output given: use -o OUT.pb.gz (or --folded)");
-    }
-    if (sample_spec && !folded) {
-        free(dirs);
+    if (a->sample_spec && !a->folded)
         return usage_error("--sample-index only applies to --folded");
-    }
+    return -1;
+}
 
-    rc = pprof_read_file(in, &pr, err, sizeof err);
+/* Phase 2: PR's locations symbolized in session *S (created here, freed
+   by the caller).  Returns the exit status. */
+static int symbolize_profile(const pargs *a, struct pprof *pr,
+                             corosym_session **s)
+{
+    char err[PPROF_ERRLEN] = "";
+    corosym_options o;
+    struct pprof_sym_stats st;
+
+    corosym_options_init(&o);
+    o.debug_dirs = a->dirs;
+    o.n_debug_dirs = a->ndirs;
+    o.default_debug_dir = a->default_dir;
+    o.debuginfod = a->debuginfod;
+    o.cache_dir = a->cache_dir;
+    o.use_cache = a->use_cache;
+    o.demangle = 0; /* pprof keeps both: demangled name, system name */
+    o.inlines = 1;
+    o.progress = a->progress && !a->quiet;
+    *s = corosym_session_new(&o);
+    if (!*s) {
+        fprintf(stderr, "corosym pprof: cannot create a session\n");
+        return PPROF_EXIT_NOMEM;
+    }
+    int rc = pprof_symbolize(pr, *s, a->force, a->quiet ? NULL : stderr,
+                             &st, err, sizeof err);
+    if (rc) {
+        fprintf(stderr, "corosym pprof: %s\n", err);
+        return exit_for(rc);
+    }
+    if (!a->quiet) {
+        char kept[64] = "";
+        if (st.locations_kept)
+            snprintf(kept, sizeof kept, " (%zu already had lines)",
+                     st.locations_kept);
+        fprintf(stderr,
+                "corosym pprof: mappings: %zu found, %zu missing; "
+                "locations: %zu of %zu symbolized%s\n",
+                st.mappings_found, st.mappings_missing, st.locations_done,
+                st.locations, kept);
+    }
+    return PPROF_EXIT_OK;
+}
+
+/* Phase 3: PR written as a profile, or as folded stacks of sample value
+   IDX.  Returns the exit status. */
+static int write_output(const pargs *a, struct pprof *pr, int idx)
+{
+    char err[PPROF_ERRLEN] = "";
+    int rc;
+    if (a->folded) {
+        FILE *f = stdout;
+        if (a->out && strcmp(a->out, "-") != 0) {
+            f = fopen(a->out, "w");
+            if (!f) {
+                fprintf(stderr, "corosym pprof: %s: %m\n", a->out);
+                return PPROF_EXIT_IO;
+            }
+        }
+        rc = folded_write(pr, f, idx, err, sizeof err);
+        if (f != stdout && fclose(f) != 0 && !rc) {
+            snprintf(err, sizeof err, "%s: write failed", a->out);
+            rc = PPROF_E_IO;
+        }
+    } else {
+        rc = pprof_write_file(pr, a->out, a->gzip, err, sizeof err);
+    }
+    if (rc) {
+        fprintf(stderr, "corosym pprof: %s\n", err);
+        return exit_for(rc);
+    }
+    return PPROF_EXIT_OK;
+}
+
+int corosym_pprof_main(int argc, char **argv)
+{
+    char err[PPROF_ERRLEN] = "";
+    struct pprof *pr = NULL;
+    corosym_session *s = NULL;
+    int ex, idx = 0;
+    pargs a;
+
+    memset(&a, 0, sizeof a);
+    a.gzip = a.symbolize = a.default_dir = a.debuginfod = a.use_cache = 1;
+    a.progress = isatty(2);
+    a.dirs = calloc((size_t)argc + 1, sizeof *a.dirs);
+    if (!a.dirs) {
+        fprintf(stderr, "corosym pprof: out of memory\n");
+        return PPROF_EXIT_NOMEM;
+    }
+    ex = parse_pargs(argc, argv, &a);
+    if (ex >= 0) {
+        free(a.dirs);
+        return ex;
+    }
+    ex = PPROF_EXIT_OK;
+    int rc = pprof_read_file(a.in, &pr, err, sizeof err);
     if (rc) {
         fprintf(stderr, "corosym pprof: %s\n", err);
         ex = exit_for(rc);
         goto out;
     }
-    if (folded) {
+    if (a.folded) {
         /* before any symbolization: a bad --sample-index costs no work */
-        idx = folded_sample_index(pr, sample_spec, err, sizeof err);
+        idx = folded_sample_index(pr, a.sample_spec, err, sizeof err);
         if (idx < 0) {
             fprintf(stderr, "corosym pprof: %s\n", err);
             ex = PPROF_EXIT_USAGE;
             goto out;
         }
     }
-    if (symbolize) {
-        corosym_options o;
-        struct pprof_sym_stats st;
-
-        corosym_options_init(&o);
-        o.debug_dirs = dirs;
-        o.n_debug_dirs = ndirs;
-        o.default_debug_dir = default_dir;
-        o.debuginfod = debuginfod;
-        o.cache_dir = cache_dir;
-        o.use_cache = use_cache;
-        o.demangle = 0; /* pprof keeps both: demangled name, system name */
-        o.inlines = 1;
-        o.progress = progress && !quiet;
-        s = corosym_session_new(&o);
-        if (!s) {
-            fprintf(stderr, "corosym pprof: cannot create a session\n");
-            ex = PPROF_EXIT_NOMEM;
-            goto out;
-        }
-        rc = pprof_symbolize(pr, s, force, quiet ? NULL : stderr, &st, err,
-                             sizeof err);
-        if (rc) {
-            fprintf(stderr, "corosym pprof: %s\n", err);
-            ex = exit_for(rc);
-            goto out;
-        }
-        if (!quiet) {
-            char kept[64] = "";
-            if (st.locations_kept)
-                snprintf(kept, sizeof kept, " (%zu already had lines)",
-                         st.locations_kept);
-            fprintf(stderr,
-                    "corosym pprof: mappings: %zu found, %zu missing; "
-                    "locations: %zu of %zu symbolized%s\n",
-                    st.mappings_found, st.mappings_missing, st.locations_done,
-                    st.locations, kept);
-        }
-    }
-    if (folded) {
-        FILE *f = stdout;
-        if (out && strcmp(out, "-") != 0) {
-            f = fopen(out, "w");
-            if (!f) {
-                fprintf(stderr, "corosym pprof: %s: %m\n", out);
-                ex = PPROF_EXIT_IO;
-                goto out;
-            }
-        }
-        rc = folded_write(pr, f, idx, err, sizeof err);
-        if (f != stdout && fclose(f) != 0 && !rc) {
-            snprintf(err, sizeof err, "%s: write failed", out);
-            rc = PPROF_E_IO;
-        }
-    } else {
-        rc = pprof_write_file(pr, out, gzip, err, sizeof err);
-    }
-    if (rc) {
-        fprintf(stderr, "corosym pprof: %s\n", err);
-        ex = exit_for(rc);
-    }
+    if (a.symbolize)
+        ex = symbolize_profile(&a, pr, &s);
+    if (ex == PPROF_EXIT_OK)
+        ex = write_output(&a, pr, idx);
 out:
     corosym_session_free(s);
     pprof_free(pr);
-    free(dirs);
+    free(a.dirs);
     return ex;
 }

@@ -3,11 +3,12 @@
  */
 #include <fcntl.h>
 #include <gelf.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#include "corosym_int.h"
+#include "util.h"
 #include "pprof_sym.h"
 
 size_t pprof_parse_build_id(const char *hex, uint8_t *buf, size_t cap)

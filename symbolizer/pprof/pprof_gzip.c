@@ -12,6 +12,53 @@
 
 #include "pprof.h"
 
+/* Doubles *BUF (capacity *CAP) up to MAX bytes.  PPROF_OK, or an error
+   code with ERR set. */
+static int grow(uint8_t **buf, size_t *cap, size_t max, char *err,
+                size_t errlen)
+{
+    if (*cap >= max) {
+        snprintf(err, errlen, "gzip: decompressed profile exceeds %zu bytes",
+                 max);
+        return PPROF_E_TOOBIG;
+    }
+    size_t ncap = *cap * 2 > max ? max : *cap * 2;
+    uint8_t *nb = realloc(*buf, ncap);
+    if (!nb) {
+        snprintf(err, errlen, "out of memory decompressing");
+        return PPROF_E_NOMEM;
+    }
+    *buf = nb;
+    *cap = ncap;
+    return PPROF_OK;
+}
+
+/* At the end of a gzip member: 1 when another member follows (ignoring
+   trailing zero padding; ZS is reset to it), 0 at the end of the input,
+   -1 with ERR set for anything else after it. */
+static int next_member(z_stream *zs, const uint8_t *in, size_t inlen,
+                       char *err, size_t errlen)
+{
+    size_t consumed = (size_t)(zs->next_in - (const Bytef *)in);
+    while (consumed < inlen && in[consumed] == 0)
+        consumed++;
+    if (consumed + 2 <= inlen && in[consumed] == 0x1f &&
+        in[consumed + 1] == 0x8b) {
+        zs->next_in = (Bytef *)in + consumed;
+        if (inflateReset(zs) != Z_OK) {
+            snprintf(err, errlen, "gzip: cannot reset stream");
+            return -1;
+        }
+        return 1;
+    }
+    if (consumed < inlen) {
+        snprintf(err, errlen, "gzip: %zu bytes of garbage after the stream",
+                 inlen - consumed);
+        return -1;
+    }
+    return 0;
+}
+
 int pprof_gunzip(const uint8_t *in, size_t inlen, uint8_t **out,
                  size_t *outlen, size_t max, char *err, size_t errlen)
 {
@@ -41,23 +88,9 @@ int pprof_gunzip(const uint8_t *in, size_t inlen, uint8_t **out,
         size_t left_in = inlen - (size_t)(zs.next_in - (const Bytef *)in);
         zs.avail_in = left_in > (1u << 30) ? (1u << 30) : (uInt)left_in;
         if (used == cap) {
-            size_t ncap;
-            uint8_t *nb;
-            if (cap >= max) {
-                rc = PPROF_E_TOOBIG;
-                snprintf(err, errlen,
-                         "gzip: decompressed profile exceeds %zu bytes", max);
+            rc = grow(&buf, &cap, max, err, errlen);
+            if (rc)
                 goto out;
-            }
-            ncap = cap * 2 > max ? max : cap * 2;
-            nb = realloc(buf, ncap);
-            if (!nb) {
-                rc = PPROF_E_NOMEM;
-                snprintf(err, errlen, "out of memory decompressing");
-                goto out;
-            }
-            buf = nb;
-            cap = ncap;
         }
         zs.next_out = buf + used;
         zs.avail_out = (cap - used) > (1u << 30) ? (1u << 30)
@@ -68,27 +101,13 @@ int pprof_gunzip(const uint8_t *in, size_t inlen, uint8_t **out,
             used += before - zs.avail_out;
         }
         if (zrc == Z_STREAM_END) {
-            size_t consumed = (size_t)(zs.next_in - (const Bytef *)in);
-            /* Another member follows (ignoring trailing zero padding)? */
-            while (consumed < inlen && in[consumed] == 0)
-                consumed++;
-            if (consumed + 2 <= inlen && in[consumed] == 0x1f &&
-                in[consumed + 1] == 0x8b) {
-                zs.next_in = (Bytef *)in + consumed;
-                if (inflateReset(&zs) != Z_OK) {
-                    rc = PPROF_E_GZIP;
-                    snprintf(err, errlen, "gzip: cannot reset stream");
-                    goto out;
-                }
-                continue;
-            }
-            if (consumed < inlen) {
+            int more = next_member(&zs, in, inlen, err, errlen);
+            if (more < 0) {
                 rc = PPROF_E_GZIP;
-                snprintf(err, errlen,
-                         "gzip: %zu bytes of garbage after the stream",
-                         inlen - consumed);
                 goto out;
             }
+            if (more)
+                continue;
             break;
         }
         if (zrc == Z_NEED_DICT || zrc == Z_DATA_ERROR) {

@@ -9,43 +9,12 @@
 #include <gelf.h>
 
 #include "corosym.h"
+#include "util.h"
 
 #define CS_NONE UINT32_MAX
 
-/* ---------------------------------------------------------------- util */
-void *cs_xmalloc(size_t n);
-void *cs_xcalloc(size_t n, size_t m);
-void *cs_xrealloc(void *p, size_t n);
-char *cs_xstrdup(const char *s);
-char *cs_fmt(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-uint64_t cs_hash(const void *p, size_t n);
-/* A fast 64-bit hash of a whole file's bytes (the cache body checksum and
-   the cache key's content check). */
-uint64_t cs_checksum(const void *p, size_t n);
-/* Why a cache file or directory with status ST must not be trusted (not
-   owned by the effective user, or writable by group or others), or NULL
-   when it may be.  Static text. */
-const char *cs_untrusted(const struct stat *st);
-void cs_hex(const uint8_t *p, size_t n, char *out); /* out: 2n+1 bytes */
-int cs_unhex(const char *s, size_t slen, uint8_t *out, size_t max,
-             size_t *outlen);
-
-/* Growable byte buffer. */
-typedef struct cs_buf { char *p; size_t n, cap; } cs_buf;
-void cs_buf_add(cs_buf *b, const void *p, size_t n);
-void *cs_buf_reserve(cs_buf *b, size_t n); /* returns room for N bytes */
-
-/* String pool: NUL-terminated strings in one blob, interned by content.
-   Offsets (uint32_t) are stable. */
-typedef struct cs_strpool {
-    cs_buf blob;
-    uint32_t *slots;   /* hash slots holding offset+1, 0 = empty */
-    size_t nslots, count;
-} cs_strpool;
-void cs_strpool_init(cs_strpool *sp);
-uint32_t cs_strpool_add(cs_strpool *sp, const char *s, size_t n);
-void cs_strpool_free(cs_strpool *sp);
-
+/* The base every layer uses (allocation, hex, buffers, the string
+   pool) is util/util.h. */
 /* Demangles an Itanium name in llvm's spelling; malloc'ed, or NULL when
    NAME is not a mangled C++ name. */
 char *cs_demangle(const char *name);
@@ -193,9 +162,24 @@ void cs_index_finish(cs_builder *b, cs_index *ix);
 void cs_index_free(cs_index *ix);
 /* Builds the bucket tables (after finish or cache load). */
 void cs_index_accel(cs_index *ix);
-/* upper_bound - 1 on table T (0 rows, 1 segs, 2 syms): the last element
-   with address <= ADDR, or SIZE_MAX. */
+/* Table T of IX (0 rows, 1 segs, 2 syms): its size, and the address of
+   its element I (the key the tables are sorted by). */
+static inline size_t cs_index_size(const cs_index *ix, int t)
+{
+    return t == 0 ? ix->nrows : t == 1 ? ix->nsegs : ix->nsyms;
+}
+static inline uint64_t cs_index_key(const cs_index *ix, int t, size_t i)
+{
+    return t == 0 ? ix->rows[i].addr : t == 1 ? ix->segs[i].start
+                                              : ix->syms[i].addr;
+}
+/* lookup.c: upper_bound - 1 on table T: the last element with address
+   <= ADDR, or SIZE_MAX. */
 size_t cs_index_find(const cs_index *ix, int t, uint64_t addr);
+
+/* A fast 64-bit hash of a whole file's bytes (the cache body checksum and
+   the cache key's content check). */
+uint64_t cs_checksum(const void *p, size_t n);
 
 /* Cache file.  KEY identifies the inputs (build-id, sizes and a hash of
    their contents).  Load refuses a symlink, a non-regular file and one
@@ -212,7 +196,9 @@ void cs_cache_seal(void *data, size_t size);
 int cs_cache_view(const void *data, size_t size, uint64_t key,
                   cs_index *ix, char **err);
 
-/* Lookup result: indices into rows, segs, syms (CS_NONE: none). */
+/* -------------------------------------------------------------- lookup */
+/* lookup.c.  Lookup result: indices into rows, segs, syms (CS_NONE:
+   none). */
 typedef struct cs_hit { uint32_t row, seg, sym; } cs_hit;
 void cs_lookup(const cs_index *ix, uint64_t addr, cs_hit *h);
 /* For N addresses at once, in two halves, for a caller that walks the
@@ -229,7 +215,12 @@ typedef struct cs_cursor {
 } cs_cursor;
 void cs_lookup_next(const cs_index *ix, cs_cursor *cur, uint64_t addr,
                     cs_hit *h);
-/* corosym_symbolize() from a lookup result. */
+/* The symbol of H that covers ADDR (a sized symbol ends), or NULL. */
+const cs_sym *cs_sym_covering(const cs_index *ix, const cs_hit *h,
+                              uint64_t addr);
+
+/* -------------------------------------------------------------- frames */
+/* frames.c: corosym_symbolize() from a lookup result. */
 size_t cs_symbolize_hit(corosym_module *m, uint64_t addr, const cs_hit *h,
                         corosym_frame *frames, size_t max,
                         corosym_miss *miss);
@@ -264,7 +255,23 @@ struct corosym_session {
 };
 
 const char *cs_session_keep(corosym_session *s, char *str); /* takes str */
-/* The DWARF variable covering ADDR in M, or NULL (see cs_var_at). */
+/* Adds W (malloc'ed, taken) to M's warnings, one line for all. */
+void cs_module_warn(corosym_module *m, char *w);
+/* lookup.c: the DWARF variable covering ADDR in M, or NULL (see
+   cs_var_at). */
 const cs_var *cs_module_var_at(corosym_module *m, uint64_t addr);
+
+/* -------------------------------------------------------------- search */
+/* search.c.  The debug file of M, whose binary BIN (may be NULL) was
+   opened: the first source in corosym.h's order that yields a file with
+   DWARF and the wanted build-id, or NULL; *SELF is set when the binary's
+   own DWARF is to be used instead.  FROM_MEMORY: no file search at all.
+   Refused candidates add warnings to M. */
+cs_elf *cs_debug_find(corosym_module *m, cs_elf *bin, int from_memory,
+                      int *self);
+/* Whether E has the build-id M wants. */
+int cs_id_matches(const corosym_module *m, const cs_elf *e);
+/* Ends S's debuginfod client, if any. */
+void cs_search_end(corosym_session *s);
 
 #endif

@@ -1,18 +1,21 @@
 /* batch.c - render a batch of CODE answers on several threads and emit
    them in input order without copying (see batch.h).
 
-   Threads only read the module's index (the demangling memo in session.c
-   takes its own lock), and each renders into a buffer of its own, so
-   they share nothing else.  Output order is the input order, whatever
+   Threads only read the module's index, each through its own
+   corosym_walk (the demangling memo in libcorosym takes its own lock),
+   and each renders into a buffer of its own, so they share nothing
+   else.  Output order is the input order, whatever
    the number of threads: the answers are the same bytes either way. */
 #include <errno.h>
 #include <limits.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "batch.h"
+#include "util.h"
 
 /* Below this many answers a batch is rendered on the calling thread:
    starting a thread costs about as much as rendering a few hundred. */
@@ -89,34 +92,6 @@ void cs_batch_free(cs_batch *b)
     free(b);
 }
 
-/* Sorted addresses are a few rows apart, too far and too irregular for
-   the hardware prefetcher, and each lookup's cache misses depend on the
-   one before.  The bucket table says where an address's rows, segment
-   and symbol are, independently of the walk: ask for them a few
-   addresses ahead, and for the segment's scope once the segment is in. */
-#define PREFETCH 8
-static inline void prefetch_near(const cs_index *ix, uint64_t addr,
-                                 int scope)
-{
-    if (!ix->nacc || addr < ix->acc_lo)
-        return;
-    uint64_t k = (addr - ix->acc_lo) >> ix->acc_shift;
-    if (k >= ix->nacc)
-        return;
-    uint32_t r = ix->acc[0][k], s = ix->acc[1][k], y = ix->acc[2][k];
-    if (!scope) {
-        if (r < ix->nrows)
-            __builtin_prefetch(&ix->rows[r]);
-        if (s < ix->nsegs)
-            __builtin_prefetch(&ix->segs[s]);
-        if (y < ix->nsyms)
-            __builtin_prefetch(&ix->syms[y]);
-    } else if (s > 0 && s - 1 < ix->nsegs &&
-               ix->segs[s - 1].scope < ix->nscopes) {
-        __builtin_prefetch(&ix->scopes[ix->segs[s - 1].scope]);
-    }
-}
-
 static void render_slice(worker *w)
 {
     const cs_batch_job *j = w->b->job;
@@ -136,41 +111,30 @@ static void render_slice(worker *w)
         w->nfr = 64;
         w->fr = cs_xmalloc(w->nfr * sizeof *w->fr);
     }
-    cs_cursor cur = {0};
-    const cs_index *ix = &j->m->ix;
+    corosym_walk *walk = corosym_walk_new(j->m, j->addrs + w->from,
+                                          w->to - w->from);
+    if (!walk)
+        cs_oom();
     /* Neighbouring addresses on the same line-table row, in the same
        scope and symbol, get the same answer unless it prints the address
        or an offset: such an answer points at the bytes of the one before. */
     int reuse = j->oc->style != CS_STYLE_JSON && !j->oc->print_address &&
                 !j->oc->offsets;
-    cs_hit prev = {CS_NONE, CS_NONE, CS_NONE};
-    int prev_symok = -1;
     size_t prev_at = 0;
     for (size_t i = w->from; i < w->to; i++) {
-        if (i + PREFETCH < w->to)
-            prefetch_near(ix, j->addrs[i + PREFETCH], 0);
-        if (i + PREFETCH / 2 < w->to)
-            prefetch_near(ix, j->addrs[i + PREFETCH / 2], 1);
         uint64_t addr = j->addrs[i];
-        cs_hit h;
-        cs_lookup_next(&j->m->ix, &cur, addr, &h);
-        int symok = h.sym < ix->nsyms &&
-                    (ix->syms[h.sym].size == 0 ||
-                     addr - ix->syms[h.sym].addr < ix->syms[h.sym].size);
+        int same = corosym_walk_next(walk) == 1;
         uint32_t q = j->order[i];
-        if (reuse && prev_symok >= 0 && h.row == prev.row &&
-            h.seg == prev.seg && h.sym == prev.sym && symok == prev_symok) {
+        if (reuse && same) {
             b->loc[q] = (uint64_t)prev_at << 8 | w->id;
             b->len[q] = (uint32_t)(w->side.n - prev_at);
             continue;
         }
-        prev = h;
-        prev_symok = symok;
-        size_t nf = cs_symbolize_hit(j->m, addr, &h, w->fr, w->nfr, NULL);
+        size_t nf = corosym_walk_frames(walk, w->fr, w->nfr, NULL);
         if (nf > w->nfr) {
             w->nfr = nf;
             w->fr = cs_xrealloc(w->fr, nf * sizeof *w->fr);
-            nf = cs_symbolize_hit(j->m, addr, &h, w->fr, w->nfr, NULL);
+            nf = corosym_walk_frames(walk, w->fr, w->nfr, NULL);
         }
         size_t at = w->side.n;
         cs_print_code(&w->side, j->oc, j->module, j->bid, j->bidlen, 1,
@@ -179,6 +143,7 @@ static void render_slice(worker *w)
         b->loc[q] = (uint64_t)at << 8 | w->id;
         b->len[q] = (uint32_t)(w->side.n - at);
     }
+    corosym_walk_free(walk);
 }
 
 /* Writes all N bytes; -1 when the reader is gone (EPIPE).  Other errors

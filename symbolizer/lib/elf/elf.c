@@ -1,5 +1,6 @@
 /* elf.c - open an ELF file with libelf; sections (decompressed), notes,
-   build-id, .gnu_debuglink, program headers and symbol tables. */
+   build-id, .gnu_debuglink and program headers.  Its symbol tables are
+   symtab.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -58,77 +59,119 @@ static void read_build_id(cs_elf *e, const uint8_t *d, size_t n)
     }
 }
 
-cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
-                    char **err)
+/* Opening a file, phase by phase.  Each phase returns 0, or -1 with
+   *ERR set (malloc'ed, naming E->path); E->file_size is the image's size
+   from the first phase on. */
+
+/* Phase 1: E->map holds the image: a private copy of DATA/SIZE, or the
+   file at E->path mapped privately. */
+static int map_input(cs_elf *e, const void *data, size_t size, char **err)
 {
-    cs_elf *e = cs_xcalloc(1, sizeof *e);
-    e->fd = -1;
-    e->path = cs_xstrdup(path);
-    *err = NULL;
-    elf_version(EV_CURRENT);
+    const char *path = e->path;
     if (data) {
         e->map = mmap(NULL, size ? size : 1, PROT_READ | PROT_WRITE,
                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (e->map == MAP_FAILED) {
             *err = cs_fmt("%s: cannot allocate %zu bytes", path, size);
-            goto fail;
+            return -1;
         }
         memcpy(e->map, data, size);
         e->map_size = size ? size : 1;
         e->file_size = size;
-    } else {
-        struct stat st;
-        /* O_NONBLOCK: opening a FIFO (a planted module path or debug
-           file candidate) would otherwise wait forever for a writer; it
-           changes nothing for the regular files accepted below. */
-        e->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-        if (e->fd < 0 || fstat(e->fd, &st) < 0) {
-            *err = cs_fmt("%s: %s", path, strerror(errno));
-            goto fail;
-        }
-        if (!S_ISREG(st.st_mode)) {
-            *err = cs_fmt("%s: not a regular file", path);
-            goto fail;
-        }
-        if (st.st_size < 16) {
-            *err = cs_fmt("%s: not an ELF file (too short)", path);
-            goto fail;
-        }
-        e->file_size = (uint64_t)st.st_size;
-        e->file_mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
-                        (uint64_t)st.st_mtim.tv_nsec;
-        e->map_size = (size_t)st.st_size;
-        e->map = mmap(NULL, e->map_size, PROT_READ | PROT_WRITE,
-                      MAP_PRIVATE, e->fd, 0);
-        if (e->map == MAP_FAILED) {
-            *err = cs_fmt("%s: mmap: %s", path, strerror(errno));
-            goto fail;
-        }
-        size = e->map_size;
+        return 0;
     }
+    struct stat st;
+    /* O_NONBLOCK: opening a FIFO (a planted module path or debug file
+       candidate) would otherwise wait forever for a writer; it changes
+       nothing for the regular files accepted below. */
+    e->fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    if (e->fd < 0 || fstat(e->fd, &st) < 0) {
+        *err = cs_fmt("%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        *err = cs_fmt("%s: not a regular file", path);
+        return -1;
+    }
+    if (st.st_size < 16) {
+        *err = cs_fmt("%s: not an ELF file (too short)", path);
+        return -1;
+    }
+    e->file_size = (uint64_t)st.st_size;
+    e->file_mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000ull +
+                    (uint64_t)st.st_mtim.tv_nsec;
+    e->map_size = (size_t)st.st_size;
+    e->map = mmap(NULL, e->map_size, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+                  e->fd, 0);
+    if (e->map == MAP_FAILED) {
+        *err = cs_fmt("%s: mmap: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+/* libelf reports a section header table beyond the end of the buffer as
+   "no sections", which would pass a truncated file off as a bare one:
+   check the header fields ourselves, in llvm's words. */
+static int check_section_table(cs_elf *e, const GElf_Ehdr *eh, char **err)
+{
+    size_t size = (size_t)e->file_size;
+    if (eh->e_shoff == 0)
+        return 0;
+    size_t shsz = e->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
+    if (eh->e_shoff > size || size - eh->e_shoff < shsz) {
+        *err = cs_fmt("%s: section header table goes past the end of "
+                      "the file: e_shoff = 0x%llx (truncated?)", e->path,
+                      (unsigned long long)eh->e_shoff);
+        return -1;
+    }
+    uint64_t nsh = eh->e_shnum;
+    if (nsh == 0) { /* extended numbering: sh_size of section 0 */
+        const uint8_t *s0 = (const uint8_t *)e->map + eh->e_shoff;
+        if (e->is64) {
+            Elf64_Shdr h0;
+            memcpy(&h0, s0, sizeof h0);
+            nsh = h0.sh_size;
+        } else {
+            Elf32_Shdr h0;
+            memcpy(&h0, s0, sizeof h0);
+            nsh = h0.sh_size;
+        }
+    }
+    if (nsh > (size - eh->e_shoff) / shsz) {
+        *err = cs_fmt("%s: section table goes past the end of file "
+                      "(truncated?)", e->path);
+        return -1;
+    }
+    return 0;
+}
+
+/* Phase 2: the ELF header, through libelf (E->elf), with the checks
+   libelf leaves out. */
+static int read_header(cs_elf *e, char **err)
+{
+    const char *path = e->path;
+    size_t size = (size_t)e->file_size;
     if (size < 16 || memcmp(e->map, ELFMAG, SELFMAG) != 0) {
         *err = cs_fmt("%s: not an ELF file", path);
-        goto fail;
+        return -1;
     }
-    /* libelf reports a section header table beyond the end of the
-       buffer as "no sections", which would pass a truncated file off as
-       a bare one: check the header fields ourselves, in llvm's words. */
     int cls = ((const uint8_t *)e->map)[EI_CLASS];
     size_t ehsz = cls == ELFCLASS64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
     if (size < ehsz) {
         *err = cs_fmt("%s: invalid buffer: the size (%zu) is smaller than "
                       "an ELF header (%zu) (truncated?)", path, size, ehsz);
-        goto fail;
+        return -1;
     }
     e->elf = elf_memory(e->map, size);
     if (!e->elf || elf_kind(e->elf) != ELF_K_ELF) {
         *err = cs_fmt("%s: invalid ELF: %s", path, elf_errmsg(-1));
-        goto fail;
+        return -1;
     }
     GElf_Ehdr eh;
     if (!gelf_getehdr(e->elf, &eh)) {
         *err = cs_fmt("%s: invalid ELF header: %s", path, elf_errmsg(-1));
-        goto fail;
+        return -1;
     }
     e->is64 = eh.e_ident[EI_CLASS] == ELFCLASS64;
     e->little = eh.e_ident[EI_DATA] == ELFDATA2LSB;
@@ -136,41 +179,39 @@ cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
     e->e_machine = eh.e_machine;
     if (!e->little) {
         *err = cs_fmt("%s: big-endian ELF is not supported", path);
-        goto fail;
+        return -1;
     }
-    if (eh.e_shoff != 0) {
-        size_t shsz = e->is64 ? sizeof(Elf64_Shdr) : sizeof(Elf32_Shdr);
-        if (eh.e_shoff > size || size - eh.e_shoff < shsz) {
-            *err = cs_fmt("%s: section header table goes past the end of "
-                          "the file: e_shoff = 0x%llx (truncated?)", path,
-                          (unsigned long long)eh.e_shoff);
-            goto fail;
-        }
-        uint64_t nsh = eh.e_shnum;
-        if (nsh == 0) { /* extended numbering: sh_size of section 0 */
-            const uint8_t *s0 = (const uint8_t *)e->map + eh.e_shoff;
-            if (e->is64) {
-                Elf64_Shdr h0;
-                memcpy(&h0, s0, sizeof h0);
-                nsh = h0.sh_size;
-            } else {
-                Elf32_Shdr h0;
-                memcpy(&h0, s0, sizeof h0);
-                nsh = h0.sh_size;
-            }
-        }
-        if (nsh > (size - eh.e_shoff) / shsz) {
-            *err = cs_fmt("%s: section table goes past the end of file "
-                          "(truncated?)", path);
-            goto fail;
-        }
+    return check_section_table(e, &eh, err);
+}
+
+/* .gnu_debuglink's file name and CRC, when well-formed. */
+static void read_debuglink(cs_elf *e, Elf_Scn *scn)
+{
+    Elf_Data *d = elf_rawdata(scn, NULL);
+    if (!d || !d->d_buf || d->d_size < 8)
+        return;
+    const char *nmz = d->d_buf;
+    size_t l = strnlen(nmz, d->d_size);
+    size_t crco = (l + 4) & ~(size_t)3;
+    if (l > 0 && l < d->d_size && crco + 4 <= d->d_size) {
+        e->debuglink = nmz;
+        memcpy(&e->debuglink_crc, (char *)d->d_buf + crco, 4);
+        e->has_debuglink = 1;
     }
+}
+
+/* Phase 3: the section table (E->sec, data left for cs_elf_section),
+   the build-id notes and .gnu_debuglink. */
+static int read_sections(cs_elf *e, char **err)
+{
+    const char *path = e->path;
+    size_t size = (size_t)e->file_size;
     size_t shstrndx;
     if (elf_getshdrnum(e->elf, &e->nsec) < 0 ||
         elf_getshdrstrndx(e->elf, &shstrndx) < 0) {
         *err = cs_fmt("%s: invalid section headers: %s", path,
                       elf_errmsg(-1));
-        goto fail;
+        return -1;
     }
     e->sec = cs_xcalloc(e->nsec ? e->nsec : 1, sizeof *e->sec);
     for (size_t i = 0; i < e->nsec; i++) {
@@ -179,7 +220,7 @@ cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
         if (!scn || !gelf_getshdr(scn, &sh)) {
             *err = cs_fmt("%s: invalid section header %zu: %s", path, i,
                           elf_errmsg(-1));
-            goto fail;
+            return -1;
         }
         cs_section *s = &e->sec[i];
         const char *nm = elf_strptr(e->elf, shstrndx, sh.sh_name);
@@ -192,7 +233,7 @@ cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
             (sh.sh_offset > size || sh.sh_size > size - sh.sh_offset)) {
             *err = cs_fmt("%s: section %s extends past the end of the file "
                           "(truncated?)", path, s->name);
-            goto fail;
+            return -1;
         }
         if (sh.sh_type == SHT_NOTE) {
             Elf_Data *d = elf_rawdata(scn, NULL);
@@ -200,38 +241,47 @@ cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
                 read_build_id(e, d->d_buf, d->d_size);
         }
         if (strcmp(s->name, ".gnu_debuglink") == 0 &&
-            sh.sh_type != SHT_NOBITS) {
-            Elf_Data *d = elf_rawdata(scn, NULL);
-            if (d && d->d_buf && d->d_size >= 8) {
-                const char *nmz = d->d_buf;
-                size_t l = strnlen(nmz, d->d_size);
-                size_t crco = (l + 4) & ~(size_t)3;
-                if (l > 0 && l < d->d_size && crco + 4 <= d->d_size) {
-                    e->debuglink = nmz;
-                    memcpy(&e->debuglink_crc, (char *)d->d_buf + crco, 4);
-                    e->has_debuglink = 1;
-                }
-            }
-        }
+            sh.sh_type != SHT_NOBITS)
+            read_debuglink(e, scn);
     }
+    return 0;
+}
+
+/* Phase 4: the program headers (E->phdr), and the build-id from a
+   PT_NOTE when no section gave it. */
+static void read_phdrs(cs_elf *e)
+{
+    size_t size = (size_t)e->file_size;
     size_t nph = 0;
-    if (elf_getphdrnum(e->elf, &nph) == 0 && nph > 0) {
-        e->phdr = cs_xcalloc(nph, sizeof *e->phdr);
-        for (size_t i = 0; i < nph; i++) {
-            if (!gelf_getphdr(e->elf, (int)i, &e->phdr[e->nphdr]))
-                break;
-            GElf_Phdr *p = &e->phdr[e->nphdr];
-            if (p->p_type == PT_NOTE && !e->build_id_len &&
-                p->p_offset < size && p->p_filesz <= size - p->p_offset)
-                read_build_id(e, (uint8_t *)e->map + p->p_offset,
-                              p->p_filesz);
-            e->nphdr++;
-        }
+    if (elf_getphdrnum(e->elf, &nph) != 0 || nph == 0)
+        return;
+    e->phdr = cs_xcalloc(nph, sizeof *e->phdr);
+    for (size_t i = 0; i < nph; i++) {
+        if (!gelf_getphdr(e->elf, (int)i, &e->phdr[e->nphdr]))
+            break;
+        GElf_Phdr *p = &e->phdr[e->nphdr];
+        if (p->p_type == PT_NOTE && !e->build_id_len &&
+            p->p_offset < size && p->p_filesz <= size - p->p_offset)
+            read_build_id(e, (uint8_t *)e->map + p->p_offset, p->p_filesz);
+        e->nphdr++;
     }
+}
+
+cs_elf *cs_elf_open(const char *path, const void *data, size_t size,
+                    char **err)
+{
+    cs_elf *e = cs_xcalloc(1, sizeof *e);
+    e->fd = -1;
+    e->path = cs_xstrdup(path);
+    *err = NULL;
+    elf_version(EV_CURRENT);
+    if (map_input(e, data, size, err) < 0 || read_header(e, err) < 0 ||
+        read_sections(e, err) < 0) {
+        cs_elf_close(e);
+        return NULL;
+    }
+    read_phdrs(e);
     return e;
-fail:
-    cs_elf_close(e);
-    return NULL;
 }
 
 static int decompress(cs_elf *e, cs_section *s, const uint8_t *raw,
@@ -372,95 +422,4 @@ int cs_elf_has_symbols(cs_elf *e)
             e->sec[i].size > 0)
             return 1;
     return 0;
-}
-
-/* ------------------------------------------------------------ symbols */
-
-typedef struct tmp_sym {
-    uint64_t addr, size;
-    uint32_t name, file;
-    uint32_t order;
-} tmp_sym;
-
-static int cmp_tmp_sym(const void *a, const void *b)
-{
-    const tmp_sym *x = a, *y = b;
-    if (x->addr != y->addr)
-        return x->addr < y->addr ? -1 : 1;
-    if (x->size != y->size)
-        return x->size < y->size ? -1 : 1;
-    return x->order < y->order ? -1 : x->order > y->order;
-}
-
-static size_t read_one_symtab(cs_elf *e, cs_builder *b, uint32_t type,
-                              cs_buf *out)
-{
-    size_t added = 0;
-    for (size_t i = 0; i < e->nsec; i++) {
-        if (e->sec[i].type != type)
-            continue;
-        Elf_Scn *scn = elf_getscn(e->elf, i);
-        GElf_Shdr sh;
-        if (!scn || !gelf_getshdr(scn, &sh) || sh.sh_entsize == 0)
-            continue;
-        Elf_Data *d = elf_getdata(scn, NULL);
-        if (!d)
-            continue;
-        size_t n = sh.sh_size / sh.sh_entsize;
-        uint32_t cur_file = CS_NONE;
-        for (size_t k = 1; k < n; k++) {
-            GElf_Sym sym;
-            if (!gelf_getsym(d, (int)k, &sym))
-                break;
-            int st = GELF_ST_TYPE(sym.st_info);
-            const char *nm = elf_strptr(e->elf, sh.sh_link, sym.st_name);
-            if (!nm)
-                continue;
-            if (st == STT_FILE) {
-                cur_file = cs_strpool_add(&b->strs, nm, strlen(nm));
-                continue;
-            }
-            if (sym.st_shndx == SHN_UNDEF || sym.st_shndx == SHN_ABS ||
-                sym.st_shndx == SHN_COMMON ||
-                (sym.st_shndx >= SHN_LORESERVE && sym.st_shndx != SHN_XINDEX))
-                continue;
-            if (sym.st_shndx < e->nsec &&
-                !(e->sec[sym.st_shndx].flags & SHF_ALLOC))
-                continue;
-            if (st != STT_NOTYPE && st != STT_FUNC && st != STT_OBJECT &&
-                st != STT_GNU_IFUNC)
-                continue;
-            tmp_sym *t = cs_buf_reserve(out, sizeof *t);
-            t->addr = sym.st_value;
-            t->size = sym.st_size;
-            t->name = cs_strpool_add(&b->strs, nm, strlen(nm));
-            t->file = GELF_ST_BIND(sym.st_info) == STB_LOCAL ? cur_file
-                                                              : CS_NONE;
-            t->order = (uint32_t)(out->n / sizeof *t);
-            added++;
-        }
-    }
-    return added;
-}
-
-void cs_symtab_read(cs_elf *e, cs_builder *b)
-{
-    cs_buf tmp = {0};
-    if (read_one_symtab(e, b, SHT_SYMTAB, &tmp) == 0)
-        read_one_symtab(e, b, SHT_DYNSYM, &tmp);
-    size_t n = tmp.n / sizeof(tmp_sym);
-    tmp_sym *t = (tmp_sym *)tmp.p;
-    if (n)
-        qsort(t, n, sizeof *t, cmp_tmp_sym);
-    /* Like llvm-symbolizer: for each address keep the last of the sorted
-       group (largest size, then last in table order). */
-    for (size_t i = 0; i < n;) {
-        size_t j = i;
-        while (j + 1 < n && t[j + 1].addr == t[i].addr)
-            j++;
-        cs_sym s = {t[j].addr, t[j].size, t[j].name, t[j].file};
-        cs_buf_add(&b->syms, &s, sizeof s);
-        i = j + 1;
-    }
-    free(tmp.p);
 }

@@ -6,9 +6,9 @@
 #include <unistd.h>
 #include <sys/mman.h>
 
-#include "corosym_int.h"
+#include "util.h"
 
-static void oom(void)
+void cs_oom(void)
 {
     fputs("corosym: out of memory\n", stderr);
     exit(70);
@@ -39,7 +39,7 @@ void *cs_xmalloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
     if (!p)
-        oom();
+        cs_oom();
     return hint_huge(p, n);
 }
 
@@ -47,7 +47,7 @@ void *cs_xcalloc(size_t n, size_t m)
 {
     void *p = calloc(n ? n : 1, m ? m : 1);
     if (!p)
-        oom();
+        cs_oom();
     return p;
 }
 
@@ -55,7 +55,7 @@ void *cs_xrealloc(void *p, size_t n)
 {
     p = realloc(p, n ? n : 1);
     if (!p)
-        oom();
+        cs_oom();
     return hint_huge(p, n);
 }
 
@@ -71,7 +71,7 @@ char *cs_fmt(const char *fmt, ...)
     va_start(ap, fmt);
     char *s = NULL;
     if (vasprintf(&s, fmt, ap) < 0)
-        oom();
+        cs_oom();
     va_end(ap);
     return s;
 }

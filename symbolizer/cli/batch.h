@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "corosym_int.h"
+#include "corosym.h"
 #include "output.h"
 
 typedef struct cs_batch cs_batch;
@@ -25,7 +25,7 @@ typedef struct cs_batch_job {
     const char *module;      /* as printed in JSON */
     const uint8_t *bid;
     size_t bidlen;
-    /* cs_sort_addrs() results: address order */
+    /* corosym_sort_addresses() results: address order */
     const uint64_t *addrs;   /* addresses to look up (after --adjust-vma) */
     const uint32_t *order;   /* the input index of each */
     uint64_t adjust_vma;     /* printed address = addrs[j] + adjust_vma */

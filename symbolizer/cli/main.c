@@ -13,9 +13,10 @@
 #include <unistd.h>
 
 #include "batch.h"
-#include "corosym_int.h"
+#include "corosym.h"
 #include "lineproto.h"
 #include "output.h"
+#include "util.h"
 
 #include "pprof_main.h"
 
@@ -307,6 +308,8 @@ static void report_module(runner *r, corosym_module *m, const char *name)
     if (r->c->stats || e || w)
         cs_batch_sync(r->batch); /* the answers before it, first */
     if (r->c->stats) {
+        corosym_index_stats ist;
+        corosym_module_index_stats(m, &ist);
         unsigned f = corosym_module_flags(m);
         const char *dp = corosym_module_debug_path(m);
         fprintf(stderr, "%s: stats: '%s': index %s, debug info %s, "
@@ -317,8 +320,8 @@ static void report_module(runner *r, corosym_module *m, const char *name)
                 (f & COROSYM_HAS_LINES) ? " lines" : "",
                 (f & COROSYM_HAS_FUNCS) ? " functions" : "",
                 (f & COROSYM_HAS_INLINES) ? " inlines" : "",
-                m->ix.nrows, m->ix.nscopes, m->ix.nsegs, m->ix.nsyms,
-                m->ix.nfiles, m->ix.strsize);
+                ist.rows, ist.scopes, ist.segments, ist.symbols, ist.files,
+                ist.string_bytes);
     }
     if (e) {
         fprintf(stderr, "%s: error: '%s': %s\n", prog, name,
@@ -329,6 +332,18 @@ static void report_module(runner *r, corosym_module *m, const char *name)
         fprintf(stderr, "%s: warning: '%s': %s\n", prog, name,
                 strncmp(w, "corosym: ", 9) == 0 ? w + 9 : w);
     }
+}
+
+/* A module asked by build-id only is named by it, in upper-case hex as
+   llvm prints it.  OUT: 2 * LEN + 1 bytes (LEN <= 64). */
+static void bid_name(const uint8_t *bid, size_t len, char *out)
+{
+    static const char d[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < len; i++) {
+        out[2 * i] = d[bid[i] >> 4];
+        out[2 * i + 1] = d[bid[i] & 15];
+    }
+    out[2 * len] = 0;
 }
 
 static corosym_module *get_module(runner *r, const char *name,
@@ -345,34 +360,100 @@ static corosym_module *get_module(runner *r, const char *name,
     memcpy(r->last_bid, bid, bidlen);
     r->last_bidlen = bidlen;
     r->last = m;
-    char hex[140];
-    if (!name) {
-        static const char d[] = "0123456789ABCDEF";
-        for (size_t i = 0; i < bidlen; i++) {
-            hex[2 * i] = d[bid[i] >> 4];
-            hex[2 * i + 1] = d[bid[i] & 15];
-        }
-        hex[2 * bidlen] = 0;
-    }
+    char hex[2 * 64 + 1];
+    if (!name)
+        bid_name(bid, bidlen, hex);
     report_module(r, m, name ? name : hex);
     return m;
 }
 
-static int find_symbol(corosym_module *m, const char *name, uint64_t *addr)
+/* One request, by kind.  MODNAME names the module in the answer; FIRST
+   says whether it is the first JSON answer. */
+
+/* A line that could not be parsed (Q->error). */
+static void answer_bad_line(runner *r, const char *line, size_t len,
+                            const corosym_request *q, const char *modname,
+                            int first)
 {
-    const cs_index *ix = &m->ix;
-    for (size_t i = 0; i < ix->nsyms; i++)
-        if (!strcmp(ix->str + ix->syms[i].name, name)) {
-            *addr = ix->syms[i].addr;
-            return 0;
-        }
-    for (size_t i = 0; i < ix->nscopes; i++)
-        if (!ix->scopes[i].inlined && ix->scopes[i].sname != CS_NONE &&
-            !strcmp(ix->str + ix->scopes[i].sname, name)) {
-            *addr = ix->scopes[i].low;
-            return 0;
-        }
-    return -1;
+    /* an empty line (or a lone CR) is answered like llvm: "??", no
+       message, not an error; a line of blanks is reported as llvm does */
+    int empty = len == 0 || (len == 1 && line[0] == '\r');
+    if (!empty) {
+        cs_batch_sync(r->batch);
+        fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
+                q->error);
+        had_error = 1;
+    }
+    size_t k = 0;
+    while (k < len && (line[k] == ' ' || line[k] == '\r'))
+        k++;
+    /* llvm names no module for an empty line */
+    cs_print_error(&r->out, &r->c->oc, k == len ? "" : modname, q->error,
+                   first);
+}
+
+/* MODULE SYMBOL[+OFFSET]: the outermost frame at the symbol's address. */
+static void answer_symbol(runner *r, corosym_module *m,
+                          const corosym_request *q, const char *modname,
+                          int first)
+{
+    const cs_outcfg *oc = &r->c->oc;
+    uint64_t sa;
+    if (!m || corosym_module_error(m) || q->kind == CS_REQ_DATA ||
+        corosym_symbol_address(m, q->symbol, &sa) < 0) {
+        cs_print_symbol(&r->out, oc, modname, q->symbol,
+                        q->kind == CS_REQ_DATA, NULL, first);
+        return;
+    }
+    corosym_symbolize(m, sa + q->offset, r->fr, 1, NULL);
+    cs_print_symbol(&r->out, oc, modname, q->symbol, 0, &r->fr[0], first);
+}
+
+/* FRAME requests (local variables) are not supported: "??" as llvm
+   prints an unknown frame. */
+static void answer_frame(runner *r, const corosym_request *q,
+                         const char *modname, int first)
+{
+    const cs_outcfg *oc = &r->c->oc;
+    if (oc->style == CS_STYLE_JSON) {
+        cs_print_error(&r->out, oc, modname, NULL, first);
+        return;
+    }
+    if (oc->print_address) {
+        cs_out_hex(&r->out, q->offset);
+        cs_out_str(&r->out, oc->pretty ? ": " : "\n");
+    }
+    cs_out_str(&r->out, "??\n");
+    if (oc->style == CS_STYLE_LLVM)
+        cs_out_char(&r->out, '\n');
+}
+
+/* CODE and DATA requests for an address. */
+static void answer_address(runner *r, corosym_module *m,
+                           const corosym_request *q, const char *modname,
+                           const uint8_t *bid, size_t bidlen, int first)
+{
+    const cs_outcfg *oc = &r->c->oc;
+    uint64_t addr = q->offset - r->c->adjust_vma;
+    if (q->kind == CS_REQ_DATA) {
+        /* Like llvm: name, start and size from the symbol table, and the
+           STT_FILE name of a local symbol, line 0; replaced by the
+           declaration of a DWARF variable covering the address when it
+           has a line. */
+        corosym_data d;
+        corosym_symbolize_data(m, addr, &d);
+        cs_print_data(&r->out, oc, modname, bid, bidlen, q->offset, d.name,
+                      d.start, d.size, d.decl_file, d.decl_line, first);
+        return;
+    }
+    size_t n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+    if (n > r->nfr) {
+        r->nfr = n;
+        r->fr = cs_xrealloc(r->fr, n * sizeof *r->fr);
+        n = corosym_symbolize(m, addr, r->fr, r->nfr, NULL);
+    }
+    cs_print_code(&r->out, oc, modname, bid, bidlen, 1, q->offset, r->fr, n,
+                  first);
 }
 
 static void run_line_raw(runner *r, const char *line, size_t len)
@@ -388,111 +469,25 @@ static void run_line_raw(runner *r, const char *line, size_t len)
     r->json_first = 0;
     r->count++;
     if (q.error) {
-        /* an empty line (or a lone CR) is answered like llvm: "??", no
-           message, not an error; a line of blanks is reported as llvm does */
-        int empty = len == 0 || (len == 1 && line[0] == '\r');
-        if (!empty) {
-            cs_batch_sync(r->batch);
-            fprintf(stderr, "%s: error: '%.*s': %s\n", prog, (int)len, line,
-                    q.error);
-            had_error = 1;
-        }
-        size_t k = 0;
-        while (k < len && (line[k] == ' ' || line[k] == '\r'))
-            k++;
-        /* llvm names no module for an empty line */
-        cs_print_error(&r->out, &c->oc, k == len ? "" : modname, q.error,
-                       first);
+        answer_bad_line(r, line, len, &q, modname, first);
         corosym_request_free(&q);
         return;
     }
     corosym_module *m = get_module(r, modname, bid, bidlen);
-    char bidname[140];
+    char bidname[2 * 64 + 1];
     if (!modname) {
-        static const char d[] = "0123456789ABCDEF";
-        for (size_t i = 0; i < bidlen; i++) {
-            bidname[2 * i] = d[bid[i] >> 4];
-            bidname[2 * i + 1] = d[bid[i] & 15];
-        }
-        bidname[2 * bidlen] = 0;
+        bid_name(bid, bidlen, bidname);
         modname = bidname;
     }
-    uint64_t addr = q.offset;
-    if (corosym_module_error(m) && !q.symbol && q.kind != CS_REQ_FRAME) {
+    if (q.symbol)
+        answer_symbol(r, m, &q, modname, first);
+    else if (q.kind == CS_REQ_FRAME)
+        answer_frame(r, &q, modname, first);
+    else if (corosym_module_error(m))
         cs_print_module_error(&r->out, &c->oc, modname, q.offset,
                               module_message(m, modname), first);
-        corosym_request_free(&q);
-        return;
-    }
-    if (q.symbol) {
-        uint64_t sa;
-        if (!m || corosym_module_error(m) || q.kind == CS_REQ_DATA ||
-            find_symbol(m, q.symbol, &sa) < 0) {
-            cs_print_symbol(&r->out, &c->oc, modname, q.symbol,
-                            q.kind == CS_REQ_DATA, NULL, first);
-            corosym_request_free(&q);
-            return;
-        }
-        addr = sa + q.offset;
-        size_t n = corosym_symbolize(m, addr, r->fr, 1, NULL);
-        (void)n;
-        cs_print_symbol(&r->out, &c->oc, modname, q.symbol, 0, &r->fr[0],
-                        first);
-        corosym_request_free(&q);
-        return;
-    }
-    addr -= c->adjust_vma;
-    if (q.kind == CS_REQ_FRAME) {
-        if (c->oc.style == CS_STYLE_JSON) {
-            cs_print_error(&r->out, &c->oc, modname, NULL, first);
-        } else {
-            if (c->oc.print_address) {
-                cs_out_hex(&r->out, q.offset);
-                cs_out_str(&r->out, c->oc.pretty ? ": " : "\n");
-            }
-            cs_out_str(&r->out, "??\n");
-            if (c->oc.style == CS_STYLE_LLVM)
-                cs_out_char(&r->out, '\n');
-        }
-        corosym_request_free(&q);
-        return;
-    }
-    cs_hit h = {CS_NONE, CS_NONE, CS_NONE};
-    if (!corosym_module_error(m))
-        cs_lookup(&m->ix, addr, &h);
-    size_t n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
-    if (n > r->nfr) {
-        r->nfr = n;
-        r->fr = cs_xrealloc(r->fr, n * sizeof *r->fr);
-        n = cs_symbolize_hit(m, addr, &h, r->fr, r->nfr, NULL);
-    }
-    if (q.kind == CS_REQ_DATA) {
-        /* Like llvm: name, start and size from the symbol table, and the
-           STT_FILE name of a local symbol (function or object), line 0;
-           replaced by the declaration of a DWARF variable covering the
-           address when it has a line.  An address in the line table is
-           code: llvm's .debug_aranges unit has no variable there. */
-        const corosym_frame *f = &r->fr[n - 1];
-        const char *sfile = NULL;
-        uint32_t sline = 0;
-        if (f->symbol && h.sym != CS_NONE) {
-            uint32_t fo = m->ix.syms[h.sym].file;
-            if (fo != CS_NONE && fo < m->ix.strsize && m->ix.str[fo])
-                sfile = m->ix.str + fo;
-        }
-        int code = h.row != CS_NONE && m->ix.rows[h.row].file != CS_NONE;
-        const cs_var *v = code ? NULL : cs_module_var_at(m, addr);
-        if (v && v->line) {
-            sfile = v->file;
-            sline = v->line;
-        }
-        cs_print_data(&r->out, &c->oc, modname, bid, bidlen, q.offset,
-                      f->symbol, f->symbol ? f->symbol_address : 0,
-                      f->symbol ? f->symbol_size : 0, sfile, sline, first);
-    } else {
-        cs_print_code(&r->out, &c->oc, modname, bid, bidlen, 1, q.offset,
-                      r->fr, n, first);
-    }
+    else
+        answer_address(r, m, &q, modname, bid, bidlen, first);
     corosym_request_free(&q);
 }
 
@@ -608,7 +603,7 @@ static void run_window(runner *r, const char *buf, const size_t *starts,
     if (k) {
         order = scratch(r, 5, k * sizeof *order);
         uint64_t *sorted = scratch(r, 6, k * sizeof *sorted);
-        cs_sort_addrs(addrs, k, sorted, order);
+        corosym_sort_addresses(addrs, k, sorted, order);
         cs_batch_job job = {m0, &c->oc, m0name, m0bid, m0bidlen,
                             sorted, order, c->adjust_vma, k};
         cs_batch_render(r->batch, &job);

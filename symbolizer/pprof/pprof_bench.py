@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Benchmark `corosym pprof` against pprof's own local symbolization.
 
-Usage: symbolizer/pprof_bench.py [--quick] [N_LOCATIONS]
+Usage: symbolizer/pprof/pprof_bench.py [--quick] [N_LOCATIONS]
 
 Builds a raw (unsymbolized) CPU profile of Debian's stripped
 /usr/bin/python3.11 (debug file from python3.11-dbg under /usr/lib/debug):

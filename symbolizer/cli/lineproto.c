@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "corosym_int.h"
+#include "util.h"
 #include "lineproto.h"
 
 void corosym_request_free(corosym_request *r)
@@ -92,98 +92,83 @@ static int as_integer(const char *s, size_t n, uint64_t *v)
     return 0;
 }
 
-void corosym_parse_request(const char *line, size_t len, int have_default,
-                           corosym_request *r)
+/* A request is read in three phases, each returning llvm's message for
+   a bad line, or NULL. */
+
+/* Phase 1: "CODE " / "DATA " / "FRAME ", then at most one FILE: or
+   BUILDID: prefix (*HAS_FILE, *HAS_BID). */
+static const char *parse_prefixes(const char **p, const char *end,
+                                  corosym_request *r, int *has_file,
+                                  int *has_bid)
 {
-    memset(r, 0, sizeof *r);
-    const char *p = line, *end = line + len;
-    /* an embedded NUL ends the line, as in a C string */
-    const char *z = memchr(line, 0, len);
-    if (z)
-        end = z;
-    while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
-        end--;
-    if (consume(&p, end, "CODE "))
+    if (consume(p, end, "CODE "))
         r->kind = CS_REQ_CODE;
-    else if (consume(&p, end, "DATA "))
+    else if (consume(p, end, "DATA "))
         r->kind = CS_REQ_DATA;
-    else if (consume(&p, end, "FRAME "))
+    else if (consume(p, end, "FRAME "))
         r->kind = CS_REQ_FRAME;
-    int has_file = 0, has_bid = 0;
-    while (p < end) {
-        ltrim(&p, end);
-        if (consume(&p, end, "FILE:")) {
-            if (has_file || has_bid) {
-                r->error = cs_xstrdup("duplicate input file specification prefix");
-                return;
-            }
-            has_file = 1;
-            continue;
-        }
-        if (consume(&p, end, "BUILDID:")) {
-            if (has_file || has_bid) {
-                r->error = cs_xstrdup("duplicate input file specification prefix");
-                return;
-            }
-            has_bid = 1;
-            continue;
-        }
-        break;
+    while (*p < end) {
+        ltrim(p, end);
+        int file = consume(p, end, "FILE:");
+        if (!file && !consume(p, end, "BUILDID:"))
+            break;
+        if (*has_file || *has_bid)
+            return "duplicate input file specification prefix";
+        *(file ? has_file : has_bid) = 1;
     }
+    return NULL;
+}
+
+/* Phase 2: the module, after a prefix, or the first word when there is
+   no default object. */
+static const char *parse_module(const char **p, const char *end,
+                                int have_default, int has_file, int has_bid,
+                                corosym_request *r)
+{
     const char *w;
     size_t wn;
     if (has_file || has_bid) {
-        ltrim(&p, end);
-        if (p >= end) {
-            r->error = cs_xstrdup(has_file ? "must be followed by an input file"
-                                           : "must be followed by a hash");
-            return;
-        }
-        if (have_default) {
-            r->error = cs_xstrdup("input file has already been specified");
-            return;
-        }
-        if (!word(&p, end, &w, &wn) || wn == 0) {
-            r->error = cs_xstrdup("unbalanced quotes in input file name");
-            return;
-        }
-        if (has_bid) {
-            if (cs_unhex(w, wn, r->build_id, sizeof r->build_id,
-                         &r->build_id_len) < 0) {
-                r->error = cs_xstrdup("wrong format of build-id");
-                return;
-            }
-        } else {
-            r->module = cs_xmalloc(wn + 1);
-            memcpy(r->module, w, wn);
-            r->module[wn] = 0;
-        }
+        ltrim(p, end);
+        if (*p >= end)
+            return has_file ? "must be followed by an input file"
+                            : "must be followed by a hash";
+        if (have_default)
+            return "input file has already been specified";
+        if (!word(p, end, &w, &wn) || wn == 0)
+            return "unbalanced quotes in input file name";
+        if (has_bid)
+            return cs_unhex(w, wn, r->build_id, sizeof r->build_id,
+                            &r->build_id_len) < 0
+                       ? "wrong format of build-id" : NULL;
     } else if (!have_default) {
-        if (!word(&p, end, &w, &wn) || wn == 0) {
-            r->error = cs_xstrdup("no input filename has been specified");
-            return;
-        }
-        r->module = cs_xmalloc(wn + 1);
-        memcpy(r->module, w, wn);
-        r->module[wn] = 0;
+        if (!word(p, end, &w, &wn) || wn == 0)
+            return "no input filename has been specified";
+    } else {
+        return NULL;
     }
+    r->module = cs_xmalloc(wn + 1);
+    memcpy(r->module, w, wn);
+    r->module[wn] = 0;
+    return NULL;
+}
+
+/* Phase 3: the address, or SYMBOL[+OFFSET], in [P, END). */
+static const char *parse_target(const char *p, const char *end,
+                                corosym_request *r)
+{
     ltrim(&p, end);
     while (end > p && isspace((unsigned char)end[-1]))
         end--;
-    if (p >= end) {
-        r->error = cs_xstrdup("no module offset has been specified");
-        return;
-    }
+    if (p >= end)
+        return "no module offset has been specified";
     const char *a = p;
     while (p < end && !is_delim(*p))
         p++;
     size_t an = (size_t)(p - a);
     if (as_integer(a, an, &r->offset) == 0)
-        return;
-    if (isdigit((unsigned char)a[0])) {
-        r->error = cs_xstrdup("expected a number as module offset");
-        return;
-    }
+        return NULL;
+    if (isdigit((unsigned char)a[0]))
+        return "expected a number as module offset";
     r->offset = 0;
     const char *plus = NULL;
     for (const char *q = a + an; q-- > a;)
@@ -200,4 +185,26 @@ void corosym_parse_request(const char *line, size_t len, int have_default,
     r->symbol = cs_xmalloc(sn + 1);
     memcpy(r->symbol, a, sn);
     r->symbol[sn] = 0;
+    return NULL;
+}
+
+void corosym_parse_request(const char *line, size_t len, int have_default,
+                           corosym_request *r)
+{
+    memset(r, 0, sizeof *r);
+    const char *p = line, *end = line + len;
+    /* an embedded NUL ends the line, as in a C string */
+    const char *z = memchr(line, 0, len);
+    if (z)
+        end = z;
+    while (end > p && (end[-1] == '\n' || end[-1] == '\r'))
+        end--;
+    int has_file = 0, has_bid = 0;
+    const char *err = parse_prefixes(&p, end, r, &has_file, &has_bid);
+    if (!err)
+        err = parse_module(&p, end, have_default, has_file, has_bid, r);
+    if (!err)
+        err = parse_target(p, end, r);
+    if (err)
+        r->error = cs_xstrdup(err);
 }
