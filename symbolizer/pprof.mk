@@ -21,6 +21,7 @@ PPROF_SRCS := symbolizer/pprof/pprof.c symbolizer/pprof/pprof_gzip.c \
               symbolizer/pprof/folded.c
 PPROF_OBJS := $(patsubst symbolizer/pprof/%.c,$(PPROF_B)/%.o,$(PPROF_SRCS)) \
               $(PPROF_B)/profile.pb-c.o
+# (for the fuzzers, compiled and linked in one step: no .d file to trust)
 PPROF_HDRS := $(wildcard symbolizer/pprof/*.h) symbolizer/util/util.h \
               symbolizer/include/corosym.h $(PPROF_GEN)/profile.pb-c.h
 
@@ -38,7 +39,8 @@ $(PPROF_B)/profile.pb-c.o: $(PPROF_GEN)/profile.pb-c.c $(PPROF_GEN)/profile.pb-c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(PPROF_INC) -c $< -o $@
 
-$(PPROF_B)/%.o: symbolizer/pprof/%.c $(PPROF_HDRS)
+# (headers: gcc's .d files; the generated one must exist first)
+$(PPROF_B)/%.o: symbolizer/pprof/%.c | $(PPROF_GEN)/profile.pb-c.h
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(PPROF_INC) -c $< -o $@
 

@@ -29,19 +29,16 @@ CS_CLI_CFLAGS := $(BASE_CFLAGS) -I$(CS_DIR)/include -I$(CS_DIR)/util \
 # libelf, libdeflate, libzstd and zlib are linked statically (start-up time:
 # each run maps fewer shared objects); libdebuginfod is dlopen'ed on use.
 CS_LIBS  := -Wl,-Bstatic -lelf -ldeflate -lzstd -lz -Wl,-Bdynamic -lstdc++ -ldl -lpthread
-CS_HDRS  := $(CS_DIR)/include/corosym.h $(CS_DIR)/util/util.h \
-            $(wildcard $(CS_DIR)/lib/*.h $(CS_DIR)/lib/*/*.h)
-CS_CLIHDRS := $(CS_DIR)/include/corosym.h $(CS_DIR)/util/util.h \
-              $(wildcard $(CS_DIR)/cli/*.h) $(CS_DIR)/pprof/pprof_main.h
 
 ALL += $(CS_OUT)/libcorosym.a $(CS_OUT)/corosym $(CS_OUT)/libcorosym.ldflags
 INSTALL += install-corosym
 
-$(CS_OUT)/obj/%.o: $(CS_DIR)/%.c $(CS_HDRS)
+# (headers: gcc's .d files, see the top Makefile)
+$(CS_OUT)/obj/%.o: $(CS_DIR)/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CS_CFLAGS) -c $< -o $@
 
-$(CS_OUT)/obj/cli/%.o: $(CS_DIR)/cli/%.c $(CS_CLIHDRS)
+$(CS_OUT)/obj/cli/%.o: $(CS_DIR)/cli/%.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CS_CLI_CFLAGS) -c $< -o $@
 
