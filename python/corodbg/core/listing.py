@@ -7,6 +7,7 @@ symbolize an address, how to unwind a coroutine, which coroutines execute
 on an OS thread and where that thread is.  Nothing here touches a
 debugger.
 """
+from itertools import chain
 from operator import attrgetter
 
 from . import leaks, query, render, runtime_rules
@@ -202,12 +203,12 @@ def is_plain(q):
 def plain_lines(fe, now, marker_id):
     """The lines of a plain listing (no option) of a table given as
     columns (model.Table.columns), without making a Coroutine for any
-    entry but those on a thread; None when it cannot be done so."""
+    entry but those on a thread, as an iterator (render.column_lines);
+    None when it cannot be done so."""
     tbl = fe.table
     cols = tbl.columns
-    if cols is None or not now or not cols["id"] or \
-            None in cols["since_ns"]:
-        return None
+    if cols is None or not now or not cols["id"]:
+        return None   # (columns hold machine integers: no None)
     locs = pc_texts(fe, cols["pc"])
     thread_texts(fe, locs, tbl.row_of, loc_text_fn(fe, query.LOC_PC))
     n = len(locs)
@@ -216,16 +217,20 @@ def plain_lines(fe, now, marker_id):
                                else LIST_BLOCK)
 
 
-def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
+def list_lines(fe, q, now, marker_id=None, warnings=False, notes=(),
+               stream=False):
     """The whole listing for query Q as lines.  WARNINGS: start with the
-    table's warnings (collapsed); NOTES: extra 'note:' lines at the end."""
+    table's warnings (collapsed); NOTES: extra 'note:' lines at the end.
+    STREAM: an iterable that may make the lines as they are taken (for a
+    caller that writes them as they come), else a list."""
     tbl = fe.table
     out = render.warning_lines(tbl.warnings) if warnings else []
     lines = plain_lines(fe, now, marker_id) if is_plain(q) else None
     if lines is not None:
-        out += lines
-        out.append(render.total_line(tbl.size(), tbl))
-        return _with_notes(out, notes)
+        end = _with_notes([render.total_line(tbl.size(), tbl)], notes)
+        if stream:
+            return chain(out, lines, end)
+        return out + list(lines) + end
     # (no ids asked for: no by_id, a million-entry dict, to build)
     missing = query.missing_ids(q.ids, tbl) if q.ids else []
     cos = query.select(tbl.coroutines, q, now)

@@ -5,7 +5,7 @@ colour are the adapter's business.
 """
 import os
 import re
-from itertools import compress, count, islice, repeat
+from itertools import chain, compress, count, islice, repeat
 from operator import attrgetter, floordiv, not_, sub
 
 from . import layout
@@ -80,19 +80,26 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
             for n in ("id", "state", "wait_reason", "name")}
     cols["since_ns"] = sinces
     bad = compress(count(), map(attrgetter("unreadable"), cos))
-    return column_lines(cols, bad, now_ns, locs, marker_id, header, block)
+    return list(column_lines(cols, bad, now_ns, locs, marker_id, header,
+                             block))
 
 
 def column_lines(cols, bad, now_ns, locs, marker_id=None, header=HEADER,
                  block=1):
-    """listing_lines from columns: COLS {field: list} holds id, state,
-    wait_reason, since_ns (0 where unknown, no None) and name of each row,
+    """listing_lines from columns: COLS {field: list or array} holds id,
+    state, wait_reason, since_ns (0 where unknown, no None) and name of
+    each row,
     BAD the rows of unreadable entries; NOW_NS 0: no clock, no ages.  The
     1M-entry listing: the columns are turned into cells a whole column at
     a time in C (map, dict lookups of the few distinct values), the widths
     come from the distinct values, and each line is formatted once; only
     the odd rows (marked, unreadable, no age, age under 1 ms) get Python
-    code of their own.  No argument is changed."""
+    code of their own.  No argument is changed.
+
+    Returns an iterator: the lines are made as they are taken (a caller
+    writing them as they come keeps no million lines, 70 MB of new
+    memory at 1M rows, whose page faults cost more than formatting).
+    The columns must not change until it is used up."""
     ids, states, waits = cols["id"], cols["state"], cols["wait_reason"]
     sinces, names = cols["since_ns"], cols["name"]
     n = len(ids)
@@ -158,27 +165,23 @@ def column_lines(cols, bad, now_ns, locs, marker_id=None, header=HEADER,
     marks = [" "] * n
     for i in bad:
         marks[i] = "?"
-    i = -1
-    while marker_id is not None:
-        try:
-            i = ids.index(marker_id, i + 1)
-        except ValueError:
-            break
-        marks[i] = "*"
+    if marker_id is not None:   # (array.index has no start in 3.9)
+        for i in compress(count(), map(marker_id.__eq__, ids)):
+            marks[i] = "*"
     # the cells as iterators: no list of a million cells is made
     its = [iter(marks), iter(ids),
            map(dict.__getitem__, map(swcell.__getitem__, states), waits),
            map(agecell.__getitem__, keys), iter(names), iter(locs)]
     line = "%%s %%-%dd %%s%%s%%-%ds %%s\n" % (widths[0], widths[4])
     full = n - n % block if block > 1 else 0
+    rows = []
     if full:
         # BLOCK lines per string (a million fewer string objects): each
         # column's iterator appears BLOCK times in one zip; the first
         # FULL rows, and the rest from where they stopped
         part = [islice(c, full) for c in its]
-        out.extend(map((line * block).__mod__, zip(*(part * block))))
-    out.extend(map(line.__mod__, zip(*its)))
-    return out
+        rows = map((line * block).__mod__, zip(*(part * block)))
+    return chain(out, rows, map(line.__mod__, zip(*its)))
 
 
 def total_line(shown, table):
