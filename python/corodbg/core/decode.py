@@ -12,6 +12,7 @@ import gc
 import struct
 import sys
 from array import array
+from bisect import bisect_right
 from itertools import chain, compress, islice
 from operator import attrgetter, countOf, itemgetter, le, lt
 
@@ -556,7 +557,10 @@ class _Columns:
         size["pc"] = 8
         self.cols = {n: [] if n == "name" else array(UINT_CODES[size[n]])
                      for n in COLUMNS}
-        self.slots = array("Q")   # the slot of each row
+        # the slots of the rows, a run per chunk: (first row, its
+        # slots: a range, or a list when the chunk has free slots)
+        self.first_rows, self.runs = [], []
+        self.n = 0
         self.names = {}
         self.per_chunk = table.desc["chunk_entries"]
 
@@ -592,12 +596,15 @@ class _Columns:
                     names[raw] = _cstr(raw)
                 v = map(names.__getitem__, v)
             cols[name].extend(v)
-        self.slots.extend(rows)
+        self.first_rows.append(self.n)
+        self.runs.append(rows)
+        self.n += len(rows)
         return True
 
     def finish(self, kept, reader, esize):
         """Hand the columns to the table (True), unless an id repeats."""
-        table, slots, per_chunk = self.table, self.slots, self.per_chunk
+        table, per_chunk = self.table, self.per_chunk
+        first_rows, runs = self.first_rows, self.runs
         ids = self.cols["id"]
         if not all(map(lt, ids, islice(ids, 1, None))) and \
                 len(set(ids)) != len(ids):
@@ -615,7 +622,8 @@ class _Columns:
             return data
 
         def make_one(row):
-            slot = slots[row]
+            r = bisect_right(first_rows, row) - 1
+            slot = runs[r][row - first_rows[r]]
             ci, k = divmod(slot, per_chunk)
             data, o = chunk(ci), k * esize
             out = []

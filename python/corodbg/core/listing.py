@@ -7,7 +7,7 @@ symbolize an address, how to unwind a coroutine, which coroutines execute
 on an OS thread and where that thread is.  Nothing here touches a
 debugger.
 """
-from itertools import chain
+from itertools import chain, count
 from operator import attrgetter
 
 from . import leaks, query, render, runtime_rules
@@ -173,17 +173,23 @@ def loc_texts(fe, cos, kind, loc_text):
 def pc_texts(fe, pcs, is_ret=True):
     """The location text of each address of PCS ('??' for 0), each
     distinct one symbolized and formatted once."""
+    return list(map(pc_text_map(fe, pcs, is_ret).__getitem__, pcs))
+
+
+def pc_text_map(fe, pcs, is_ret=True):
+    """{address: its location text} for the distinct addresses of PCS."""
     fmt = render.format_location
     texts = {}
     for pc in set(pcs):
         texts[pc] = fmt(fe.symbolize(pc, is_ret)) if pc else "??"
-    return list(map(texts.__getitem__, pcs))
+    return texts
 
 
 def thread_texts(fe, out, row_of, loc_text):
     """Give the few coroutines on a thread their thread's location in OUT
-    (texts by row): each found by ROW_OF(co) (ValueError: not listed),
-    not by a Python pass over every coroutine."""
+    (texts by row: a list, or a dict of the rows to override): each
+    found by ROW_OF(co) (ValueError: not listed), not by a Python pass
+    over every coroutine."""
     for co in fe.executing().values():
         try:
             i = row_of(co)
@@ -209,9 +215,13 @@ def plain_lines(fe, now, marker_id):
     cols = tbl.columns
     if cols is None or not now or not cols["id"]:
         return None   # (columns hold machine integers: no None)
-    locs = pc_texts(fe, cols["pc"])
-    thread_texts(fe, locs, tbl.row_of, loc_text_fn(fe, query.LOC_PC))
-    n = len(locs)
+    pcs = cols["pc"]
+    texts = pc_text_map(fe, pcs)
+    on_thread = {}   # row -> its thread's location
+    thread_texts(fe, on_thread, tbl.row_of, loc_text_fn(fe, query.LOC_PC))
+    # (made as the lines are: no list of a million references)
+    locs = map(on_thread.get, count(), map(texts.__getitem__, pcs))
+    n = len(pcs)
     return render.column_lines(cols, tbl.bad_rows(), now, locs, marker_id,
                                block=1 if n < LIST_BLOCK_MIN
                                else LIST_BLOCK)
