@@ -272,19 +272,23 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=(),
     lines = render.listing_lines(cos, now,
                                  loc_texts(fe, cos, q.loc_kind, loc_text),
                                  marker_id, block=1 if q.stack_depth or
-                                 len(cos) < LIST_BLOCK_MIN else LIST_BLOCK)
+                                 len(cos) < LIST_BLOCK_MIN else LIST_BLOCK,
+                                 lazy=stream and not q.stack_depth)
+    end = [render.total_line(len(cos), tbl)]
+    if missing:
+        end.append(query.missing_warning(missing))
+    end = _with_notes(end, notes)
     if q.stack_depth:
         out.append(lines[0])
         stack_lines = render.stack_lines
         for line, co in zip(lines[1:], cos):
             out.append(line)
             out += stack_lines(fe.frames_of(co, q.stack_depth))
+    elif stream:
+        return chain(out, lines, end)
     else:
         out += lines
-    out.append(render.total_line(len(cos), tbl))
-    if missing:
-        out.append(query.missing_warning(missing))
-    return _with_notes(out, notes)
+    return out + end
 
 
 def _with_notes(out, notes):

@@ -66,13 +66,14 @@ _UNDER_1MS, _ZERO_AGE, _NO_AGE = -1, -2, -3
 
 
 def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
-                  block=1):
+                  block=1, lazy=False):
     """The listing, aligned under HEADER like `info threads`: the header
     line, then one line per coroutine (marker, id, state, wait, age, name,
     location).  LOCS is the location text of each coroutine; NOW_NS None
     or 0 (no clock) shows no ages.  BLOCK > 1: the rows come BLOCK lines
     to a string (the text is the same), for a caller that only joins or
-    writes them.  The coroutines' columns go to column_lines."""
+    writes them.  The coroutines' columns go to column_lines.  LAZY:
+    an iterator of the lines, made as they are taken (column_lines)."""
     cos = coroutines
     sinces = list(map(attrgetter("since_ns"), cos))
     if not now_ns:
@@ -83,8 +84,8 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
             for n in ("id", "state", "wait_reason", "name")}
     cols["since_ns"] = sinces
     bad = compress(count(), map(attrgetter("unreadable"), cos))
-    return list(column_lines(cols, bad, now_ns, locs, marker_id, header,
-                             block))
+    lines = column_lines(cols, bad, now_ns, locs, marker_id, header, block)
+    return lines if lazy else list(lines)
 
 
 def column_lines(cols, bad, now_ns, locs, marker_id=None, header=HEADER,

@@ -228,7 +228,11 @@ class FrameSizeUnwinder:
         empty: no frames at all).  None when the walk needs the general
         path (an unchecked or unknown pc, an unreadable stack, an unseen
         caller): call frames()."""
-        pc = co.pc
+        return self.user_frame_at(co.pc, co.sp, co.stack_hi, depth, first)
+
+    def user_frame_at(self, pc, sp, hi, depth, first):
+        """user_frame of a parked coroutine given by its saved PC, SP and
+        stack top HI (0 or None: unknown), for a caller that has them."""
         if self._first_fn is not first:
             self._first = {}
             self._first_fn = first
@@ -240,10 +244,9 @@ class FrameSizeUnwinder:
             return None
         if p[1] >= 0:           # the top frame is the answer: no read
             return p[0], p[1]
-        sp = co.sp
         if not sp:
             return None
-        hi = co.stack_hi or (sp + self.window)
+        hi = hi or (sp + self.window)
         try:
             data = self.reader.read(sp, max(0, min(self.window, hi - sp)))
         except MemoryReadError:
