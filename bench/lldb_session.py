@@ -37,3 +37,16 @@ def launch(dbg, prog, args, breakpoint):
     assert err.Success() and p.GetState() == lldb.eStateStopped, err
     p.GetNumThreads()
     return p
+
+
+def connect(dbg, cmd, prog, url, breakpoint):
+    """PROG started under a debug server at URL (`gdb-remote`), continued
+    to BREAKPOINT; the process as LLDB shows that stop."""
+    t = dbg.CreateTarget(prog)
+    t.BreakpointCreateByName(breakpoint)
+    cmd("gdb-remote %s" % url)
+    p = t.GetProcess()
+    p.Continue()
+    assert p.GetState() == lldb.eStateStopped, p.GetState()
+    p.GetNumThreads()
+    return p

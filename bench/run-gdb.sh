@@ -17,12 +17,7 @@ FX=build/gdb/fixture
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 
-gdbx() {
-    gdb -nx -q -batch -iex 'set auto-load safe-path /' \
-        -ex 'source gdb/corodbg-gdb.py' \
-        -ex 'set corodbg runtime-functions fx_*,corodbg_*' \
-        -ex 'source bench/gdb/timecmd.py' "$@" 2>&1 | grep '^BENCH' || true
-}
+. bench/gdb/gdbx.sh
 field() { awk -v k="$1" -v f="$2" '$2 == k { print $f }' "$T/results"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.1f", a / b; else print "n/a" }'; }
 
@@ -37,15 +32,8 @@ gdbx -ex 'break fixture_ready' -ex run \
      -ex "python timecold('info coroutines -group user', 'group_user_N', 1)" \
      -ex "python timecold('coroutine leaks', 'leaks_N', 1)" \
      --args "$FX" list "$N" >> "$T/results"
-# 1b. as a user meets them: each command first in a fresh GDB at a new
-#     stop (decode, frame-size learning and symbolization included).
-for c in 'info coroutines:fresh_list_N' \
-         'info coroutines -group user:fresh_group_user_N' \
-         'info coroutines -u:fresh_u_N' 'coroutine leaks:fresh_leaks_N'; do
-    gdbx -ex 'break fixture_ready' -ex run \
-         -ex "python timecmd('${c%%:*}', '${c##*:}')" \
-         --args "$FX" list "$N" >> "$T/results"
-done
+# (each command first in a fresh GDB, as a user meets it, against Delve:
+#  bench/run-analyses.sh)
 # apply runs one GDB command per coroutine (GDB's cost, ~0.4 ms each): N/10
 gdbx -ex 'break fixture_ready' -ex run \
      -ex "python timecold('coroutine apply all frame 1', 'apply_all_N10', 1)" \
@@ -90,7 +78,6 @@ if command -v go >/dev/null 2>&1 && [ -n "$GOSCRIPT" ]; then
 else
     echo "run-gdb: golang-go (go, runtime-gdb.py) not installed: Go anchor skipped"
 fi
-command -v dlv >/dev/null 2>&1 || echo "run-gdb: delve not installed: Delve anchor skipped"
 
 pr() {  # label, key, target
     w=$(field "$2" 3); c=$(field "$2" 5 | sed 's/cpu=//'); n=$(field "$2" 4)
@@ -102,10 +89,6 @@ pr "info coroutines, N" list_N "<= 0.3 s"
 pr "info coroutines -t 10, N" t10_N "<= 3 s"
 pr "info coroutines -group user, N" group_user_N "-"
 pr "coroutine leaks, N" leaks_N "-"
-pr "fresh GDB: first info coroutines, N" fresh_list_N "<= 0.3 s"
-pr "fresh GDB: info coroutines -group user, N" fresh_group_user_N "<= 1 s"
-pr "fresh GDB: info coroutines -u, N" fresh_u_N "<= 1 s"
-pr "fresh GDB: coroutine leaks, N" fresh_leaks_N "<= 1 s"
 pr "coroutine apply all frame 1, N/10" apply_all_N10 "O(n)"
 pr "info coroutines, N1M" list_1M "<= 3 s"
 plain=$(field churn_plain 3); catch=$(field churn_catch 3); cond=$(field churn_cond 3)

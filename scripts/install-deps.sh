@@ -26,7 +26,7 @@ BUILD_PKGS="gcc make binutils pkg-config python3
 # What `make test`, `make demo` and `make bench` need on top.
 TEST_PKGS="g++ gdb gdbserver python3-pytest elfutils debuginfod
  libdebuginfod-dev lldb-19 python3-lldb-19 liblldb-19-dev llvm-19 clang lld
- libclang-rt-14-dev valgrind hyperfine libpcl1-dev golang-go
+ libclang-rt-14-dev valgrind hyperfine libpcl1-dev golang-go delve
  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user gdb-multiarch
  iproute2 util-linux
  libboost-context-dev libboost-coroutine-dev libboost-fiber-dev libboost-dev
@@ -119,6 +119,7 @@ probe "debuginfod" "debuginfod" debuginfod --version
 probe "promtool (the agent's /metrics check)" "prometheus" promtool --version
 probe "curl --unix-socket" "curl" curl --version
 probe "go" "golang-go" go version
+probe "dlv (the Delve anchor of bench/run-analyses.sh)" "delve" dlv version
 probe "pytest on /usr/bin/python3" "python3-pytest" /usr/bin/python3 -m pytest --version
 
 if [ -n "$failed" ]; then

@@ -14,27 +14,24 @@ import shlex
 
 import gdb
 
-from corodbg.core import crash, decode, errors, layout, query, reader
+from corodbg.core import crash, decode, errors, layout, query
 from corodbg.core import filter as corefilter
+from corodbg.core.model import state_name
 from . import target, view
 from .target import S, gdb_errors
 
-_RAW = reader.FunctionReader(lambda a, n: gdb.selected_inferior()
-                             .read_memory(a, n).tobytes())
 FATAL = crash.FATAL
-CATCHPOINTS = []          # live CoroutineCatchpoint objects
-_pending = []             # (message, coroutine id) to show at the stop
 
 
 def _descriptor():
     """The descriptor only (fresh, uncached): layout + filter + event."""
-    return decode.decode_descriptor(_RAW, target.table_address())
+    return decode.decode_descriptor(S.memory.raw, target.table_address())
 
 
 def _write_filter(tbl, mask, flags, fid, glob):
     """Write the filter fields (located by the core through the
     descriptor's own field records)."""
-    data = _RAW.read(tbl.addr, tbl.prefix["desc_size"])
+    data = S.memory.raw.read(tbl.addr, tbl.prefix["desc_size"])
     for addr, raw in corefilter.encode(tbl, data, mask, flags, fid, glob):
         gdb.selected_inferior().write_memory(addr, raw)
 
@@ -47,22 +44,10 @@ def rearm(*_args):
         tbl = _descriptor()
     except errors.CorodbgError:
         return
-    live = [c for c in CATCHPOINTS if c.is_valid() and c.enabled]
-    mask, flags = 0, 0
-    ids, globs = set(), set()
-    for c in live:
-        if c.kind == "panic":
-            flags |= layout.FILTER_PANIC
-        else:
-            mask |= 1 << c.state
-            ids.add(c.cid or 0)
-            globs.add(c.glob or "")
-    if mask:
-        flags |= layout.FILTER_ARMED
-    # Several state catchpoints with different ids/names: arm the widest
-    # filter; stop() re-checks each catchpoint precisely.
-    fid = ids.pop() if len(ids) == 1 else 0
-    glob = globs.pop() if len(globs) == 1 else ""
+    mask, flags, fid, glob = corefilter.union_values(
+        ((), True, 0, "") if c.kind == "panic" else
+        ((c.state,), False, c.cid, c.glob)
+        for c in S.catchpoints if c.is_valid() and c.enabled)
     try:
         _write_filter(tbl, mask, flags, fid, glob)
     except (gdb.error, gdb.MemoryError, errors.CorodbgError) as e:
@@ -103,12 +88,12 @@ class CoroutineCatchpoint(gdb.Breakpoint):
         super().__init__(_hook_location(), gdb.BP_BREAKPOINT,
                          internal=False)
         self.silent = True
-        CATCHPOINTS.append(self)
+        S.catchpoints.append(self)
 
     def describe(self):
         if self.kind == "panic":
             return "coroutine panic"
-        what = "coroutine state %s" % _state_name(self.state)
+        what = "coroutine state %s" % state_name(self.state)
         if self.cid:
             what += " id %d" % self.cid
         if self.glob:
@@ -142,12 +127,8 @@ class CoroutineCatchpoint(gdb.Breakpoint):
             if co is None or not fnmatch.fnmatchcase(co.name or "",
                                                      self.glob):
                 return False
-        _pending.append((self, cid))
+        S.pending_events.append((self, cid))
         return True
-
-
-def _state_name(v):
-    return dict((val, t) for _, val, t in layout.STATES).get(v, str(v))
 
 
 def _report_event(bp, cid):
@@ -161,7 +142,7 @@ def _report_event(bp, cid):
                   % (bp.number, bp.describe(), cid))
         return
     if bp.kind == "panic":
-        msg = decode.read_string(S.reader, co.panic_msg, co.panic_len or
+        msg = decode.read_string(S.memory, co.panic_msg, co.panic_len or
                                  layout.PANIC_MAX)
         gdb.write("Catchpoint %d (coroutine panic): coroutine %d \"%s\" "
                   "panicked: %s\n" % (bp.number, co.id, co.name,
@@ -169,7 +150,7 @@ def _report_event(bp, cid):
     else:
         gdb.write("Catchpoint %d (%s): coroutine %d \"%s\" %s -> %s\n"
                   % (bp.number, bp.describe(), co.id, co.name,
-                     _state_name(_descriptor().get("event_old_state")),
+                     state_name(_descriptor().get("event_old_state")),
                      co.state_name))
     lwp = target.current_lwp()
     where = co.event_context(lwp, target.current_sp())
@@ -189,8 +170,8 @@ def _report_event(bp, cid):
 
 def _on_stop(ev):
     try:
-        while _pending:
-            bp, cid = _pending.pop(0)
+        while S.pending_events:
+            bp, cid = S.pending_events.pop(0)
             if isinstance(ev, gdb.BreakpointEvent) and bp in ev.breakpoints:
                 _report_event(bp, cid)
         if isinstance(ev, gdb.SignalEvent) and ev.stop_signal in FATAL:
@@ -254,14 +235,11 @@ def crashed_coroutine(tbl):
             return co, text
     for c in tbl.coroutines:
         if c.state == layout.STATE_PANICKED:
-            msg = decode.read_string(S.reader, c.panic_msg, c.panic_len or
+            msg = decode.read_string(S.memory, c.panic_msg, c.panic_len or
                                      layout.PANIC_MAX)
             return c, "Coroutine %d \"%s\" panicked: %s" % (
                 c.id, c.name, msg[0] if msg else "(no message)")
     return None, None
-
-
-_reported_cores = set()
 
 
 def _maybe_report_core(*_args):
@@ -272,14 +250,14 @@ def _maybe_report_core(*_args):
     if target.target_kind() != "core":
         return
     key = gdb.selected_inferior().pid
-    if key in _reported_cores:
+    if key in S.reported_cores:
         return
     try:
         S.invalidate_all()
         tbl = target.table()
     except (gdb.error, errors.CorodbgError):
         return
-    _reported_cores.add(key)
+    S.reported_cores.add(key)
     try:
         co, line = crashed_coroutine(tbl)
     except (gdb.error, errors.CorodbgError):
@@ -290,22 +268,22 @@ def _maybe_report_core(*_args):
 
 def _on_new_objfile(ev):
     _maybe_report_core()
-    if CATCHPOINTS and target.is_live():
+    if S.catchpoints and target.is_live():
         S.invalidate_all()
         rearm()
 
 
 def _on_bp_change(bp):
-    if bp in CATCHPOINTS:
+    if bp in S.catchpoints:
         if not bp.is_valid():
-            CATCHPOINTS.remove(bp)
+            S.catchpoints.remove(bp)
         rearm()
 
 
 def _on_bp_deleted(bp):
-    for c in list(CATCHPOINTS):
+    for c in list(S.catchpoints):
         if c is bp or not c.is_valid():
-            CATCHPOINTS.remove(c)
+            S.catchpoints.remove(c)
     rearm()
 
 
@@ -399,9 +377,6 @@ CatchCoroutineState()
 
 # ---- breakpoints restricted to coroutines ---------------------------------
 
-_tid_slot = {}   # lwp -> Coroutine (slot address) seen running there
-
-
 def running_here():
     """The coroutine running on the selected thread, read cheaply: re-read
     the entry last seen on this thread, else decode the table."""
@@ -410,10 +385,10 @@ def running_here():
         tbl = S.table or _descriptor()
     except errors.CorodbgError:
         return None
-    hint = _tid_slot.get(lwp)
+    hint = S.tid_slot.get(lwp)
     if hint is not None and tbl.entry_layout is not None:
         try:
-            co = decode.read_entry(_RAW, tbl, hint)
+            co = decode.read_entry(S.memory.raw, tbl, hint)
         except errors.CorodbgError:
             co = None
         if co is not None and co.tid == lwp and \
@@ -424,8 +399,8 @@ def running_here():
         full = target.table()
     except errors.CorodbgError:
         return None
-    _tid_slot.clear()
-    _tid_slot.update(full.by_tid)
+    S.tid_slot.clear()
+    S.tid_slot.update(full.by_tid)
     return full.on_thread(lwp)
 
 
@@ -499,7 +474,7 @@ Examples:
         if glob:
             conds.append("name %s" % glob)
         if states:
-            conds.append("state %s" % ",".join(_state_name(s)
+            conds.append("state %s" % ",".join(state_name(s)
                                                for s in sorted(states)))
         gdb.write("Breakpoint %d only in coroutines%s\n"
                   % (bp.number, (" with " + ", ".join(conds))

@@ -10,8 +10,8 @@ from .target import S, gdb_errors, write_lines
 
 
 def _marker_id(tbl):
-    if view.VIEW is not None and gdb.selected_thread() == view.VIEW.thread:
-        return view.VIEW.co.id
+    if S.view is not None and gdb.selected_thread() == S.view.thread:
+        return S.view.co.id
     co = tbl.on_thread(target.current_lwp(), target.current_sp())
     return co.id if co else None
 
@@ -117,7 +117,7 @@ Usage: coroutine off"""
     def invoke(self, arg, from_tty):
         if arg.strip():
             raise errors.UsageError("coroutine off takes no argument")
-        had = view.VIEW is not None
+        had = S.view is not None
         view.leave()
         if had:
             gdb.write("[Back to thread %d's own stack]\n"

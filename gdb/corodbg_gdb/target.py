@@ -7,44 +7,58 @@ appears or the program goes away.
 """
 import functools
 import re
-import time
 import traceback
 
 import gdb
 
-from corodbg.core import errors, reader, decode, render, runtime_rules
+from corodbg.core import (decode, discovery, errors, reader, render,
+                          runtime_rules, symbols)
+from corodbg.core.discovery import TABLE_SYMBOL, TABLE_SECTION
 from corodbg.core.model import Location
 
-TABLE_SYMBOL = "corodbg_table"
-TABLE_SECTION = ".corodbg"
 BATCH_CHARS = 32768    # see write_lines
 
 
-class Session:
-    """Per-GDB state of the extension (one instance, `S`)."""
+class Memory(reader.MemoryReader):
+    """The adapter's one memory reader, three ways:
+
+    - read/read_view: GDB's reads, cached until the target resumes or its
+      memory is written (the table, entries, strings);
+    - raw: GDB's reads, uncached (the descriptor a catchpoint re-reads at
+      every event, the filter before writing it);
+    - stacks(): the coroutines' stacks, through /proc/PID/mem for a live
+      native process (a pread instead of a GDB call per coroutine), else
+      raw.  (Reading the table's chunks that way was measured slower for
+      the first listing: 0.57 s against 0.50 s at 100,000.)"""
 
     def __init__(self):
-        self.reader = reader.CachingReader(reader.FunctionReader(_read,
-                                                                 _view))
-        self.table = None
-        self.table_addr = None
-        self.locations = {}
-        self.runtime = runtime_rules.RuntimeFrames()  # which frames are runtime
-        self.debug = False
-        self.stop_serial = 0
+        self.raw = reader.FunctionReader(_read, _view)
+        self._cached = reader.CachingReader(self.raw)
+        self._stacks = None     # ((inferior, pid), reader)
 
-    def invalidate(self, *_args):
-        """Forget what was read from the target (resume, memory write)."""
-        self.reader.invalidate()
-        self.table = None
-        self.stop_serial += 1
+    def read(self, addr, size):
+        return self._cached.read(addr, size)
 
-    def invalidate_all(self, *_args):
-        """Also forget the table address and symbols (new objfile/exit)."""
-        self.invalidate()
-        self.table_addr = None
-        self.locations.clear()
-        self.__dict__.pop("module_ranges", None)
+    def read_view(self, addr, size):
+        return self._cached.read_view(addr, size)
+
+    def invalidate(self):
+        self._cached.invalidate()
+
+    def stacks(self):
+        inf = gdb.selected_inferior()
+        key = (inf.num, inf.pid)
+        if self._stacks is not None and self._stacks[0] == key:
+            return self._stacks[1]
+        r = None
+        conn = getattr(inf, "connection", None)
+        if inf.pid and conn is not None and conn.type == "native":
+            try:
+                r = reader.open_proc_mem(inf.pid, self.raw, table_address())
+            except errors.CorodbgError:
+                r = None
+        self._stacks = (key, r or self.raw)
+        return r or self.raw
 
 
 def _read(addr, size):
@@ -57,28 +71,55 @@ def _view(addr, size):
     return gdb.selected_inferior().read_memory(addr, size).cast("B")
 
 
-RAW = reader.FunctionReader(_read)     # GDB's reads, uncached
+class Session:
+    """Everything the GDB adapter keeps, in one place (one instance, `S`).
 
+    Per stop (dropped on resume and memory writes, `invalidate`): the
+    table, cached reads, each thread's sp and inline depth, the active
+    coroutine view.  Per program (also dropped when objfiles change or the
+    program exits, `invalidate_all`): the table's address, symbols, module
+    ranges and the learned frame sizes.  Settings and catch state live as
+    long as GDB."""
 
-def proc_reader():
-    """The reader of the coroutines' stacks: /proc/PID/mem for a live
-    native process (a pread instead of a GDB call per coroutine), else
-    GDB's (RAW).  (Reading the table's chunks through it too was measured
-    slower for the first listing: 0.57 s against 0.50 s at 100,000.)"""
-    inf = gdb.selected_inferior()
-    key = (inf.num, inf.pid)
-    got = S.__dict__.get("stack_reader")
-    if got is not None and got[0] == key:
-        return got[1]
-    r = None
-    conn = getattr(inf, "connection", None)
-    if inf.pid and conn is not None and conn.type == "native":
-        try:
-            r = reader.open_proc_mem(inf.pid, RAW, table_address())
-        except errors.CorodbgError:
-            r = None
-    S.stack_reader = (key, r or RAW)
-    return r or RAW
+    def __init__(self):
+        self.memory = Memory()
+        self.table = None
+        self.table_addr = None
+        self.stop_serial = 0
+        self.thread_sps = {}       # GDB thread number -> sp of frame #0
+        self.view_bases = {}       # gdb.InferiorThread -> inline depth
+        self.map_checked = (None, None)  # (table, regmap problem or None)
+        self.view = None           # view.View being looked at, or None
+        self.symbols = symbols.SymbolCache(      # (defined further down)
+            lambda pc: _function_start(pc),
+            lambda pc, look: _describe(pc, look))
+        self.module_ranges = None  # [(start, end, path, bias)]
+        self.fast_unwinder = None  # stackwalk.FrameSizeUnwinder
+        self.runtime = runtime_rules.RuntimeFrames()  # which frames are runtime
+        self.debug = False         # `set corodbg debug`
+        # catch.py: live catchpoints; (catchpoint, coroutine id) events to
+        # report at the stop; cores already reported; lwp -> the entry
+        # last seen running there
+        self.catchpoints = []
+        self.pending_events = []
+        self.reported_cores = set()
+        self.tid_slot = {}
+
+    def invalidate(self, *_args):
+        """Forget what was read from the target (resume, memory write)."""
+        self.memory.invalidate()
+        self.table = None
+        self.thread_sps.clear()
+        self.view_bases.clear()
+        self.stop_serial += 1
+
+    def invalidate_all(self, *_args):
+        """Also forget the table address and symbols (new objfile/exit)."""
+        self.invalidate()
+        self.table_addr = None
+        self.symbols.clear()
+        self.module_ranges = None
+        self.fast_unwinder = None
 
 
 S = Session()
@@ -86,7 +127,7 @@ S = Session()
 
 def _on_cont(_ev):
     S.invalidate()
-    S.locations.clear()
+    S.symbols.clear()
 
 
 gdb.events.cont.connect(_on_cont)
@@ -207,11 +248,6 @@ def _section_addr():
     return int(m.group(1), 16) if m else None
 
 
-NO_EXECUTABLE = ("no executable loaded: use `file PROGRAM` (the table is "
-                 "found through the program's symbols or its .corodbg "
-                 "section)")
-
-
 def table_address():
     if S.table_addr is None:
         addr = _symbol_addr()
@@ -219,11 +255,8 @@ def table_address():
             addr = _section_addr()
         if addr is None:
             if not gdb.current_progspace().filename:
-                raise errors.NoTableError(NO_EXECUTABLE)
-            raise errors.NoTableError(
-                "No coroutine table in this program (symbol %s and section "
-                "%s not found: is it linked with libcorodbg?)"
-                % (TABLE_SYMBOL, TABLE_SECTION))
+                raise discovery.no_executable()
+            raise discovery.not_found()
         S.table_addr = addr
     return S.table_addr
 
@@ -234,7 +267,7 @@ def table(columns=False):
     then comes as columns, decode.decode_table)."""
     require_target()
     if S.table is None:
-        t = decode.decode_table(S.reader, table_address(),
+        t = decode.decode_table(S.memory, table_address(),
                                 columns=columns)
         t.mark_unknown_threads(known_tids())
         S.table = t
@@ -245,11 +278,9 @@ def table(columns=False):
 
 
 def now_ns(t):
-    """'Now' for ages: the host clock for a live native process (same
-    CLOCK_MONOTONIC), else the last clock the runtime read (cores)."""
-    if target_kind() == "native":
-        return time.monotonic_ns()
-    return t.get("clock_ns")
+    """'Now' for ages (the core's clock rule, model.Table.now_ns): the host
+    clock only beside a live native process."""
+    return t.now_ns(target_kind() == "native")
 
 
 def current_lwp():
@@ -301,32 +332,32 @@ def _function_at(pc):
     return m.group(1), pc - int(m.group(2) or 0)
 
 
-def symbolize(pc, is_return=True):
-    """pc -> Location(function, file, line, pc); cached per stop.
+def _function_start(pc):
+    return _function_at(pc)[1]
 
-    IS_RETURN: PC is a return address, so its line is that of the call
-    (look up pc - 1), unless PC starts a function (a coroutine that never
-    ran sits at its start routine)."""
-    if not pc:
-        return Location(None, None, 0, pc)
-    key = (pc, is_return)
-    loc = S.locations.get(key)
-    if loc is None:
-        fn, start = _function_at(pc)
-        look = pc - 1 if is_return and start != pc else pc
-        if look != pc:
-            fn2, _ = _function_at(look)
-            fn = fn2 or fn
-        path, line = None, 0
-        try:
-            sal = gdb.find_pc_line(look)
-            if sal.symtab is not None:
-                path, line = sal.symtab.filename, sal.line
-        except RuntimeError:
-            pass
-        module = None if fn else module_of(pc)
-        loc = S.locations[key] = Location(fn, path, line, pc, module)
-    return loc
+
+def _describe(pc, look):
+    """Location of the code at LOOK, reported for PC: named by LOOK's
+    function (else PC's), by module + offset when neither has a name."""
+    fn, _ = _function_at(look)
+    if fn is None and look != pc:
+        fn, _ = _function_at(pc)
+    path, line = None, 0
+    try:
+        sal = gdb.find_pc_line(look)
+        if sal.symtab is not None:
+            path, line = sal.symtab.filename, sal.line
+    except RuntimeError:
+        pass
+    module = None if fn else module_of(pc)
+    return Location(fn, path, line, pc, module)
+
+
+def symbolize(pc, is_return=True):
+    """pc -> Location(function, file, line, pc), by the core's rule
+    (symbols.call_site: a return address names its call), cached per
+    stop."""
+    return S.symbols.symbolize(pc, is_return)
 
 
 # ---- module + offset of addresses without symbols --------------------------
@@ -368,7 +399,7 @@ def _elf_section_addr(path, name):
 
 
 def _module_ranges():
-    ranges = S.__dict__.get("module_ranges")
+    ranges = S.module_ranges
     if ranges is None:
         ranges = []
         try:

@@ -53,8 +53,6 @@ class View:
 
 
 
-VIEW = None
-
 # GDB architecture name -> ELF e_machine (for the register map check).
 _GDB_ARCH = (("x86-64", layout.ARCH_X86_64), ("aarch64", layout.ARCH_AARCH64))
 
@@ -85,7 +83,7 @@ class CoroutineUnwinder(Unwinder):
         self._types = {}
 
     def __call__(self, pending):
-        v = VIEW
+        v = S.view
         if v is None or pending.level() != v.base:
             return None
         if gdb.selected_thread() != v.thread:
@@ -154,7 +152,7 @@ class CoroutineFrameFilter:
         gdb.frame_filters[self.name] = self
 
     def filter(self, frames):
-        v = VIEW
+        v = S.view
         if v is None or gdb.selected_thread() != v.thread:
             return frames
         return self._hide(frames, v)
@@ -231,9 +229,8 @@ _filter = CoroutineFrameFilter()
 
 
 def _drop_view(*_args):
-    global VIEW
-    if VIEW is not None:
-        VIEW = None
+    if S.view is not None:
+        S.view = None
         _filter.enabled = False
         gdb.invalidate_cached_frames()
 
@@ -245,8 +242,8 @@ gdb.events.exited.connect(_drop_view)
 def current_coroutine_id():
     """Id of the coroutine being looked at: the view's, else the one running
     on the selected thread, else 0."""
-    if VIEW is not None and gdb.selected_thread() == VIEW.thread:
-        return VIEW.co.id
+    if S.view is not None and gdb.selected_thread() == S.view.thread:
+        return S.view.co.id
     if not target.has_target():
         return 0
     try:
@@ -258,8 +255,7 @@ def current_coroutine_id():
 
 
 def _set_view(view):
-    global VIEW
-    VIEW = view
+    S.view = view
     _filter.enabled = view is not None
     gdb.invalidate_cached_frames()
 
@@ -277,7 +273,7 @@ def save_selection():
         level = gdb.selected_frame().level()
     except gdb.error:
         level = None
-    return (VIEW, th, level)
+    return (S.view, th, level)
 
 
 def restore_selection(saved):
@@ -318,7 +314,7 @@ def enter(co, tbl, quiet=False, saved=False):
                                   % co.id)
     _set_view(None)
     _set_view(View(co, tbl, th, _inline_depth()))
-    f = _frame_at(VIEW.base + 1)
+    f = _frame_at(S.view.base + 1)
     _check_view(co, f)
     f.select()
     return "[Switching to coroutine %d \"%s\" (%s%s)]" % (
@@ -377,15 +373,13 @@ def _thread_running(co):
 
 def _thread_sp(th):
     """Thread TH's sp, read once per stop (a listing asks per coroutine)."""
-    key = (S.stop_serial, th.num)
-    got = S.__dict__.get("thread_sp")
-    if got is not None and got[0] == key:
-        return got[1]
+    if th.num in S.thread_sps:
+        return S.thread_sps[th.num]
     try:
         sp = int(gdb.newest_frame().read_register(_SP_NAME))
     except (gdb.error, RuntimeError):
         sp = None
-    S.thread_sp = (key, sp)
+    S.thread_sps[th.num] = sp
     return sp
 
 
@@ -441,7 +435,7 @@ def print_selected_frame(from_tty):
     names that frame by pc - 1 (see _AtStart), so its line is printed
     here from the pc itself, in GDB's layout."""
     f = gdb.selected_frame()
-    if VIEW is None or not at_function_start(f):
+    if S.view is None or not at_function_start(f):
         gdb.execute("frame", from_tty)
         return
     loc = target.symbolize(f.pc(), False)
@@ -487,7 +481,7 @@ def real_frames(co, tbl, depth):
     first = 0
     try:
         enter(co, tbl, quiet=True)
-        v = VIEW
+        v = S.view
         f = gdb.selected_frame() if v is not None else gdb.newest_frame()
         first = f.level() if f is not None else 0
         shown = []
@@ -518,25 +512,16 @@ def real_frames(co, tbl, depth):
     return out, first
 
 
-_RAW = target.RAW
-_stack_reader = target.proc_reader
-
-
 def _fast():
-    u = S.__dict__.get("fast_unwinder")
+    """The stack walker by learned frame sizes (per program: dropped with
+    the objfiles), reading stacks the fastest way this stop allows."""
+    u = S.fast_unwinder
     if u is None:
         def learn(co, depth):
             return real_frames(co, target.table(), depth)[0]
-        u = S.fast_unwinder = FrameSizeUnwinder(_RAW, learn)
-    u.reader = _stack_reader()
+        u = S.fast_unwinder = FrameSizeUnwinder(S.memory.raw, learn)
+    u.reader = S.memory.stacks()
     return u
-
-
-def _drop_fast(*_args):
-    S.__dict__.pop("fast_unwinder", None)
-
-
-gdb.events.new_objfile.connect(_drop_fast)
 
 
 def _walk(co, tbl, depth, until=None, on_thread=None):
@@ -575,35 +560,29 @@ def _stackless(co, tbl, on_thread):
                                   or co.unreadable in regs.NO_CONTEXT)
 
 
-_BASE = {}  # (stop serial, thread) -> _inline_depth() of that thread
-
-
 def _view_base():
     """The level a view on the selected thread claims (its inline frame
     count), once per stop and thread: -t numbers frames as bt does."""
-    key = (S.stop_serial, gdb.selected_thread())
-    base = _BASE.get(key)
+    th = gdb.selected_thread()
+    base = S.view_bases.get(th)
     if base is None:
-        _BASE.clear()
-        base = _BASE[key] = _inline_depth()
+        base = S.view_bases[th] = _inline_depth()
     return base
 
-
-_MAP = {}  # the table last checked by _map_problem, and its answer
 
 
 def _map_problem(tbl):
     """Why TBL's register map cannot give parked coroutines stacks
     (core/regmap.py), or None.  Warns once per table."""
-    if _MAP.get("table") is not tbl:
+    checked, why = S.map_checked
+    if checked is not tbl:
         why = regmap.problem(tbl, registers.names(tbl.prefix["arch"]) or {},
                              _target_arch())
-        _MAP.clear()
-        _MAP.update(table=tbl, why=why)
+        S.map_checked = (tbl, why)
         if why:
             target.warn("register map unusable: %s: no stacks for parked "
                         "coroutines" % why)
-    return _MAP["why"]
+    return why
 
 
 class Frontend(listing.Frontend):

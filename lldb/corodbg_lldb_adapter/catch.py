@@ -13,8 +13,9 @@ import sys
 
 import lldb
 
-from corodbg.core import errors, layout, query
+from corodbg.core import errors, query
 from corodbg.core import filter as corefilter
+from corodbg.core.model import state_name
 
 from . import target as T
 from .commands import Command, command
@@ -47,7 +48,7 @@ class CatchSpec:
         if self.crash:
             parts.append("crash")
         if self.states:
-            names = ",".join(layout.STATES[s][2] for s in sorted(self.states))
+            names = ",".join(state_name(s) for s in sorted(self.states))
             what = "state %s" % names
             if self.cid:
                 what += " of coroutine %d" % self.cid
@@ -122,9 +123,7 @@ def on_event_hook(frame, bp_loc, extra_args=None, internal_dict=None):
                 kind, cid)
         elif kind == "state":
             text = 'corodbg: coroutine %d "%s" %s -> %s' % (
-                cid, co.name, layout.STATES[old][2] if old < len(
-                    layout.STATES) else old,
-                layout.STATES[new][2] if new < len(layout.STATES) else new)
+                cid, co.name, state_name(old), state_name(new))
         else:
             text = "corodbg: " + T.describe_coroutine(sess, co)
         sess.last_event = text

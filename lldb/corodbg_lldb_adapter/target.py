@@ -10,16 +10,15 @@ Nothing here writes target memory except `write_filter` (the in-process
 event filter, on the user's explicit `coroutine catch`).
 """
 import os
-import time
 
 import lldb
 
-from corodbg.core import crash, errors, reader, decode, layout, runtime_rules
+from corodbg.core import (crash, decode, discovery, errors, layout,
+                          reader, runtime_rules, symbols)
 from corodbg.core import filter as corefilter
+from corodbg.core.discovery import TABLE_SYMBOL, TABLE_SECTION
 from corodbg.core.model import EVENT_NAMES, Location
 
-TABLE_SYMBOL = "corodbg_table"
-TABLE_SECTION = ".corodbg"
 # Thread ids of coroutine threads: 2^32 + coroutine id (never a Linux tid).
 CORO_TID_BASE = 1 << 32
 DEFAULT_MAX_THREADS = 2000
@@ -99,7 +98,9 @@ class Session:
         self.stop_id = None
         self._table = None
         self._table_error = None
-        self.locations = {}
+        self.symbols = symbols.SymbolCache(
+            lambda pc: _function_start(self.target, pc),
+            lambda pc, look: _describe(self.target, pc, look))
         self.pinned = set()         # coroutine ids the user selected
         self.cut_note = None        # what the plugin left out this stop
         self._on_threads = None
@@ -177,27 +178,14 @@ class Session:
         return r
 
     def now_ns(self, tbl):
-        """'Now' for ages: the host's CLOCK_MONOTONIC for a live local
-        process, else the last clock the runtime read (core files)."""
-        if self.is_local_live():
-            return time.monotonic_ns()
-        return tbl.get("clock_ns")
+        """'Now' for ages (the core's clock rule, model.Table.now_ns)."""
+        return tbl.now_ns(self.is_local_live())
 
     # ---- symbolization --------------------------------------------------
     def symbolize(self, pc, is_return=True):
-        """pc -> Location(function, file, line, pc).
-
-        IS_RETURN: PC is a return address, so its line is the call's
-        (look up pc - 1), unless PC starts a function (a coroutine that
-        never ran sits at its start routine)."""
-        if not pc:
-            return Location(None, None, 0, pc)
-        key = (pc, is_return)
-        loc = self.locations.get(key)
-        if loc is None:
-            loc = self.locations[key] = _symbolize(self.target, pc,
-                                                   is_return)
-        return loc
+        """pc -> Location(function, file, line, pc), by the core's rule
+        (symbols.call_site), cached for the process."""
+        return self.symbols.symbolize(pc, is_return)
 
     # ---- threads ----------------------------------------------------------
     def on_threads(self):
@@ -296,10 +284,7 @@ def find_table(target, rd):
             continue
     if cands:
         return cands[0]   # let the decoder say what is wrong with it
-    raise errors.NoTableError(
-        "No coroutine table in this program (symbol %s and section %s not "
-        "found: is it linked with libcorodbg?)" % (TABLE_SYMBOL,
-                                                    TABLE_SECTION))
+    raise discovery.not_found()
 
 
 def function_name(name):
@@ -312,14 +297,18 @@ def function_name(name):
     return name[2:] if name.startswith("::") else name
 
 
-def _symbolize(target, pc, is_return):
-    addr = target.ResolveLoadAddress(pc)
-    sym = addr.GetSymbol()
-    look = pc
-    if is_return and not (sym.IsValid() and
-                          sym.GetStartAddress().GetLoadAddress(target) == pc):
-        look = pc - 1
-    a = target.ResolveLoadAddress(look) if look != pc else addr
+def _function_start(target, pc):
+    """Load address of the symbol holding PC, or None."""
+    sym = target.ResolveLoadAddress(pc).GetSymbol()
+    if not sym.IsValid():
+        return None
+    return sym.GetStartAddress().GetLoadAddress(target)
+
+
+def _describe(target, pc, look):
+    """Location of the code at LOOK (an inlined function by its own name),
+    reported for PC."""
+    a = target.ResolveLoadAddress(look)
     sc = target.ResolveSymbolContextForAddress(
         a, lldb.eSymbolContextFunction | lldb.eSymbolContextSymbol |
         lldb.eSymbolContextLineEntry | lldb.eSymbolContextBlock)

@@ -70,3 +70,20 @@ def filter_values(states=(), panic=False, crash=False, cid=0, glob=""):
         (layout.FILTER_PANIC if panic else 0) | \
         (layout.FILTER_CRASH if crash else 0)
     return mask, flags, (cid or 0) if mask else 0, (glob or "") if mask else ""
+
+
+def union_values(requests):
+    """(mask, flags, id, glob) of the narrowest filter that lets through
+    every request in REQUESTS, each (states, panic, cid, glob).  State
+    requests for different ids or names arm no id or name restriction:
+    the debugger re-checks each request precisely at the stop."""
+    states, panic, ids, globs = set(), False, set(), set()
+    for req_states, req_panic, cid, glob in requests:
+        panic = panic or bool(req_panic)
+        if req_states:
+            states.update(req_states)
+            ids.add(cid or 0)
+            globs.add(glob or "")
+    cid = ids.pop() if len(ids) == 1 else 0
+    glob = globs.pop() if len(globs) == 1 else ""
+    return filter_values(states, panic, False, cid, glob)

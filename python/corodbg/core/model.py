@@ -6,6 +6,7 @@ is None for a good entry, else one of UNREADABLE_REASONS: the entry is
 still listed, with what could be read.
 """
 import collections
+import time
 from itertools import compress, count
 from operator import attrgetter
 
@@ -13,6 +14,12 @@ from . import layout
 
 STATE_NAMES = {v: t for _, v, t in layout.STATES}
 STATE_BY_NAME = {t: v for _, v, t in layout.STATES}
+
+
+def state_name(value):
+    """A state's name ("blocked"), or "state-N" for a value the ABI does
+    not define (a corrupt entry, a newer runtime)."""
+    return STATE_NAMES.get(value, "state-%s" % value)
 WAIT_NAMES = {v: t for _, v, t in layout.WAITS}
 WAIT_BY_NAME = {t: v for _, v, t in layout.WAITS}
 EVENT_NAMES = {v: t for _, v, t in layout.EVENTS}
@@ -70,7 +77,7 @@ class Coroutine:
 
     @property
     def state_name(self):
-        return STATE_NAMES.get(self.state, "state-%s" % self.state)
+        return state_name(self.state)
 
     @property
     def wait_name(self):
@@ -160,6 +167,15 @@ class Table:
     def get(self, name, default=None):
         v = self.desc.get(name)
         return default if v is None else v
+
+    def now_ns(self, live_local):
+        """'Now' for ages, in CLOCK_MONOTONIC ns.  LIVE_LOCAL: the debugger
+        runs beside the live process, whose runtime reads the same clock as
+        ours.  Otherwise (a core file, a remote target: another time's or
+        another machine's clock) the last clock the runtime read."""
+        if live_local:
+            return time.monotonic_ns()
+        return self.get("clock_ns")
 
     @property
     def coroutines(self):
