@@ -207,10 +207,10 @@ class UserRule:
         the general walk."""
         return self.walked_at(walker, co.pc, co.sp, co.stack_hi, depth)
 
-    def walked_at(self, walker, pc, sp, hi, depth):
+    def walked_at(self, walker, pc, sp, hi, depth, data=None):
         """walked() of a parked coroutine given by its saved PC, SP and
-        stack top HI (walker.user_frame_at)."""
-        got = walker.user_frame_at(pc, sp, hi, depth, self._index_fn)
+        stack top HI (walker.user_frame_at; DATA its window if read)."""
+        got = walker.user_frame_at(pc, sp, hi, depth, self._index_fn, data)
         if got is None:
             return False
         shown, i = got
