@@ -14,9 +14,9 @@ AG_INC  = -I$(AG_DIR)/include -I$(AG_DIR)/lib $(CAP_INC)
 AG_CAP_LIB := $(B)/capture/libcorocap.a
 AG_SRC := $(sort $(wildcard $(AG_DIR)/lib/*.c))
 AG_OBJ := $(AG_SRC:$(AG_DIR)/lib/%.c=$(AG_B)/obj/%.o)
-AG_HDR := $(AG_DIR)/include/corodbg_agent.h $(wildcard $(AG_DIR)/lib/*.h) \
-          capture/include/corocap.h $(HOOKS_DIR)/include/corodbg.h \
-          $(B)/capture/gen/runtime_rules.h $(B)/symbolizer/proto/profile.pb-c.h
+# Headers come from gcc's .d files (DEPFLAGS); the generated ones must
+# exist before the first compile, which no .d file knows yet.
+AG_GEN_HDR := $(B)/capture/gen/runtime_rules.h $(B)/symbolizer/proto/profile.pb-c.h
 AG_SO  := $(AG_B)/libcorodbg-agent.so
 # libcorodbg's symbols (the table, the totals) come from the program,
 # which links libcorodbg itself: the agent must not bring a second table.
@@ -28,7 +28,7 @@ AG_LIBS := $(B)/symbolizer/libcorosym.a $(AG_PPROF_OBJ) \
            -Wl,-Bstatic -ldeflate -lzstd -Wl,-Bdynamic \
            -ldw -lelf -lprotobuf-c -lz -lstdc++ -ldl -lpthread
 
-$(AG_B)/obj/%.o: $(AG_DIR)/lib/%.c $(AG_HDR)
+$(AG_B)/obj/%.o: $(AG_DIR)/lib/%.c | $(AG_GEN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(AG_INC) -I$(B)/capture/gen -c $< -o $@
 
@@ -40,7 +40,7 @@ $(AG_SO): $(AG_OBJ) $(AG_CAP_LIB) $(B)/symbolizer/libcorosym.a $(AG_PPROF_OBJ) \
 	ln -sf libcorodbg-agent.so.1 $@
 
 $(AG_B)/tests/agent_target: $(AG_DIR)/tests/agent_target.c $(AG_SO) \
-                            $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+                            $(RT_LIB_A) $(HOOKS_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(RT_INC) \
 	  -I$(AG_DIR)/include $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
@@ -76,7 +76,7 @@ fuzz-agent: $(AG_B)/fuzz/fuzz-http
 
 # bench/run-agent.sh's switch-heavy workload (run with and without the
 # agent preloaded) and the agent_target it scrapes at 100,000 coroutines.
-$(AG_B)/bench/switch_load: bench/agent/switch_load.c $(RT_LIB_A) $(HOOKS_LIB_A) $(RT_HDR)
+$(AG_B)/bench/switch_load: bench/agent/switch_load.c $(RT_LIB_A) $(HOOKS_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(RT_INC) $< -o $@ $(RT_LIB_A) $(HOOKS_LIB_A) \
 	  $(HOOKS_LDFLAGS) $(RT_LDLIBS)
@@ -89,13 +89,13 @@ fuzz: fuzz-agent
 # ASan + UBSan, linked into one executable: tests/agent runs its endpoint
 # and malformed-request tests against it too.
 AG_SAN_OBJ := $(AG_SRC:$(AG_DIR)/lib/%.c=$(AG_B)/san/%.o)
-$(AG_B)/san/%.o: $(AG_DIR)/lib/%.c $(AG_HDR)
+$(AG_B)/san/%.o: $(AG_DIR)/lib/%.c | $(AG_GEN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(AG_INC) -I$(B)/capture/gen -c $< -o $@
 $(AG_B)/tests/agent_target-san: $(AG_DIR)/tests/agent_target.c $(AG_SAN_OBJ) \
                                 $(B)/capture/libcorocap-san.a $(RT_LIB_SAN_A) \
                                 $(B)/symbolizer/libcorosym.a $(AG_PPROF_OBJ) \
-                                $(HOOKS_LIB_SAN_A) $(RT_HDR)
+                                $(HOOKS_LIB_SAN_A)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(RT_INC) -I$(AG_DIR)/include $< -o $@ $(AG_SAN_OBJ) \
 	  $(B)/capture/libcorocap-san.a $(RT_LIB_SAN_A) $(HOOKS_LIB_SAN_A) \

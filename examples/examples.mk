@@ -3,14 +3,14 @@
 # debuggers can show every local, plus `strip --strip-all` copies
 # (NAME-stripped) and non-PIE builds (NAME-nopie).
 #
-# This fragment is included before runtime/ and runtime-hooks/ (sorted),
-# so prerequisites name their archives by path: make expands prerequisite
-# lists at once, recipes only later.
+# Each program is compiled from two sources in one step, and gcc's .d
+# file then keeps only the second one's headers (Makefile, DEPFLAGS), so
+# the headers are listed here.
 
 EX_B      := $(B)/examples
 EX_NAMES  := leak spawn-loop panic segv server
 EX_NOPIE  := leak server
-EX_LIBS   := $(B)/runtime/libcorort.a $(B)/runtime-hooks/libcorodbg.a
+EX_LIBS   := $(RT_LIB_A) $(HOOKS_LIB_A)
 EX_HDRS   := examples/common.h runtime/include/corort.h \
              runtime-hooks/include/corodbg.h
 EX_CFLAGS  = $(BASE_CFLAGS) -O0 -fno-omit-frame-pointer $(RT_INC)

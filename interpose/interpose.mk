@@ -7,7 +7,8 @@ UCX_B   := $(B)/interpose
 UCX_SO  := $(UCX_B)/libcorodbg-ucontext.so
 UCX_OBJ := $(UCX_B)/obj/uc_interpose.o $(UCX_B)/obj/uc_stubs.o
 
-$(UCX_B)/obj/uc_interpose.o: $(UCX_DIR)/uc_interpose.c $(HOOKS_DIR)/include/corodbg.h
+# Headers come from gcc's .d files (DEPFLAGS in BASE_CFLAGS/SAN_CFLAGS).
+$(UCX_B)/obj/uc_interpose.o: $(UCX_DIR)/uc_interpose.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
 
@@ -25,7 +26,7 @@ $(UCX_SO): $(UCX_OBJ) $(HOOKS_LIB_A) $(UCX_DIR)/exports.map
 # Asio spawn), register mode frame.  x86-64 only (fc_stubs.S).
 FCX_SO  := $(UCX_B)/libcorodbg-fcontext.so
 FCX_OBJ := $(UCX_B)/obj/fc_interpose.o $(UCX_B)/obj/fc_stubs.o
-$(UCX_B)/obj/fc_interpose.o: $(UCX_DIR)/fc_interpose.c $(HOOKS_DIR)/include/corodbg.h
+$(UCX_B)/obj/fc_interpose.o: $(UCX_DIR)/fc_interpose.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
 $(UCX_B)/obj/fc_stubs.o: $(UCX_DIR)/fc_stubs.S
@@ -60,7 +61,7 @@ BENCH += $(UCX_B)/bench_fcontext $(FCX_SO)
 # ASan/UBSan variant for the tests: preload it after the ASan runtime,
 # LD_PRELOAD="$(gcc -print-file-name=libasan.so) .../libcorodbg-ucontext-san.so".
 UCX_SAN_SO := $(UCX_B)/libcorodbg-ucontext-san.so
-$(UCX_B)/san/uc_interpose.o: $(UCX_DIR)/uc_interpose.c $(HOOKS_DIR)/include/corodbg.h
+$(UCX_B)/san/uc_interpose.o: $(UCX_DIR)/uc_interpose.c
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) -c $< -o $@
 $(UCX_SAN_SO): $(UCX_B)/san/uc_interpose.o $(UCX_B)/obj/uc_stubs.o $(HOOKS_LIB_SAN_A) $(UCX_DIR)/exports.map

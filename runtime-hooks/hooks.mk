@@ -1,13 +1,15 @@
 # libcorodbg: the runtime hooks and the coroutine table.
-# Exports for other fragments: HOOKS_INC, HOOKS_LIB_A, HOOKS_LIB_SO,
-# HOOKS_LIB_SAN_A, HOOKS_LDFLAGS (export the table from executables so
-# debuggers find it through .dynsym even after strip, and keep the GDB
-# auto-load record).
+# Exports for other fragments: HOOKS_B, HOOKS_INC, HOOKS_LIB_A,
+# HOOKS_LIB_SO, HOOKS_LIB_SAN_A, HOOKS_AARCH64_A, HOOKS_LDLIBS,
+# HOOKS_LDFLAGS (export the table from executables so debuggers find it
+# through .dynsym even after strip, and keep the GDB auto-load record).
 
 HOOKS_DIR       := runtime-hooks
 HOOKS_B         := $(B)/runtime-hooks
 HOOKS_INC       := -I$(HOOKS_DIR)/include
 HOOKS_SRC       := $(sort $(wildcard $(HOOKS_DIR)/src/*.c))
+# Headers come from gcc's .d files (DEPFLAGS), except for the aarch64
+# build below, which compiles in one recipe.
 HOOKS_HDR       := $(HOOKS_DIR)/include/corodbg.h $(HOOKS_DIR)/src/internal.h
 HOOKS_OBJ       := $(HOOKS_SRC:$(HOOKS_DIR)/src/%.c=$(HOOKS_B)/obj/%.o)
 HOOKS_SAN_OBJ   := $(HOOKS_SRC:$(HOOKS_DIR)/src/%.c=$(HOOKS_B)/san/%.o)
@@ -23,11 +25,11 @@ HOOKS_LDFLAGS   := -Wl,--export-dynamic-symbol=corodbg_table \
                    -Wl,--export-dynamic-symbol=corodbg_current \
                    -Wl,-u,corodbg_gdb_script
 
-$(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
+$(HOOKS_B)/obj/%.o: $(HOOKS_DIR)/src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) -fvisibility=hidden $(HOOKS_INC) $(HOOKS_DEFS) -c $< -o $@
 
-$(HOOKS_B)/san/%.o: $(HOOKS_DIR)/src/%.c $(HOOKS_HDR)
+$(HOOKS_B)/san/%.o: $(HOOKS_DIR)/src/%.c
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) -fvisibility=hidden $(HOOKS_INC) $(HOOKS_DEFS) -c $< -o $@
 
@@ -75,17 +77,17 @@ HOOKS_TESTS     := $(HOOKS_TESTS_SRC:$(HOOKS_DIR)/tests/%.c=$(HOOKS_B)/tests/%) 
                    $(HOOKS_TESTS_SRC:$(HOOKS_DIR)/tests/%.c=$(HOOKS_B)/tests/%-san) \
                    $(HOOKS_B)/tests/test_api-shared
 
-$(HOOKS_B)/tests/%: $(HOOKS_DIR)/tests/%.c $(HOOKS_LIB_A) $(HOOKS_HDR)
+$(HOOKS_B)/tests/%: $(HOOKS_DIR)/tests/%.c $(HOOKS_LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
 	  $(HOOKS_LIB_A) -rdynamic $(HOOKS_LDLIBS)
 
-$(HOOKS_B)/tests/%-san: $(HOOKS_DIR)/tests/%.c $(HOOKS_LIB_SAN_A) $(HOOKS_HDR)
+$(HOOKS_B)/tests/%-san: $(HOOKS_DIR)/tests/%.c $(HOOKS_LIB_SAN_A)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
 	  $(HOOKS_LIB_SAN_A) -rdynamic $(HOOKS_LDLIBS)
 
-$(HOOKS_B)/tests/test_api-shared: $(HOOKS_DIR)/tests/test_api.c $(HOOKS_LIB_SO) $(HOOKS_HDR)
+$(HOOKS_B)/tests/test_api-shared: $(HOOKS_DIR)/tests/test_api.c $(HOOKS_LIB_SO)
 	@mkdir -p $(@D)
 	$(CC) $(BASE_CFLAGS) $(HOOKS_INC) -I$(HOOKS_DIR)/src $< -o $@ \
 	  -L$(HOOKS_B) -l:libcorodbg.so -Wl,-rpath,'$$ORIGIN/..' -rdynamic $(HOOKS_LDLIBS)

@@ -28,10 +28,14 @@
 #define TORN_RETRIES 4                       /* re-reads of an odd seq */
 #define GEN_RETRIES 3                        /* re-reads while generation moves */
 
-/* Field names in id order, from the header's X-macros (the ABI source). */
-#define CC__NAME(n, v, t) [v] = t,
+/* Field names and kinds in id order, from the header's X-macros (the
+ * ABI source). */
+#define CC__NAME(n, v, member, kind) [v] = #member,
+#define CC__KIND(n, v, member, kind) [v] = CORODBG_KIND_##kind,
 static const char *const desc_names[] = {CORODBG_DESC_FIELDS(CC__NAME)};
 static const char *const entry_names[] = {CORODBG_ENTRY_FIELDS(CC__NAME)};
+static const unsigned char desc_kinds[] = {CORODBG_DESC_FIELDS(CC__KIND)};
+static const unsigned char entry_kinds[] = {CORODBG_ENTRY_FIELDS(CC__KIND)};
 #define NDESC (sizeof desc_names / sizeof *desc_names)
 #define NENTRY (sizeof entry_names / sizeof *entry_names)
 
@@ -89,23 +93,21 @@ static int uint_size(unsigned s)
     return s == 1 || s == 2 || s == 4 || s == 8;
 }
 
-/* decode._expected_kinds */
-static int kind_ok(const char *name, unsigned kind)
+/* decode._expected_kinds: may a record of kind KIND describe a field the
+ * header gives kind EXPECTED?  A uint and a pointer are the same bytes,
+ * so either stands for the other. */
+static int kind_ok(unsigned expected, unsigned kind)
 {
-    if (!strcmp(name, "name") || !strcmp(name, "filter_name") ||
-        !strcmp(name, "runtime_name") || !strcmp(name, "runtime_code"))
-        return kind == CORODBG_KIND_CHARS;
-    if (!strcmp(name, "regs"))
-        return kind == CORODBG_KIND_U64S;
-    if (!strcmp(name, "block_layout") || !strcmp(name, "frame_layout"))
-        return kind == CORODBG_KIND_REGLOCS;
-    return kind == CORODBG_KIND_UINT || kind == CORODBG_KIND_PTR;
+    if (expected == CORODBG_KIND_UINT || expected == CORODBG_KIND_PTR)
+        return kind == CORODBG_KIND_UINT || kind == CORODBG_KIND_PTR;
+    return kind == expected;
 }
 
 /* decode._field_records: the checked records of one array. */
 static int field_records(cc_table *t, const uint8_t *data, unsigned off,
                          unsigned count, unsigned rs, unsigned owner,
-                         const char *const *names, size_t nnames,
+                         const char *const *names,
+                         const unsigned char *kinds, size_t nnames,
                          const char *what, struct field *out, char *err)
 {
     if (count > MAX_FIELDS || (uint64_t)off + (uint64_t)count * rs > t->desc_size) {
@@ -135,7 +137,7 @@ static int field_records(cc_table *t, const uint8_t *data, unsigned off,
             snprintf(bad, sizeof bad, "register array size %u", fsize);
         else if (kind < CORODBG_KIND_UINT || kind > CORODBG_KIND_REGLOCS)
             snprintf(bad, sizeof bad, "has unknown kind %u", kind);
-        if (!bad[0] && !kind_ok(name, kind))
+        if (!bad[0] && !kind_ok(kinds[fid], kind))
             snprintf(bad, sizeof bad, "has kind %u", kind);
         if (bad[0]) {
             WARN(t, "%s field %s %s: ignored", what, name, bad);
@@ -267,10 +269,11 @@ static int descriptor(cc_reader *r, cc_table *t, struct layout *L,
     memset(L->e, 0, sizeof L->e);
     if (field_records(t, data, get_uint(data + 20, 2, be),
                       get_uint(data + 22, 2, be), rs, t->desc_size,
-                      desc_names, NDESC, "descriptor", L->d, err) ||
+                      desc_names, desc_kinds, NDESC, "descriptor", L->d,
+                      err) ||
         field_records(t, data, get_uint(data + 24, 2, be),
                       get_uint(data + 26, 2, be), rs, t->entry_size,
-                      entry_names, NENTRY, "entry", L->e, err))
+                      entry_names, entry_kinds, NENTRY, "entry", L->e, err))
         return -1;
     /* record positions, for ties in the overlap pass */
     for (size_t i = 0; i < NDESC; i++)

@@ -82,7 +82,8 @@ extern "C" {
 /* ---------------------------------------------------------------------
  * Vocabulary shared with the debugger side.  These X-macros are parsed by
  * tools/gen_layout.py to generate corodbg/core/layout.py: keep one entry
- * per line, in the form X(NAME, value, "text").
+ * per line, in the form X(NAME, value, "text"), or X(NAME, id, member,
+ * KIND) for the two field lists.
  * ------------------------------------------------------------------- */
 
 /* Coroutine states.  Values are ABI: never renumber, only append. */
@@ -115,64 +116,75 @@ extern "C" {
     X(PANIC, 2, "panic")   /* corodbg_panic() on a coroutine */            \
     X(CRASH, 3, "crash")   /* fatal signal inside a coroutine */
 
-/* Field ids of the descriptor's self-description.  ABI: only append. */
-#define CORODBG_DESC_FIELDS(X)                                             \
-    X(GENERATION, 1, "generation")                                         \
-    X(LIVE_COUNT, 2, "live_count")                                         \
-    X(NEXT_ID, 3, "next_id")                                               \
-    X(CHUNK_DIR, 4, "chunk_dir")                                           \
-    X(NCHUNKS, 5, "nchunks")                                               \
-    X(CHUNK_ENTRIES, 6, "chunk_entries")                                   \
-    X(CLOCK_NS, 7, "clock_ns")                                             \
-    X(FILTER_STATE_MASK, 8, "filter_state_mask")                           \
-    X(FILTER_FLAGS, 9, "filter_flags")                                     \
-    X(FILTER_ID, 10, "filter_id")                                          \
-    X(FILTER_NAME, 11, "filter_name")                                      \
-    X(EVENT_HOOK, 12, "event_hook")                                        \
-    X(EVENT_SEQ, 13, "event_seq")                                          \
-    X(EVENT_KIND, 14, "event_kind")                                        \
-    X(EVENT_ID, 15, "event_id")                                            \
-    X(EVENT_OLD_STATE, 16, "event_old_state")                              \
-    X(EVENT_NEW_STATE, 17, "event_new_state")                              \
-    X(CRASHED_ID, 18, "crashed_id")                                        \
-    X(RUNTIME_NAME, 19, "runtime_name")                                    \
-    X(HOOK_CALLS, 20, "hook_calls")                                        \
-    X(FILTERED, 21, "filtered")                                            \
-    X(REGS_MODES, 22, "regs_modes")                                        \
-    X(BLOCK_LAYOUT, 23, "block_layout")                                    \
-    X(BLOCK_LAYOUT_COUNT, 24, "block_layout_count")                        \
-    X(FRAME_LAYOUT, 25, "frame_layout")                                    \
-    X(FRAME_LAYOUT_COUNT, 26, "frame_layout_count")                        \
-    X(RUNTIME_CODE, 27, "runtime_code")                                    \
-    X(RUNTIME_START, 28, "runtime_start")                                  \
-    X(RUNTIME_CODE_LO, 29, "runtime_code_lo")                              \
-    X(RUNTIME_CODE_HI, 30, "runtime_code_hi")
+/* The table's self-description, one line per field of the descriptor
+ * (after its fixed prefix) and of an entry: X(NAME, id, member, KIND).
+ * NAME gives the enum CORODBG_DF_NAME / CORODBG_EF_NAME = id; MEMBER is
+ * the struct member holding it, whose name is also the field's name for
+ * readers; KIND is a CORODBG_FIELD_KINDS name (how readers decode it).
+ * From these lines alone come the field records in corodbg_table and
+ * their counts (table.c), and layout.py (tools/gen_layout.py).  Adding a
+ * field: append its line here and its member to the struct; table.c's
+ * static asserts fail until both agree (docs/abi.md, "Adding a field").
+ * Ids are ABI: only append, in id order. */
 
-/* Field ids of an entry's self-description.  ABI: only append. */
+/* The descriptor's fields. */
+#define CORODBG_DESC_FIELDS(X)                                             \
+    X(GENERATION, 1, generation, UINT)                                     \
+    X(LIVE_COUNT, 2, live_count, UINT)                                     \
+    X(NEXT_ID, 3, next_id, UINT)                                           \
+    X(CHUNK_DIR, 4, chunk_dir, PTR)                                        \
+    X(NCHUNKS, 5, nchunks, UINT)                                           \
+    X(CHUNK_ENTRIES, 6, chunk_entries, UINT)                               \
+    X(CLOCK_NS, 7, clock_ns, UINT)                                         \
+    X(FILTER_STATE_MASK, 8, filter_state_mask, UINT)                       \
+    X(FILTER_FLAGS, 9, filter_flags, UINT)                                 \
+    X(FILTER_ID, 10, filter_id, UINT)                                      \
+    X(FILTER_NAME, 11, filter_name, CHARS)                                 \
+    X(EVENT_HOOK, 12, event_hook, PTR)                                     \
+    X(EVENT_SEQ, 13, event_seq, UINT)                                      \
+    X(EVENT_KIND, 14, event_kind, UINT)                                    \
+    X(EVENT_ID, 15, event_id, UINT)                                        \
+    X(EVENT_OLD_STATE, 16, event_old_state, UINT)                          \
+    X(EVENT_NEW_STATE, 17, event_new_state, UINT)                          \
+    X(CRASHED_ID, 18, crashed_id, UINT)                                    \
+    X(RUNTIME_NAME, 19, runtime_name, CHARS)                               \
+    X(HOOK_CALLS, 20, hook_calls, UINT)                                    \
+    X(FILTERED, 21, filtered, UINT)                                        \
+    X(REGS_MODES, 22, regs_modes, UINT)                                    \
+    X(BLOCK_LAYOUT, 23, block_layout, REGLOCS)                             \
+    X(BLOCK_LAYOUT_COUNT, 24, block_layout_count, UINT)                    \
+    X(FRAME_LAYOUT, 25, frame_layout, REGLOCS)                             \
+    X(FRAME_LAYOUT_COUNT, 26, frame_layout_count, UINT)                    \
+    X(RUNTIME_CODE, 27, runtime_code, CHARS)                               \
+    X(RUNTIME_START, 28, runtime_start, PTR)                               \
+    X(RUNTIME_CODE_LO, 29, runtime_code_lo, PTR)                           \
+    X(RUNTIME_CODE_HI, 30, runtime_code_hi, PTR)
+
+/* An entry's fields. */
 #define CORODBG_ENTRY_FIELDS(X)                                            \
-    X(ID, 1, "id")                                                         \
-    X(SEQ, 2, "seq")                                                       \
-    X(STATE, 3, "state")                                                   \
-    X(TID, 4, "tid")                                                       \
-    X(LAST_TID, 5, "last_tid")                                             \
-    X(SWITCHES, 6, "switches")                                             \
-    X(ENTRY_FN, 7, "entry_fn")                                             \
-    X(CREATE_PC, 8, "create_pc")                                           \
-    X(STACK_LO, 9, "stack_lo")                                             \
-    X(STACK_HI, 10, "stack_hi")                                            \
-    X(CREATED_NS, 11, "created_ns")                                        \
-    X(SINCE_NS, 12, "since_ns")                                            \
-    X(WAIT_REASON, 13, "wait_reason")                                      \
-    X(SIGNAL, 14, "signal")                                                \
-    X(WAIT_ADDR, 15, "wait_addr")                                          \
-    X(FAULT_ADDR, 16, "fault_addr")                                        \
-    X(PANIC_MSG, 17, "panic_msg")                                          \
-    X(PANIC_LEN, 18, "panic_len")                                          \
-    X(PARENT_ID, 19, "parent_id")                                          \
-    X(NAME, 20, "name")                                                    \
-    X(REGS, 21, "regs")                                                    \
-    X(REGS_MODE, 22, "regs_mode")                                          \
-    X(REGS_ADDR, 23, "regs_addr")
+    X(ID, 1, id, UINT)                                                     \
+    X(SEQ, 2, seq, UINT)                                                   \
+    X(STATE, 3, state, UINT)                                               \
+    X(TID, 4, tid, UINT)                                                   \
+    X(LAST_TID, 5, last_tid, UINT)                                         \
+    X(SWITCHES, 6, switches, UINT)                                         \
+    X(ENTRY_FN, 7, entry_fn, PTR)                                          \
+    X(CREATE_PC, 8, create_pc, PTR)                                        \
+    X(STACK_LO, 9, stack_lo, PTR)                                          \
+    X(STACK_HI, 10, stack_hi, PTR)                                         \
+    X(CREATED_NS, 11, created_ns, UINT)                                    \
+    X(SINCE_NS, 12, since_ns, UINT)                                        \
+    X(WAIT_REASON, 13, wait_reason, UINT)                                  \
+    X(SIGNAL, 14, signal, UINT)                                            \
+    X(WAIT_ADDR, 15, wait_addr, PTR)                                       \
+    X(FAULT_ADDR, 16, fault_addr, PTR)                                     \
+    X(PANIC_MSG, 17, panic_msg, PTR)                                       \
+    X(PANIC_LEN, 18, panic_len, UINT)                                      \
+    X(PARENT_ID, 19, parent_id, UINT)                                      \
+    X(NAME, 20, name, CHARS)                                               \
+    X(REGS, 21, regs, U64S)                                                \
+    X(REGS_MODE, 22, regs_mode, UINT)                                      \
+    X(REGS_ADDR, 23, regs_addr, PTR)
 
 /* Kinds of a field record: how a reader decodes the bytes. */
 #define CORODBG_FIELD_KINDS(X)                                             \
@@ -199,8 +211,8 @@ extern "C" {
 #define CORODBG__STATE(n, v, t) CORODBG__ENUM(CORODBG_, n, v, t)
 #define CORODBG__WAIT(n, v, t) CORODBG__ENUM(CORODBG_WAIT_, n, v, t)
 #define CORODBG__EVENT(n, v, t) CORODBG__ENUM(CORODBG_EVENT_, n, v, t)
-#define CORODBG__DF(n, v, t) CORODBG__ENUM(CORODBG_DF_, n, v, t)
-#define CORODBG__EF(n, v, t) CORODBG__ENUM(CORODBG_EF_, n, v, t)
+#define CORODBG__DF(n, v, member, kind) CORODBG__ENUM(CORODBG_DF_, n, v, 0)
+#define CORODBG__EF(n, v, member, kind) CORODBG__ENUM(CORODBG_EF_, n, v, 0)
 #define CORODBG__KIND(n, v, t) CORODBG__ENUM(CORODBG_KIND_, n, v, t)
 #define CORODBG__MODE(n, v, t) CORODBG__ENUM(CORODBG_REGS_, n, v, t)
 #define CORODBG__HOW(n, v, t) CORODBG__ENUM(CORODBG_LOC_, n, v, t)
@@ -213,6 +225,13 @@ enum corodbg_entry_field { CORODBG_ENTRY_FIELDS(CORODBG__EF) };
 enum corodbg_field_kind { CORODBG_FIELD_KINDS(CORODBG__KIND) };
 enum corodbg_regs_mode { CORODBG_REGS_MODES(CORODBG__MODE) };
 enum corodbg_loc_how { CORODBG_LOC_HOWS(CORODBG__HOW) };
+
+/* How many fields each list has: the length of corodbg_table's record
+ * arrays (desc_fields_count, entry_fields_count), counted here so that
+ * appending a line is the only edit. */
+#define CORODBG__ONE(...) +1
+#define CORODBG_NDESC_FIELDS (0 CORODBG_DESC_FIELDS(CORODBG__ONE))
+#define CORODBG_NENTRY_FIELDS (0 CORODBG_ENTRY_FIELDS(CORODBG__ONE))
 
 /* ---------------------------------------------------------------------
  * The binary layout (docs/abi.md).  Readers must not rely on these
@@ -240,17 +259,23 @@ enum corodbg_loc_how { CORODBG_LOC_HOWS(CORODBG__HOW) };
  * The descriptor lists each slot's DWARF register number (regs_off), so a
  * reader needs no per-architecture table of its own.  Slot 0 is always the
  * pc, slot 1 the sp, slot 2 the frame pointer.
+ *
+ * CORODBG_REG_DWARF_<ARCH> is that list for each architecture, named
+ * after its CORODBG_ARCH_<ARCH> id: tools/gen_layout.py copies them into
+ * layout.py for a debugger that cannot read the table's own list.
  */
+#define CORODBG_REG_DWARF_X86_64 {16, 7, 6, 3, 12, 13, 14, 15}
+#define CORODBG_REG_DWARF_AARCH64                                          \
+    {32, 31, 29, 30, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,               \
+     72, 73, 74, 75, 76, 77, 78, 79}
 #if defined(__x86_64__)
 #define CORODBG_ARCH CORODBG_ARCH_X86_64
-#define CORODBG_NREGS 8
-#define CORODBG_REG_DWARF {16, 7, 6, 3, 12, 13, 14, 15}
+#define CORODBG_NREGS 8 /* entries of CORODBG_REG_DWARF (table.c checks) */
+#define CORODBG_REG_DWARF CORODBG_REG_DWARF_X86_64
 #elif defined(__aarch64__)
 #define CORODBG_ARCH CORODBG_ARCH_AARCH64
 #define CORODBG_NREGS 22
-#define CORODBG_REG_DWARF                                                  \
-    {32, 31, 29, 30, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28,               \
-     72, 73, 74, 75, 76, 77, 78, 79}
+#define CORODBG_REG_DWARF CORODBG_REG_DWARF_AARCH64
 #else
 #error "corodbg: unsupported architecture (x86-64 and aarch64 only)"
 #endif
@@ -366,8 +391,8 @@ struct corodbg_descriptor {
     uint64_t runtime_code_lo; /* [lo, hi): more runtime code, or 0 */
     uint64_t runtime_code_hi;
     /* ---- self-description ---- */
-    struct corodbg_field desc_fields[30];
-    struct corodbg_field entry_fields[23];
+    struct corodbg_field desc_fields[CORODBG_NDESC_FIELDS];
+    struct corodbg_field entry_fields[CORODBG_NENTRY_FIELDS];
     uint16_t reg_dwarf[CORODBG_NREGS];
 };
 

@@ -14,13 +14,15 @@
 #include <string.h>
 #include <sys/mman.h>
 
-#define FIELD(struct_, prefix, id, member, kind)                           \
-    {prefix##id, (uint16_t)offsetof(struct_, member),                      \
-     (uint16_t)sizeof(((struct_ *)0)->member), CORODBG_KIND_##kind}
-#define DF(id, member, kind)                                               \
-    FIELD(struct corodbg_descriptor, CORODBG_DF_, id, member, kind)
-#define EF(id, member, kind)                                               \
-    FIELD(struct corodbg_entry, CORODBG_EF_, id, member, kind)
+/* The field records, one per line of the header's X-macros: where each
+ * member lives and how a reader decodes it. */
+#define FIELD(struct_, enum_, member, kind)                                \
+    {enum_, (uint16_t)offsetof(struct_, member),                           \
+     (uint16_t)sizeof(((struct_ *)0)->member), CORODBG_KIND_##kind},
+#define DF(name, id, member, kind)                                         \
+    FIELD(struct corodbg_descriptor, CORODBG_DF_##name, member, kind)
+#define EF(name, id, member, kind)                                         \
+    FIELD(struct corodbg_entry, CORODBG_EF_##name, member, kind)
 
 static uint64_t chunk_dir[CORODBG_MAX_CHUNKS];
 
@@ -39,9 +41,9 @@ struct corodbg_descriptor corodbg_table = {
 #endif
     .arch = CORODBG_ARCH,
     .desc_fields_off = offsetof(struct corodbg_descriptor, desc_fields),
-    .desc_fields_count = 30,
+    .desc_fields_count = CORODBG_NDESC_FIELDS,
     .entry_fields_off = offsetof(struct corodbg_descriptor, entry_fields),
-    .entry_fields_count = 23,
+    .entry_fields_count = CORODBG_NENTRY_FIELDS,
     .regs_off = offsetof(struct corodbg_descriptor, reg_dwarf),
     .regs_count = CORODBG_NREGS,
     .field_record_size = sizeof(struct corodbg_field),
@@ -49,63 +51,8 @@ struct corodbg_descriptor corodbg_table = {
     .chunk_dir = (uint64_t)(uintptr_t)chunk_dir,
     .chunk_entries = CORODBG_CHUNK_ENTRIES,
     .event_hook = (uint64_t)(uintptr_t)&corodbg_event_hook,
-    .desc_fields = {
-        DF(GENERATION, generation, UINT),
-        DF(LIVE_COUNT, live_count, UINT),
-        DF(NEXT_ID, next_id, UINT),
-        DF(CHUNK_DIR, chunk_dir, PTR),
-        DF(NCHUNKS, nchunks, UINT),
-        DF(CHUNK_ENTRIES, chunk_entries, UINT),
-        DF(CLOCK_NS, clock_ns, UINT),
-        DF(FILTER_STATE_MASK, filter_state_mask, UINT),
-        DF(FILTER_FLAGS, filter_flags, UINT),
-        DF(FILTER_ID, filter_id, UINT),
-        DF(FILTER_NAME, filter_name, CHARS),
-        DF(EVENT_HOOK, event_hook, PTR),
-        DF(EVENT_SEQ, event_seq, UINT),
-        DF(EVENT_KIND, event_kind, UINT),
-        DF(EVENT_ID, event_id, UINT),
-        DF(EVENT_OLD_STATE, event_old_state, UINT),
-        DF(EVENT_NEW_STATE, event_new_state, UINT),
-        DF(CRASHED_ID, crashed_id, UINT),
-        DF(RUNTIME_NAME, runtime_name, CHARS),
-        DF(HOOK_CALLS, hook_calls, UINT),
-        DF(FILTERED, filtered, UINT),
-        DF(REGS_MODES, regs_modes, UINT),
-        DF(BLOCK_LAYOUT, block_layout, REGLOCS),
-        DF(BLOCK_LAYOUT_COUNT, block_layout_count, UINT),
-        DF(FRAME_LAYOUT, frame_layout, REGLOCS),
-        DF(FRAME_LAYOUT_COUNT, frame_layout_count, UINT),
-        DF(RUNTIME_CODE, runtime_code, CHARS),
-        DF(RUNTIME_START, runtime_start, PTR),
-        DF(RUNTIME_CODE_LO, runtime_code_lo, PTR),
-        DF(RUNTIME_CODE_HI, runtime_code_hi, PTR),
-    },
-    .entry_fields = {
-        EF(ID, id, UINT),
-        EF(SEQ, seq, UINT),
-        EF(STATE, state, UINT),
-        EF(TID, tid, UINT),
-        EF(LAST_TID, last_tid, UINT),
-        EF(SWITCHES, switches, UINT),
-        EF(ENTRY_FN, entry_fn, PTR),
-        EF(CREATE_PC, create_pc, PTR),
-        EF(STACK_LO, stack_lo, PTR),
-        EF(STACK_HI, stack_hi, PTR),
-        EF(CREATED_NS, created_ns, UINT),
-        EF(SINCE_NS, since_ns, UINT),
-        EF(WAIT_REASON, wait_reason, UINT),
-        EF(SIGNAL, signal, UINT),
-        EF(WAIT_ADDR, wait_addr, PTR),
-        EF(FAULT_ADDR, fault_addr, PTR),
-        EF(PANIC_MSG, panic_msg, PTR),
-        EF(PANIC_LEN, panic_len, UINT),
-        EF(PARENT_ID, parent_id, UINT),
-        EF(NAME, name, CHARS),
-        EF(REGS, regs, U64S),
-        EF(REGS_MODE, regs_mode, UINT),
-        EF(REGS_ADDR, regs_addr, PTR),
-    },
+    .desc_fields = {CORODBG_DESC_FIELDS(DF)},
+    .entry_fields = {CORODBG_ENTRY_FIELDS(EF)},
     .reg_dwarf = CORODBG_REG_DWARF,
 };
 
@@ -116,10 +63,48 @@ _Static_assert(offsetof(struct corodbg_descriptor, ptr_size) == 16, "abi");
 _Static_assert(offsetof(struct corodbg_descriptor, desc_fields_off) == 20,
                "abi");
 _Static_assert(offsetof(struct corodbg_descriptor, generation) == 40, "abi");
-_Static_assert(sizeof(((struct corodbg_descriptor *)0)->desc_fields) /
-                   sizeof(struct corodbg_field) == 30, "desc field count");
-_Static_assert(sizeof(((struct corodbg_descriptor *)0)->entry_fields) /
-                   sizeof(struct corodbg_field) == 23, "entry field count");
+
+/* The X-macro lines and the structs agree (the checks behind "append a
+ * line and a member": docs/abi.md, "Adding a field").  Each member's
+ * size suits its kind, as readers check it (decode.py field_records). */
+#define KIND_FITS(size, kind) KIND_FITS_##kind(size)
+#define KIND_FITS_UINT(n) ((n) == 1 || (n) == 2 || (n) == 4 || (n) == 8)
+#define KIND_FITS_PTR(n) ((n) == sizeof(void *))
+#define KIND_FITS_CHARS(n) ((n) >= 1)
+#define KIND_FITS_U64S(n) ((n) % 8 == 0)
+#define KIND_FITS_REGLOCS(n) ((n) % sizeof(struct corodbg_reg_loc) == 0)
+#define CHECK_KIND(struct_, member, kind)                                  \
+    _Static_assert(KIND_FITS(sizeof(((struct_ *)0)->member), kind),        \
+                   #member ": its size does not suit kind " #kind);
+#define CHECK_DF(name, id, member, kind)                                   \
+    CHECK_KIND(struct corodbg_descriptor, member, kind)
+#define CHECK_EF(name, id, member, kind)                                   \
+    CHECK_KIND(struct corodbg_entry, member, kind)
+CORODBG_DESC_FIELDS(CHECK_DF)
+CORODBG_ENTRY_FIELDS(CHECK_EF)
+
+/* Every member is described: the described bytes add up to the struct
+ * (the descriptor's body, between its prefix and the records, has one
+ * undescribed padding word, reserved1).  A member added to a struct
+ * without its X-macro line fails here. */
+#define SIZE_DF(name, id, member, kind)                                    \
+    + sizeof(((struct corodbg_descriptor *)0)->member)
+#define SIZE_EF(name, id, member, kind)                                    \
+    + sizeof(((struct corodbg_entry *)0)->member)
+_Static_assert(0 CORODBG_ENTRY_FIELDS(SIZE_EF) ==
+                   sizeof(struct corodbg_entry),
+               "an entry member without a CORODBG_ENTRY_FIELDS line");
+_Static_assert(offsetof(struct corodbg_descriptor, generation)
+                   CORODBG_DESC_FIELDS(SIZE_DF)
+                   + sizeof(((struct corodbg_descriptor *)0)->reserved1) ==
+                   offsetof(struct corodbg_descriptor, desc_fields),
+               "a descriptor member without a CORODBG_DESC_FIELDS line");
+_Static_assert(sizeof(struct corodbg_descriptor) <= UINT16_MAX,
+               "record offsets are 16 bits");
+/* CORODBG_NREGS is the length of the DWARF list it sizes. */
+_Static_assert(sizeof((uint16_t[])CORODBG_REG_DWARF) ==
+                   CORODBG_NREGS * sizeof(uint16_t),
+               "CORODBG_NREGS is not the length of CORODBG_REG_DWARF");
 _Static_assert(sizeof(struct corodbg_reg_loc) == 8, "layout record");
 _Static_assert(sizeof(struct corodbg_entry) % 8 == 0, "entry stride");
 /* corodbg__put_state_tid stores both with one aligned 64-bit store. */

@@ -23,6 +23,27 @@ def test_layout_values_match_header():
     assert layout.PREFIX_FORMAT == "8sHHHHBBHHHHHHHHH"
 
 
+def test_layout_kinds_and_registers_match_the_table():
+    """layout.py's field kinds and default register list (generated from
+    the header's X-macros and CORODBG_REG_DWARF_X86_64) are what the built
+    table says (the fixture is libcorodbg's, test_decode checks)."""
+    from corodbg.core import decode, layout, registers
+    data = (ROOT / "tests" / "core" / "fixtures" / "descriptor-x86_64.bin"
+            ).read_bytes()
+    p = decode.decode_prefix(data[:40])
+    for key, names, kinds in (
+            ("desc", decode.DESC_NAMES, layout.DESC_FIELD_KIND),
+            ("entry", decode.ENTRY_NAMES, layout.ENTRY_FIELD_KIND)):
+        recs = decode.field_records(
+            data, p, key + "_fields_off", key + "_fields_count",
+            p[key + "_size"], names, key, [])
+        assert {n: r[2] for n, r in recs.items()} == kinds
+    off, n = p["regs_off"], p["regs_count"]
+    dwarf = tuple(int.from_bytes(data[off + 2 * i:off + 2 * i + 2], "little")
+                  for i in range(n))
+    assert registers.DEFAULT_DWARF[layout.ARCH_X86_64] == dwarf
+
+
 def test_core_does_not_import_debuggers():
     core = ROOT / "python" / "corodbg"
     for path in core.rglob("*.py"):

@@ -127,14 +127,16 @@ def field_records(data, p, off_key, count_key, owner_size, names, what,
     return out
 
 
+# The kind corodbg.h gives each field (its X-macros, through layout.py).
+_HEADER_KINDS = dict(layout.DESC_FIELD_KIND, **layout.ENTRY_FIELD_KIND)
+
+
 def _expected_kinds(name):
-    if name in ("name", "filter_name", "runtime_name", "runtime_code"):
-        return (KIND_CHARS,)
-    if name == "regs":
-        return (KIND_U64S,)
-    if name in ("block_layout", "frame_layout"):
-        return (KIND_REGLOCS,)
-    return (KIND_UINT, KIND_PTR)
+    """The kinds a record of field NAME may have: the header's, where a
+    uint and a pointer are the same bytes and either stands for the
+    other."""
+    kind = _HEADER_KINDS.get(name, KIND_UINT)
+    return (KIND_UINT, KIND_PTR) if kind in (KIND_UINT, KIND_PTR) else (kind,)
 
 
 def _code(size, kind):

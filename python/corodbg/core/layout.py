@@ -75,7 +75,39 @@ EVENT_STATE = 1
 EVENT_PANIC = 2
 EVENT_CRASH = 3
 
-# CORODBG_DESC_FIELDS(X): (NAME, value, text)
+# CORODBG_FIELD_KINDS(X): (NAME, value, text)
+FIELD_KINDS = (
+    ('UINT', 1, 'uint'),
+    ('PTR', 2, 'ptr'),
+    ('CHARS', 3, 'chars'),
+    ('U64S', 4, 'u64s'),
+    ('REGLOCS', 5, 'reglocs'),
+)
+FIELD_KIND_UINT = 1
+FIELD_KIND_PTR = 2
+FIELD_KIND_CHARS = 3
+FIELD_KIND_U64S = 4
+FIELD_KIND_REGLOCS = 5
+
+# CORODBG_REGS_MODES(X): (NAME, value, text)
+REGS_MODES = (
+    ('TABLE', 0, 'table'),
+    ('BLOCK', 1, 'block'),
+    ('FRAME', 2, 'frame'),
+)
+REGS_MODE_TABLE = 0
+REGS_MODE_BLOCK = 1
+REGS_MODE_FRAME = 2
+
+# CORODBG_LOC_HOWS(X): (NAME, value, text)
+LOC_HOWS = (
+    ('LOAD', 0, 'load'),
+    ('ADDR', 1, 'addr'),
+)
+LOC_HOW_LOAD = 0
+LOC_HOW_ADDR = 1
+
+# CORODBG_DESC_FIELDS(X): (NAME, id, member name)
 DESC_FIELDS = (
     ('GENERATION', 1, 'generation'),
     ('LIVE_COUNT', 2, 'live_count'),
@@ -138,8 +170,41 @@ DESCF_RUNTIME_CODE = 27
 DESCF_RUNTIME_START = 28
 DESCF_RUNTIME_CODE_LO = 29
 DESCF_RUNTIME_CODE_HI = 30
+# Each field's kind, by member name: what the table must say it is.
+DESC_FIELD_KIND = {
+    'generation': FIELD_KIND_UINT,
+    'live_count': FIELD_KIND_UINT,
+    'next_id': FIELD_KIND_UINT,
+    'chunk_dir': FIELD_KIND_PTR,
+    'nchunks': FIELD_KIND_UINT,
+    'chunk_entries': FIELD_KIND_UINT,
+    'clock_ns': FIELD_KIND_UINT,
+    'filter_state_mask': FIELD_KIND_UINT,
+    'filter_flags': FIELD_KIND_UINT,
+    'filter_id': FIELD_KIND_UINT,
+    'filter_name': FIELD_KIND_CHARS,
+    'event_hook': FIELD_KIND_PTR,
+    'event_seq': FIELD_KIND_UINT,
+    'event_kind': FIELD_KIND_UINT,
+    'event_id': FIELD_KIND_UINT,
+    'event_old_state': FIELD_KIND_UINT,
+    'event_new_state': FIELD_KIND_UINT,
+    'crashed_id': FIELD_KIND_UINT,
+    'runtime_name': FIELD_KIND_CHARS,
+    'hook_calls': FIELD_KIND_UINT,
+    'filtered': FIELD_KIND_UINT,
+    'regs_modes': FIELD_KIND_UINT,
+    'block_layout': FIELD_KIND_REGLOCS,
+    'block_layout_count': FIELD_KIND_UINT,
+    'frame_layout': FIELD_KIND_REGLOCS,
+    'frame_layout_count': FIELD_KIND_UINT,
+    'runtime_code': FIELD_KIND_CHARS,
+    'runtime_start': FIELD_KIND_PTR,
+    'runtime_code_lo': FIELD_KIND_PTR,
+    'runtime_code_hi': FIELD_KIND_PTR,
+}
 
-# CORODBG_ENTRY_FIELDS(X): (NAME, value, text)
+# CORODBG_ENTRY_FIELDS(X): (NAME, id, member name)
 ENTRY_FIELDS = (
     ('ID', 1, 'id'),
     ('SEQ', 2, 'seq'),
@@ -188,38 +253,40 @@ ENTRYF_NAME = 20
 ENTRYF_REGS = 21
 ENTRYF_REGS_MODE = 22
 ENTRYF_REGS_ADDR = 23
+# Each field's kind, by member name: what the table must say it is.
+ENTRY_FIELD_KIND = {
+    'id': FIELD_KIND_UINT,
+    'seq': FIELD_KIND_UINT,
+    'state': FIELD_KIND_UINT,
+    'tid': FIELD_KIND_UINT,
+    'last_tid': FIELD_KIND_UINT,
+    'switches': FIELD_KIND_UINT,
+    'entry_fn': FIELD_KIND_PTR,
+    'create_pc': FIELD_KIND_PTR,
+    'stack_lo': FIELD_KIND_PTR,
+    'stack_hi': FIELD_KIND_PTR,
+    'created_ns': FIELD_KIND_UINT,
+    'since_ns': FIELD_KIND_UINT,
+    'wait_reason': FIELD_KIND_UINT,
+    'signal': FIELD_KIND_UINT,
+    'wait_addr': FIELD_KIND_PTR,
+    'fault_addr': FIELD_KIND_PTR,
+    'panic_msg': FIELD_KIND_PTR,
+    'panic_len': FIELD_KIND_UINT,
+    'parent_id': FIELD_KIND_UINT,
+    'name': FIELD_KIND_CHARS,
+    'regs': FIELD_KIND_U64S,
+    'regs_mode': FIELD_KIND_UINT,
+    'regs_addr': FIELD_KIND_PTR,
+}
 
-# CORODBG_FIELD_KINDS(X): (NAME, value, text)
-FIELD_KINDS = (
-    ('UINT', 1, 'uint'),
-    ('PTR', 2, 'ptr'),
-    ('CHARS', 3, 'chars'),
-    ('U64S', 4, 'u64s'),
-    ('REGLOCS', 5, 'reglocs'),
-)
-FIELD_KIND_UINT = 1
-FIELD_KIND_PTR = 2
-FIELD_KIND_CHARS = 3
-FIELD_KIND_U64S = 4
-FIELD_KIND_REGLOCS = 5
-
-# CORODBG_REGS_MODES(X): (NAME, value, text)
-REGS_MODES = (
-    ('TABLE', 0, 'table'),
-    ('BLOCK', 1, 'block'),
-    ('FRAME', 2, 'frame'),
-)
-REGS_MODE_TABLE = 0
-REGS_MODE_BLOCK = 1
-REGS_MODE_FRAME = 2
-
-# CORODBG_LOC_HOWS(X): (NAME, value, text)
-LOC_HOWS = (
-    ('LOAD', 0, 'load'),
-    ('ADDR', 1, 'addr'),
-)
-LOC_HOW_LOAD = 0
-LOC_HOW_ADDR = 1
+# CORODBG_REG_DWARF_<ARCH>: each architecture's register block, slot by
+# slot, as DWARF register numbers.
+REG_DWARF = {
+    ARCH_X86_64: (16, 7, 6, 3, 12, 13, 14, 15),
+    ARCH_AARCH64: (32, 31, 29, 30, 19, 20, 21, 22, 23, 24, 25, 26, 27, 28, 72,
+                   73, 74, 75, 76, 77, 78, 79),
+}
 
 # struct corodbg_descriptor fixed prefix, in order.
 PREFIX_FIELDS = (

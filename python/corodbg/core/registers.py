@@ -22,13 +22,9 @@ _AARCH64 = dict([(32, ("pc", "pc")), (31, ("sp", "sp")),
 
 NAMES = {layout.ARCH_X86_64: _X86_64, layout.ARCH_AARCH64: _AARCH64}
 
-# The register block when the table cannot be read (corodbg.h's
-# CORODBG_REG_DWARF for each architecture).
-DEFAULT_DWARF = {
-    layout.ARCH_X86_64: (16, 7, 6, 3, 12, 13, 14, 15),
-    layout.ARCH_AARCH64: (32, 31, 29, 30, 19, 20, 21, 22, 23, 24, 25, 26,
-                          27, 28, 72, 73, 74, 75, 76, 77, 78, 79),
-}
+# The register block when the table cannot be read: corodbg.h's
+# CORODBG_REG_DWARF_<ARCH> lists, generated into layout.py.
+DEFAULT_DWARF = layout.REG_DWARF
 
 
 def names(arch):
