@@ -365,7 +365,12 @@ def test_stack_windows_read_a_batch_at_a_time_with_the_same_answers():
     got = [rule.walked_at(u, co.pc, co.sp, co.stack_hi, 32, w.window(co))
            for co in cos]
     assert got == want and Many.calls == 5     # ceil(300 / 64)
+    w = StackWindows(u, cos)       # a batch holds at most MAX_BYTES
+    w.MAX_BYTES = 8 * u.window
+    got = [rule.walked_at(u, co.pc, co.sp, co.stack_hi, 32, w.window(co))
+           for co in cos]
+    assert got == want and Many.calls == 5 + 38   # ceil(300 / 8)
     mem.fail = True
     w = StackWindows(u, cos)
     assert w.window(cos[0]) is None and w.many is None
-    assert w.window(cos[1]) is None and Many.calls == 6
+    assert w.window(cos[1]) is None and Many.calls == 5 + 38 + 1

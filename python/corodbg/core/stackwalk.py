@@ -360,6 +360,7 @@ class StackWindows:
     window() is None and the walker reads as before."""
 
     BATCH = 1024
+    MAX_BYTES = 4 << 20
 
     def __init__(self, walker, coroutines):
         self.walker = walker
@@ -384,12 +385,17 @@ class StackWindows:
             return None
         keys, ranges = [], []
         size = self._size = self.walker.window
+        room = self.MAX_BYTES    # (a learned window may be 64 KiB)
         for c in self.cos[i:i + self.BATCH]:
             sp = c.unreadable is None and c.pc and c.sp
             if sp:
                 hi = c.stack_hi or (sp + size)
+                n = max(0, min(size, hi - sp))
+                room -= n
+                if room < 0 and ranges:
+                    break
                 keys.append(id(c))
-                ranges.append((sp, max(0, min(size, hi - sp))))
+                ranges.append((sp, n))
         views = self.many(ranges)
         self._got = dict(zip(keys, views)) if views is not None else {}
         if views is None:
