@@ -21,7 +21,7 @@ def list_coroutines(arg):
     tbl = target.table(columns=listing.is_plain(q))
     now = target.now_ns(tbl)
     write_lines(listing.list_lines(view.Frontend(tbl), q, now,
-                                   _marker_id(tbl)))
+                                   _marker_id(tbl), stream=True))
 
 
 class InfoCoroutines(gdb.Command):

@@ -11,7 +11,8 @@ import os
 
 from corodbg.core import listing, runtime_rules
 from corodbg.core.model import Location
-from corodbg.core.stackwalk import FrameSizeUnwinder, Learned, flatten, shown
+from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned,
+                                    StackWindows, flatten, shown)
 
 from . import target as T
 
@@ -127,6 +128,7 @@ class Frontend(listing.Frontend):
         self.runtime = T.CONFIG.runtime
         self._on_ids = None     # ids of coroutines on OS threads (this stop)
         self._rule = None
+        self._windows = None    # stackwalk.StackWindows, this command
         super().__init__(sess.table())
 
     def symbolize(self, pc, is_return=True):
@@ -141,10 +143,18 @@ class Frontend(listing.Frontend):
         if self._on_ids is None:
             self._on_ids = {c.id for c in self.sess.on_threads().values()}
             self._rule = runtime_rules.UserRule(self.runtime)
+            w = _walker(self.sess)
+            # stack windows a thousand at a time, as GDB's frontend
+            self._windows = w and StackWindows(w, self.table.coroutines)
         w = None if co.id in self._on_ids else _walker(self.sess)
         if w is not None:
             try:
-                loc = self._rule.walked(w, co, depth)
+                pc, sp = co.pc, co.sp
+                data = None
+                if self._windows and co.unreadable is None and pc and sp:
+                    data = self._windows.window(co)
+                loc = self._rule.walked_at(w, pc, sp, co.stack_hi, depth,
+                                           data)
             except Exception:   # the fast path is an optimisation only
                 loc = False
             if loc is not False:

@@ -108,3 +108,21 @@ def test_corrupted_tables_list_the_same_either_way():
             got.append((t.warnings, listing_of(t)))
         assert got[0] == got[1]
     assert used > 10   # many corruptions leave a clean table
+
+
+def test_columns_are_machine_integers_and_the_listing_streams():
+    """The integer columns are arrays (8 bytes a value at most, no int
+    object per entry: new memory is what a 1M listing paid for), and a
+    streamed plain listing (what GDB writes as it comes) is the list's
+    text, made as it is taken."""
+    from array import array
+    t = columns(image())
+    for name in ("id", "state", "tid", "since_ns", "wait_reason", "pc"):
+        assert isinstance(t.columns[name], array), name
+    assert isinstance(t.columns["name"], list)   # shared str objects
+    fe = FakeFrontend(t)
+    lines = listing.list_lines(fe, query.parse_list_args(""),
+                               t.get("clock_ns"), marker_id=7, stream=True)
+    assert not isinstance(lines, list)
+    assert list(lines) == listing_of(columns(image())) == \
+        listing_of(image().decode())

@@ -68,6 +68,20 @@ def test_listing_pipeline(image):
         == "No coroutines match.\n"
 
 
+def test_streamed_listing_is_the_listing(image):
+    """list_lines(stream=True), what GDB writes as the lines come, has
+    the text of the list, with every option, note and missing id."""
+    now = image.decode().get("clock_ns")
+    for args in ("", "-u", "-g -state blocked", "-t 2 1", "-group user",
+                 "-limit 2", "1 5-8", "-name zz", "-loc thread_fn"):
+        q = query.parse_list_args(args)
+        got = [listing.list_lines(FakeFrontend(image.decode()), q, now,
+                                  marker_id=4, notes=("n", None),
+                                  stream=s) for s in (False, True)]
+        assert isinstance(got[0], list)
+        assert list(got[1]) == got[0], args
+
+
 def test_leak_report_uses_runtime_files(image):
     t = image.decode()
     lines = listing.leak_report(FakeFrontend(t), t.get("clock_ns"), None)

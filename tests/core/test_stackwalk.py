@@ -295,3 +295,82 @@ def test_user_frame_fast_path_equals_the_general_walk():
     assert {("conn", None), ("helper", None), ("await_x", None),
             ("worker", None)} <= kinds
     assert any(note == runtime_rules.NO_USER_FRAME for _, note in kinds)
+
+
+def test_read_many_reads_ranges_of_a_live_process():
+    """ProcMemReader.read_many (one process_vm_readv for many ranges) on
+    this very process: the bytes of each range, or None when one range
+    is unreadable (the caller then reads them one by one)."""
+    import ctypes
+    import os
+
+    from corodbg.core.reader import ProcMemReader, _process_vm_readv
+    if _process_vm_readv() is None:
+        return   # no ctypes / no such call here: read_many is never used
+    bufs = [bytearray(os.urandom(n)) for n in (16, 512, 3, 4096) * 300]
+    keep = [(ctypes.c_char * len(b)).from_buffer(b) for b in bufs]
+    ranges = [(ctypes.addressof(c), len(b)) for c, b in zip(keep, bufs)]
+    r = ProcMemReader(os.open("/proc/self/mem", os.O_RDONLY),
+                      BytesReader(), os.getpid())
+    try:
+        views = r.read_many(ranges)      # 1,200 ranges: two calls
+        assert [bytes(v) for v in views] == [bytes(b) for b in bufs]
+        assert r.read_many(ranges[:5] + [(8, 8)]) is None
+    finally:
+        r.close()
+    no_pid = ProcMemReader(os.open("/proc/self/mem", os.O_RDONLY),
+                           BytesReader())
+    assert no_pid.read_many(ranges) is None
+    no_pid.close()
+
+
+def test_stack_windows_read_a_batch_at_a_time_with_the_same_answers():
+    """StackWindows hands the walker each coroutine's window from one
+    read_many per BATCH coroutines in table order; the user frames are
+    those of a read per coroutine.  A reader without read_many, or one
+    whose read_many fails, reads one by one."""
+    from corodbg.core import runtime_rules
+    from corodbg.core.model import Location
+    from corodbg.core.stackwalk import StackWindows
+
+    class Many(BytesReader):
+        calls = 0
+        fail = False
+
+        def read_many(self, ranges):
+            Many.calls += 1
+            if self.fail:
+                return None
+            return [memoryview(self.read(a, n)) for a, n in ranges]
+    names = {0x100: "rt_park", 0x200: "conn", 0x300: "rt_wait",
+             0x600: "rt_entry"}
+    shown = {pc: (Location(n, "f.c", 1, pc),) for pc, n in names.items()}
+    mem = Many()
+    cos, truth = [], {}
+    for i in range(300):
+        path = [(0x100, 32), (0x300, 48)][:1 + i % 2] + [(0x200, 64),
+                                                          (0x600, None)]
+        co, fr = make_stack(mem, 0x100000 + i * 0x1000, path, shown)
+        co.unreadable = None
+        cos.append(co)
+        truth[id(co)] = fr
+    u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
+    rule = runtime_rules.UserRule(runtime_rules.RuntimeFrames(["rt_*"], []))
+    for co in cos[:4]:
+        u.frames(co, 32)        # learn
+    want = [rule.walked(u, co, 32) for co in cos]
+    assert all(w and w.function == "conn" for w in want)
+    w = StackWindows(u, cos)
+    w.BATCH = 64
+    got = [rule.walked_at(u, co.pc, co.sp, co.stack_hi, 32, w.window(co))
+           for co in cos]
+    assert got == want and Many.calls == 5     # ceil(300 / 64)
+    w = StackWindows(u, cos)       # a batch holds at most MAX_BYTES
+    w.MAX_BYTES = 8 * u.window
+    got = [rule.walked_at(u, co.pc, co.sp, co.stack_hi, 32, w.window(co))
+           for co in cos]
+    assert got == want and Many.calls == 5 + 38   # ceil(300 / 8)
+    mem.fail = True
+    w = StackWindows(u, cos)
+    assert w.window(cos[0]) is None and w.many is None
+    assert w.window(cos[1]) is None and Many.calls == 5 + 38 + 1

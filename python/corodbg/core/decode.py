@@ -11,6 +11,8 @@ import functools
 import gc
 import struct
 import sys
+from array import array
+from bisect import bisect_right
 from itertools import chain, compress, islice
 from operator import attrgetter, countOf, itemgetter, le, lt
 
@@ -549,9 +551,19 @@ class _Columns:
 
     def __init__(self, table, get):
         self.table, self.get = table, get
-        self.cols = {n: [] for n in COLUMNS}
-        self.slots = []
-        self.names, self.pool = {}, {}
+        # integer fields as arrays of machine integers: 8 bytes a value
+        # or less, where a list of ints is 8 for the pointer and 32 for
+        # each int object, all of it new memory (page faults: at 1M
+        # entries the lists' 300 MB cost more than decoding them)
+        size = dict((n, f[1]) for n, f in table.entry_layout[2].items())
+        size["pc"] = 8
+        self.cols = {n: [] if n == "name" else array(UINT_CODES[size[n]])
+                     for n in COLUMNS}
+        # the slots of the rows, a run per chunk: (first row, its
+        # slots: a range, or a list when the chunk has free slots)
+        self.first_rows, self.runs = [], []
+        self.n = 0
+        self.names = {}
         self.per_chunk = table.desc["chunk_entries"]
 
     def add(self, ci, data):
@@ -578,22 +590,23 @@ class _Columns:
             return v
         if not _clean(col, get):
             return False
-        names, pool = self.names, self.pool
+        names = self.names
         for name in COLUMNS:
             v = col(name)
             if name == "name":   # decoded once per distinct name
                 for raw in set(v).difference(names):
                     names[raw] = _cstr(raw)
                 v = map(names.__getitem__, v)
-            elif name == "pc":   # one int per distinct address
-                v = map(pool.setdefault, v, v)
             cols[name].extend(v)
-        self.slots.extend(rows)
+        self.first_rows.append(self.n)
+        self.runs.append(rows)
+        self.n += len(rows)
         return True
 
     def finish(self, kept, reader, esize):
         """Hand the columns to the table (True), unless an id repeats."""
-        table, slots, per_chunk = self.table, self.slots, self.per_chunk
+        table, per_chunk = self.table, self.per_chunk
+        first_rows, runs = self.first_rows, self.runs
         ids = self.cols["id"]
         if not all(map(lt, ids, islice(ids, 1, None))) and \
                 len(set(ids)) != len(ids):
@@ -611,7 +624,8 @@ class _Columns:
             return data
 
         def make_one(row):
-            slot = slots[row]
+            r = bisect_right(first_rows, row) - 1
+            slot = runs[r][row - first_rows[r]]
             ci, k = divmod(slot, per_chunk)
             data, o = chunk(ci), k * esize
             out = []
@@ -666,10 +680,10 @@ def _strings(one, sixteen, size16, data):
 
 
 def _column_getters(table):
-    """{hot field: fn(chunk bytes) -> [its value in each entry]}: a
-    strided memoryview of the chunk for an aligned integer in the host's
-    byte order (no per-entry object but the values), else a one-field
-    struct.  Fields dropped as overlapping have none."""
+    """{hot field: fn(chunk bytes) -> [its value in each entry]}: for an
+    aligned integer in the host's byte order an array copied in C from a
+    strided memoryview of the chunk (no object per entry), else a list
+    from a one-field struct.  Fields dropped as overlapping have none."""
     p = table.prefix
     esize, endian = p["entry_size"], p["endian"]
     native = endian == ("<" if sys.byteorder == "little" else ">")
@@ -690,7 +704,8 @@ def _column_getters(table):
                 struct.Struct(endian + one * 16).iter_unpack, 16 * esize)
         elif native and not off % size and not esize % size:
             out[name] = (lambda data, c=UINT_CODES[size], i=off // size,
-                         step=esize // size: data.cast(c)[i::step].tolist())
+                         step=esize // size:
+                         array(c, data.cast(c)[i::step].tobytes()))
         else:
             st = struct.Struct("%s%dx%s%dx" % (endian, off, UINT_CODES[size],
                                                 esize - off - size))

@@ -7,6 +7,7 @@ symbolize an address, how to unwind a coroutine, which coroutines execute
 on an OS thread and where that thread is.  Nothing here touches a
 debugger.
 """
+from itertools import chain, count
 from operator import attrgetter
 
 from . import leaks, query, render, runtime_rules
@@ -172,17 +173,23 @@ def loc_texts(fe, cos, kind, loc_text):
 def pc_texts(fe, pcs, is_ret=True):
     """The location text of each address of PCS ('??' for 0), each
     distinct one symbolized and formatted once."""
+    return list(map(pc_text_map(fe, pcs, is_ret).__getitem__, pcs))
+
+
+def pc_text_map(fe, pcs, is_ret=True):
+    """{address: its location text} for the distinct addresses of PCS."""
     fmt = render.format_location
     texts = {}
     for pc in set(pcs):
         texts[pc] = fmt(fe.symbolize(pc, is_ret)) if pc else "??"
-    return list(map(texts.__getitem__, pcs))
+    return texts
 
 
 def thread_texts(fe, out, row_of, loc_text):
     """Give the few coroutines on a thread their thread's location in OUT
-    (texts by row): each found by ROW_OF(co) (ValueError: not listed),
-    not by a Python pass over every coroutine."""
+    (texts by row: a list, or a dict of the rows to override): each
+    found by ROW_OF(co) (ValueError: not listed), not by a Python pass
+    over every coroutine."""
     for co in fe.executing().values():
         try:
             i = row_of(co)
@@ -202,30 +209,38 @@ def is_plain(q):
 def plain_lines(fe, now, marker_id):
     """The lines of a plain listing (no option) of a table given as
     columns (model.Table.columns), without making a Coroutine for any
-    entry but those on a thread; None when it cannot be done so."""
+    entry but those on a thread, as an iterator (render.column_lines);
+    None when it cannot be done so."""
     tbl = fe.table
     cols = tbl.columns
-    if cols is None or not now or not cols["id"] or \
-            None in cols["since_ns"]:
-        return None
-    locs = pc_texts(fe, cols["pc"])
-    thread_texts(fe, locs, tbl.row_of, loc_text_fn(fe, query.LOC_PC))
-    n = len(locs)
+    if cols is None or not now or not cols["id"]:
+        return None   # (columns hold machine integers: no None)
+    pcs = cols["pc"]
+    texts = pc_text_map(fe, pcs)
+    on_thread = {}   # row -> its thread's location
+    thread_texts(fe, on_thread, tbl.row_of, loc_text_fn(fe, query.LOC_PC))
+    # (made as the lines are: no list of a million references)
+    locs = map(on_thread.get, count(), map(texts.__getitem__, pcs))
+    n = len(pcs)
     return render.column_lines(cols, tbl.bad_rows(), now, locs, marker_id,
                                block=1 if n < LIST_BLOCK_MIN
                                else LIST_BLOCK)
 
 
-def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
+def list_lines(fe, q, now, marker_id=None, warnings=False, notes=(),
+               stream=False):
     """The whole listing for query Q as lines.  WARNINGS: start with the
-    table's warnings (collapsed); NOTES: extra 'note:' lines at the end."""
+    table's warnings (collapsed); NOTES: extra 'note:' lines at the end.
+    STREAM: an iterable that may make the lines as they are taken (for a
+    caller that writes them as they come), else a list."""
     tbl = fe.table
     out = render.warning_lines(tbl.warnings) if warnings else []
     lines = plain_lines(fe, now, marker_id) if is_plain(q) else None
     if lines is not None:
-        out += lines
-        out.append(render.total_line(tbl.size(), tbl))
-        return _with_notes(out, notes)
+        end = _with_notes([render.total_line(tbl.size(), tbl)], notes)
+        if stream:
+            return chain(out, lines, end)
+        return out + list(lines) + end
     # (no ids asked for: no by_id, a million-entry dict, to build)
     missing = query.missing_ids(q.ids, tbl) if q.ids else []
     cos = query.select(tbl.coroutines, q, now)
@@ -257,19 +272,23 @@ def list_lines(fe, q, now, marker_id=None, warnings=False, notes=()):
     lines = render.listing_lines(cos, now,
                                  loc_texts(fe, cos, q.loc_kind, loc_text),
                                  marker_id, block=1 if q.stack_depth or
-                                 len(cos) < LIST_BLOCK_MIN else LIST_BLOCK)
+                                 len(cos) < LIST_BLOCK_MIN else LIST_BLOCK,
+                                 lazy=stream and not q.stack_depth)
+    end = [render.total_line(len(cos), tbl)]
+    if missing:
+        end.append(query.missing_warning(missing))
+    end = _with_notes(end, notes)
     if q.stack_depth:
         out.append(lines[0])
         stack_lines = render.stack_lines
         for line, co in zip(lines[1:], cos):
             out.append(line)
             out += stack_lines(fe.frames_of(co, q.stack_depth))
+    elif stream:
+        return chain(out, lines, end)
     else:
         out += lines
-    out.append(render.total_line(len(cos), tbl))
-    if missing:
-        out.append(query.missing_warning(missing))
-    return _with_notes(out, notes)
+    return out + end
 
 
 def _with_notes(out, notes):

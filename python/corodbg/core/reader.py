@@ -145,9 +145,11 @@ class ProcMemReader(MemoryReader):
     for stack memory (no breakpoint bytes there); anything it cannot read
     goes to SLOW."""
 
-    def __init__(self, fd, slow):
+    def __init__(self, fd, slow, pid=None):
         self.fd = fd
         self.slow = slow
+        self.pid = pid
+        self._buf = None     # read_many's buffer, reused
 
     def read(self, addr, size):
         if self.fd is not None and 0 <= addr < (1 << 63):
@@ -158,6 +160,43 @@ class ProcMemReader(MemoryReader):
             except OSError:
                 pass
         return self.slow.read(addr, size)
+
+    def read_many(self, ranges):
+        """[(addr, size)] -> a memoryview of each range's bytes, all read
+        with one process_vm_readv per IOV_MAX ranges (about a fifth of
+        the CPU time of a pread each, for 100,000 stack windows); None
+        when that cannot be done (no such call, a range unreadable: read
+        them one by one).  The views share one buffer, overwritten by
+        the next call: use them before."""
+        readv = _process_vm_readv()
+        if readv is None or self.fd is None or not self.pid or not ranges:
+            return None
+        import ctypes
+        from array import array
+        total = sum(size for _, size in ranges)
+        if self._buf is None or len(self._buf[0]) < total:
+            buf = bytearray(max(total, 1 << 16))
+            self._buf = (buf, (ctypes.c_char * len(buf)).from_buffer(buf))
+        buf, cbuf = self._buf
+        base = ctypes.addressof(cbuf)
+        local, remote, views = array("Q"), array("Q"), []
+        off = 0
+        mv = memoryview(buf)
+        for addr, size in ranges:
+            local.append(base + off)
+            local.append(size)
+            remote.append(addr)
+            remote.append(size)
+            views.append(mv[off:off + size])
+            off += size
+        for i in range(0, len(ranges), _IOV_MAX):
+            n = min(_IOV_MAX, len(ranges) - i)
+            want = sum(size for _, size in ranges[i:i + n])
+            got = readv(self.pid, local.buffer_info()[0] + 16 * i, n,
+                        remote.buffer_info()[0] + 16 * i, n, 0)
+            if got != want:
+                return None
+        return views
 
     def close(self):
         if self.fd is not None:
@@ -182,7 +221,7 @@ def open_proc_mem(pid, slow, check_addr, check_size=64):
         want = slow.read(check_addr, check_size)
         fd = os.open("/proc/%d/mem" % pid, os.O_RDONLY)
         if os.pread(fd, check_size, check_addr) == want:
-            r, fd = ProcMemReader(fd, slow), None
+            r, fd = ProcMemReader(fd, slow, pid), None
             return r
     except (OSError, MemoryReadError):
         pass
@@ -190,3 +229,28 @@ def open_proc_mem(pid, slow, check_addr, check_size=64):
         if fd is not None:
             os.close(fd)
     return None
+
+
+_IOV_MAX = 1024
+_READV = []
+
+
+def _process_vm_readv():
+    """libc's process_vm_readv through ctypes, or None (no ctypes, no
+    such call, or CORODBG_NO_PROC_MEM set)."""
+    if not _READV:
+        fn = None
+        if not os.environ.get("CORODBG_NO_PROC_MEM"):
+            try:
+                import ctypes
+                if ctypes.sizeof(ctypes.c_void_p) != 8:
+                    raise ImportError("iovecs here are two 8-byte words")
+                fn = ctypes.CDLL(None).process_vm_readv
+                fn.restype = ctypes.c_ssize_t
+                fn.argtypes = [ctypes.c_int, ctypes.c_void_p,
+                               ctypes.c_ulong, ctypes.c_void_p,
+                               ctypes.c_ulong, ctypes.c_ulong]
+            except (ImportError, OSError, AttributeError):
+                fn = None
+        _READV.append(fn)
+    return _READV[0]

@@ -5,7 +5,8 @@ colour are the adapter's business.
 """
 import os
 import re
-from itertools import compress, count, islice, repeat
+from array import array
+from itertools import chain, compress, count, islice, repeat
 from operator import attrgetter, floordiv, not_, sub
 
 from . import layout
@@ -60,16 +61,19 @@ _WAIT_TEXT = {v: t for _, v, t in layout.WAITS}
 
 
 _MS = 1000000
+# column_lines' age keys of rows with no millisecond to show
+_UNDER_1MS, _ZERO_AGE, _NO_AGE = -1, -2, -3
 
 
 def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
-                  block=1):
+                  block=1, lazy=False):
     """The listing, aligned under HEADER like `info threads`: the header
     line, then one line per coroutine (marker, id, state, wait, age, name,
     location).  LOCS is the location text of each coroutine; NOW_NS None
     or 0 (no clock) shows no ages.  BLOCK > 1: the rows come BLOCK lines
     to a string (the text is the same), for a caller that only joins or
-    writes them.  The coroutines' columns go to column_lines."""
+    writes them.  The coroutines' columns go to column_lines.  LAZY:
+    an iterator of the lines, made as they are taken (column_lines)."""
     cos = coroutines
     sinces = list(map(attrgetter("since_ns"), cos))
     if not now_ns:
@@ -80,19 +84,27 @@ def listing_lines(coroutines, now_ns, locs, marker_id=None, header=HEADER,
             for n in ("id", "state", "wait_reason", "name")}
     cols["since_ns"] = sinces
     bad = compress(count(), map(attrgetter("unreadable"), cos))
-    return column_lines(cols, bad, now_ns, locs, marker_id, header, block)
+    lines = column_lines(cols, bad, now_ns, locs, marker_id, header, block)
+    return lines if lazy else list(lines)
 
 
 def column_lines(cols, bad, now_ns, locs, marker_id=None, header=HEADER,
                  block=1):
-    """listing_lines from columns: COLS {field: list} holds id, state,
-    wait_reason, since_ns (0 where unknown, no None) and name of each row,
-    BAD the rows of unreadable entries; NOW_NS 0: no clock, no ages.  The
+    """listing_lines from columns: COLS {field: list or array} holds id,
+    state, wait_reason, since_ns (0 where unknown, no None) and name of
+    each row,
+    BAD the rows of unreadable entries; LOCS the location texts (any
+    iterable); NOW_NS 0: no clock, no ages.  The
     1M-entry listing: the columns are turned into cells a whole column at
     a time in C (map, dict lookups of the few distinct values), the widths
     come from the distinct values, and each line is formatted once; only
     the odd rows (marked, unreadable, no age, age under 1 ms) get Python
-    code of their own.  No argument is changed."""
+    code of their own.  No argument is changed.
+
+    Returns an iterator: the lines are made as they are taken (a caller
+    writing them as they come keeps no million lines, 70 MB of new
+    memory at 1M rows, whose page faults cost more than formatting).
+    The columns must not change until it is used up."""
     ids, states, waits = cols["id"], cols["state"], cols["wait_reason"]
     sinces, names = cols["since_ns"], cols["name"]
     n = len(ids)
@@ -114,23 +126,26 @@ def column_lines(cols, bad, now_ns, locs, marker_id=None, header=HEADER,
                 wait = _WAIT_TEXT.get(w) or "wait-%s" % w
             by_wait[w] = (state, wait)
     # age cells: by millisecond, each formatted once from the first row
-    # of its millisecond
-    keys = list(map(floordiv, map(sub, repeat(now_ns, n), sinces),
-                    repeat(_MS, n)))
+    # of its millisecond; the keys are machine integers (an int object
+    # per row was 40 MB of new memory at 1M rows), the rows of no
+    # millisecond (under 1 ms, no age) get negative ones
+    keys = array("q", map(floordiv, map(sub, repeat(now_ns, n), sinces),
+                          repeat(_MS, n)))
     for i in compress(count(), map((1).__gt__, keys)):   # under 1 ms
-        keys[i] = "<1ms" if now_ns > sinces[i] else "0s"
+        keys[i] = _UNDER_1MS if now_ns > sinces[i] else _ZERO_AGE
     # no age shown: a state without one (running), or no since_ns
     noage = set(st for st in sw if st not in _AGE_STATES)
     if noage:
         for i in compress(count(), map(noage.__contains__, states)):
-            keys[i] = None
+            keys[i] = _NO_AGE
     if 0 in sinces:
         for i in compress(count(), map(not_, sinces)):
-            keys[i] = None
+            keys[i] = _NO_AGE
     first = dict(zip(reversed(keys), reversed(sinces)))
     ages = {}
     for k, since in first.items():
-        ages[k] = "" if k is None else format_age(max(now_ns - since, 0))
+        ages[k] = "" if k == _NO_AGE else \
+            format_age(max(now_ns - since, 0))
     # widths: the widest cell of each column, at least its header
     widths = [len(h) for h in header[:-1]]
     cols = (
@@ -155,30 +170,24 @@ def column_lines(cols, bad, now_ns, locs, marker_id=None, header=HEADER,
               for st, c in sw.items()}
     agecell = {k: "%-*s " % (widths[3], a) for k, a in ages.items()}
     # the marker column: ' ' but for unreadable entries and the marker
-    marks = [" "] * n
-    for i in bad:
-        marks[i] = "?"
-    i = -1
-    while marker_id is not None:
-        try:
-            i = ids.index(marker_id, i + 1)
-        except ValueError:
-            break
-        marks[i] = "*"
+    marks = dict.fromkeys(bad, "?")
+    if marker_id is not None:   # (array.index has no start in 3.9)
+        for i in compress(count(), map(marker_id.__eq__, ids)):
+            marks[i] = "*"
     # the cells as iterators: no list of a million cells is made
-    its = [iter(marks), iter(ids),
+    its = [map(marks.get, count(), repeat(" ")), iter(ids),
            map(dict.__getitem__, map(swcell.__getitem__, states), waits),
            map(agecell.__getitem__, keys), iter(names), iter(locs)]
     line = "%%s %%-%dd %%s%%s%%-%ds %%s\n" % (widths[0], widths[4])
     full = n - n % block if block > 1 else 0
+    rows = []
     if full:
         # BLOCK lines per string (a million fewer string objects): each
         # column's iterator appears BLOCK times in one zip; the first
         # FULL rows, and the rest from where they stopped
         part = [islice(c, full) for c in its]
-        out.extend(map((line * block).__mod__, zip(*(part * block))))
-    out.extend(map(line.__mod__, zip(*its)))
-    return out
+        rows = map((line * block).__mod__, zip(*(part * block)))
+    return chain(out, rows, map(line.__mod__, zip(*its)))
 
 
 def total_line(shown, table):

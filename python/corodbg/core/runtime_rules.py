@@ -205,7 +205,12 @@ class UserRule:
         FrameSizeUnwinder) fast path, as user(walker.frames(co, depth,
         self.accepts)) gives it; None for no frames; False when CO needs
         the general walk."""
-        got = walker.user_frame(co, depth, self._index_fn)
+        return self.walked_at(walker, co.pc, co.sp, co.stack_hi, depth)
+
+    def walked_at(self, walker, pc, sp, hi, depth, data=None):
+        """walked() of a parked coroutine given by its saved PC, SP and
+        stack top HI (walker.user_frame_at; DATA its window if read)."""
+        got = walker.user_frame_at(pc, sp, hi, depth, self._index_fn, data)
         if got is None:
             return False
         shown, i = got

@@ -228,7 +228,12 @@ class FrameSizeUnwinder:
         empty: no frames at all).  None when the walk needs the general
         path (an unchecked or unknown pc, an unreadable stack, an unseen
         caller): call frames()."""
-        pc = co.pc
+        return self.user_frame_at(co.pc, co.sp, co.stack_hi, depth, first)
+
+    def user_frame_at(self, pc, sp, hi, depth, first, data=None):
+        """user_frame of a parked coroutine given by its saved PC, SP and
+        stack top HI (0 or None: unknown), for a caller that has them;
+        DATA: its stack window from SP, if already read (StackWindows)."""
         if self._first_fn is not first:
             self._first = {}
             self._first_fn = first
@@ -240,14 +245,15 @@ class FrameSizeUnwinder:
             return None
         if p[1] >= 0:           # the top frame is the answer: no read
             return p[0], p[1]
-        sp = co.sp
         if not sp:
             return None
-        hi = co.stack_hi or (sp + self.window)
-        try:
-            data = self.reader.read(sp, max(0, min(self.window, hi - sp)))
-        except MemoryReadError:
-            return None
+        if data is None:
+            hi = hi or (sp + self.window)
+            try:
+                data = self.reader.read(sp, max(0, min(self.window,
+                                                       hi - sp)))
+            except MemoryReadError:
+                return None
         end = len(data) - 8
         off = 0
         unpack = self.ptr.unpack_from
@@ -342,3 +348,56 @@ def flatten(frames, depth=None, first_level=0):
             out.append((level, loc))
             level += 1
     return out
+
+
+class StackWindows:
+    """The stack windows of parked coroutines read BATCH at a time
+    (reader.read_many: one system call for a thousand), for a command
+    asking for the user frame of coroutine after coroutine in table
+    order (-u, -group user, leaks): on a coroutine not read yet, the
+    windows of it and of the next BATCH coroutines of COROUTINES are
+    read.  Only where the reader can (a live local process); elsewhere
+    window() is None and the walker reads as before."""
+
+    BATCH = 1024
+    MAX_BYTES = 4 << 20
+
+    def __init__(self, walker, coroutines):
+        self.walker = walker
+        self.cos = coroutines
+        self.many = getattr(walker.reader, "read_many", None)
+        self._row = None     # id(coroutine) -> row, made on first use
+        self._got = {}       # id(coroutine) -> window, this batch
+        self._size = 0       # the walker's window when it was read
+
+    def window(self, co):
+        """CO's stack window from its saved sp (a memoryview valid until
+        the next call), or None: read it alone."""
+        if self.many is None:
+            return None
+        w = self._got.get(id(co))
+        if w is not None and self._size >= self.walker.window:
+            return w    # (a window grown by learning: read again)
+        if self._row is None:
+            self._row = {id(c): i for i, c in enumerate(self.cos)}
+        i = self._row.get(id(co))
+        if i is None:
+            return None
+        keys, ranges = [], []
+        size = self._size = self.walker.window
+        room = self.MAX_BYTES    # (a learned window may be 64 KiB)
+        for c in self.cos[i:i + self.BATCH]:
+            sp = c.unreadable is None and c.pc and c.sp
+            if sp:
+                hi = c.stack_hi or (sp + size)
+                n = max(0, min(size, hi - sp))
+                room -= n
+                if room < 0 and ranges:
+                    break
+                keys.append(id(c))
+                ranges.append((sp, n))
+        views = self.many(ranges)
+        self._got = dict(zip(keys, views)) if views is not None else {}
+        if views is None:
+            self.many = None   # not readable so: one by one from now on
+        return self._got.get(id(co))
