@@ -386,7 +386,7 @@ def running_here():
     except errors.CorodbgError:
         return None
     hint = S.tid_slot.get(lwp)
-    if hint is not None and tbl.entry_layout is not None:
+    if hint is not None:
         try:
             co = decode.read_entry(S.memory.raw, tbl, hint)
         except errors.CorodbgError:

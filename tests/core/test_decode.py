@@ -6,7 +6,7 @@ import struct
 
 import pytest
 
-from corodbg.core import decode, errors, layout
+from corodbg.core import decode, errors, layout, model
 from corodbg.core.reader import BytesReader, CachingReader, FunctionReader
 
 import tablegen
@@ -244,6 +244,14 @@ def test_read_entry(image):
             struct.pack("<I", layout.STATE_RUNNABLE))
     again = decode.read_entry(r, t, co)
     assert again.id == 2 and again.state_name == "runnable"
+
+
+def test_read_entry_without_layout(image):
+    """A Table made without the decoder has no entry layout: no entry to
+    re-read (the GDB adapter's breakpoint condition relies on None)."""
+    t = image.decode()
+    bare = model.Table(t.addr, t.prefix, t.desc, t.reg_dwarf)
+    assert decode.read_entry(image.reader(), bare, t.by_id[2]) is None
 
 
 def test_caching_reader_caches_failures():

@@ -797,7 +797,10 @@ def _check_table(table):
 
 def read_entry(reader, table, co):
     """Re-read CO's entry (e.g. at a breakpoint).  Returns a new Coroutine
-    or None when the slot no longer holds a live coroutine."""
+    or None when the slot no longer holds a live coroutine, or when TABLE
+    is a descriptor whose entries were never decoded (no layout yet)."""
+    if table.entry_layout is None:
+        return None
     estruct, eindex, _ = table.entry_layout
     data = reader.read(co.addr, table.prefix["entry_size"])
     t = estruct.unpack(data)
