@@ -227,6 +227,9 @@ cc_runtime_rule *cc_runtime_rule_new(const cc_table *t);
 void cc_runtime_rule_free(cc_runtime_rule *r);
 struct cc_frame;
 int cc_runtime_frame(const cc_runtime_rule *r, const struct cc_frame *f);
+/* FN without a '::' scope or a template's return type, as the runtime
+ * globs name it (points into FN). */
+const char *cc_qualified_name(const char *fn);
 /* How many of the N unwound PCS (frame 0 first; LEAF_PC: frame 0 is an
  * exact pc, not a return address) `bt` in the coroutine shows, as GDB
  * cuts it (gdb/corodbg_gdb/view.py, CoroutineFrameFilter): it stops

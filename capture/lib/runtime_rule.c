@@ -11,6 +11,7 @@
  * backslash escapes, case-sensitive; a leading "::" of a function name
  * (LLDB's C++ file-static spelling) is skipped.
  */
+#include <ctype.h>
 #include <fnmatch.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,11 +112,41 @@ static int matches(const char *const *globs, const char *s)
     return 0;
 }
 
+/* FN as the globs name it, as runtime_rules.qualified_name does: without
+ * LLDB's '::' scope or the return type a demangler prints before a
+ * function template ("auto boost::asio::...::async_wait<...>(...)").  The
+ * return type ends at the last space outside <...> before the parameter
+ * list; an operator's name ends the search. */
+const char *cc_qualified_name(const char *fn)
+{
+    static const char anon[] = "(anonymous namespace)";
+    const char *start = fn;
+    int depth = 0;
+    if (fn[0] == ':' && fn[1] == ':')
+        return fn + 2;
+    if (!strchr(fn, '(') || !strchr(fn, ' '))
+        return fn;
+    for (const char *p = fn; *p; p++) {
+        if (*p == '<')
+            depth++;
+        else if (*p == '>')
+            depth -= depth > 0;
+        else if (*p == '(') {
+            if (strncmp(p, anon, sizeof anon - 1))
+                break;
+            p += sizeof anon - 2;
+        } else if (*p == ' ' && !depth)
+            start = p + 1;
+        else if (!depth && !strncmp(p, "operator", 8) &&
+                 (p == fn || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')))
+            break;
+    }
+    return start;
+}
+
 int cc_runtime_frame(const cc_runtime_rule *r, const cc_frame *f)
 {
-    const char *fn = f->function;
-    if (fn && fn[0] == ':' && fn[1] == ':')
-        fn += 2;
+    const char *fn = f->function ? cc_qualified_name(f->function) : NULL;
     return matches(r->funcs, fn) || matches(r->files, f->file) ||
            (r->lo <= f->pc && f->pc < r->hi);
 }

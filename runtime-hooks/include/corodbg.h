@@ -583,7 +583,8 @@ void corodbg_set_runtime_name(const char *name);
  * `coroutine leaks`, where `bt` ends).  A debugger setting such as
  * `set corodbg runtime-functions` still overrides the function globs. */
 
-/* CODE: comma-separated fnmatch globs on function names ("corort_*"),
+/* CODE: comma-separated fnmatch globs on function names ("corort_*"; a
+ * C++ name is matched qualified, without a template's return type),
  * and "file:GLOB" entries on source file paths, for static helpers that
  * share no name prefix (corort: "file:" + a glob of its source
  * directory).  CORODBG_ETRUNC when it does not fit

@@ -238,3 +238,117 @@ def test_lldb_from_a_core_of_a_boost_program(build, fclib, tmp_path):
     assert re.search(r"frame #\d+: 0x[0-9a-f]+ boost_fibers`lock_table"
                      r"\(id=0\) at fibers.cpp:%d"
                      % line("fibers.cpp", "LINE_FIB_MUTEX"), bt), bt
+
+
+# ---- every program, in GDB and LLDB, live and from a core -----------------
+# The same four answers each time: the listing's total, -group user's wait
+# sites with their counts, leaks, and one coroutine's bt reaching the
+# user's function.  Function names are matched up to their '(' (GDB writes
+# 'steady_timer&', LLDB 'steady_timer &').
+
+MATRIX = {
+    "boost_gen": (["3"], 3, [(3, "produce", "gen.cpp", "LINE_GEN_YIELD")],
+                  3, ("numbers", "gen.cpp", "LINE_GEN_LOOP")),
+    "boost_fibers": ([], 7, [(2, "wait_request", "fibers.cpp", "LINE_FIB_CHAN"),
+                             (2, "lock_table", "fibers.cpp", "LINE_FIB_MUTEX"),
+                             (2, "wait_ready", "fibers.cpp", "LINE_FIB_CV")],
+                     3, ("lock_table", "fibers.cpp", "LINE_FIB_MUTEX")),
+    "boost_sessions": (["40"], 40,
+                       [(20, "idle_timeout", "sessions.cpp", "LINE_ASIO_TIMER"),
+                        (20, "read_request", "sessions.cpp", "LINE_ASIO_READ")],
+                       2, ("read_request", "sessions.cpp", "LINE_ASIO_READ")),
+}
+
+
+@pytest.fixture(scope="module")
+def boost_cores(build, fclib, tmp_path_factory):
+    """{program: (live GDB output, core)}: one live GDB run per program,
+    which also writes the core the other three cases read."""
+    out = {}
+    d = tmp_path_factory.mktemp("boost-cores")
+    for name, (args, _, _, sel, _) in MATRIX.items():
+        core = str(d / (name + ".core"))
+        text = gdb(fclib, _gdb_commands(sel) +
+                   ["generate-core-file %s" % core],
+                   [prog(build, name)] + args)
+        assert os.path.exists(core), text
+        out[name] = (text, core)
+    return out
+
+
+def _gdb_commands(sel):
+    return ["info coroutines", "info coroutines -group user",
+            "coroutine leaks", "coroutine %d" % sel, "echo ==BT==\\n", "bt",
+            "echo ==END==\\n"]
+
+
+def _lldb(exe, fclib, core=None, args=()):
+    _, _, _, sel, _ = MATRIX[os.path.basename(exe)]
+    cmd = ["lldb-19", "--no-lldbinit", "-b",
+           "-o", "command script import %s" % LLDB_PLUGIN]
+    if core:
+        cmd += ["-o", "target create %s --core %s" % (exe, core)]
+    else:
+        cmd += ["-o", "file %s" % exe,
+                "-o", "settings set target.env-vars LD_PRELOAD=%s" % fclib,
+                "-o", "b boost_checkpoint",
+                "-o", "run %s" % " ".join(args)]
+    cmd += ["-o", "coroutine list", "-o", "coroutine list -group user",
+            "-o", "coroutine leaks", "-o", "coroutine select %d" % sel,
+            "-o", "script print('==BT==')", "-o", "bt",
+            "-o", "script print('==END==')"]
+    env = dict(os.environ,
+               LLDB_DEBUGSERVER_PATH="/usr/lib/llvm-19/bin/lldb-server")
+    out = subprocess.run(cmd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True,
+                         timeout=180, env=env,
+                         stdin=subprocess.DEVNULL).stdout
+    assert "Traceback" not in out, out
+    return out
+
+
+def _check_answers(name, out, gdb_bt=True):
+    _, total, groups, _, (fn, src, marker) = MATRIX[name]
+    assert re.search(r"^Total: %d coroutines? \(%d runnable\)\.$"
+                     % (total, total), out, re.M), out
+    grouped = out.split("Grouped by user:")[1].split("Total:")[0]
+    got = sorted((int(m.group(1)), m.group(2), m.group(3)) for m in
+                 re.finditer(r"^ +(\d+)  ([\w:~]+)\(.* at (\S+:\d+)  \[",
+                             grouped, re.M))
+    assert got == sorted((n, f, "%s:%d" % (s, line(s, mk)))
+                         for n, f, s, mk in groups), grouped
+    # the interposer knows no wait reasons: every fcontext is runnable
+    assert "No blocked coroutines." in out, out
+    bt = out.split("==BT==")[-1].split("==END==")[0]
+    assert re.search(r"\b%s\(.*(at|at tests/interpose/boost/)%s:%d"
+                     % (fn, src, line(src, marker)), bt) or \
+        re.search(r"`%s\(.*at %s:%d" % (fn, src, line(src, marker)), bt), bt
+    if gdb_bt:   # GDB's frame filter cuts bt at the start function;
+        # LLDB's bt has no such hook and shows the stack to its bottom
+        assert not re.search(r"\bmain \(", bt), bt
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_gdb_live_every_program(boost_cores, name):
+    _check_answers(name, boost_cores[name][0])
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_gdb_core_every_program(build, fclib, boost_cores, name):
+    _, _, _, sel, _ = MATRIX[name]
+    out = gdb(fclib, _gdb_commands(sel), [prog(build, name)],
+              core=boost_cores[name][1])
+    _check_answers(name, out)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_lldb_live_every_program(build, fclib, name):
+    args = MATRIX[name][0]
+    _check_answers(name, _lldb(prog(build, name), fclib, args=args),
+                   gdb_bt=False)
+
+
+@pytest.mark.parametrize("name", sorted(MATRIX))
+def test_lldb_core_every_program(build, fclib, boost_cores, name):
+    _check_answers(name, _lldb(prog(build, name), fclib,
+                               core=boost_cores[name][1]), gdb_bt=False)

@@ -40,12 +40,46 @@ class RuntimeMatcher:
             return False
         hit = self._cache.get(function)
         if hit is None:
-            # LLDB names a C++ file-static function '::name()': the globs
-            # name the function, not its scope
             hit = self._cache[function] = bool(
-                self._rx.match(function[2:] if function.startswith("::")
-                               else function))
+                self._rx.match(qualified_name(function)))
         return hit
+
+
+def qualified_name(function):
+    """FUNCTION as the globs name it: its qualified name and signature,
+    without the scope or return type a debugger may print before it.
+
+    LLDB names a C++ file-static function '::name()'; LLDB and demanglers
+    print a function template's return type, which its mangled name holds
+    ('auto boost::asio::basic_stream_socket<...>::async_read_some<...>(...)'
+    where GDB says 'boost::asio::...'), so 'boost::asio::*' must match
+    either.  The return type ends at the last space outside <...> before
+    the parameter list; an operator's name ('operator new', 'operator<')
+    ends the search, as does the parameter list itself."""
+    if function.startswith("::"):
+        return function[2:]
+    if "(" not in function or " " not in function:
+        return function    # a C name, or no return type to drop
+    depth, start, i, n = 0, 0, 0, len(function)
+    while i < n:
+        c = function[i]
+        if c == "<":
+            depth += 1
+        elif c == ">":
+            depth = max(depth - 1, 0)
+        elif c == "(":
+            if not function.startswith("(anonymous namespace)", i):
+                break
+            i += len("(anonymous namespace)")
+            continue
+        elif c == " " and depth == 0:
+            start = i + 1
+        elif depth == 0 and function.startswith("operator", i) and \
+                (i == 0 or not (function[i - 1].isalnum() or
+                                function[i - 1] == "_")):
+            break
+        i += 1
+    return function[start:]
 
 
 RuntimePolicy = collections.namedtuple(

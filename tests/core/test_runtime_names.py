@@ -1,0 +1,47 @@
+"""Runtime globs match a function by its qualified name, whatever a
+debugger prints before it (LLDB's '::' scope, a template's return type)."""
+import pytest
+
+from corodbg.core.runtime_rules import RuntimeMatcher, qualified_name
+
+
+CASES = [
+    # LLDB's name of an Asio template (its mangled name holds the return
+    # type; GDB prints the same function without it)
+    ("auto boost::asio::basic_stream_socket<tcp, any<never_t<0> > >::"
+     "async_read_some<buf, yield<void (*)()> >(buf const&, yield&&)",
+     "boost::asio::basic_stream_socket<tcp, any<never_t<0> > >::"
+     "async_read_some<buf, yield<void (*)()> >(buf const&, yield&&)"),
+    ("void park<int>(int)", "park<int>(int)"),
+    ("std::vector<int, std::allocator<int> > const& make<int>(int)",
+     "make<int>(int)"),
+    ("::lock_table(int)", "lock_table(int)"),
+    ("auto (anonymous namespace)::g<int>(int)",
+     "(anonymous namespace)::g<int>(int)"),
+    ("int f()::{lambda(int)#1}::operator()(int) const",
+     "f()::{lambda(int)#1}::operator()(int) const"),
+    # unchanged: C names, plain C++ names, operators
+    ("corort_park", "corort_park"),
+    ("lock_table(int)", "lock_table(int)"),
+    ("operator new(unsigned long)", "operator new(unsigned long)"),
+    ("pool::operator<(pool const&) const", "pool::operator<(pool const&) const"),
+    ("pool::operator bool() const", "pool::operator bool() const"),
+    ("cooperator_run(int)", "cooperator_run(int)"),
+]
+
+
+@pytest.mark.parametrize("shown, name", CASES)
+def test_qualified_name(shown, name):
+    assert qualified_name(shown) == name
+
+
+def test_globs_match_through_the_return_type():
+    m = RuntimeMatcher(["boost::asio::*", "corort_*"])
+    assert m("auto boost::asio::basic_waitable_timer<clock>::"
+             "async_wait<yield>(yield&&)")
+    assert m("boost::asio::basic_waitable_timer<clock>::"
+             "async_wait<yield>(yield&&)")
+    assert m("corort_park")
+    assert not m("read_request(boost::asio::ip::tcp::socket&, "
+                 "boost::asio::yield_context)")
+    assert not m("void user_fn<boost::asio::yield_context>(int)")
