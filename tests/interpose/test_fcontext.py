@@ -57,6 +57,30 @@ def gdb(fclib, commands, args, core=None):
     return out
 
 
+def lldb(exe, fclib, commands, core=None, args=()):
+    """LLDB with the plugin on EXE: live under the interposer, stopped at
+    boost_checkpoint, or from CORE; then COMMANDS."""
+    cmd = ["lldb-19", "--no-lldbinit", "-b",
+           "-o", "command script import %s" % LLDB_PLUGIN]
+    if core:
+        cmd += ["-o", "target create %s --core %s" % (exe, core)]
+    else:
+        cmd += ["-o", "file %s" % exe,
+                "-o", "settings set target.env-vars LD_PRELOAD=%s" % fclib,
+                "-o", "b boost_checkpoint",
+                "-o", " ".join(["run"] + list(args))]
+    for c in commands:
+        cmd += ["-o", c]
+    env = dict(os.environ,
+               LLDB_DEBUGSERVER_PATH="/usr/lib/llvm-19/bin/lldb-server")
+    out = subprocess.run(cmd, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, universal_newlines=True,
+                         timeout=180, env=env,
+                         stdin=subprocess.DEVNULL).stdout
+    assert "Traceback" not in out, out
+    return out
+
+
 def user_rows(out):
     """-u listing rows: {id: location}."""
     return {int(m.group(1)): m.group(2) for m in re.finditer(
@@ -146,22 +170,9 @@ def test_asio_spawned_sessions(build, fclib):
 
 
 def test_lldb_fiber_threads(build, fclib):
-    lldb = "lldb-19"
-    exe = prog(build, "boost_fibers")
-    cmd = [lldb, "--no-lldbinit", "-b",
-           "-o", "command script import %s" % LLDB_PLUGIN,
-           "-o", "file %s" % exe,
-           "-o", "settings set target.env-vars LD_PRELOAD=%s" % fclib,
-           "-o", "b boost_checkpoint", "-o", "run",
-           "-o", "coroutine list -u", "-o", "thread list",
-           "-o", "coroutine select 3", "-o", "bt"]
-    env = dict(os.environ,
-               LLDB_DEBUGSERVER_PATH="/usr/lib/llvm-19/bin/lldb-server")
-    out = subprocess.run(cmd, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, universal_newlines=True,
-                         timeout=120, env=env,
-                         stdin=subprocess.DEVNULL).stdout
-    assert "Traceback" not in out, out
+    out = lldb(prog(build, "boost_fibers"), fclib,
+               ["coroutine list -u", "thread list", "coroutine select 3",
+                "bt"])
     assert "lock_table(int) at fibers.cpp:%d" % line(
         "fibers.cpp", "LINE_FIB_MUTEX") in out, out
     assert re.search(r"name = 'coro 3 fcontext \[runnable\]'", out), out
@@ -218,14 +229,8 @@ def test_lldb_from_a_core_of_a_boost_program(build, fclib, tmp_path):
         os.killpg(p.pid, 9)
         p.wait()
     core += ".%d" % pid
-    out = subprocess.run(
-        ["lldb-19", "--no-lldbinit", "-b",
-         "-o", "command script import %s" % LLDB_PLUGIN,
-         "-o", "target create %s --core %s" % (exe, core),
-         "-o", "coroutine list -u", "-o", "coroutine select 3", "-o", "bt"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        timeout=120, stdin=subprocess.DEVNULL).stdout
-    assert "Traceback" not in out, out
+    out = lldb(exe, fclib, ["coroutine list -u", "coroutine select 3", "bt"],
+               core=core)
     assert "Total: 7 coroutines (7 runnable)." in out, out
     for marker, fn in (("LINE_FIB_CHAN", "wait_request"),
                        ("LINE_FIB_MUTEX", "lock_table")):
@@ -283,28 +288,11 @@ def _gdb_commands(sel):
 
 
 def _lldb(exe, fclib, core=None, args=()):
-    _, _, _, sel, _ = MATRIX[os.path.basename(exe)]
-    cmd = ["lldb-19", "--no-lldbinit", "-b",
-           "-o", "command script import %s" % LLDB_PLUGIN]
-    if core:
-        cmd += ["-o", "target create %s --core %s" % (exe, core)]
-    else:
-        cmd += ["-o", "file %s" % exe,
-                "-o", "settings set target.env-vars LD_PRELOAD=%s" % fclib,
-                "-o", "b boost_checkpoint",
-                "-o", "run %s" % " ".join(args)]
-    cmd += ["-o", "coroutine list", "-o", "coroutine list -group user",
-            "-o", "coroutine leaks", "-o", "coroutine select %d" % sel,
-            "-o", "script print('==BT==')", "-o", "bt",
-            "-o", "script print('==END==')"]
-    env = dict(os.environ,
-               LLDB_DEBUGSERVER_PATH="/usr/lib/llvm-19/bin/lldb-server")
-    out = subprocess.run(cmd, stdout=subprocess.PIPE,
-                         stderr=subprocess.STDOUT, universal_newlines=True,
-                         timeout=180, env=env,
-                         stdin=subprocess.DEVNULL).stdout
-    assert "Traceback" not in out, out
-    return out
+    sel = MATRIX[os.path.basename(exe)][3]
+    return lldb(exe, fclib, [
+        "coroutine list", "coroutine list -group user", "coroutine leaks",
+        "coroutine select %d" % sel, "script print('==BT==')", "bt",
+        "script print('==END==')"], core=core, args=args)
 
 
 def _check_answers(name, out, gdb_bt=True):
