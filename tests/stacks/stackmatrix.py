@@ -157,12 +157,15 @@ def is_runtime(fn):
     return any(fnmatch.fnmatchcase(base_name(fn), g) for g in RUNTIME)
 
 
-def user_key(functions):
+def user_key(functions, runtime=is_runtime):
     """The user frame's key by the tests' rule, from a `bt`'s functions:
-    the first that is not runtime code, else '(no user frame) ' + the
-    innermost one."""
+    the first that is not runtime code (RUNTIME(fn)), else '(no user
+    frame) ' + the innermost one.  A frame no symbol names (GDB's '??',
+    LLDB's placeholder for an unnamed eh_frame range) is not a user
+    frame."""
     for fn in functions:
-        if fn != "??" and not is_runtime(fn):
+        if fn != "??" and "___lldb_unnamed_symbol" not in fn and \
+                not runtime(fn):
             return base_name(fn)
     return "(no user frame) " + base_name(functions[0]) if functions \
         else "(no frames)"
@@ -239,9 +242,9 @@ def groups_of_leaks(text):
     return out
 
 
-def groups_of_bts(bts, ids=None):
+def groups_of_bts(bts, ids=None, runtime=is_runtime):
     out = {}
     for cid, fns in bts.items():
         if ids is None or cid in ids:
-            out.setdefault(user_key(fns), set()).add(cid)
+            out.setdefault(user_key(fns, runtime), set()).add(cid)
     return out
