@@ -56,11 +56,12 @@ $(CAP_B)/san/%.o: $(CAP_DIR)/lib/%.c | $(CAP_GEN_HDR)
 	$(CC) $(SAN_CFLAGS) $(CAP_INC) -I$(CAP_B)/gen -c $< -o $@
 $(CAP_B)/libcorocap-san.a: $(CAP_SAN_OBJ)
 	rm -f $@ && ar rcs $@ $^
-$(CAP_B)/tests/decode_image-san: $(CAP_DIR)/tests/decode_image.c $(CAP_B)/libcorocap-san.a \
-                                 | $(CAP_GEN_HDR)
+# (and the runtime rule's name parser, on the differential test's names)
+$(CAP_B)/tests/%-san: $(CAP_DIR)/tests/%.c $(CAP_B)/libcorocap-san.a \
+                      | $(CAP_GEN_HDR)
 	@mkdir -p $(@D)
 	$(CC) $(SAN_CFLAGS) $(CAP_INC) $< -o $@ $(CAP_B)/libcorocap-san.a $(CAP_LIBS)
-TESTBIN += $(CAP_B)/tests/decode_image-san
+TESTBIN += $(CAP_B)/tests/decode_image-san $(CAP_B)/tests/qualified_names-san
 
 ALL     += $(CAP_LIB) $(CAP_B)/corodbg
 TESTBIN += $(patsubst $(CAP_DIR)/tests/%.c,$(CAP_B)/tests/%,$(wildcard $(CAP_DIR)/tests/*.c))

@@ -5,6 +5,8 @@ import importlib.util
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from corodbg.core.runtime_rules import qualified_name
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -13,10 +15,13 @@ _spec = importlib.util.spec_from_file_location(
 core_cases = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(core_cases)
 
-PROG = ROOT / "build" / "capture" / "tests" / "qualified_names"
+TESTS = ROOT / "build" / "capture" / "tests"
 
 
-def test_c_and_python_agree():
+@pytest.mark.parametrize("prog", ["qualified_names", "qualified_names-san"])
+def test_c_and_python_agree(prog):
+    """(-san: under ASan/UBSan.)"""
+    PROG = TESTS / prog
     assert PROG.exists(), "build it first: make testbin"
     names = [shown for shown, _ in core_cases.CASES] + [
         "std::enable_if<!has_initiate<yield<void (*)()>, void ()>::value, "
