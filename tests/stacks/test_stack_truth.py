@@ -90,6 +90,20 @@ def test_gdb_zero_bottom(matrix, variant):
         t["coroutine leaks"], "gdb")
 
 
+@pytest.mark.parametrize("variant", ["c-gcc-O2", "cxx-clang-O0"])
+def test_gdb_stacks_read_one_by_one(matrix, variant):
+    """As through gdbserver: each parked stack read alone, and only up
+    to the last return-address slot the walk can reach (stackwalk
+    _extent): the same groups as `bt`."""
+    if variant not in matrix:
+        pytest.skip("%s not built (compiler missing)" % variant)
+    t = matrix[variant]["gdb-one-by-one"]
+    bts = sm.gdb_bts(t["coroutine apply all bt"])
+    _check(bts, sm.groups_of_listing(
+        t["info coroutines -group user -samples 100"]),
+        t["coroutine leaks"], "gdb")
+
+
 def test_shapes_are_present(matrix):
     """The matrix holds what it is for: at -O2 gcc's sibling calls leave
     `conn` without a user frame and GDB shows the inlined park as a frame
