@@ -38,21 +38,29 @@ def cold():
         pass
 
 
-def timecold(cmd, label=None, repeat=1):
+def timecold(cmd, label=None, repeat=1, report=None):
     """Best of REPEAT cold runs: wall seconds, CPU seconds, output lines.
     (CPU time is what the command costs; wall time also shows how busy the
-    machine was.)"""
+    machine was.)  With REPORT (a file name) the output goes through
+    GDB's pager to its stdout, as a user's terminal gets it (run GDB
+    with stdout to a file), not into a string, and the BENCH line is
+    appended to REPORT instead (the line count is then "-")."""
     best, cpu, lines = None, None, 0
     for _ in range(repeat):
         cold()
         t0, c0 = time.perf_counter(), time.process_time()
-        out = gdb.execute(cmd, False, True)
+        out = gdb.execute(cmd, False, report is None)
         dt, dc = time.perf_counter() - t0, time.process_time() - c0
-        lines = out.count("\n")
+        lines = out.count("\n") if report is None else "-"
         best = dt if best is None else min(best, dt)
         cpu = dc if cpu is None else min(cpu, dc)
-    gdb.write("BENCH %s %.3f %d cpu=%.3f\n"
-              % (label or cmd.replace(" ", "_"), best, lines, cpu))
+    line = "BENCH %s %.3f %s cpu=%.3f\n" % (label or cmd.replace(" ", "_"),
+                                          best, lines, cpu)
+    if report is None:
+        gdb.write(line)
+    else:
+        with open(report, "a") as f:
+            f.write(line)
 
 
 def profile(cmd):

@@ -374,3 +374,47 @@ def test_stack_windows_read_a_batch_at_a_time_with_the_same_answers():
     w = StackWindows(u, cos)
     assert w.window(cos[0]) is None and w.many is None
     assert w.window(cos[1]) is None and Many.calls == 5 + 38 + 1
+
+
+def test_user_frame_reads_only_the_return_slots_it_needs():
+    """Without a batch window (a remote target: a round trip per read,
+    costing by the byte) the walk to the user frame reads from the sp
+    only up to the last return-address slot a learned walk can reach:
+    here 80 bytes for a user frame one or two runtime frames down, not
+    the 512-byte window.  A learned recursion has no bound: the window.
+    The answers are those of whole windows."""
+    from corodbg.core import runtime_rules
+    from corodbg.core.model import Location
+
+    class Counting(BytesReader):
+        sizes = []
+
+        def read(self, addr, size):
+            self.sizes.append(size)
+            return BytesReader.read(self, addr, size)
+    names = {0x100: "rt_park", 0x200: "conn", 0x300: "rt_wait",
+             0x400: "rt_loop", 0x500: "rt_other", 0x600: "rt_entry"}
+    shown = {pc: (Location(n, "f.c", 1, pc),) for pc, n in names.items()}
+    mem = Counting()
+    cos, truth = [], {}
+    paths = ([(0x100, 32), (0x200, 64)],
+             [(0x100, 32), (0x300, 48), (0x200, 64)],
+             [(0x400, 16), (0x400, 16), (0x400, 16), (0x200, 64)])
+    for i in range(60):
+        co, fr = make_stack(mem, 0x100000 + i * 0x1000,
+                            paths[i % 3] + [(0x600, None)], shown)
+        cos.append(co)
+        truth[id(co)] = fr
+    u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
+    rule = runtime_rules.UserRule(runtime_rules.RuntimeFrames(["rt_*"], []))
+    for co in cos[:6]:
+        u.frames(co, 32)        # learn and check
+    want = [rule.user(u.frames(co, 32, rule.accepts)) for co in cos]
+    assert all(w.function == "conn" for w in want)
+    del Counting.sizes[:]
+    got = [rule.walked(u, co, 32) for co in cos]
+    assert got == want
+    assert u.window == 512
+    # rt_park's return slot (24 + 8), rt_wait's (32 + 40 + 8); the
+    # recursive rt_loop: the window (capped by the stack top)
+    assert Counting.sizes == [80, 80, 0x200] * 20

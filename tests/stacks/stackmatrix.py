@@ -81,7 +81,10 @@ LLDB_CMDS = ["coroutine list -group user -samples 100",
              "coroutine leaks", "thread backtrace all"]
 
 
-def run_gdb(exe, bottom="sentinel"):
+def run_gdb(exe, bottom="sentinel", one_by_one=False):
+    """ONE_BY_ONE: stacks read through GDB one coroutine at a time, as
+    through gdbserver or from a core file (each read only as long as
+    the walk can use), not a thousand at a time from /proc/PID/mem."""
     cmd = ["gdb", "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /",
            "-ex", "source %s" % (ROOT / "gdb" / "corodbg-gdb.py"),
            "-ex", "set corodbg runtime-functions %s" % ",".join(RUNTIME),
@@ -90,6 +93,8 @@ def run_gdb(exe, bottom="sentinel"):
         cmd += ["-ex", "echo <<<%s>>>\\n" % c, "-ex", c]
     cmd += ["--args", str(exe), str(ROUNDS), bottom]
     env = dict(os.environ, LC_ALL="C")
+    if one_by_one:
+        env["CORODBG_NO_PROC_MEM"] = "1"
     return _split(_run(cmd, env=env)[1])
 
 
@@ -124,7 +129,8 @@ def _split(text):
 
 def build_and_run_all():
     """{variant: {"exe": path, "gdb": {...}, "lldb": {...} or None}}, plus
-    "zero" (a stack bottom of zero instead of the sentinel) for two."""
+    "gdb-zero" (a stack bottom of zero instead of the sentinel) and
+    "gdb-one-by-one" (run_gdb's ONE_BY_ONE) for two."""
     OUT.mkdir(parents=True, exist_ok=True)
     names = variants()
     with ThreadPoolExecutor(JOBS) as pool:
@@ -137,6 +143,8 @@ def build_and_run_all():
         for n in ("c-gcc-O2", "cxx-clang-O0"):
             if n in exes:
                 jobs[(n, "gdb-zero")] = pool.submit(run_gdb, exes[n], "zero")
+                jobs[(n, "gdb-one-by-one")] = pool.submit(
+                    run_gdb, exes[n], "sentinel", True)
         out = {n: {"exe": exes[n]} for n in names}
         for (n, dbg), fut in jobs.items():
             out[n][dbg] = fut.result()

@@ -79,11 +79,16 @@ def test_gdb_bt_ends_at_the_start_function(matrix, variant):
     assert "0xdeaddead" not in t["coroutine apply all bt"]
 
 
+@pytest.mark.parametrize("run", ["gdb-zero", "gdb-one-by-one"])
 @pytest.mark.parametrize("variant", ["c-gcc-O2", "cxx-clang-O0"])
-def test_gdb_zero_bottom(matrix, variant):
+def test_gdb_other_runs(matrix, variant, run):
+    """The same groups as `bt` with a stack bottom of zero (gdb-zero),
+    and with each parked stack read alone, as through gdbserver, and
+    only up to the last return-address slot the walk can reach
+    (gdb-one-by-one: stackwalk's _extent)."""
     if variant not in matrix:
         pytest.skip("%s not built (compiler missing)" % variant)
-    t = matrix[variant]["gdb-zero"]
+    t = matrix[variant][run]
     bts = sm.gdb_bts(t["coroutine apply all bt"])
     _check(bts, sm.groups_of_listing(
         t["info coroutines -group user -samples 100"]),
