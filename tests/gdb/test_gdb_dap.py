@@ -1,0 +1,68 @@
+"""IDE debugging over GDB's own DAP server (`gdb -i=dap`, GDB >= 14): run
+the node DAP client tests tests/dap/gdbdap.test.js against it with
+corodbg loaded, and require every one to pass.
+
+The GDB: the GDB under test (CORODBG_TEST_GDB, else `gdb`) when it has
+gdb.dap, else the cached GDB 16 of scripts/build-gdb16.sh when it was
+built; skipped with the reason otherwise (Debian 12's GDB 13 has no DAP)."""
+import json
+import os
+import re
+import shutil
+import subprocess
+
+import pytest
+
+from gdbdriver import GDB, LOADER, RUNTIME_GLOBS, ROOT, gdb_version
+
+
+def _dap_gdb():
+    if gdb_version() >= (14, 0):
+        return GDB
+    p = subprocess.run([str(ROOT / "scripts" / "build-gdb16.sh"), "--path"],
+                       stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                       text=True)
+    if p.returncode == 0 and p.stdout.strip():
+        return p.stdout.strip()
+    pytest.skip("%s is GDB %d.%d, which has no DAP server, and GDB 16 is not "
+                "built: run scripts/build-gdb16.sh (or make test-gdb16)"
+                % ((GDB,) + gdb_version()))
+
+
+def test_gdb_dap_client(root, build, lines, tmp_path):
+    dap_dir = root / "tests" / "dap"
+    if shutil.which("node") is None:
+        pytest.skip("node is not installed: the DAP client tests need it")
+    if not (dap_dir / "node_modules" / "@vscode" /
+            "debugadapter-testsupport").is_dir():
+        pytest.skip("tests/dap/node_modules is missing: `make` runs npm "
+                    "install there, which needs the npm registry")
+    gdb = _dap_gdb()
+    prog = build / "lldb" / "lldbprog"
+    assert prog.exists(), "%s not built: run make testbin" % prog
+    # The adapter an IDE would be configured with (docs/ide.md).
+    wrapper = tmp_path / "gdb-dap.sh"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        "exec %s -nx -q -i=dap -iex 'set auto-load safe-path /' "
+        "-ex 'source %s' -ex 'set corodbg runtime-functions %s' "
+        '${CORODBG_DAP_EX:+-ex "$CORODBG_DAP_EX"}\n'
+        % (gdb, LOADER, RUNTIME_GLOBS))
+    env = dict(os.environ)
+    env.update({
+        "CORODBG_GDB_DAP": str(wrapper),
+        "CORODBG_PROG": str(prog),
+        "CORODBG_LINES": json.dumps(lines),
+        "LC_ALL": "C",
+    })
+    env.pop("CORODBG_GDB_MAX_THREADS", None)
+    p = subprocess.run(["node", "--test", "--test-reporter=tap",
+                        "gdbdap.test.js"], cwd=dap_dir, env=env,
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True, timeout=300, stdin=subprocess.DEVNULL)
+    out = p.stdout
+    counts = dict(re.findall(r"^# (tests|pass|fail|skipped|cancelled) (\d+)$",
+                             out, re.M))
+    assert p.returncode == 0 and counts.get("fail") == "0", out
+    assert counts.get("tests") == "4" and counts.get("pass") == "4", out
+    assert "Traceback" not in out, out
