@@ -9,7 +9,8 @@
 # ~/.cache/corodbg/gdb16 otherwise), owner-only.  The result is
 # CACHE/bin/gdb, a wrapper that runs the build tree's gdb with its own
 # data-directory (`make install-gdb` stops at the man page, see FACTS).
-# Use it with:  CORODBG_GDB=CACHE/bin/gdb make test-gdb16
+# Use it with:  make test-gdb16  (CORODBG_TEST_GDB=CACHE/bin/gdb for the suite;
+# CORODBG_GDB is taken: it names the corodbg-gdb.py libcorodbg auto-loads)
 #
 # Needs root once (apt-get): the build packages below from bookworm, and the
 # source from trixie through a temporary deb-src entry that is removed again.
