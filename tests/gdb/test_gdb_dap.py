@@ -7,8 +7,6 @@ gdb.dap, else the cached GDB 16 of scripts/build-gdb16.sh when it was
 built; skipped with the reason otherwise (Debian 12's GDB 13 has no DAP)."""
 import json
 import os
-import re
-import shutil
 import subprocess
 
 import pytest
@@ -29,14 +27,7 @@ def _dap_gdb():
                 % ((GDB,) + gdb_version()))
 
 
-def test_gdb_dap_client(root, build, lines, tmp_path):
-    dap_dir = root / "tests" / "dap"
-    if shutil.which("node") is None:
-        pytest.skip("node is not installed: the DAP client tests need it")
-    if not (dap_dir / "node_modules" / "@vscode" /
-            "debugadapter-testsupport").is_dir():
-        pytest.skip("tests/dap/node_modules is missing: `make` runs npm "
-                    "install there, which needs the npm registry")
+def test_gdb_dap_client(build, lines, tmp_path, node_dap_tests):
     gdb = _dap_gdb()
     prog = build / "lldb" / "lldbprog"
     assert prog.exists(), "%s not built: run make testbin" % prog
@@ -56,13 +47,4 @@ def test_gdb_dap_client(root, build, lines, tmp_path):
         "LC_ALL": "C",
     })
     env.pop("CORODBG_GDB_MAX_THREADS", None)
-    p = subprocess.run(["node", "--test", "--test-reporter=tap",
-                        "gdbdap.test.js"], cwd=dap_dir, env=env,
-                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                       text=True, timeout=300, stdin=subprocess.DEVNULL)
-    out = p.stdout
-    counts = dict(re.findall(r"^# (tests|pass|fail|skipped|cancelled) (\d+)$",
-                             out, re.M))
-    assert p.returncode == 0 and counts.get("fail") == "0", out
-    assert counts.get("tests") == "4" and counts.get("pass") == "4", out
-    assert "Traceback" not in out, out
+    node_dap_tests("gdbdap.test.js", env, 4)
