@@ -15,8 +15,8 @@ const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
 const { DebugClient } = require('@vscode/debugadapter-testsupport');
-const { TIMEOUT, stop, startSession, coroutineThreads, byName, localsOf } =
-  require('./daputil');
+const { TIMEOUT, stop, startSession, coroutineThreads, byName, localsOf,
+        checkPanicStop, checkCorruptTable } = require('./daputil');
 
 const E = process.env;
 const LLDB_DIR = E.CORODBG_LLDB_DIR;
@@ -139,16 +139,8 @@ test('panic-catch reaches the IDE on the panicking coroutine\'s thread',
         initCommands: initCommands(),
         preRunCommands: ['coroutine catch panic'],
       });
-      const threads = await coroutineThreads(dc, 6);
-      const t = threads.find((x) => x.id === ev.threadId);
-      assert.ok(t, 'stopped thread not listed');
-      assert.match(t.name, /^coro 7 panicker \[panicked: bad request 7\] on thread \d+$/);
       assert.match(ev.description || '', /Coroutine 7 "panicker" panicked: bad request 7/);
-      const st = (await dc.stackTraceRequest({ threadId: t.id, startFrame: 0,
-                                               levels: 10 })).body.stackFrames;
-      const p = st.find((f) => f.name.startsWith('panicker'));
-      assert.ok(p, st.map((f) => f.name).join(' | '));
-      assert.strictEqual(p.line, LINES.LINE_PANIC);
+      await checkPanicStop(dc, ev, LINES.LINE_PANIC);
     } finally {
       await stop(dc);
     }
@@ -163,23 +155,8 @@ test('a corrupt table: the adapter survives, lists the real threads, ' +
         program: PROG, args: ['corrupt', 'magic'], cwd: path.dirname(PROG),
         initCommands: initCommands(),
       }, ['example_checkpoint']);
-      const threads = (await dc.threadsRequest()).body.threads;
-      assert.ok(threads.some((t) => t.id === ev.threadId));
-      assert.strictEqual(threads.filter((t) => t.name.startsWith('coro '))
-                         .length, 0);
-      const st = (await dc.stackTraceRequest({ threadId: ev.threadId,
-                                               startFrame: 0, levels: 3 }))
-        .body.stackFrames;
-      assert.ok(st[0].name.startsWith('example_checkpoint'), st[0].name);
-      let text;
-      try {
-        const r = await dc.evaluateRequest({ expression: '`coroutine list',
-                                             context: 'repl' });
-        text = r.body.result;
-      } catch (e) {
-        text = e.message;
-      }
-      assert.match(text, /bad magic 7f584f524f444247: not a corodbg table/);
+      // (` escapes a command: lldb-dap 19 does not see `coroutine` as one)
+      await checkCorruptTable(dc, ev, '`coroutine list');
     } finally {
       await stop(dc);
     }

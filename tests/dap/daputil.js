@@ -64,5 +64,48 @@ async function localsOf(dc, frameId) {
   return out;
 }
 
+async function frames(dc, threadId, levels) {
+  return (await dc.stackTraceRequest({ threadId, startFrame: 0,
+                                       levels: levels || 20 }))
+    .body.stackFrames;
+}
+
+// Run EXPRESSION in the debug console; its output, or the error's text.
+async function repl(dc, expression) {
+  try {
+    return (await dc.evaluateRequest({ expression, context: 'repl' }))
+      .body.result;
+  } catch (e) {
+    return e.message;
+  }
+}
+
+// `lldbprog panic` stopped by a panic catch (stop event EV): the stop is
+// on the panicking coroutine's thread, whose stack has `panicker` at LINE.
+async function checkPanicStop(dc, ev, line) {
+  const threads = await coroutineThreads(dc, 1);
+  const t = threads.find((x) => x.id === ev.threadId);
+  assert.ok(t, 'stopped thread not listed');
+  assert.match(t.name,
+               /^coro 7 panicker \[panicked: bad request 7\] on thread \d+$/);
+  const st = await frames(dc, t.id, 10);
+  const p = st.find((f) => f.name.startsWith('panicker'));
+  assert.ok(p, st.map((f) => f.name).join(' | '));
+  assert.strictEqual(p.line, line);
+}
+
+// `lldbprog corrupt magic` stopped at example_checkpoint (EV): the OS
+// threads only, their frames, and LIST (the listing command) says why.
+async function checkCorruptTable(dc, ev, list) {
+  const threads = (await dc.threadsRequest()).body.threads;
+  assert.ok(threads.some((t) => t.id === ev.threadId));
+  assert.strictEqual(threads.filter((t) => (t.name || '')
+    .startsWith('coro ')).length, 0);
+  const st = await frames(dc, ev.threadId, 3);
+  assert.ok(st[0].name.startsWith('example_checkpoint'), st[0].name);
+  assert.match(await repl(dc, list),
+               /bad magic 7f584f524f444247: not a corodbg table/);
+}
+
 module.exports = { TIMEOUT, stop, startSession, coroutineThreads, byName,
-                   localsOf };
+                   localsOf, frames, repl, checkPanicStop, checkCorruptTable };

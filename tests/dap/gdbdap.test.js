@@ -11,7 +11,8 @@ const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
 const { DebugClient } = require('@vscode/debugadapter-testsupport');
-const { TIMEOUT, stop, startSession, coroutineThreads, byName, localsOf } =
+const { TIMEOUT, stop, startSession, coroutineThreads, byName, localsOf,
+        frames, repl, checkPanicStop, checkCorruptTable } =
   require('./daputil');
 
 const E = process.env;
@@ -36,21 +37,6 @@ async function client(extraEnv) {
 
 function launch(args) {
   return { program: PROG, args, cwd: path.dirname(PROG) };
-}
-
-async function repl(dc, expression) {
-  try {
-    return (await dc.evaluateRequest({ expression, context: 'repl' }))
-      .body.result;
-  } catch (e) {
-    return e.message;
-  }
-}
-
-async function frames(dc, threadId, levels) {
-  return (await dc.stackTraceRequest({ threadId, startFrame: 0,
-                                       levels: levels || 20 }))
-    .body.stackFrames;
 }
 
 const bare = (f) => f.name.replace(/\(.*$/, '').trim();
@@ -115,15 +101,7 @@ test('catch coroutine panic: the stop is on the panicking coroutine\'s ' +
   const dc = await client({ CORODBG_DAP_EX: 'catch coroutine panic' });
   try {
     const ev = await startSession(dc, 'launch', launch(['panic']));
-    const threads = await coroutineThreads(dc, 1);
-    const t = threads.find((x) => x.id === ev.threadId);
-    assert.ok(t, 'stopped thread not listed');
-    assert.match(t.name,
-                 /^coro 7 panicker \[panicked: bad request 7\] on thread \d+$/);
-    const st = await frames(dc, t.id, 10);
-    const p = st.find((f) => f.name.startsWith('panicker'));
-    assert.ok(p, st.map((f) => f.name).join(' | '));
-    assert.strictEqual(p.line, LINES.LINE_PANIC);
+    await checkPanicStop(dc, ev, LINES.LINE_PANIC);
   } finally {
     await stop(dc);
   }
@@ -136,14 +114,7 @@ test('a corrupt table: DAP keeps working with the OS threads, and the ' +
     try {
       const ev = await startSession(dc, 'launch', launch(['corrupt', 'magic']),
                                     ['example_checkpoint']);
-      const threads = (await dc.threadsRequest()).body.threads;
-      assert.ok(threads.some((t) => t.id === ev.threadId));
-      assert.strictEqual(threads.filter((t) => (t.name || '')
-        .startsWith('coro ')).length, 0);
-      const st = await frames(dc, ev.threadId, 3);
-      assert.ok(st[0].name.startsWith('example_checkpoint'), st[0].name);
-      assert.match(await repl(dc, 'info coroutines'),
-                   /bad magic 7f584f524f444247: not a corodbg table/);
+      await checkCorruptTable(dc, ev, 'info coroutines');
     } finally {
       await stop(dc);
     }
