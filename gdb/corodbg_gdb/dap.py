@@ -21,6 +21,7 @@ one is missing, one warning and DAP keeps working with OS threads only):
 - frames._all_frames / frames.thread_ids: frame id -> frame and -> DAP
   thread id (reassigned at every resume, so read through the module).
 """
+import importlib
 import os
 import sys
 
@@ -153,6 +154,17 @@ def use_thread(thread_id, orig_set_thread):
     return None
 
 
+def step_thread(thread_id, orig_set_thread):
+    """gdb.dap.next's set_thread (next, stepIn, stepOut, continue with
+    singleThread): a parked coroutine cannot run by itself."""
+    cid = corethreads.coro_id_of_tid(thread_id)
+    if cid is not None:
+        raise gdb.GdbError("corodbg: coroutine %d is parked: step or "
+                           "continue an OS thread" % cid)
+    _leave_view()
+    return orig_set_thread(thread_id)
+
+
 def _leave_view():
     if S.view is not None:
         view.leave()
@@ -260,11 +272,11 @@ def install():
     dap = sys.modules.get("gdb.dap")
     if dap is None:
         return False
-    try:
-        import gdb.frames   # noqa: F401  (gdb.dap imports it too)
-        import gdb.dap.varref   # noqa: F401
-    except ImportError:
-        pass
+    for name in ("gdb.frames", "gdb.dap.varref"):  # gdb.dap imports them
+        try:
+            importlib.import_module(name)
+        except ImportError:
+            pass
     why = _missing(dap)
     if why is not None:
         target.warn("GDB's DAP server has no %s: coroutines are not shown "
@@ -283,6 +295,10 @@ def install():
 
     frames.set_thread = set_thread
     bt.set_thread = set_thread
+    nxt = getattr(dap, "next", None)
+    if getattr(nxt, "set_thread", None) is not None:   # optional
+        orig_step = nxt.set_thread
+        nxt.set_thread = lambda tid: step_thread(tid, orig_step)
     orig_iter = frames._get_frame_iterator
     frames._get_frame_iterator = lambda: frame_iterator(orig_iter)
 
