@@ -154,17 +154,6 @@ def use_thread(thread_id, orig_set_thread):
     return None
 
 
-def step_thread(thread_id, orig_set_thread):
-    """gdb.dap.next's set_thread (next, stepIn, stepOut, continue with
-    singleThread): a parked coroutine cannot run by itself."""
-    cid = corethreads.coro_id_of_tid(thread_id)
-    if cid is not None:
-        raise gdb.GdbError("corodbg: coroutine %d is parked: step or "
-                           "continue an OS thread" % cid)
-    _leave_view()
-    return orig_set_thread(thread_id)
-
-
 def _leave_view():
     if S.view is not None:
         view.leave()
@@ -295,10 +284,6 @@ def install():
 
     frames.set_thread = set_thread
     bt.set_thread = set_thread
-    nxt = getattr(dap, "next", None)
-    if getattr(nxt, "set_thread", None) is not None:   # optional
-        orig_step = nxt.set_thread
-        nxt.set_thread = lambda tid: step_thread(tid, orig_step)
     orig_iter = frames._get_frame_iterator
     frames._get_frame_iterator = lambda: frame_iterator(orig_iter)
 
