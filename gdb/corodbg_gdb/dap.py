@@ -165,13 +165,13 @@ def _frame_thread(args):
     fid = args.get("frameId")
     if fid is None and isinstance(args.get("variablesReference"), int):
         try:
-            ref = _st.dap.varref.find_variable(args["variablesReference"])
+            ref = _module("varref").find_variable(args["variablesReference"])
             fid = getattr(ref, "frameId", None)
         except Exception:   # not ours to report: GDB answers the request
             fid = None
     if not isinstance(fid, int):
         return None
-    return _st.dap.frames.thread_ids.get(fid)
+    return _module("frames").thread_ids.get(fid)
 
 
 def _prepare(args):
@@ -204,7 +204,7 @@ class _Memo:
 def _coroutine_frames(key):
     """(frame id, elided?, decorator) of the viewed coroutine, registered
     in gdb.dap's frame tables under DAP thread KEY."""
-    fr = _st.dap.frames
+    fr = _module("frames")
     try:
         it = gdb.frames.frame_iterator(gdb.newest_frame(), 0, -1)
     except gdb.error:
@@ -242,9 +242,15 @@ def _on_cont(_ev):
 
 # ---- installing ------------------------------------------------------------
 
-def _missing(dap):
+def _module(name):
+    """gdb.dap's submodule NAME, by its import name: the package's own
+    attribute `server` is rebound to the Server instance by gdb.dap.run()."""
+    return sys.modules.get("gdb.dap." + name)
+
+
+def _missing():
     for mod, name in NEEDED:
-        m = getattr(dap, mod, None)
+        m = _module(mod)
         if m is None or not hasattr(m, name):
             return "gdb.dap.%s.%s" % (mod, name)
     if not hasattr(gdb, "frames") or \
@@ -266,7 +272,7 @@ def install():
             importlib.import_module(name)
         except ImportError:
             pass
-    why = _missing(dap)
+    why = _missing()
     if why is not None:
         target.warn("GDB's DAP server has no %s: coroutines are not shown "
                     "as DAP threads (this GDB is newer than corodbg knows)"
@@ -274,7 +280,7 @@ def install():
         _st.dap = False
         return True
     _st.dap = dap
-    server, frames, bt = dap.server, dap.frames, dap.bt
+    server, frames, bt = _module("server"), _module("frames"), _module("bt")
     send = server.send_gdb_with_response
 
     orig_set = frames.set_thread

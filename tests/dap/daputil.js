@@ -17,7 +17,9 @@ async function stop(dc) {
 // in whatever order the adapter answers.
 async function startSession(dc, request, args, functionBreakpoints) {
   const stopped = dc.waitForEvent('stopped', TIMEOUT);
-  const initialized = dc.waitForEvent('initialized', TIMEOUT);
+  // GDB sends `initialized` right after answering `initialize`: a client
+  // that waits for it there sets dc.initialized first.
+  const initialized = dc.initialized || dc.waitForEvent('initialized', TIMEOUT);
   const answered = request === 'launch' ? dc.launchRequest(args)
     : dc.attachRequest(args);
   await initialized;

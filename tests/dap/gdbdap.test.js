@@ -27,6 +27,7 @@ async function client(extraEnv) {
     { env: { ...E, ...(extraEnv || {}) } }, false);
   dc.defaultTimeout = TIMEOUT;
   await dc.start();
+  dc.initialized = dc.waitForEvent('initialized', TIMEOUT);
   const init = await dc.initializeRequest({
     adapterID: 'gdb', clientID: 'corodbg-tests', linesStartAt1: true,
     columnsStartAt1: true, pathFormat: 'path', supportsVariableType: true,
