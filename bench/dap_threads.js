@@ -23,6 +23,8 @@ async function main() {
     : new DebugClient('sh', adapter, 'gdb', { env: process.env });
   dc.defaultTimeout = 600000;
   await dc.start();
+  // GDB sends `initialized` as soon as it answers `initialize`
+  const initialized = dc.waitForEvent('initialized', 600000);
   await dc.initializeRequest({ adapterID: kind, linesStartAt1: true,
                                columnsStartAt1: true, pathFormat: 'path' });
   const stopped = dc.waitForEvent('stopped', 600000);
@@ -32,7 +34,7 @@ async function main() {
       `command script import ${path.join(ROOT, 'lldb', 'corodbg_lldb.py')}`];
   }
   const launched = dc.launchRequest(args);
-  await dc.waitForEvent('initialized', 600000);
+  await initialized;
   await dc.setFunctionBreakpointsRequest({
     breakpoints: [{ name: 'example_checkpoint' }] });
   await dc.configurationDoneRequest();
