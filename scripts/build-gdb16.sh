@@ -31,7 +31,21 @@ if [ "${1:-}" = --path ]; then
     echo "$wrapper"; exit 0
 fi
 [ $# -eq 0 ] || { echo "usage: scripts/build-gdb16.sh [--path]" >&2; exit 2; }
-if [ -x "$wrapper" ]; then echo "$wrapper"; exit 0; fi
+
+build=$cache/build
+write_wrapper() {
+    # The build tree's gdb with its data-directory, and Debian's separate
+    # debug files (/usr/lib/debug: libc6-dbg, as GDB 13 reads them; this
+    # build's own default is its prefix's, /usr/local/lib/debug).
+    mkdir -p "$cache/bin"
+    printf '#!/bin/sh\nexec "%s/gdb/gdb" --data-directory="%s/gdb/data-directory" -iex "set debug-file-directory /usr/lib/debug" "$@"\n' \
+        "$build" "$build" > "$wrapper.tmp"
+    chmod 700 "$wrapper.tmp"
+    mv "$wrapper.tmp" "$wrapper"
+}
+if [ -x "$build/gdb/gdb" ] && [ -x "$wrapper" ]; then
+    write_wrapper; echo "$wrapper"; exit 0
+fi
 
 # The packages bookworm has for building gdb (FACTS: GDB 16.3 recipe).
 BUILD_DEPS="texinfo libgmp-dev libmpfr-dev python3-dev bison flex libexpat1-dev
@@ -44,7 +58,9 @@ chmod 700 "$cache"
 # One build at a time per cache (several worktrees may ask at once).
 exec 9>"$cache/.lock"
 if command -v flock >/dev/null; then flock 9; fi
-if [ -x "$wrapper" ]; then echo "$wrapper"; exit 0; fi
+if [ -x "$build/gdb/gdb" ] && [ -x "$wrapper" ]; then
+    write_wrapper; echo "$wrapper"; exit 0
+fi
 
 missing=""
 for p in $BUILD_DEPS; do
@@ -87,7 +103,6 @@ if [ ! -f "$tree/gdb/configure" ]; then
     tar -C "$tree" --strip-components=1 -xf "$(ls "$src"/gdb_16*.orig.tar.* | head -n1)"
 fi
 
-build=$cache/build
 mkdir -p "$build"
 if [ ! -x "$build/gdb/gdb" ]; then
     (cd "$build" && "$tree/configure" --disable-binutils --disable-ld \
@@ -97,11 +112,7 @@ if [ ! -x "$build/gdb/gdb" ]; then
      make -j2 all-gdb >&2)
 fi
 
-mkdir -p "$cache/bin"
-printf '#!/bin/sh\nexec "%s/gdb/gdb" --data-directory="%s/gdb/data-directory" "$@"\n' \
-    "$build" "$build" > "$wrapper.tmp"
-chmod 700 "$wrapper.tmp"
-mv "$wrapper.tmp" "$wrapper"
+write_wrapper
 "$wrapper" -nx -batch -ex 'python import gdb.dap' >&2 ||
     { echo "corodbg: the GDB 16 build has no gdb.dap" >&2; exit 1; }
 echo "$wrapper"
