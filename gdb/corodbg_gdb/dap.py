@@ -70,6 +70,7 @@ _max = MaxThreads()
 class _State:
     dap = None           # the gdb.dap package once hooked
     frames = {}          # DAP thread id of a coroutine -> _Memo of frames
+    threads = None       # (stop key, renames, coroutine threads)
     warned_serial = None  # S.stop_serial of the last warning
 
 
@@ -98,20 +99,38 @@ def add_coroutine_threads(body):
 def _add_threads(body):
     if not _max.value or not target.has_target():
         return body
-    tbl = target.table()
+    # Made once per stop: an IDE asks `threads` again and again (after
+    # each stackTrace, on every refresh), and nothing changes in a stop.
+    key = (S.stop_serial, S.view.co.id if S.view is not None else None,
+           _max.value)
+    if _st.threads is None or _st.threads[0] != key:
+        _st.threads = (key,) + _coroutine_threads()
+    renames, extra = _st.threads[1:]
     out = body.get("threads", [])
+    for t in out:
+        name = renames.get(t.get("id"))
+        if name is not None:
+            t["name"] = name
+    out.extend(dict(t) for t in extra)
+    body["threads"] = out
+    return body
+
+
+def _coroutine_threads():
+    """({GDB thread number: new name}, [DAP thread]) of this stop."""
+    tbl = target.table()
     # OS threads a coroutine executes on keep their id and are renamed;
     # that coroutine is not listed again (its saved registers are stale).
     on = tbl.executing()
-    by_num = {th.global_num: th for th in gdb.selected_inferior().threads()}
-    for t in out:
-        th = by_num.get(t.get("id"))
-        tid = th.ptid[1] or th.ptid[0] if th is not None else None
+    renames = {}
+    for th in gdb.selected_inferior().threads():
+        tid = th.ptid[1] or th.ptid[0]
         co = on.get(tid)
         if co is not None:
-            t["name"] = corethreads.running_name(S.memory, co, tid)
+            renames[th.global_num] = corethreads.running_name(S.memory, co,
+                                                              tid)
     if view._map_problem(tbl):    # warned there: saved registers unusable
-        return body
+        return renames, []
     skip = set(c.id for c in on.values())
     must = corethreads.stop_coroutine_ids(tbl)
     if S.view is not None:
@@ -120,14 +139,13 @@ def _add_threads(body):
         [c for c in tbl.coroutines
          if c.id not in skip and corethreads.coro_tid(c.id) is not None],
         _max.value, must)
-    for co in chosen:
-        out.append({"id": corethreads.coro_tid(co.id),
-                    "name": corethreads.thread_name(S.memory, co)})
-    if cut and chosen:
-        out[-1]["name"] += corethreads.cut_suffix(cut)
+    extra = [{"id": corethreads.coro_tid(co.id),
+              "name": corethreads.thread_name(S.memory, co)}
+             for co in chosen]
+    if cut and extra:
+        extra[-1]["name"] += corethreads.cut_suffix(cut)
         _warn_once(corethreads.cut_note(cut, _max.value))
-    body["threads"] = out
-    return body
+    return renames, extra
 
 
 # ---- which context a request is about --------------------------------------
