@@ -11,7 +11,8 @@ import subprocess
 
 import pytest
 
-from gdbdriver import GDB, LOADER, RUNTIME_GLOBS, ROOT, gdb_version
+from gdbdriver import (GDB, LOADER, RUNTIME_GLOBS, ROOT, gdb_version,
+                       run_gdb)
 
 
 def _dap_gdb():
@@ -48,3 +49,26 @@ def test_gdb_dap_client(build, lines, tmp_path, node_dap_tests):
     })
     env.pop("CORODBG_GDB_MAX_THREADS", None)
     node_dap_tests("gdbdap.test.js", env, 4)
+
+
+@pytest.mark.parametrize("remove", [None, "frames._get_frame_iterator",
+                                    "server._commands", "bt.set_thread"])
+def test_hook_needs_gdb_dap_names(remove):
+    """The hook checks every gdb.dap name it uses before changing anything:
+    one missing (a GDB that changed them) gives one warning line and no
+    hook, so GDB's DAP keeps its OS threads (docs/ide.md)."""
+    gdb = _dap_gdb()
+    pre = "python import gdb.dap, sys"
+    if remove:
+        mod, name = remove.split(".")
+        pre += "; delattr(sys.modules['gdb.dap.%s'], '%s')" % (mod, name)
+    out = run_gdb(["python import corodbg_gdb.dap as d; "
+                   "print('hooked', d._st.dap is sys.modules['gdb.dap'])"],
+                  pre=[pre], target=[], gdb=gdb)
+    if remove is None:
+        assert "hooked True" in out and "warning" not in out, out
+    else:
+        assert ("warning: corodbg: GDB's DAP server has no gdb.dap.%s: "
+                "coroutines are not shown as DAP threads (this GDB is newer "
+                "than corodbg knows)\n" % remove) in out, out
+        assert "hooked False" in out, out
