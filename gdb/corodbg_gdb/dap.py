@@ -118,7 +118,8 @@ def _add_threads(body):
 
 def _coroutine_threads():
     """({GDB thread number: new name}, [DAP thread]) of this stop."""
-    tbl = target.table()
+    # columns: only the coroutines chosen are made (core/threads.py)
+    tbl = target.table(columns=True)
     # OS threads a coroutine executes on keep their id and are renamed;
     # that coroutine is not listed again (its saved registers are stale).
     on = tbl.executing()
@@ -135,10 +136,7 @@ def _coroutine_threads():
     must = corethreads.stop_coroutine_ids(tbl)
     if S.view is not None:
         must.add(S.view.co.id)
-    chosen, cut = corethreads.choose(
-        [c for c in tbl.coroutines
-         if c.id not in skip and corethreads.coro_tid(c.id) is not None],
-        _max.value, must)
+    chosen, cut = corethreads.choose_in(tbl, _max.value, must, skip)
     extra = [{"id": corethreads.coro_tid(co.id),
               "name": corethreads.thread_name(S.memory, co)}
              for co in chosen]

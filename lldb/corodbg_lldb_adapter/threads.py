@@ -211,9 +211,8 @@ class OperatingSystemPlugIn:
                       "coroutines get no threads" % why)
             return out
         must = stop_coroutine_ids(tbl) | sess.pinned
-        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip
-                              and T.coro_tid(c.id) is not None],
-                             T.CONFIG.max_threads, must)
+        chosen, cut = corethreads.choose_in(tbl, T.CONFIG.max_threads,
+                                            must, skip)
         for co in chosen:
             out.append(self._info(sess, tbl, co))
         sess.cut_note = None

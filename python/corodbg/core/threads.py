@@ -82,24 +82,48 @@ def stop_coroutine_ids(tbl):
     return out
 
 
-def _recency(c):
-    return (c.since_ns or 0, c.id)
-
-
 def choose(coroutines, cap, must):
     """The coroutines to show as threads: all of MUST (ids) that exist, then
     the most recently active (largest since_ns, then newest id) up to CAP.
     Only parked coroutines with saved registers get a thread.
     Returns (chosen in id order, number left out)."""
-    parked = [c for c in coroutines if c.state in PARKED]
+    rows, parked = _pick([c.id for c in coroutines],
+                         [c.state for c in coroutines],
+                         [c.since_ns for c in coroutines], cap, must, ())
+    chosen = _made([coroutines[r] for r in rows])
+    return chosen, parked - len(chosen)
+
+
+def choose_in(tbl, cap, must, skip=()):
+    """choose() over table TBL's coroutines but those with ids in SKIP,
+    from its columns (model.Table.column): at 100,000 coroutines only the
+    chosen ones are made (a table decoded as columns stays so)."""
+    rows, parked = _pick(tbl.column("id"), tbl.column("state"),
+                         tbl.column("since_ns"), cap, must, skip)
+    chosen = _made([tbl.coroutine_at(r) for r in rows])
+    return chosen, parked - len(chosen)
+
+
+def _made(chosen):
+    """(Chosen with saved registers, in id order)."""
+    return sorted((c for c in chosen if c.regs), key=lambda c: c.id)
+
+
+def _pick(ids, states, since, cap, must, skip):
+    """(rows chosen, number of parked rows), rows by position in
+    the parallel lists IDS, STATES, SINCE; ids in SKIP or too large for a
+    thread id (coro_tid) are not candidates."""
+    limit = (1 << 64) - CORO_TID_BASE
+    parked = [r for r, (i, st) in enumerate(zip(ids, states))
+              if st in PARKED and i not in skip and i < limit]
     if len(parked) <= cap:
-        return [c for c in parked if c.regs], 0
-    first = [c for c in parked if c.id in must]
-    rest = [c for c in parked if c.id not in must] if first else parked
-    chosen = first + heapq.nlargest(max(0, cap - len(first)), rest,
-                                    key=_recency)
-    chosen = sorted((c for c in chosen if c.regs), key=lambda c: c.id)
-    return chosen, len(parked) - len(chosen)
+        return parked, len(parked)
+    first = [r for r in parked if ids[r] in must]
+    rest = [r for r in parked if ids[r] not in must] if first else parked
+    n = max(0, cap - len(first))
+    # plain tuples compare at C speed: (since_ns, id, row)
+    top = heapq.nlargest(n, [(since[r] or 0, ids[r], r) for r in rest])
+    return first + [r for _, _, r in top], len(parked)
 
 
 def cut_suffix(cut):
