@@ -6,6 +6,8 @@
 #   make deps       install missing Debian packages (root), probe that they work
 #   make testbin    build everything the tests use
 #   make test       make deps, build, run every test
+#   make test-gdb16 the GDB suite and `gdb -i=dap` tests against GDB 16
+#                   (scripts/build-gdb16.sh builds it once: ~15-30 min)
 #   make demo       build the examples and show them under the debuggers
 #   make bench      run the benchmarks (ratios against anchors, same run)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -39,7 +41,7 @@ BENCH   :=
 DEMO    :=
 INSTALL :=
 
-.PHONY: all testbin test demo bench install deps deps-build clean fuzz
+.PHONY: all testbin test test-gdb16 demo bench install deps deps-build clean fuzz
 all: deps-build
 
 # Libraries first, so later fragments can name their variables (HOOKS_*,
@@ -66,6 +68,13 @@ testbin: all $(TESTBIN)
 test: deps
 	@$(MAKE) --no-print-directory testbin
 	$(PYTHON) -m pytest -q -p no:cacheprovider tests
+
+# Not part of `make test` (building GDB takes longer than CI allows); the
+# DAP test in tests/gdb runs in `make test` too once the build is cached.
+test-gdb16: deps
+	@$(MAKE) --no-print-directory testbin
+	@gdb16=$$(scripts/build-gdb16.sh) && \
+	CORODBG_TEST_GDB=$$gdb16 $(PYTHON) -m pytest -q -p no:cacheprovider tests/gdb
 
 demo: deps
 	@$(MAKE) --no-print-directory all

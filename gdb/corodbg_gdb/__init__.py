@@ -10,7 +10,7 @@ import gdb
 
 if not getattr(gdb, "_corodbg_loaded", False):
     gdb._corodbg_loaded = True
-    for _name in ("target", "view", "commands", "catch"):
+    for _name in ("target", "view", "commands", "catch", "dap"):
         try:
             __import__("corodbg_gdb." + _name)
         except Exception:  # pragma: no cover - a bug in that module

@@ -110,7 +110,10 @@ class _Named(FrameDecorator):
 
     def function(self):
         fn = super().function()
-        if isinstance(fn, int):  # GDB could not name it: an address
+        # GDB could not name it: GDB 13 gives the address, GDB 16 "???"
+        if fn == "???":
+            fn = self.inferior_frame().pc()
+        if isinstance(fn, int):
             name, _ = target._function_at(fn)
             return name or "??"
         return fn if fn else "??"

@@ -13,15 +13,18 @@ import os
 
 import lldb
 
-from corodbg.core import (crash, decode, discovery, errors, layout,
+from corodbg.core import (decode, discovery, errors, layout,
                           reader, runtime_rules, symbols)
 from corodbg.core import filter as corefilter
+from corodbg.core import threads as corethreads
 from corodbg.core.discovery import TABLE_SYMBOL, TABLE_SECTION
 from corodbg.core.model import EVENT_NAMES, Location
 
-# Thread ids of coroutine threads: 2^32 + coroutine id (never a Linux tid).
-CORO_TID_BASE = 1 << 32
-DEFAULT_MAX_THREADS = 2000
+# Thread ids, names and the cap of coroutine threads: core/threads.py.
+CORO_TID_BASE = corethreads.CORO_TID_BASE
+DEFAULT_MAX_THREADS = corethreads.DEFAULT_MAX_THREADS
+coro_tid = corethreads.coro_tid
+coro_id_of_tid = corethreads.coro_id_of_tid
 
 
 class Config:
@@ -37,17 +40,6 @@ class Config:
 
 
 CONFIG = Config()
-
-
-def coro_tid(cid):
-    """The OS-plugin thread id of coroutine CID, or None when id + 2^32
-    does not fit LLDB's 64-bit thread ids (a corrupt or huge id)."""
-    tid = CORO_TID_BASE + cid
-    return tid if tid < 1 << 64 else None
-
-
-def coro_id_of_tid(tid):
-    return tid - CORO_TID_BASE if tid > CORO_TID_BASE else None
 
 
 class _ProcessReader(reader.MemoryReader):
@@ -362,13 +354,4 @@ def event_record(sess):
 
 def describe_coroutine(sess, co):
     """'Coroutine 7 "panicker" panicked: bad request 7' style text."""
-    if co.state == layout.STATE_PANICKED:
-        msg = decode.read_string(sess.reader, co.panic_msg,
-                                 co.panic_len or layout.PANIC_MAX)
-        text = msg[0] if msg else "(message unreadable)"
-        return 'Coroutine %d "%s" panicked: %s' % (co.id, co.name, text)
-    if co.state == layout.STATE_CRASHED:
-        return crash.recorded_crash_text(co)
-    w = co.wait_name
-    return 'Coroutine %d "%s" is %s%s' % (co.id, co.name, co.state_name,
-                                          " (%s)" % w if w else "")
+    return corethreads.describe_coroutine(sess.reader, co)

@@ -25,12 +25,12 @@ shows them all.
 The plugin never raises into LLDB: any failure yields the real threads only
 and one warning per stop.
 """
-import heapq
 import os
 import struct
 import sys
 
 from corodbg.core import errors, layout, registers, regmap, regs
+from corodbg.core import threads as corethreads
 
 from . import target as T
 
@@ -39,11 +39,6 @@ OS_PLUGIN = os.path.join(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))), "corodbg_os.py")
 # OperatingSystem plugin instances by SBProcess unique id.
 PLUGINS = {}
-
-PARKED = frozenset((layout.STATE_RUNNABLE, layout.STATE_BLOCKED,
-                    layout.STATE_DEAD, layout.STATE_PANICKED,
-                    layout.STATE_CRASHED))
-
 
 def _warn(process, msg):
     try:
@@ -54,50 +49,12 @@ def _warn(process, msg):
 
 
 def thread_name(sess, co):
-    """'coro 7 worker [blocked: chan receive]'."""
-    if co.state == layout.STATE_BLOCKED:
-        st = "%s: %s" % (co.state_name, co.wait_name)
-    elif co.state in (layout.STATE_PANICKED, layout.STATE_CRASHED):
-        text = T.describe_coroutine(sess, co)
-        st = "%s: %s" % (co.state_name, text.split(": ", 1)[-1])
-    else:
-        st = co.state_name
-    if co.unreadable:
-        st += "; ? %s" % co.unreadable
-    return "coro %d %s [%s]" % (co.id, co.name or "", st)
+    """'coro 7 worker [blocked: chan receive]' (core/threads.py)."""
+    return corethreads.thread_name(sess.reader, co)
 
 
-def stop_coroutine_ids(tbl):
-    """Ids the stop is about: the last event's coroutine when the program
-    stopped in the event hook, and the crashed coroutine."""
-    out = set()
-    cid = tbl.get("crashed_id", 0)
-    if cid:
-        out.add(cid)
-    eid = tbl.get("event_id", 0)
-    if eid and tbl.get("hook_calls", 0):
-        out.add(eid)
-    return out
-
-
-def _recency(c):
-    return (c.since_ns or 0, c.id)
-
-
-def choose(coroutines, cap, must):
-    """The coroutines to show as threads: all of MUST (ids) that exist, then
-    the most recently active (largest since_ns, then newest id) up to CAP.
-    Returns (chosen in id order, number left out)."""
-    parked_states = PARKED
-    parked = [c for c in coroutines if c.state in parked_states]
-    if len(parked) <= cap:
-        return [c for c in parked if c.regs], 0
-    first = [c for c in parked if c.id in must]
-    rest = [c for c in parked if c.id not in must] if first else parked
-    chosen = first + heapq.nlargest(max(0, cap - len(first)), rest,
-                                    key=_recency)
-    chosen = sorted((c for c in chosen if c.regs), key=lambda c: c.id)
-    return chosen, len(parked) - len(chosen)
+stop_coroutine_ids = corethreads.stop_coroutine_ids
+choose = corethreads.choose
 
 
 def real_thread_order(process):
@@ -239,8 +196,8 @@ class OperatingSystemPlugIn:
             if co is not None:
                 out.append({"tid": tid, "core": idx, "queue": "",
                             "state": "stopped", "stop_reason": "none",
-                            "name": "%s on thread %d" % (
-                                thread_name(sess, co), tid)})
+                            "name": corethreads.running_name(
+                                sess.reader, co, tid)})
         # A coroutine on an OS thread is never shown with its (stale) saved
         # registers, even when that thread could not be found.
         skip = set(c.id for c in tbl_on.values())
@@ -254,19 +211,16 @@ class OperatingSystemPlugIn:
                       "coroutines get no threads" % why)
             return out
         must = stop_coroutine_ids(tbl) | sess.pinned
-        chosen, cut = choose([c for c in tbl.coroutines if c.id not in skip
-                              and T.coro_tid(c.id) is not None],
-                             T.CONFIG.max_threads, must)
+        chosen, cut = corethreads.choose_in(tbl, T.CONFIG.max_threads,
+                                            must, skip)
         for co in chosen:
             out.append(self._info(sess, tbl, co))
         sess.cut_note = None
         if cut:
-            note = ("%d more coroutine threads not shown (max-threads %d): "
-                    "coroutine list shows all; coroutine select ID shows one"
-                    % (cut, T.CONFIG.max_threads))
+            note = corethreads.cut_note(cut, T.CONFIG.max_threads)
             sess.cut_note = note
             last = out[-1]
-            last["name"] += " (+%d more: see coroutine list)" % cut
+            last["name"] += corethreads.cut_suffix(cut)
             sid = self.process.GetStopID()
             if self._warned_stop != sid:
                 self._warned_stop = sid

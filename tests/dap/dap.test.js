@@ -15,6 +15,8 @@ const test = require('node:test');
 const assert = require('node:assert');
 const path = require('node:path');
 const { DebugClient } = require('@vscode/debugadapter-testsupport');
+const { TIMEOUT, stop, startSession, coroutineThreads, byName, localsOf,
+        checkPanicStop, checkCorruptTable } = require('./daputil');
 
 const E = process.env;
 const LLDB_DIR = E.CORODBG_LLDB_DIR;
@@ -22,7 +24,6 @@ const PROG = E.CORODBG_PROG;
 const LINES = E.CORODBG_LINES ? JSON.parse(E.CORODBG_LINES) : {};
 const ADAPTER = E.CORODBG_DAP || 'lldb-dap-19';
 const SKIP = !LLDB_DIR || !PROG ? 'run through tests/lldb/test_dap.py' : false;
-const TIMEOUT = 30000;
 
 function initCommands() {
   return [`command script import ${path.join(LLDB_DIR, 'corodbg_lldb.py')}`];
@@ -42,65 +43,6 @@ async function client(extraEnv) {
   assert.strictEqual(init.success, true);
   assert.strictEqual(init.body.supportsConfigurationDoneRequest, true);
   return dc;
-}
-
-async function stop(dc) {
-  // lldb-dap 19 aborts on exit: do not look at how it ends.
-  try { await Promise.race([dc.disconnectRequest({ terminateDebuggee: true }),
-                            new Promise((r) => setTimeout(r, 3000))]); }
-  catch (e) { /* the adapter may already be gone */ }
-  try { dc.stopAdapter ? dc.stopAdapter() : null; } catch (e) { /* ignore */ }
-}
-
-// Send REQUEST (launch or attach), configure, and wait for the first stop,
-// in whatever order the adapter answers.
-async function startSession(dc, request, args, functionBreakpoints) {
-  const stopped = dc.waitForEvent('stopped', TIMEOUT);
-  const initialized = dc.waitForEvent('initialized', TIMEOUT);
-  const answered = request === 'launch' ? dc.launchRequest(args)
-    : dc.attachRequest(args);
-  await initialized;
-  if (functionBreakpoints) {
-    const r = await dc.setFunctionBreakpointsRequest({
-      breakpoints: functionBreakpoints.map((name) => ({ name })) });
-    assert.strictEqual(r.success, true);
-  }
-  await dc.configurationDoneRequest();
-  const resp = await answered;
-  assert.strictEqual(resp.success, true, `${request} failed: ${resp.message}`);
-  return (await stopped).body;
-}
-
-// `threads`, asked again while the answer has no coroutine threads yet
-// (lldb-dap 22's first answer after a stop can be stale).
-async function coroutineThreads(dc, want) {
-  let threads = [];
-  for (let i = 0; i < 20; i++) {
-    threads = (await dc.threadsRequest()).body.threads;
-    if (threads.filter((t) => t.name.startsWith('coro ')).length >= want) {
-      break;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return threads;
-}
-
-function byName(threads, prefix) {
-  const t = threads.find((x) => x.name.startsWith(prefix));
-  assert.ok(t, `no thread named ${prefix}...; threads: ` +
-            threads.map((x) => x.name).join(' | '));
-  return t;
-}
-
-async function localsOf(dc, frameId) {
-  const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
-  const locals = scopes.find((s) => /local/i.test(s.name));
-  assert.ok(locals, 'no Locals scope: ' + scopes.map((s) => s.name));
-  const vars = (await dc.variablesRequest({
-    variablesReference: locals.variablesReference })).body.variables;
-  const out = {};
-  for (const v of vars) out[v.name] = v.value;
-  return out;
 }
 
 // What the tests expect of `lldbprog list 6` / `crash` (see lldbprog.c).
@@ -197,16 +139,8 @@ test('panic-catch reaches the IDE on the panicking coroutine\'s thread',
         initCommands: initCommands(),
         preRunCommands: ['coroutine catch panic'],
       });
-      const threads = await coroutineThreads(dc, 6);
-      const t = threads.find((x) => x.id === ev.threadId);
-      assert.ok(t, 'stopped thread not listed');
-      assert.match(t.name, /^coro 7 panicker \[panicked: bad request 7\] on thread \d+$/);
       assert.match(ev.description || '', /Coroutine 7 "panicker" panicked: bad request 7/);
-      const st = (await dc.stackTraceRequest({ threadId: t.id, startFrame: 0,
-                                               levels: 10 })).body.stackFrames;
-      const p = st.find((f) => f.name.startsWith('panicker'));
-      assert.ok(p, st.map((f) => f.name).join(' | '));
-      assert.strictEqual(p.line, LINES.LINE_PANIC);
+      await checkPanicStop(dc, ev, LINES.LINE_PANIC);
     } finally {
       await stop(dc);
     }
@@ -221,23 +155,8 @@ test('a corrupt table: the adapter survives, lists the real threads, ' +
         program: PROG, args: ['corrupt', 'magic'], cwd: path.dirname(PROG),
         initCommands: initCommands(),
       }, ['example_checkpoint']);
-      const threads = (await dc.threadsRequest()).body.threads;
-      assert.ok(threads.some((t) => t.id === ev.threadId));
-      assert.strictEqual(threads.filter((t) => t.name.startsWith('coro '))
-                         .length, 0);
-      const st = (await dc.stackTraceRequest({ threadId: ev.threadId,
-                                               startFrame: 0, levels: 3 }))
-        .body.stackFrames;
-      assert.ok(st[0].name.startsWith('example_checkpoint'), st[0].name);
-      let text;
-      try {
-        const r = await dc.evaluateRequest({ expression: '`coroutine list',
-                                             context: 'repl' });
-        text = r.body.result;
-      } catch (e) {
-        text = e.message;
-      }
-      assert.match(text, /bad magic 7f584f524f444247: not a corodbg table/);
+      // (` escapes a command: lldb-dap 19 does not see `coroutine` as one)
+      await checkCorruptTable(dc, ev, '`coroutine list');
     } finally {
       await stop(dc);
     }

@@ -16,6 +16,17 @@ FIXTURE_SRC = ROOT / "tests" / "gdb" / "progs" / "fixture.c"
 # The mini runtime and the workers (shared with the LLDB test program).
 MINIRT_SRC = ROOT / "tests" / "progs" / "minirt.c"
 RUNTIME_GLOBS = "fx_*,corodbg_*"
+# The GDB under test: CORODBG_TEST_GDB names another one (e.g. the GDB 16 of
+# scripts/build-gdb16.sh, a wrapper passing its data-directory).
+GDB = os.environ.get("CORODBG_TEST_GDB") or "gdb"
+
+
+def gdb_version():
+    """(major, minor) of the GDB under test."""
+    out = subprocess.run([GDB, "-nx", "-batch", "-ex", "show version"],
+                         stdout=subprocess.PIPE, text=True).stdout
+    m = re.search(r"GNU gdb .*? (\d+)\.(\d+)", out)
+    return (int(m.group(1)), int(m.group(2))) if m else (0, 0)
 
 
 def line_of(marker):
@@ -36,9 +47,11 @@ def binary(name="fixture"):
 
 
 def run_gdb(commands, args=(), prog="fixture", source=True, pre=(),
-            timeout=60, env=None, target=None, gdb="gdb"):
+            timeout=60, env=None, target=None, gdb=None):
     """Run gdb -batch with COMMANDS (-ex each) on PROG ARGS.  GDB: the
-    debugger's command (gdb-multiarch for other architectures)."""
+    debugger's command (gdb-multiarch for other architectures; default
+    the GDB under test)."""
+    gdb = gdb or GDB
     cmd = [gdb, "-nx", "-q", "-batch", "-iex", "set auto-load safe-path /"]
     for p in pre:
         cmd += ["-iex", p]

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from gdbdriver import BUILD, LOADER, binary, run_gdb
+from gdbdriver import BUILD, GDB, LOADER, binary, run_gdb
 
 SCRIPT = "import gdb\ngdb.write('PLANTED %s\\n')\n"
 
@@ -113,7 +113,7 @@ def test_source_from_a_gdb_x_python_script(tmp_path):
     outer = tmp_path / "outer.py"
     outer.write_text("import gdb\ngdb.execute('source %s')\n"
                      "gdb.execute('help info coroutines')\n" % LOADER)
-    res = subprocess.run(["gdb", "-nx", "-q", "-batch", "-x", str(outer)],
+    res = subprocess.run([GDB, "-nx", "-q", "-batch", "-x", str(outer)],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                          text=True, timeout=60, cwd=str(tmp_path),
                          stdin=subprocess.DEVNULL)

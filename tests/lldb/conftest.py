@@ -1,7 +1,6 @@
 """Fixtures for the LLDB front-end tests: the test program, its marked
 lines, a batch-mode LLDB runner that splits the transcript per command,
 and core files (kernel and gcore) made once per session."""
-import re
 import resource
 import shutil
 import signal
@@ -41,20 +40,6 @@ def prog(build):
 @pytest.fixture(scope="session")
 def stripped(build):
     return _built(build, "lldbprog-stripped")
-
-
-@pytest.fixture(scope="session")
-def lines(root):
-    """{'LINE_CONSUMER_WAIT': 159, ...} from the markers in lldbprog.c
-    and in the shared mini runtime tests/progs/minirt.c (the workers)."""
-    out = {}
-    for src in (root / "tests" / "lldb" / "progs" / "lldbprog.c",
-                root / "tests" / "progs" / "minirt.c"):
-        for n, text in enumerate(src.read_text().splitlines(), 1):
-            m = re.search(r"/\* (LINE_[A-Z_]+) \*/", text)
-            if m:
-                out[m.group(1)] = n
-    return out
 
 
 @pytest.fixture(scope="session")

@@ -42,9 +42,22 @@ SCRIPT = textwrap.dedent(r'''
     got, cut = O.choose(cos, 1, {3, 7})
     assert [c.id for c in got] == [3, 7] and cut == 98
 
+    # The same rule over a table's columns, with ids to skip (coroutines
+    # on an OS thread): id 10 skipped, the next most recent fill in.
+    from corodbg.core import threads as CT
+
+    class Tbl:
+        column = staticmethod(lambda name: [getattr(c, name) for c in cos])
+        coroutine_at = staticmethod(lambda row: cos[row])
+    got, cut = CT.choose_in(Tbl(), 4, {3}, skip={10})
+    assert [c.id for c in got] == [3, 98, 99, 100], [c.id for c in got]
+    assert cut == 95
+    got, cut = CT.choose_in(Tbl(), 500, set())
+    assert [c.id for c in got] == list(range(1, 101)) and cut == 0
+
     # Names.
-    class S:  # a session stand-in: describe_coroutine is not needed here
-        pass
+    class S:  # a session stand-in: no panic text to read here
+        reader = None
     c = Co(4, B, 1, layout.WAIT_CHAN_RECV, "consumer")
     assert O.thread_name(S(), c) == "coro 4 consumer [blocked: chan receive]"
     c = Co(3, R, 1, 0, "yielder")
