@@ -141,8 +141,10 @@ def _coroutine_threads():
               "name": corethreads.thread_name(S.memory, co)}
              for co in chosen]
     if cut and extra:
-        extra[-1]["name"] += corethreads.cut_suffix(cut)
-        _warn_once(corethreads.cut_note(cut, _max.value))
+        extra[-1]["name"] += corethreads.cut_suffix(
+            cut, corethreads.GDB_COMMANDS)
+        _warn_once(corethreads.cut_note(cut, _max.value,
+                                        corethreads.GDB_COMMANDS))
     return renames, extra
 
 

@@ -132,7 +132,7 @@ test('the thread cap: newest coroutines, a note in the last name, the ' +
       const coro = threads.filter((t) => (t.name || '').startsWith('coro '));
       assert.deepStrictEqual(coro.map((t) => t.id - BASE), [26, 27, 28, 29, 30]);
       assert.match(coro[4].name,
-                   /^coro 30 yielder \[runnable\] \(\+25 more: see coroutine list\)$/);
+                   /^coro 30 yielder \[runnable\] \(\+25 more: see info coroutines\)$/);
       await repl(dc, 'coroutine 2');
       threads = (await dc.threadsRequest()).body.threads;
       const t2 = byName(threads, 'coro 2 sleeper [blocked: sleep]');

@@ -126,13 +126,19 @@ def _pick(ids, states, since, cap, must, skip):
     return first + [r for _, _, r in top], len(parked)
 
 
-def cut_suffix(cut):
+# What the cut's texts tell the user to type: each debugger's own commands.
+LLDB_COMMANDS = ("coroutine list", "coroutine select ID",
+                 "max-threads")
+GDB_COMMANDS = ("info coroutines", "coroutine ID", "set corodbg max-threads")
+
+
+def cut_suffix(cut, commands=LLDB_COMMANDS):
     """Appended to the last listed thread's name when CUT were left out."""
-    return " (+%d more: see coroutine list)" % cut
+    return " (+%d more: see %s)" % (cut, commands[0])
 
 
-def cut_note(cut, cap):
+def cut_note(cut, cap, commands=LLDB_COMMANDS):
     """The one-line warning when CUT coroutine threads were left out."""
-    return ("%d more coroutine threads not shown (max-threads %d): "
-            "coroutine list shows all; coroutine select ID shows one"
-            % (cut, cap))
+    return ("%d more coroutine threads not shown (%s %d): "
+            "%s shows all; %s shows one"
+            % (cut, commands[2], cap, commands[0], commands[1]))
