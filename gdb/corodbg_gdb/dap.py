@@ -160,7 +160,10 @@ def use_thread(thread_id, orig_set_thread):
     if S.view is not None and S.view.co.id == cid and \
             S.view.thread == gdb.selected_thread():
         return None
-    tbl = target.table()
+    try:
+        tbl = target.table()
+    except errors.CorodbgError as e:
+        raise gdb.GdbError("corodbg: %s" % e)
     co = tbl.by_id.get(cid)
     if co is None:
         raise gdb.GdbError("corodbg: coroutine %d no longer exists" % cid)

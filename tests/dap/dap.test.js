@@ -16,7 +16,7 @@ const assert = require('node:assert');
 const path = require('node:path');
 const { DebugClient } = require('@vscode/debugadapter-testsupport');
 const { TIMEOUT, stop, startSession, coroutineThreads, byName, localsOf,
-        checkPanicStop, checkCorruptTable } = require('./daputil');
+        checkPanicStop, checkCorruptTable, checkCap } = require('./daputil');
 
 const E = process.env;
 const LLDB_DIR = E.CORODBG_LLDB_DIR;
@@ -171,21 +171,8 @@ test('the thread cap reaches the IDE: newest coroutines, a note in the ' +
         program: PROG, args: ['list', '30'], cwd: path.dirname(PROG),
         initCommands: initCommands(),
       }, ['example_checkpoint']);
-      let threads = await coroutineThreads(dc, 5);
-      const coro = threads.filter((t) => t.name.startsWith('coro '));
-      assert.deepStrictEqual(coro.map((t) => t.id - 0x100000000),
-                             [26, 27, 28, 29, 30]);
-      assert.match(coro[4].name,
-                   /^coro 30 yielder \[runnable\] \(\+25 more: see coroutine list\)$/);
-      // Selecting a coroutine past the cap gives it a thread at once.
-      await dc.evaluateRequest({ expression: '`coroutine select 2',
-                                 context: 'repl' });
-      threads = (await dc.threadsRequest()).body.threads;
-      const t2 = byName(threads, 'coro 2 sleeper [blocked: sleep]');
-      const st = (await dc.stackTraceRequest({ threadId: t2.id, startFrame: 0,
-                                               levels: 5 })).body.stackFrames;
-      assert.ok(st.some((f) => f.name.startsWith('sleeper')),
-                st.map((f) => f.name).join(' | '));
+      // (` escapes a command: lldb-dap 19 does not see `coroutine` as one)
+      await checkCap(dc, 'coroutine list', '`coroutine select 2');
     } finally {
       await stop(dc);
     }

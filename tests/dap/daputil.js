@@ -109,5 +109,25 @@ async function checkCorruptTable(dc, ev, list) {
                /bad magic 7f584f524f444247: not a corodbg table/);
 }
 
+// `lldbprog list 30` at example_checkpoint with the thread cap at 5: the
+// five newest coroutines, the last named with the cut and LISTING (the
+// debugger's listing command); SELECT (its command selecting coroutine
+// 2) gives that coroutine past the cap a thread, with its own stack.
+async function checkCap(dc, listing, select) {
+  let threads = await coroutineThreads(dc, 5);
+  const coro = threads.filter((t) => (t.name || '').startsWith('coro '));
+  assert.deepStrictEqual(coro.map((t) => t.id - 0x100000000),
+                         [26, 27, 28, 29, 30]);
+  assert.strictEqual(coro[4].name,
+                     'coro 30 yielder [runnable] (+25 more: see ' + listing + ')');
+  await repl(dc, select);
+  threads = (await dc.threadsRequest()).body.threads;
+  const t2 = byName(threads, 'coro 2 sleeper [blocked: sleep]');
+  const st = await frames(dc, t2.id, 5);
+  assert.ok(st.some((f) => f.name.startsWith('sleeper')),
+            st.map((f) => f.name).join(' | '));
+}
+
 module.exports = { TIMEOUT, stop, startSession, coroutineThreads, byName,
-                   localsOf, frames, repl, checkPanicStop, checkCorruptTable };
+                   localsOf, frames, repl, checkPanicStop, checkCorruptTable,
+                   checkCap };

@@ -253,9 +253,7 @@ class FrameSizeUnwinder:
         if data is None:
             # only the bytes this walk can read (a round trip to a debug
             # server costs by the byte: 16 bytes ~20% less than 200)
-            need = self._need.get(pc)
-            if need is None:
-                need = self._extent((True, pc), first, plans)
+            need = self._extent((True, pc), first, plans)   # memoized
             hi = hi or (sp + self.window)
             try:
                 data = self.reader.read(sp, max(0, min(self.window,
