@@ -633,7 +633,8 @@ class Frontend(listing.Frontend):
             if sp:
                 loc = self._rule.walked_at(self._walker, pc, sp,
                                            co.stack_hi, depth,
-                                           self._windows.window(co))
+                                           self._windows.window(co),
+                                           co.wait_hint)
                 if loc is not False:
                     return loc or self.symbolize(pc)
         if _stackless(co, self.table, on):

@@ -154,7 +154,7 @@ class Frontend(listing.Frontend):
                 if self._windows and co.unreadable is None and pc and sp:
                     data = self._windows.window(co)
                 loc = self._rule.walked_at(w, pc, sp, co.stack_hi, depth,
-                                           data)
+                                           data, co.wait_hint)
             except Exception:   # the fast path is an optimisation only
                 loc = False
             if loc is not False:

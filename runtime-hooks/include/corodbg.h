@@ -184,7 +184,8 @@ extern "C" {
     X(NAME, 20, name, CHARS)                                               \
     X(REGS, 21, regs, U64S)                                                \
     X(REGS_MODE, 22, regs_mode, UINT)                                      \
-    X(REGS_ADDR, 23, regs_addr, PTR)
+    X(REGS_ADDR, 23, regs_addr, PTR)                                       \
+    X(WAIT_PC, 24, wait_pc, PTR)
 
 /* Kinds of a field record: how a reader decodes the bytes. */
 #define CORODBG_FIELD_KINDS(X)                                             \
@@ -331,6 +332,8 @@ struct corodbg_entry {
     uint64_t regs[CORODBG_NREGS];       /* saved registers, see above */
     uint64_t regs_addr;   /* BLOCK: the runtime's context block;
                            * FRAME: the word holding the saved sp */
+    uint64_t wait_pc;     /* while BLOCKED: where the runtime's blocking
+                           * call returns to (corodbg_block_at), or 0 */
 };
 
 /* The descriptor.  Only the fixed prefix (up to `reserved`) is read
@@ -473,6 +476,21 @@ void corodbg_switch(corodbg_co *from, corodbg_co *to);
  * does: called off CO's known stack, it clears the tid with the state. */
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason,
                   const void *addr);
+
+/* corodbg_block, and where the blocking call returns to: RET is the
+ * return address of the runtime's blocking function the program called
+ * (its __builtin_return_address(0), taken in that function itself and
+ * passed down if the block happens deeper or on the scheduler's stack).
+ * A debugger then finds the wait site of a blocked coroutine (`-group
+ * user`, leaks) without reading its stack, which through gdbserver is a
+ * round trip per coroutine.  The contract: until the coroutine is woken
+ * it stays parked inside that call, and only runtime code runs between
+ * the call and the park.  A debugger checks the first coroutine at each
+ * (park pc, RET, REASON) against a real walk of its stack and ignores RET
+ * there when they disagree (docs/integrate.md, "Wait sites").  RET NULL:
+ * corodbg_block.  corodbg_block and corodbg_wake clear it. */
+int corodbg_block_at(corodbg_co *co, enum corodbg_wait reason,
+                     const void *addr, const void *ret);
 
 /* Asymmetric runtimes: FROM resumes TO and waits inside the resume call
  * until TO yields back.  FROM is BLOCKED with reason CORODBG_WAIT_RESUME

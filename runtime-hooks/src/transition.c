@@ -142,6 +142,12 @@ static int off_own_stack(const corodbg_co *co)
 
 int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
 {
+    return corodbg_block_at(co, reason, addr, NULL);
+}
+
+int corodbg_block_at(corodbg_co *co, enum corodbg_wait reason,
+                     const void *addr, const void *ret)
+{
     if (!co)
         return CORODBG_EINVAL;
     if ((unsigned)reason >= CORODBG_NWAITS)
@@ -165,6 +171,7 @@ int corodbg_block(corodbg_co *co, enum corodbg_wait reason, const void *addr)
         corodbg__put_state_tid(co, CORODBG_BLOCKED, 0);
     co->wait_reason = reason;
     co->wait_addr = (uint64_t)(uintptr_t)addr;
+    co->wait_pc = (uint64_t)(uintptr_t)ret;
     co->since_ns = now;
     corodbg__entry_end(co);
     if (fire)
@@ -184,6 +191,7 @@ int corodbg_wake(corodbg_co *co)
     int fire = corodbg__set_state(co, CORODBG_RUNNABLE, &old);
     co->wait_reason = CORODBG_WAIT_NONE;
     co->wait_addr = 0;
+    co->wait_pc = 0;
     co->since_ns = now;
     corodbg__entry_end(co);
     if (fire)

@@ -69,6 +69,8 @@ static void test_null_handles(void)
 {
     CHECK_EQ(corodbg_exit(NULL), CORODBG_EINVAL);
     CHECK_EQ(corodbg_block(NULL, CORODBG_WAIT_SLEEP, NULL), CORODBG_EINVAL);
+    CHECK_EQ(corodbg_block_at(NULL, CORODBG_WAIT_SLEEP, NULL, NULL),
+             CORODBG_EINVAL);
     CHECK_EQ(corodbg_wake(NULL), CORODBG_EINVAL);
     CHECK_EQ(corodbg_set_name(NULL, "x"), CORODBG_EINVAL);
     CHECK_EQ(corodbg_id(NULL), 0);
@@ -154,10 +156,22 @@ static void test_switch_block_wake(void)
     CHECK(corodbg_current() == b);
 
     int chan;
+    /* where the blocking call returns: recorded, then cleared by a plain
+     * block and by the wake */
+    const void *ret = (const void *)(uintptr_t)0x401234;
+    CHECK_EQ(corodbg_block_at(b, CORODBG_WAIT_IO, &chan, ret), CORODBG_OK);
+    CHECK_EQ(b->wait_pc, 0x401234);
+    CHECK_EQ(b->wait_reason, CORODBG_WAIT_IO);
+    CHECK_EQ(corodbg_wake(b), CORODBG_OK);
+    CHECK_EQ(b->wait_pc, 0);
+    CHECK_EQ(corodbg_block_at(b, CORODBG_WAIT_IO, &chan, ret), CORODBG_OK);
+    CHECK_EQ(corodbg_wake(b), CORODBG_OK);
     CHECK_EQ(corodbg_block(b, CORODBG_WAIT_CHAN_RECV, &chan), CORODBG_OK);
     CHECK_EQ(b->state, CORODBG_BLOCKED);
     CHECK_EQ(b->wait_reason, CORODBG_WAIT_CHAN_RECV);
     CHECK_EQ(b->wait_addr, (uintptr_t)&chan);
+    CHECK_EQ(b->wait_pc, 0);
+    CHECK_EQ(b->seq % 2, 0);
     corodbg_switch(b, a); /* a blocked coroutine stays blocked */
     CHECK_EQ(b->state, CORODBG_BLOCKED);
     CHECK_EQ(b->tid, 0);

@@ -64,7 +64,7 @@ static void *slot(corort_chan *ch, size_t i)
 }
 
 /* BLOCK: 1 to wait, 0 for the try_ forms. */
-static int send(corort_chan *ch, const void *elem, int block)
+static int send(corort_chan *ch, const void *elem, int block, const void *ret)
 {
     struct corort__waiter *r;
     if (!ch)
@@ -94,11 +94,11 @@ static int send(corort_chan *ch, const void *elem, int block)
     }
     struct corort__waiter w = {self, (void *)elem, CORORT_OK, NULL};
     corort__wq_push(&ch->sendq, &w);
-    corort__block(CORODBG_WAIT_CHAN_SEND, ch, &ch->lock);
+    corort__block(CORODBG_WAIT_CHAN_SEND, ch, &ch->lock, ret);
     return w.result;
 }
 
-static int recv(corort_chan *ch, void *elem, int block)
+static int recv(corort_chan *ch, void *elem, int block, const void *ret)
 {
     struct corort__waiter *s;
     if (!ch)
@@ -137,28 +137,28 @@ static int recv(corort_chan *ch, void *elem, int block)
     }
     struct corort__waiter w = {self, elem, CORORT_OK, NULL};
     corort__wq_push(&ch->recvq, &w);
-    corort__block(CORODBG_WAIT_CHAN_RECV, ch, &ch->lock);
+    corort__block(CORODBG_WAIT_CHAN_RECV, ch, &ch->lock, ret);
     return w.result;
 }
 
 int corort_chan_send(corort_chan *ch, const void *elem)
 {
-    return send(ch, elem, 1);
+    return send(ch, elem, 1, CORORT__RET);
 }
 
 int corort_chan_try_send(corort_chan *ch, const void *elem)
 {
-    return send(ch, elem, 0);
+    return send(ch, elem, 0, NULL);
 }
 
 int corort_chan_recv(corort_chan *ch, void *elem)
 {
-    return recv(ch, elem, 1);
+    return recv(ch, elem, 1, CORORT__RET);
 }
 
 int corort_chan_try_recv(corort_chan *ch, void *elem)
 {
-    return recv(ch, elem, 0);
+    return recv(ch, elem, 0, NULL);
 }
 
 int corort_chan_close(corort_chan *ch)

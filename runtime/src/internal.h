@@ -102,6 +102,10 @@ struct corort__worker {
     int block_pending;
     enum corodbg_wait block_reason;
     const void *block_addr;
+    /* where the blocking call the program made returns to: its
+     * __builtin_return_address(0), so a debugger finds the wait site
+     * without reading the stack (corodbg_block_at) */
+    const void *block_ret;
     unsigned index;
     pthread_t thread;
 #ifdef __SANITIZE_ADDRESS__
@@ -125,11 +129,17 @@ CORORT_HIDDEN corort_co *corort__current(void);
  * another OS thread. */
 CORORT_HIDDEN void corort__park(int after, void *arg);
 
+/* In a public blocking function: where the program's call returns to,
+ * for corort__block's RET (taken there, not deeper, where it would name
+ * the runtime's own code). */
+#define CORORT__RET __builtin_return_address(0)
+
 /* Block the running coroutine on ADDR for REASON.  The caller holds LOCK,
  * which is released only after the context is saved, so a waker that takes
- * LOCK always finds the coroutine parked. */
+ * LOCK always finds the coroutine parked.  RET: the return address of the
+ * public blocking function the program called (corodbg_block_at). */
 CORORT_HIDDEN void corort__block(enum corodbg_wait reason, const void *addr,
-                                 corort__lock *lock);
+                                 corort__lock *lock, const void *ret);
 
 /* A blocked coroutine becomes runnable. */
 CORORT_HIDDEN void corort__ready(corort_co *co);

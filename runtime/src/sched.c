@@ -241,12 +241,13 @@ void corort__park(int after, void *arg)
 }
 
 void corort__block(enum corodbg_wait reason, const void *addr,
-                   corort__lock *lock)
+                   corort__lock *lock, const void *ret)
 {
     struct corort__worker *w = corort__worker();
     w->block_pending = 1;
     w->block_reason = reason;
     w->block_addr = addr;
+    w->block_ret = ret;
     corort__park(CORORT__AFTER_NONE, lock);
 }
 
@@ -324,7 +325,8 @@ static void run_one(struct corort__worker *w, corort_co *co)
     if (w->after != CORORT__AFTER_EXIT) {
         if (w->block_pending) { /* set by corort__block / sleep */
             w->block_pending = 0;
-            HOOK(corodbg_block(co->dbg, w->block_reason, w->block_addr));
+            HOOK(corodbg_block_at(co->dbg, w->block_reason, w->block_addr,
+                                  w->block_ret));
         }
         HOOK(corodbg_switch_inline(co->dbg, NULL));
     }
@@ -371,6 +373,7 @@ int corort_sleep_ns(uint64_t ns)
     w->block_pending = 1;
     w->block_reason = CORODBG_WAIT_SLEEP;
     w->block_addr = NULL;
+    w->block_ret = CORORT__RET;
     corort__park(CORORT__AFTER_SLEEP, NULL);
     return CORORT_OK;
 }
@@ -533,7 +536,7 @@ int corort_join(corort_co *co)
             return self ? CORORT_EINVAL : CORORT_ESTATE;
         }
         co->joiner = self;
-        corort__block(CORODBG_WAIT_JOIN, co, &join_lock);
+        corort__block(CORODBG_WAIT_JOIN, co, &join_lock, CORORT__RET);
     } else {
         corort__lock_drop(&join_lock);
     }

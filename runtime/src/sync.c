@@ -73,7 +73,7 @@ int corort_wg_wait(corort_wg *wg)
     }
     struct corort__waiter w = {self, NULL, CORORT_OK, NULL};
     corort__wq_push(&wg->waiters, &w);
-    corort__block(CORODBG_WAIT_WAITGROUP, wg, &wg->lock);
+    corort__block(CORODBG_WAIT_WAITGROUP, wg, &wg->lock, CORORT__RET);
     return CORORT_OK;
 }
 
@@ -133,7 +133,7 @@ int corort_mutex_lock(corort_mutex *m)
     }
     struct corort__waiter w = {self, NULL, CORORT_OK, NULL};
     corort__wq_push(&m->waiters, &w);
-    corort__block(CORODBG_WAIT_MUTEX, m, &m->lock);
+    corort__block(CORODBG_WAIT_MUTEX, m, &m->lock, CORORT__RET);
     return CORORT_OK; /* the unlocker handed the mutex to us */
 }
 

@@ -6,6 +6,8 @@ from corodbg.core.stackwalk import FrameSizeUnwinder, Learned, flatten
 
 
 class Co:
+    wait_hint = None    # no corodbg_block_at
+
     def __init__(self, pc, sp, lo, hi):
         self.pc, self.sp, self.stack_lo, self.stack_hi = pc, sp, lo, hi
 
@@ -418,3 +420,61 @@ def test_user_frame_reads_only_the_return_slots_it_needs():
     # rt_park's return slot (24 + 8), rt_wait's (32 + 40 + 8); the
     # recursive rt_loop: the window (capped by the stack top)
     assert Counting.sizes == [80, 80, 0x200] * 20
+
+
+def test_wait_hint_is_checked_once_then_saves_every_read():
+    """A blocked coroutine's wait pc (corodbg_block_at) stands for the
+    walk down to the user frame.  The first coroutine at each (park pc,
+    wait pc, reason) is walked and the hint kept only if the walk agrees;
+    the others then cost no read.  A hint the walk contradicts (a user
+    helper tail-called the runtime, so `bt` shows it as a tail-call frame
+    the return address skips; a pc not on the stack; a runtime pc) is
+    never used, and those coroutines get the walk's answer."""
+    from corodbg.core import runtime_rules
+    from corodbg.core.model import Location
+
+    class Counting(BytesReader):
+        reads = 0
+
+        def read(self, addr, size):
+            Counting.reads += 1
+            return BytesReader.read(self, addr, size)
+    names = {0x100: "rt_park", 0x200: "rt_recv", 0x210: "rt_wait",
+             0x300: "conn", 0x500: "rt_trampoline", 0x600: "rt_entry"}
+    shown = {pc: (Location(n, "f.c", 1, pc),) for pc, n in names.items()}
+    helper = (Location("await_io", "f.c", 9, 0x2f0),)
+    tails = {(0x210, 0x300): helper}
+    # (path, hint, reason, the user frame bt shows)
+    kinds = [
+        ([(0x100, 32), (0x200, 48), (0x300, 64)], 0x300, 2, "conn"),
+        ([(0x100, 32), (0x210, 48), (0x300, 64)], 0x300, 6, "await_io"),
+        ([(0x100, 32), (0x200, 48), (0x300, 64)], 0xdead, 3, "conn"),
+        ([(0x100, 32), (0x200, 48), (0x500, 64)], 0x500, 7, None),
+    ]
+    mem = Counting()
+    cos, truth, hints = [], {}, {}
+    for i in range(200):
+        path, hint, reason, _ = kinds[i % 4]
+        co, fr = make_stack(mem, 0x100000 + i * 0x1000,
+                            path + [(0x600, None)], shown, tails)
+        cos.append(co)
+        truth[id(co)] = fr
+        hints[id(co)] = (hint, reason)
+    u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
+    rule = runtime_rules.UserRule(runtime_rules.RuntimeFrames(["rt_*"], []))
+    for co in cos[:8] * 2:
+        u.frames(co, 32)        # learn and check every pc
+    want = [rule.user(u.frames(co, 32, rule.accepts)) for co in cos]
+    assert [w.function if w.note is None else None for w in want[:4]] == \
+        [k[3] for k in kinds]
+    Counting.reads = 0
+    got = [rule.walked_at(u, co.pc, co.sp, co.stack_hi, 32,
+                          via=hints[id(co)]) for co in cos]
+    assert got == want
+    # kind 0: one read to check its hint, then none; kinds 1-3: read
+    # every time (hint contradicted)
+    assert Counting.reads == 1 + 3 * 50
+    Counting.reads = 0
+    assert [rule.walked_at(u, co.pc, co.sp, co.stack_hi, 32,
+                           via=hints[id(co)]) for co in cos] == want
+    assert Counting.reads == 3 * 50

@@ -148,6 +148,38 @@ def test_gdbserver():
         server.wait()
 
 
+def test_gdbserver_wait_sites_without_stack_reads():
+    """Through gdbserver every stack read is a round trip.  The fixture's
+    blocking calls record where they return (corodbg_block_at), so once
+    the walk has checked that on one coroutine per wait site, `-group
+    user` reads only the stacks of coroutines that are not blocked: here
+    the 99 yielders that ran, not the 200 blocked ones.  The answer is the same
+    as the first command's, which walked and checked."""
+    server, port = _gdbserver(["list", "300"])
+    try:
+        out = run_gdb(["target remote 127.0.0.1:%d" % port,
+                       "break fixture_ready", "continue",
+                       "echo FIRST\\n", "info coroutines -group user",
+                       "set debug remote 1",
+                       "echo SECOND\\n", "info coroutines -group user",
+                       "set debug remote 0", "echo END\\n", "kill"],
+                      target=[str(binary())], timeout=120)
+        first = out[out.index("FIRST"):out.index("SECOND")].split("\n")[1:]
+        second = out[out.index("SECOND"):out.index("END")].split("\n")[1:]
+        reads = [l for l in second if "Sending packet: $m" in l]
+        assert first == [l for l in second if "[remote]" not in l]
+        text = "\n".join(first)
+        for n, marker, name in ((100, "LINE_CONSUMER_WAIT", "consumer"),
+                                (100, "LINE_SLEEPER_WAIT", "sleeper"),
+                                (99, "LINE_YIELDER_PARK", "yielder")):
+            assert re.search(r"^\s+%d\s+%s at minirt.c:%d" %
+                             (n, name, line_of(marker)), text, re.M), text
+        assert 100 <= len(reads) < 150, len(reads)
+    finally:
+        server.kill()
+        server.wait()
+
+
 def test_gdbserver_catch_panic_at_exec():
     # Stopped at exec, the dynamic loader has not relocated the table yet:
     # its event_hook still holds the link-time address, where a breakpoint

@@ -53,14 +53,14 @@ def build_table(root, tmp_path, inc):
     return p, exe
 
 
-APPEND_LINE = ("    X(REGS_ADDR, 23, regs_addr, PTR)\n",
-               "    X(REGS_ADDR, 23, regs_addr, PTR)                        "
-               "       \\\n    X(EXTRA, 24, extra, UINT)\n")
-APPEND_MEMBER = ("    uint64_t regs_addr;", "    uint64_t regs_addr;\n"
+APPEND_LINE = ("    X(WAIT_PC, 24, wait_pc, PTR)\n",
+               "    X(WAIT_PC, 24, wait_pc, PTR)                            "
+               "       \\\n    X(EXTRA, 25, extra, UINT)\n")
+APPEND_MEMBER = ("    uint64_t wait_pc;", "    uint64_t wait_pc;\n"
                  "    uint32_t extra;\n    uint32_t extra_pad;")
-APPEND_PAD_LINE = ("    X(EXTRA, 24, extra, UINT)\n",
-                   "    X(EXTRA, 24, extra, UINT)                         "
-                   "             \\\n    X(EXTRA_PAD, 25, extra_pad, UINT)\n")
+APPEND_PAD_LINE = ("    X(EXTRA, 25, extra, UINT)\n",
+                   "    X(EXTRA, 25, extra, UINT)                         "
+                   "             \\\n    X(EXTRA_PAD, 26, extra_pad, UINT)\n")
 
 
 def test_appending_a_line_and_a_member_is_the_whole_edit(root, tmp_path):
@@ -72,7 +72,7 @@ def test_appending_a_line_and_a_member_is_the_whole_edit(root, tmp_path):
     out = subprocess.run([str(exe)], capture_output=True, text=True,
                          check=True).stdout.split()
     ndesc, nentry, fid, off, size, kind = map(int, out)
-    assert (ndesc, nentry, fid, size, kind) == (30, 25, 25, 4, 1)
+    assert (ndesc, nentry, fid, size, kind) == (30, 26, 26, 4, 1)
     assert off > 0
 
 

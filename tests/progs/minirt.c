@@ -53,15 +53,19 @@ __attribute__((noinline)) void fx_park(void)
     fx_switch(me->regs, sched_regs); /* LINE_PARK */
 }
 
+/* The blocking calls say where they return to (corodbg_block_at): a
+ * debugger then finds the wait site without reading the stack. */
 __attribute__((noinline)) void fx_chan_recv(int *chan)
 {
-    corodbg_block(current->dbg, CORODBG_WAIT_CHAN_RECV, chan);
+    corodbg_block_at(current->dbg, CORODBG_WAIT_CHAN_RECV, chan,
+                     __builtin_return_address(0));
     fx_park(); /* LINE_RECV_PARK */
 }
 
 __attribute__((noinline)) void fx_nap(long ms)
 {
-    corodbg_block(current->dbg, CORODBG_WAIT_SLEEP, NULL);
+    corodbg_block_at(current->dbg, CORODBG_WAIT_SLEEP, NULL,
+                     __builtin_return_address(0));
     fx_park();
     (void)ms;
 }

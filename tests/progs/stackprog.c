@@ -47,11 +47,14 @@ static inline __attribute__((always_inline)) void fx_park_inline(void)
 }
 
 /* A runtime wait that keeps its frame: it works after the switch, so even
- * at -O2 the switch is a call, not a jump. */
+ * at -O2 the switch is a call, not a jump.  It says where it returns to
+ * (corodbg_block_at); reached by a sibling call (await_io at -O2) that
+ * skips the tail-call frame `bt` shows, which the reader must notice. */
 NOINLINE void fx_wait(int *chan)
 {
     struct co *me = current;
-    corodbg_block(me->dbg, CORODBG_WAIT_IO, chan);
+    corodbg_block_at(me->dbg, CORODBG_WAIT_IO, chan,
+                     __builtin_return_address(0));
     corodbg_switch(me->dbg, NULL);
     fx_switch(me->regs, sched_regs);
     sink += *chan;

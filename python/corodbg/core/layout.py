@@ -229,6 +229,7 @@ ENTRY_FIELDS = (
     ('REGS', 21, 'regs'),
     ('REGS_MODE', 22, 'regs_mode'),
     ('REGS_ADDR', 23, 'regs_addr'),
+    ('WAIT_PC', 24, 'wait_pc'),
 )
 ENTRYF_ID = 1
 ENTRYF_SEQ = 2
@@ -253,6 +254,7 @@ ENTRYF_NAME = 20
 ENTRYF_REGS = 21
 ENTRYF_REGS_MODE = 22
 ENTRYF_REGS_ADDR = 23
+ENTRYF_WAIT_PC = 24
 # Each field's kind, by member name: what the table must say it is.
 ENTRY_FIELD_KIND = {
     'id': FIELD_KIND_UINT,
@@ -278,6 +280,7 @@ ENTRY_FIELD_KIND = {
     'regs': FIELD_KIND_U64S,
     'regs_mode': FIELD_KIND_UINT,
     'regs_addr': FIELD_KIND_PTR,
+    'wait_pc': FIELD_KIND_PTR,
 }
 
 # CORODBG_REG_DWARF_<ARCH>: each architecture's register block, slot by

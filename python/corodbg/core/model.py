@@ -85,6 +85,16 @@ class Coroutine:
             return ""
         return WAIT_NAMES.get(self.wait_reason, "wait-%s" % self.wait_reason)
 
+    @property
+    def wait_hint(self):
+        """(wait pc, reason) of a BLOCKED coroutine whose runtime recorded
+        where its blocking call returns (corodbg_block_at; the stack
+        walker's VIA), else None."""
+        if self.state != layout.STATE_BLOCKED:
+            return None
+        w = self.wait_pc
+        return (w, self.wait_reason) if w else None
+
     def reg(self, index):
         regs = self.regs
         if regs is None or index >= len(regs):

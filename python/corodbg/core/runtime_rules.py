@@ -239,12 +239,15 @@ class UserRule:
         FrameSizeUnwinder) fast path, as user(walker.frames(co, depth,
         self.accepts)) gives it; None for no frames; False when CO needs
         the general walk."""
-        return self.walked_at(walker, co.pc, co.sp, co.stack_hi, depth)
+        return self.walked_at(walker, co.pc, co.sp, co.stack_hi, depth,
+                              via=co.wait_hint)
 
-    def walked_at(self, walker, pc, sp, hi, depth, data=None):
+    def walked_at(self, walker, pc, sp, hi, depth, data=None, via=None):
         """walked() of a parked coroutine given by its saved PC, SP and
-        stack top HI (walker.user_frame_at; DATA its window if read)."""
-        got = walker.user_frame_at(pc, sp, hi, depth, self._index_fn, data)
+        stack top HI (walker.user_frame_at; DATA its window if read, VIA
+        its Coroutine.wait_hint)."""
+        got = walker.user_frame_at(pc, sp, hi, depth, self._index_fn, data,
+                                   via)
         if got is None:
             return False
         shown, i = got

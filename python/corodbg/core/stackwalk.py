@@ -73,6 +73,7 @@ class FrameSizeUnwinder:
         self._first = {}        # id(shown tuple) -> FIRST's answer
         self._first_fn = None   # the FIRST those answers are from
         self._need = {}         # (top, pc) -> bytes the walk reads (_extent)
+        self._via = {}          # (pc, wait pc, reason) -> answer or False
 
     def _ra_slots(self, frames):
         """For each frame but the last: the offset from its sp of the slot
@@ -103,6 +104,7 @@ class FrameSizeUnwinder:
         slots = self._ra_slots(frames)
         self._first = {}    # its keys are ids of tuples replaced below
         self._need = {}     # (extents follow the plans)
+        self._via = {}      # (checked against plans made afresh)
         for k, f in enumerate(frames):
             (self.inline if k else self.inline_top)[f.pc] = tuple(f.inline)
             if k + 1 < n:
@@ -232,13 +234,25 @@ class FrameSizeUnwinder:
         caller): call frames()."""
         return self.user_frame_at(co.pc, co.sp, co.stack_hi, depth, first)
 
-    def user_frame_at(self, pc, sp, hi, depth, first, data=None):
+    def user_frame_at(self, pc, sp, hi, depth, first, data=None, via=None):
         """user_frame of a parked coroutine given by its saved PC, SP and
         stack top HI (0 or None: unknown), for a caller that has them;
-        DATA: its stack window from SP, if already read (StackWindows)."""
+        DATA: its stack window from SP, if already read (StackWindows).
+
+        VIA: (wait pc, reason) of a blocked coroutine whose runtime
+        recorded where its blocking call returns (Coroutine.wait_hint),
+        or None.  The runtime's contract (corodbg_block_at) is that only
+        runtime frames lie between the park and that return address, so
+        the user frame is the first one shown at it, found with no read.
+        The contract is checked, not trusted: the first coroutine at each
+        (PC, VIA) is walked, and VIA is used for the others only when the
+        walk gave the same answer (a user helper that tail-called the
+        runtime shows a tail-call frame the return address skips; a
+        runtime calling back into user code before it parks)."""
         if self._first_fn is not first:
             self._first = {}
             self._need = {}
+            self._via = {}
             self._first_fn = first
         plans = self._first
         p = plans.get((True, pc))
@@ -248,6 +262,32 @@ class FrameSizeUnwinder:
             return None
         if p[1] >= 0:           # the top frame is the answer: no read
             return p[0], p[1]
+        if via is None:
+            return self._walk_user(p, sp, hi, depth, first, data, pc)
+        key = (pc,) + tuple(via)
+        known = self._via.get(key)
+        if known:
+            return known        # checked on another coroutine: no read
+        got = self._walk_user(p, sp, hi, depth, first, data, pc)
+        if known is None and got is not None:
+            self._via[key] = got if got == self._shown_at(via[0], first) \
+                else False
+        return got
+
+    def _shown_at(self, pc, first):
+        """(shown, index of the user frame) at a caller's stack slot
+        holding PC, or None (unlearned, or no user frame there)."""
+        plans = self._first
+        p = plans.get((False, pc))
+        if p is None:
+            p = plans[(False, pc)] = self._plan(pc, False, first)
+        if p is False or p[1] < 0:
+            return None
+        return p[0], p[1]
+
+    def _walk_user(self, p, sp, hi, depth, first, data, pc):
+        """user_frame_at's walk from the top slot's plan P (of PC)."""
+        plans = self._first
         if not sp:
             return None
         if data is None:
