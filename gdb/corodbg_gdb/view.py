@@ -624,6 +624,7 @@ class Frontend(listing.Frontend):
             self._windows = StackWindows(self._walker,
                                          self.table.coroutines)
             self._map_ok = not _map_problem(self.table)
+            self._live = target.is_live()
         on = id(co) in self._on
         if co.unreadable is None and not on and self._map_ok:
             # the common case, 100,000 times for -u: parked, readable
@@ -634,7 +635,8 @@ class Frontend(listing.Frontend):
                 loc = self._rule.walked_at(self._walker, pc, sp,
                                            co.stack_hi, depth,
                                            self._windows.window(co),
-                                           co.wait_hint)
+                                           runtime_rules.walk_hint(
+                                               co, self._live))
                 if loc is not False:
                     return loc or self.symbolize(pc)
         if _stackless(co, self.table, on):

@@ -146,6 +146,7 @@ class Frontend(listing.Frontend):
             w = _walker(self.sess)
             # stack windows a thousand at a time, as GDB's frontend
             self._windows = w and StackWindows(w, self.table.coroutines)
+            self._live = not self.sess.is_core()
         w = None if co.id in self._on_ids else _walker(self.sess)
         if w is not None:
             try:
@@ -154,7 +155,8 @@ class Frontend(listing.Frontend):
                 if self._windows and co.unreadable is None and pc and sp:
                     data = self._windows.window(co)
                 loc = self._rule.walked_at(w, pc, sp, co.stack_hi, depth,
-                                           data, co.wait_hint)
+                                           data, runtime_rules.walk_hint(
+                                               co, self._live))
             except Exception:   # the fast path is an optimisation only
                 loc = False
             if loc is not False:

@@ -478,3 +478,52 @@ def test_wait_hint_is_checked_once_then_saves_every_read():
     assert [rule.walked_at(u, co.pc, co.sp, co.stack_hi, 32,
                            via=hints[id(co)]) for co in cos] == want
     assert Counting.reads == 3 * 50
+
+
+def test_wait_hint_only_where_a_read_costs_a_round_trip():
+    """The hint stands in for the walk only on a live target without a
+    batch window (gdbserver): a core may lack the stack pages `bt` needs,
+    and a local batch makes the walk as cheap and exact.  An entry the
+    table's checks flagged, or whose saved sp is 0 or outside its stack,
+    gets no hint."""
+    from corodbg.core import runtime_rules
+    from corodbg.core.model import Location
+    names = {0x100: "rt_park", 0x200: "rt_recv", 0x300: "conn",
+             0x390: "user_cb", 0x600: "rt_entry"}
+    shown = {pc: (Location(n, "f.c", 1, pc),) for pc, n in names.items()}
+    mem = BytesReader()
+    good, gf = make_stack(mem, 0x100000, [(0x100, 32), (0x200, 48),
+                                          (0x300, 64), (0x600, None)], shown)
+    # the contract broken on a later coroutine: user code between the
+    # park and the call (only a read can tell)
+    odd, of = make_stack(mem, 0x200000, [(0x100, 32), (0x390, 48),
+                                         (0x300, 64), (0x600, None)], shown)
+    truth = {id(good): gf, id(odd): of}
+    u = FrameSizeUnwinder(mem, lambda co, d: truth[id(co)][:d])
+    rule = runtime_rules.UserRule(runtime_rules.RuntimeFrames(["rt_*"], []))
+    for co in (good, odd) * 2:
+        u.frames(co, 32)
+    via = (0x300, 2)
+    assert rule.walked_at(u, good.pc, good.sp, good.stack_hi, 32,
+                          via=via).function == "conn"     # checked, kept
+    window = mem.read(odd.sp, 512)
+    assert rule.walked_at(u, odd.pc, odd.sp, odd.stack_hi, 32, window,
+                          via).function == "user_cb"      # read: exact
+    assert rule.walked_at(u, odd.pc, odd.sp, odd.stack_hi, 32,
+                          via=via).function == "conn"     # the word taken
+
+    class Entry:
+        unreadable = None
+        wait_hint = via
+
+        def __init__(self, sp, lo=0x1000, hi=0x2000):
+            self.sp, self.stack_lo, self.stack_hi = sp, lo, hi
+    assert runtime_rules.walk_hint(Entry(0x1800), True) == via
+    assert runtime_rules.walk_hint(Entry(0x1800, 0, 0), True) == via
+    assert runtime_rules.walk_hint(Entry(0x1800), False) is None   # core
+    assert runtime_rules.walk_hint(Entry(0), True) is None
+    assert runtime_rules.walk_hint(Entry(0x2000), True) is None
+    assert runtime_rules.walk_hint(Entry(0x0800), True) is None
+    bad = Entry(0x1800)
+    bad.unreadable = "bad-stack"
+    assert runtime_rules.walk_hint(bad, True) is None

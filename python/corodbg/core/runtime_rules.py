@@ -208,6 +208,21 @@ def user_frame(frames, runtime):
     return frames[0][1]._replace(note=NO_USER_FRAME) if frames else None
 
 
+def walk_hint(co, live):
+    """What the stack walker may take as CO's wait site without reading
+    its stack (stackwalk.FrameSizeUnwinder.user_frame_at's VIA):
+    co.wait_hint, from a live target only, for an entry the table's own
+    checks passed whose saved sp lies inside its stack; else None.  A
+    core file is read locally and may lack the stack pages `bt` needs
+    (a truncated core, MADV_DONTDUMP): there the walk decides alone."""
+    if not live or co.unreadable is not None:
+        return None
+    sp, lo, hi = co.sp, co.stack_lo, co.stack_hi
+    if not sp or (hi and not lo <= sp < hi):
+        return None
+    return co.wait_hint
+
+
 class UserRule:
     """user_frame for one command over many coroutines, with the
     answers cached: per shown frame, per tuple of frames a stack slot
@@ -239,13 +254,12 @@ class UserRule:
         FrameSizeUnwinder) fast path, as user(walker.frames(co, depth,
         self.accepts)) gives it; None for no frames; False when CO needs
         the general walk."""
-        return self.walked_at(walker, co.pc, co.sp, co.stack_hi, depth,
-                              via=co.wait_hint)
+        return self.walked_at(walker, co.pc, co.sp, co.stack_hi, depth)
 
     def walked_at(self, walker, pc, sp, hi, depth, data=None, via=None):
         """walked() of a parked coroutine given by its saved PC, SP and
         stack top HI (walker.user_frame_at; DATA its window if read, VIA
-        its Coroutine.wait_hint)."""
+        walk_hint())."""
         got = walker.user_frame_at(pc, sp, hi, depth, self._index_fn, data,
                                    via)
         if got is None:

@@ -240,15 +240,19 @@ class FrameSizeUnwinder:
         DATA: its stack window from SP, if already read (StackWindows).
 
         VIA: (wait pc, reason) of a blocked coroutine whose runtime
-        recorded where its blocking call returns (Coroutine.wait_hint),
-        or None.  The runtime's contract (corodbg_block_at) is that only
-        runtime frames lie between the park and that return address, so
-        the user frame is the first one shown at it, found with no read.
-        The contract is checked, not trusted: the first coroutine at each
-        (PC, VIA) is walked, and VIA is used for the others only when the
-        walk gave the same answer (a user helper that tail-called the
-        runtime shows a tail-call frame the return address skips; a
-        runtime calling back into user code before it parks)."""
+        recorded where its blocking call returns (runtime_rules.
+        walk_hint), or None.  The runtime's contract (corodbg_block_at)
+        is that only runtime frames lie between the park and that return
+        address, so the user frame is the first one shown at it, found
+        with no read.  The first coroutine at each (PC, VIA) is walked,
+        and VIA is used for the others only when that walk gave the same
+        answer (a user helper that tail-called the runtime shows a
+        tail-call frame the return address skips, which makes it
+        differ).  The others are taken on the runtime's word: a stack
+        smashed above the wait site, or a runtime that calls user code
+        before it parks on some coroutines only, is not seen.  So VIA is
+        ignored where reading is cheap: with DATA (a batch window) the
+        walk is as fast and exact."""
         if self._first_fn is not first:
             self._first = {}
             self._need = {}
@@ -262,7 +266,8 @@ class FrameSizeUnwinder:
             return None
         if p[1] >= 0:           # the top frame is the answer: no read
             return p[0], p[1]
-        if via is None:
+        if via is None or data is not None or not sp or \
+                (hi and not sp < hi):
             return self._walk_user(p, sp, hi, depth, first, data, pc)
         key = (pc,) + tuple(via)
         known = self._via.get(key)
