@@ -28,6 +28,8 @@
  *     corodbg_switch(co->dbg, NULL);
  *
  *     corodbg_block(me->dbg, CORODBG_WAIT_CHAN_RECV, chan);
+ *     // or say where the program's blocking call returns (see
+ *     // corodbg_block_at): no stack read per coroutine through gdbserver
  *     corodbg_wake(other->dbg);                // blocked -> runnable
  *     corodbg_exit(me->dbg);                   // finished; see its rule
  *     corodbg_panic("bad request %d", id);     // records, fires, returns
