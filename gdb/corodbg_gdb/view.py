@@ -632,11 +632,10 @@ class Frontend(listing.Frontend):
             pc = co.pc
             sp = pc and co.sp
             if sp:
-                loc = self._rule.walked_at(self._walker, pc, sp,
-                                           co.stack_hi, depth,
-                                           self._windows.window(co),
-                                           runtime_rules.walk_hint(
-                                               co, self._live))
+                data = self._windows.window(co)
+                loc = self._rule.walked_at(
+                    self._walker, pc, sp, co.stack_hi, depth, data,
+                    runtime_rules.walk_hint(co, self._live, data))
                 if loc is not False:
                     return loc or self.symbolize(pc)
         if _stackless(co, self.table, on):

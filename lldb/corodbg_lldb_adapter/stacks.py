@@ -154,9 +154,9 @@ class Frontend(listing.Frontend):
                 data = None
                 if self._windows and co.unreadable is None and pc and sp:
                     data = self._windows.window(co)
-                loc = self._rule.walked_at(w, pc, sp, co.stack_hi, depth,
-                                           data, runtime_rules.walk_hint(
-                                               co, self._live))
+                loc = self._rule.walked_at(
+                    w, pc, sp, co.stack_hi, depth, data,
+                    runtime_rules.walk_hint(co, self._live, data))
             except Exception:   # the fast path is an optimisation only
                 loc = False
             if loc is not False:

@@ -521,6 +521,7 @@ def test_wait_hint_only_where_a_read_costs_a_round_trip():
     assert runtime_rules.walk_hint(Entry(0x1800), True) == via
     assert runtime_rules.walk_hint(Entry(0x1800, 0, 0), True) == via
     assert runtime_rules.walk_hint(Entry(0x1800), False) is None   # core
+    assert runtime_rules.walk_hint(Entry(0x1800), True, b"window") is None
     assert runtime_rules.walk_hint(Entry(0), True) is None
     assert runtime_rules.walk_hint(Entry(0x2000), True) is None
     assert runtime_rules.walk_hint(Entry(0x0800), True) is None

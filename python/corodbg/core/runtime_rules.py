@@ -208,14 +208,15 @@ def user_frame(frames, runtime):
     return frames[0][1]._replace(note=NO_USER_FRAME) if frames else None
 
 
-def walk_hint(co, live):
+def walk_hint(co, live, data=None):
     """What the stack walker may take as CO's wait site without reading
     its stack (stackwalk.FrameSizeUnwinder.user_frame_at's VIA):
-    co.wait_hint, from a live target only, for an entry the table's own
-    checks passed whose saved sp lies inside its stack; else None.  A
-    core file is read locally and may lack the stack pages `bt` needs
-    (a truncated core, MADV_DONTDUMP): there the walk decides alone."""
-    if not live or co.unreadable is not None:
+    co.wait_hint, where reading costs a round trip (a LIVE target, no
+    stack window DATA already read), for an entry the table's own checks
+    passed whose saved sp lies inside its stack; else None.  A core file
+    is read locally and may lack the stack pages `bt` needs (a truncated
+    core, MADV_DONTDUMP): there the walk decides alone."""
+    if not live or data is not None or co.unreadable is not None:
         return None
     sp, lo, hi = co.sp, co.stack_lo, co.stack_hi
     if not sp or (hi and not lo <= sp < hi):
