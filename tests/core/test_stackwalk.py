@@ -7,6 +7,7 @@ from corodbg.core.stackwalk import FrameSizeUnwinder, Learned, flatten
 
 class Co:
     wait_hint = None    # no corodbg_block_at
+    unreadable = None
 
     def __init__(self, pc, sp, lo, hi):
         self.pc, self.sp, self.stack_lo, self.stack_hi = pc, sp, lo, hi
@@ -508,7 +509,8 @@ def test_wait_hint_only_where_a_read_costs_a_round_trip():
                           via=via).function == "conn"     # checked, kept
     window = mem.read(odd.sp, 512)
     assert rule.walked_at(u, odd.pc, odd.sp, odd.stack_hi, 32, window,
-                          via).function == "user_cb"      # read: exact
+                          runtime_rules.walk_hint(odd, True, window)
+                          ).function == "user_cb"         # read: exact
     assert rule.walked_at(u, odd.pc, odd.sp, odd.stack_hi, 32,
                           via=via).function == "conn"     # the word taken
 
@@ -520,6 +522,7 @@ def test_wait_hint_only_where_a_read_costs_a_round_trip():
             self.sp, self.stack_lo, self.stack_hi = sp, lo, hi
     assert runtime_rules.walk_hint(Entry(0x1800), True) == via
     assert runtime_rules.walk_hint(Entry(0x1800, 0, 0), True) == via
+    assert runtime_rules.walk_hint(Entry(0x1800, None, None), True) == via
     assert runtime_rules.walk_hint(Entry(0x1800), False) is None   # core
     assert runtime_rules.walk_hint(Entry(0x1800), True, b"window") is None
     assert runtime_rules.walk_hint(Entry(0), True) is None

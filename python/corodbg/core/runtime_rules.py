@@ -218,7 +218,7 @@ def walk_hint(co, live, data=None):
     core, MADV_DONTDUMP): there the walk decides alone."""
     if not live or data is not None or co.unreadable is not None:
         return None
-    sp, lo, hi = co.sp, co.stack_lo, co.stack_hi
+    sp, lo, hi = co.sp, co.stack_lo or 0, co.stack_hi
     if not sp or (hi and not lo <= sp < hi):
         return None
     return co.wait_hint

@@ -250,24 +250,21 @@ class FrameSizeUnwinder:
         tail-call frame the return address skips, which makes it
         differ).  The others are taken on the runtime's word: a stack
         smashed above the wait site, or a runtime that calls user code
-        before it parks on some coroutines only, is not seen.  So VIA is
-        ignored where reading is cheap: with DATA (a batch window) the
-        walk is as fast and exact."""
+        before it parks on some coroutines only, is not seen.  So the
+        caller passes VIA only where a read is a round trip (walk_hint's
+        rule: never with DATA, a batch window, where the walk is as fast
+        and exact)."""
         if self._first_fn is not first:
             self._first = {}
             self._need = {}
             self._via = {}
             self._first_fn = first
-        plans = self._first
-        p = plans.get((True, pc))
-        if p is None:
-            p = plans[(True, pc)] = self._plan(pc, True, first)
+        p = self._plan_of(True, pc, first)
         if p is False:
             return None
         if p[1] >= 0:           # the top frame is the answer: no read
             return p[0], p[1]
-        if via is None or data is not None or not sp or \
-                (hi and not sp < hi):
+        if via is None:
             return self._walk_user(p, sp, hi, depth, first, data, pc)
         key = (pc,) + tuple(via)
         known = self._via.get(key)
@@ -279,13 +276,18 @@ class FrameSizeUnwinder:
                 else False
         return got
 
+    def _plan_of(self, top, pc, first):
+        """_plan's answer for (TOP, PC), memoized in self._first (the
+        walk's inner loop inlines this lookup)."""
+        p = self._first.get((top, pc))
+        if p is None:
+            p = self._first[(top, pc)] = self._plan(pc, top, first)
+        return p
+
     def _shown_at(self, pc, first):
         """(shown, index of the user frame) at a caller's stack slot
         holding PC, or None (unlearned, or no user frame there)."""
-        plans = self._first
-        p = plans.get((False, pc))
-        if p is None:
-            p = plans[(False, pc)] = self._plan(pc, False, first)
+        p = self._plan_of(False, pc, first)
         if p is False or p[1] < 0:
             return None
         return p[0], p[1]
@@ -298,7 +300,7 @@ class FrameSizeUnwinder:
         if data is None:
             # only the bytes this walk can read (a round trip to a debug
             # server costs by the byte: 16 bytes ~20% less than 200)
-            need = self._extent((True, pc), first, plans)   # memoized
+            need = self._extent((True, pc), first)   # memoized
             hi = hi or (sp + self.window)
             try:
                 data = self.reader.read(sp, max(0, min(self.window,
@@ -360,7 +362,7 @@ class FrameSizeUnwinder:
                 return False
         return (inl, i, d, self.ra.get(pc), by_caller)
 
-    def _extent(self, key, first, plans):
+    def _extent(self, key, first):
         """How many bytes from the sp of the stack slot KEY = (top, pc)
         user_frame_at can read on any walk through learned callers: the
         return-address slots up to the first user frame (a walk past
@@ -372,9 +374,7 @@ class FrameSizeUnwinder:
         if got is not None:
             return got
         need[key] = self.window     # in progress: a cycle gets this
-        p = plans.get(key)
-        if p is None:
-            p = plans[key] = self._plan(key[1], key[0], first)
+        p = self._plan_of(key[0], key[1], first)
         got = 0
         if p is not False and p[1] < 0 and p[2] is not STOP \
                 and p[3] is not None:
@@ -384,8 +384,7 @@ class FrameSizeUnwinder:
                 if cpc is None or tl is None or \
                         (tl and self._tail_user(tl, None, first)[1] >= 0):
                     continue    # no step there, or the walk ends there
-                got = max(got, d + self._extent((False, cpc), first,
-                                                plans))
+                got = max(got, d + self._extent((False, cpc), first))
         got = min(got, self.window)
         need[key] = got
         return got
