@@ -111,7 +111,12 @@ static size_t running(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
  * its own registers and stack top in the sampling signal's handler and
  * runs on.  The snapshot names the coroutine it ran at that moment: if it
  * is no longer CO (CO switched out first), CO's register block is valid
- * again, or CO runs on another thread now (M:N), which is asked once. */
+ * again, or CO runs on another thread now (M:N), which is asked next.  A
+ * busy coroutine that yields every 100 us or so moves between an M:N
+ * runtime's threads about as fast as a snapshot answers (tens of us), so
+ * it is asked up to SNAPSHOT_TRIES times before the dump says it moved. */
+enum { SNAPSHOT_TRIES = 16 };
+
 static size_t running_self(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
                            uint64_t *pcs, size_t max, const char **why)
 {
@@ -122,7 +127,7 @@ static size_t running_self(cc_capture *c, cc_unwinder *u, cc_coroutine *co,
         *why = "out of memory";
         return 0;
     }
-    for (int tries = 0; tries < 2; tries++) {
+    for (int tries = 0; tries < SNAPSHOT_TRIES; tries++) {
         if (cc_snapshot_thread((pid_t)co->tid, s, 100, err)) {
             *why = strstr(err, "did not answer") ?
                    "its thread did not answer the snapshot signal in 100 ms "
