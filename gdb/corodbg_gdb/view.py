@@ -43,13 +43,12 @@ class View:
         self.base = base  # level our unwinder claims (after inline frames)
         self.regs = [(names[d], v) for d, v in saved if d in names]
         self.sp = co.sp
-        # the start function, by address: names differ between C and C++
-        # (`conn` vs `conn(void*)`), and a stripped program has none
-        self.entry_fn = co.entry_fn or None
-        # The runtime's start function (trampoline, from its
-        # self-description): the stack ends above it even when the entry
-        # function's frame is gone (tail call, inlined).
-        self.start_fn = S.runtime.start or None
+        # where its `bt` ends (the core's rule): the entry function, by
+        # address (names differ between C and C++, `conn` vs
+        # `conn(void*)`, and a stripped program has none), or above the
+        # runtime's start function when that frame is gone (tail call,
+        # inlined)
+        self.end = runtime_rules.StackEnd(co.entry_fn, S.runtime.start)
 
 
 
@@ -167,10 +166,8 @@ class CoroutineFrameFilter:
             f = dec.inferior_frame()
             if f.level() <= v.base:
                 continue
-            if past_bottom(f):
+            if hides(f, v, shown):
                 break
-            if shown and is_runtime_start(f, v):
-                break   # (a coroutine that never ran is only its start)
             first = not shown
             shown = True
             if first and at_function_start(f):
@@ -181,24 +178,22 @@ class CoroutineFrameFilter:
                 break
 
 
-def past_bottom(f):
-    """Is F past the bottom of a coroutine's stack: the zero return
-    address some runtimes leave there, or a sentinel (0xdeaddead...) or
-    other junk that is no code (nothing is mapped at it)?"""
-    pc = f.pc()
-    if pc == 0:
-        return True
+def _is_code(f):
+    """Is F's pc code: named, or mapped?  Not the zero return address, a
+    sentinel (0xdeaddead...) or other junk at a stack's bottom."""
     if f.name() is not None:
-        return False
-    try:
-        gdb.selected_inferior().read_memory(pc, 1)
-    except (gdb.error, gdb.MemoryError, RuntimeError):
         return True
-    return False
+    try:
+        gdb.selected_inferior().read_memory(f.pc(), 1)
+    except (gdb.error, gdb.MemoryError, RuntimeError):
+        return False
+    return True
 
 
 def _function_start(f):
     """Entry address of the function physical frame F executes, or None."""
+    if f.type() == gdb.INLINE_FRAME:
+        return None
     sym = f.function()
     if sym is not None:
         try:
@@ -212,18 +207,16 @@ def _function_start(f):
     return start
 
 
+def hides(f, v, after_shown):
+    """Is frame F past the end of view V's `bt` (runtime_rules.StackEnd)?"""
+    return v.end.hides(f.pc(), lambda: _function_start(f),
+                       lambda: _is_code(f), after_shown)
+
+
 def is_start_frame(f, v):
-    """Is F the physical frame of view V's start function (the last frame
-    its `bt` shows)?  Compared by address, from the table's entry_fn."""
-    return v.entry_fn is not None and f.type() != gdb.INLINE_FRAME and \
-        _function_start(f) == v.entry_fn
-
-
-def is_runtime_start(f, v):
-    """Is F the physical frame of the runtime's start function (its
-    trampoline, below the entry function: not shown)?"""
-    return v.start_fn is not None and f.type() != gdb.INLINE_FRAME and \
-        _function_start(f) == v.start_fn
+    """Is F the physical frame of view V's entry function (the last frame
+    its `bt` shows)?"""
+    return v.end.last(_function_start(f))
 
 
 _unwinder = CoroutineUnwinder()
@@ -489,9 +482,7 @@ def real_frames(co, tbl, depth):
         first = f.level() if f is not None else 0
         shown = []
         while f is not None:
-            if f.pc() == 0 or (v is not None and past_bottom(f)):
-                break
-            if v is not None and (out or shown) and is_runtime_start(f, v):
+            if f.pc() == 0 or (v is not None and hides(f, v, out or shown)):
                 break
             t = f.type()
             if t == gdb.TAILCALL_FRAME and out and not shown:

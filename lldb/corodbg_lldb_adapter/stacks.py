@@ -9,6 +9,8 @@ thread is the fallback.
 """
 import os
 
+import lldb
+
 from corodbg.core import listing, runtime_rules
 from corodbg.core.model import Location
 from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned,
@@ -40,18 +42,51 @@ def _frame_location(sess, f, is_return, top):
     return Location(name, path, line, pc)
 
 
-def _real_frames(sess, th, depth, on_thread=False):
+def _physical_start(sess, f):
+    """Load address of the function physical frame F executes (LLDB names
+    a stripped program's functions from its eh_frame), or None."""
+    if f.IsInlined() or f.IsArtificial():
+        return None
+    sym = f.GetSymbol()
+    if not sym.IsValid():
+        return None
+    return sym.GetStartAddress().GetLoadAddress(sess.target)
+
+
+def _is_code(sess, f):
+    """Is F's pc code: in a symbol, or mapped?  Not the zero or sentinel
+    a runtime leaves at a stack's bottom."""
+    if f.GetSymbol().IsValid():
+        return True
+    err = lldb.SBError()
+    sess.process.ReadMemory(f.GetPC(), 1, err)
+    return err.Success()
+
+
+def _stack_end(sess, co):
+    """runtime_rules.StackEnd of parked coroutine CO."""
+    return runtime_rules.StackEnd(co.entry_fn, T.CONFIG.runtime.start)
+
+
+def _real_frames(sess, th, depth, on_thread=False, end=None):
     """[stackwalk.Learned] of thread TH: at most DEPTH physical frames,
     holding every frame LLDB's `bt` shows.  LLDB lists an inlined call as
     a frame of its own at the same stack slot, innermost first, and gives
     the frames around it adjusted pcs: a slot's real pc is its innermost
     frame's.  Tail-call frames it synthesizes are "artificial" frames
     between a frame and its caller.  ON_THREAD: TH is the OS thread a
-    coroutine executes on (its top frame's pc is not a return address)."""
+    coroutine executes on (its top frame's pc is not a return address).
+    END (runtime_rules.StackEnd): a parked coroutine's stack ends there,
+    as GDB's `bt` of it does (LLDB's own `bt` goes on: it has no frame
+    filter a plugin could install)."""
     out = []
     shown, pc = [], None
     for i in range(th.GetNumFrames()):
         f = th.GetFrameAtIndex(i)
+        if end is not None and end.hides(
+                f.GetPC(), lambda: _physical_start(sess, f),
+                lambda: _is_code(sess, f), bool(out or shown)):
+            break
         loc = _frame_location(sess, f, i > 0 or not on_thread, i == 0)
         if f.IsArtificial() and out and not shown:
             out[-1].tail.append(loc)
@@ -65,13 +100,16 @@ def _real_frames(sess, th, depth, on_thread=False):
             break
         out.append(Learned(pc, f.GetSP(), shown, []))
         shown, pc = [], None
+        if end is not None and end.last(_physical_start(sess, f)):
+            break
     return out
 
 
 def _lldb_frames(sess, co, depth):
     """[stackwalk.Learned] of CO from LLDB's own unwinder (its thread)."""
     th = sess.thread_for(co)
-    return _real_frames(sess, th, depth) if th is not None else []
+    return _real_frames(sess, th, depth, end=_stack_end(sess, co)) \
+        if th is not None else []
 
 
 def _walker(sess):
@@ -111,7 +149,9 @@ def _walk(sess, co, depth, until=None, on_ids=None):
     th = sess.thread_for(co)
     if th is None:
         return []
-    return shown(_real_frames(sess, th, depth, co.id in on_ids))
+    on = co.id in on_ids
+    return shown(_real_frames(sess, th, depth, on,
+                              None if on else _stack_end(sess, co)))
 
 
 def frames_of(sess, co, depth):

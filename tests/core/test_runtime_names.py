@@ -1,7 +1,9 @@
 """Runtime globs match a function by its qualified name, whatever a
-debugger prints before it (LLDB's '::' scope, a template's return type)."""
+debugger prints before it (LLDB's '::' scope, a template's return type);
+and where a coroutine's stack ends (StackEnd)."""
 import pytest
 
+from corodbg.core import runtime_rules
 from corodbg.core.runtime_rules import RuntimeMatcher, qualified_name
 
 
@@ -45,3 +47,29 @@ def test_globs_match_through_the_return_type():
     assert not m("read_request(boost::asio::ip::tcp::socket&, "
                  "boost::asio::yield_context)")
     assert not m("void user_fn<boost::asio::yield_context>(int)")
+
+
+def test_stack_end_rule():
+    """Where a parked coroutine's `bt` ends (runtime_rules.StackEnd): at
+    the entry function by address; before the runtime's start function
+    once a frame was shown; before a frame that is no code (zero or a
+    sentinel at the bottom)."""
+    end = runtime_rules.StackEnd(0x1000, 0x9000)
+    code = lambda: True       # noqa: E731
+    junk = lambda: False      # noqa: E731
+    asked = []
+
+    def start(v):
+        return lambda: asked.append(v) or v
+
+    assert end.last(0x1000) and not end.last(0x1010) and not end.last(None)
+    assert not end.hides(0x1234, start(0x1200), code, False)
+    assert asked == []       # no start function shown yet: not looked up
+    assert end.hides(0x9010, start(0x9000), code, True)
+    assert not end.hides(0x9010, start(0x9000), code, False)   # never ran
+    assert not end.hides(0x9010, start(None), code, True)      # inlined
+    assert end.hides(0, start(None), code, True)
+    assert end.hides(0xdeaddeaddeaddead, start(None), junk, True)
+    none = runtime_rules.StackEnd(0, 0)       # nothing described
+    assert not none.last(0) and not none.last(None)
+    assert not none.hides(0x9010, start(0x9000), code, True)

@@ -78,7 +78,7 @@ def _build(name):
 GDB_CMDS = ["info coroutines -group user -samples 100",
             "coroutine leaks", "coroutine apply all bt"]
 LLDB_CMDS = ["coroutine list -group user -samples 100",
-             "coroutine leaks", "thread backtrace all"]
+             "coroutine leaks", "thread backtrace all", "coroutine list -t 30"]
 
 
 def run_gdb(exe, bottom="sentinel", one_by_one=False):
@@ -194,6 +194,22 @@ def gdb_bts(text, function=None):
             rest = m.group(1)
             cur.append(function(rest) if function else
                        re.match(r"(.+?)(?: \(.*)?$", rest).group(1))
+    return out
+
+
+def listed_stacks(text):
+    """{coroutine id: [function names]} from a `-t` listing: each row (an
+    id first) followed by its frames, `#N   function at file:line`."""
+    out, cur = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^\s*\*?\s*(\d+)\s+(?:running|runnable|blocked|dead|"
+                     r"panicked|crashed)\b", line)
+        if m:
+            cur = out.setdefault(int(m.group(1)), [])
+            continue
+        m = re.match(r"^\s+#\d+\s+(.+?)(?: at \S+:\d+)?$", line)
+        if m and cur is not None:
+            cur.append(m.group(1))
     return out
 
 

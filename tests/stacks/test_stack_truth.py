@@ -62,21 +62,47 @@ def test_groups_equal_bt(matrix, variant, debugger):
            t["coroutine leaks"], debugger)
 
 
+STARTS = {"plain_worker", "tail_worker", "inline_worker", "conn",
+          "nested_worker", "relay_worker"}
+
+
+def _ends_at_start(stacks):
+    """Each stack ends at its coroutine's start function, the first one
+    in it (by address: C++ names it `conn(co*)`, and nothing of the
+    runtime below it), or, when sibling calls took the start function
+    off the stack, at the runtime's trampoline: never a junk `?? ()`
+    frame below."""
+    for cid, fns in stacks.items():
+        names = [sm.base_name(fn) for fn in fns]
+        assert names and "??" not in fns, (cid, fns)
+        first = [i for i, n in enumerate(names) if n in STARTS]
+        if first:
+            assert first[0] == len(names) - 1, (cid, fns)
+        else:
+            assert names[-1] == "fx_trampoline", (cid, fns)
+
+
 @pytest.mark.parametrize("variant", VARIANTS)
 def test_gdb_bt_ends_at_the_start_function(matrix, variant):
-    """C or C++, sentinel or zero at the bottom: a coroutine's bt ends at
-    its start function (by address: C++ names it `conn(co*)`), or, when
-    sibling calls took the start function off the stack, at the last
-    real frame: never a junk `?? ()` frame below."""
+    """C or C++, sentinel or zero at the bottom: GDB's `bt` of a
+    coroutine ends at its start function (_ends_at_start)."""
     t = matrix[variant]["gdb"]
     bts = sm.gdb_bts(t["coroutine apply all bt"])
-    starts = {"plain_worker", "tail_worker", "inline_worker", "conn",
-              "nested_worker", "relay_worker", "fx_trampoline"}
     del bts[FRESH]      # GDB's pc - 1 quirk: see _check
-    for cid, fns in bts.items():
-        assert "??" not in fns, (cid, fns)
-        assert sm.base_name(fns[-1]) in starts, (cid, fns)
+    _ends_at_start(bts)
     assert "0xdeaddead" not in t["coroutine apply all bt"]
+
+
+@pytest.mark.parametrize("variant", VARIANTS)
+def test_lldb_stacks_end_at_the_start_function(matrix, variant):
+    """LLDB's `coroutine list -t` cuts each stack where GDB's `bt` ends
+    (LLDB's own `bt` cannot be cut: docs/lldb.md)."""
+    if sm.LLDB is None:
+        pytest.skip("lldb-19 is not installed")
+    t = matrix[variant]["lldb"]
+    stacks = sm.listed_stacks(t["coroutine list -t 30"])
+    assert len(stacks) >= 10, t["coroutine list -t 30"]
+    _ends_at_start(stacks)
 
 
 @pytest.mark.parametrize("run", ["gdb-zero", "gdb-one-by-one"])

@@ -187,6 +187,39 @@ class RuntimeFrames:
         return self.is_runtime(loc.function, loc.file, loc.pc)
 
 
+class StackEnd:
+    """Where a parked coroutine's `bt` ends, the one rule of both
+    adapters' frame lists (GDB's frame filter and its learning walk,
+    LLDB's learning walk and -t): after the frame of its entry function
+    (the table's entry_fn), found by the function's start address, so C,
+    C++ and stripped programs alike; or before the runtime's start
+    (trampoline) function, the first frame that is no code (the zero or
+    sentinel a runtime leaves at the stack bottom), whichever comes
+    first.  Physical frames only: an inlined frame shares its slot's."""
+
+    def __init__(self, entry_fn, start_fn):
+        self.entry_fn = entry_fn or None
+        self.start_fn = start_fn or None
+
+    def hides(self, pc, func_start, is_code, after_shown):
+        """Is the frame at PC past the end?  FUNC_START() gives the start
+        of the function of its physical frame (None for an inlined
+        frame, or unknown), IS_CODE() whether PC is code at all; both are
+        asked only when needed.  AFTER_SHOWN: a frame was shown before
+        it (a coroutine that never ran is only its start)."""
+        if pc == 0:
+            return True
+        if after_shown and self.start_fn is not None and \
+                func_start() == self.start_fn:
+            return True
+        return not is_code()
+
+    def last(self, func_start):
+        """Is a frame in the function starting at FUNC_START the last one
+        shown (the entry function's)?"""
+        return self.entry_fn is not None and func_start == self.entry_fn
+
+
 NO_USER_FRAME = "no user frame"
 
 
