@@ -11,8 +11,8 @@ import traceback
 
 import gdb
 
-from corodbg.core import (decode, discovery, errors, reader, render,
-                          runtime_rules, symbols)
+from corodbg.core import (decode, discovery, ehframe, errors, reader,
+                          render, runtime_rules, symbols)
 from corodbg.core.discovery import TABLE_SYMBOL, TABLE_SECTION
 from corodbg.core.model import Location
 
@@ -94,6 +94,8 @@ class Session:
             lambda pc: _function_start(pc),
             lambda pc, look: _describe(pc, look))
         self.module_ranges = None  # [(start, end, path, bias)]
+        self.eh_frame_hdr_sections = {}  # path -> (start, end) loaded
+        self.eh_frame_hdrs = {}    # path -> ehframe.EhFrameHdr or None
         self.fast_unwinder = None  # stackwalk.FrameSizeUnwinder
         self.runtime = runtime_rules.RuntimeFrames()  # which frames are runtime
         self.debug = False         # `set corodbg debug`
@@ -119,6 +121,8 @@ class Session:
         self.table_addr = None
         self.symbols.clear()
         self.module_ranges = None
+        self.eh_frame_hdr_sections = {}
+        self.eh_frame_hdrs = {}
         self.fast_unwinder = None
 
 
@@ -407,7 +411,7 @@ def _module_ranges():
             exe = gdb.current_progspace().filename
         except gdb.error:
             text, exe = "", None
-        bias = {}
+        bias, hdrs = {}, {}
         for m in _FILES_RE.finditer(text):
             start, end = int(m.group(1), 16), int(m.group(2), 16)
             sect, path = m.group(3), (m.group(4) or exe)
@@ -419,10 +423,32 @@ def _module_ranges():
                 addr = _elf_section_addr(path, ".text")
                 if addr is not None:
                     bias[path] = start - addr
+            if sect == ".eh_frame_hdr":
+                hdrs[path] = (start, end)
             ranges.append((start, end, path))
         S.module_ranges = [(a, b, p, bias.get(p)) for a, b, p in ranges]
+        S.eh_frame_hdr_sections = hdrs
         ranges = S.module_ranges
     return ranges
+
+
+def cfi_function_start(pc):
+    """Start of the function holding PC by its module's .eh_frame_hdr
+    (core/ehframe.py), for code without symbols (a stripped program's
+    static functions), taking PC as a return address; or None."""
+    path = None
+    for start, end, p, _ in _module_ranges():
+        if start <= pc < end:
+            path = p
+            break
+    if path is None:
+        return None
+    if path not in S.eh_frame_hdrs:
+        sect = S.eh_frame_hdr_sections.get(path)
+        S.eh_frame_hdrs[path] = sect and ehframe.read_eh_frame_hdr(
+            S.memory, sect[0], sect[1] - sect[0])
+    hdr = S.eh_frame_hdrs[path]
+    return ehframe.function_start(hdr, pc) if hdr else None
 
 
 def module_of(pc):

@@ -204,6 +204,8 @@ def _function_start(f):
     _, start = target._function_at(pc)
     if start != pc:   # a return address: the call is at pc - 1
         _, start = target._function_at(pc - 1)
+    if start is None:   # no symbol (stripped): by its unwind info
+        start = target.cfi_function_start(pc)
     return start
 
 

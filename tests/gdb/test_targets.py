@@ -51,6 +51,34 @@ def test_stripped(prog):
     assert 'Coroutine 7 "crasher" crashed: SIGSEGV, fault address 0x0' in out
 
 
+def _bt_pcs(out):
+    """{coroutine id: [frame pcs]} of `coroutine apply all bt`."""
+    pcs, cur = {}, None
+    for line in out.splitlines():
+        m = re.match(r"^Coroutine (\d+) ", line)
+        if m:
+            cur = pcs.setdefault(int(m.group(1)), [])
+            continue
+        m = re.match(r"^#\d+\s+(0x[0-9a-f]+) in ", line)
+        if m and cur is not None:
+            cur.append(int(m.group(1), 16))
+    return pcs
+
+
+def test_stripped_bt_ends_at_the_start_function():
+    """Without symbols, the entry function's frame is found by its unwind
+    info (.eh_frame_hdr, core/ehframe.py): a stripped program's `bt` of
+    each parked coroutine has exactly the frames of the same program's
+    with symbols, not the runtime's start frames below them."""
+    cmd = ["run", "coroutine apply all bt"]
+    full = _bt_pcs(run_gdb(cmd, ["crash"], prog="fixture"))
+    bare = _bt_pcs(run_gdb(cmd, ["crash"], prog="fixture-stripped"))
+    parked = list(MIX)
+    assert all(full.get(k) for k in parked), full
+    assert {k: bare.get(k) for k in parked} == \
+        {k: full[k] for k in parked}
+
+
 def test_attach():
     proc = subprocess.Popen([str(binary()), "sleep"], stdout=subprocess.PIPE,
                             text=True)
