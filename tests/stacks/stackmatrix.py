@@ -129,8 +129,8 @@ def _split(text):
 
 def build_and_run_all():
     """{variant: {"exe": path, "gdb": {...}, "lldb": {...} or None}}, plus
-    "gdb-zero" (a stack bottom of zero instead of the sentinel) and
-    "gdb-one-by-one" (run_gdb's ONE_BY_ONE) for two."""
+    "gdb-zero" and "lldb-zero" (a stack bottom of zero instead of the
+    sentinel) and "gdb-one-by-one" (run_gdb's ONE_BY_ONE) for two."""
     OUT.mkdir(parents=True, exist_ok=True)
     names = variants()
     with ThreadPoolExecutor(JOBS) as pool:
@@ -145,6 +145,9 @@ def build_and_run_all():
                 jobs[(n, "gdb-zero")] = pool.submit(run_gdb, exes[n], "zero")
                 jobs[(n, "gdb-one-by-one")] = pool.submit(
                     run_gdb, exes[n], "sentinel", True)
+                if LLDB:
+                    jobs[(n, "lldb-zero")] = pool.submit(run_lldb, exes[n],
+                                                         "zero")
         out = {n: {"exe": exes[n]} for n in names}
         for (n, dbg), fut in jobs.items():
             out[n][dbg] = fut.result()

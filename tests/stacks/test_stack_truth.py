@@ -121,6 +121,21 @@ def test_gdb_other_runs(matrix, variant, run):
         t["coroutine leaks"], "gdb")
 
 
+@pytest.mark.parametrize("variant", ["c-gcc-O2", "cxx-clang-O0"])
+def test_lldb_zero_bottom(matrix, variant):
+    """LLDB with a stack bottom of zero: the same groups as its `bt`, and
+    `-t` still ends at the start function."""
+    if sm.LLDB is None:
+        pytest.skip("lldb-19 is not installed")
+    if variant not in matrix:
+        pytest.skip("%s not built (compiler missing)" % variant)
+    t = matrix[variant]["lldb-zero"]
+    listing, bt, parse = DEBUGGERS["lldb"]
+    _check(parse(t[bt]), sm.groups_of_listing(t[listing]),
+           t["coroutine leaks"], "lldb")
+    _ends_at_start(sm.listed_stacks(t["coroutine list -t 30"]))
+
+
 def test_shapes_are_present(matrix):
     """The matrix holds what it is for: at -O2 gcc's sibling calls leave
     `conn` without a user frame and GDB shows the inlined park as a frame
