@@ -63,7 +63,7 @@ def _is_code(sess, f):
     return err.Success()
 
 
-def _stack_end(sess, co):
+def _stack_end(co):
     """runtime_rules.StackEnd of parked coroutine CO."""
     return runtime_rules.StackEnd(co.entry_fn, T.CONFIG.runtime.start)
 
@@ -108,7 +108,7 @@ def _real_frames(sess, th, depth, on_thread=False, end=None):
 def _lldb_frames(sess, co, depth):
     """[stackwalk.Learned] of CO from LLDB's own unwinder (its thread)."""
     th = sess.thread_for(co)
-    return _real_frames(sess, th, depth, end=_stack_end(sess, co)) \
+    return _real_frames(sess, th, depth, end=_stack_end(co)) \
         if th is not None else []
 
 
@@ -151,7 +151,7 @@ def _walk(sess, co, depth, until=None, on_ids=None):
         return []
     on = co.id in on_ids
     return shown(_real_frames(sess, th, depth, on,
-                              None if on else _stack_end(sess, co)))
+                              None if on else _stack_end(co)))
 
 
 def frames_of(sess, co, depth):

@@ -11,7 +11,6 @@ return type aside, is in Boost's context, fiber, coroutine or Asio
 namespaces or std::, or is one of fcontext's assembly functions."""
 import os
 import re
-import subprocess
 
 import pytest
 
