@@ -21,6 +21,7 @@ from gdb.unwinder import Unwinder, register_unwinder
 from corodbg.core import (errors, layout, listing, registers,
                           regmap, regs, runtime_rules)
 from corodbg.core.model import Location
+from corodbg.core.runtime_rules import StackEnd
 from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned,
                                     StackWindows, flatten, shown)
 from . import target
@@ -166,7 +167,8 @@ class CoroutineFrameFilter:
             f = dec.inferior_frame()
             if f.level() <= v.base:
                 continue
-            if hides(f, v, shown):
+            end = stack_end(f, v, shown)
+            if end == StackEnd.HIDE:
                 break
             first = not shown
             shown = True
@@ -174,7 +176,7 @@ class CoroutineFrameFilter:
                 yield _AtStart(dec, target.symbolize(f.pc(), False))
             else:
                 yield _Named(dec)
-            if is_start_frame(f, v):
+            if end == StackEnd.LAST:
                 break
 
 
@@ -209,16 +211,10 @@ def _function_start(f):
     return start
 
 
-def hides(f, v, after_shown):
-    """Is frame F past the end of view V's `bt` (runtime_rules.StackEnd)?"""
-    return v.end.hides(f.pc(), lambda: _function_start(f),
+def stack_end(f, v, after_shown):
+    """StackEnd.SHOW, LAST or HIDE for frame F in view V's `bt`."""
+    return v.end.check(f.pc(), lambda: _function_start(f),
                        lambda: _is_code(f), after_shown)
-
-
-def is_start_frame(f, v):
-    """Is F the physical frame of view V's entry function (the last frame
-    its `bt` shows)?"""
-    return v.end.last(_function_start(f))
 
 
 _unwinder = CoroutineUnwinder()
@@ -484,7 +480,9 @@ def real_frames(co, tbl, depth):
         first = f.level() if f is not None else 0
         shown = []
         while f is not None:
-            if f.pc() == 0 or (v is not None and hides(f, v, out or shown)):
+            end = stack_end(f, v, out or shown) if v is not None else \
+                StackEnd.SHOW
+            if f.pc() == 0 or end == StackEnd.HIDE:
                 break
             t = f.type()
             if t == gdb.TAILCALL_FRAME and out and not shown:
@@ -498,7 +496,7 @@ def real_frames(co, tbl, depth):
                 out.append(Learned(f.pc(), int(f.read_register(_SP_NAME)),
                                    shown, []))
                 shown = []
-                if v is not None and is_start_frame(f, v):
+                if end == StackEnd.LAST:
                     break
             f = f.older()
     except (gdb.error, errors.CorodbgError):

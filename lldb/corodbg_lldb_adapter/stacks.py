@@ -13,6 +13,7 @@ import lldb
 
 from corodbg.core import listing, runtime_rules
 from corodbg.core.model import Location
+from corodbg.core.runtime_rules import StackEnd
 from corodbg.core.stackwalk import (FrameSizeUnwinder, Learned,
                                     StackWindows, flatten, shown)
 
@@ -65,7 +66,7 @@ def _is_code(sess, f):
 
 def _stack_end(co):
     """runtime_rules.StackEnd of parked coroutine CO."""
-    return runtime_rules.StackEnd(co.entry_fn, T.CONFIG.runtime.start)
+    return StackEnd(co.entry_fn, T.CONFIG.runtime.start)
 
 
 def _real_frames(sess, th, depth, on_thread=False, end=None):
@@ -83,9 +84,10 @@ def _real_frames(sess, th, depth, on_thread=False, end=None):
     shown, pc = [], None
     for i in range(th.GetNumFrames()):
         f = th.GetFrameAtIndex(i)
-        if end is not None and end.hides(
-                f.GetPC(), lambda: _physical_start(sess, f),
-                lambda: _is_code(sess, f), bool(out or shown)):
+        cut = StackEnd.SHOW if end is None else end.check(
+            f.GetPC(), lambda: _physical_start(sess, f),
+            lambda: _is_code(sess, f), bool(out or shown))
+        if cut == StackEnd.HIDE:
             break
         loc = _frame_location(sess, f, i > 0 or not on_thread, i == 0)
         if f.IsArtificial() and out and not shown:
@@ -100,7 +102,7 @@ def _real_frames(sess, th, depth, on_thread=False, end=None):
             break
         out.append(Learned(pc, f.GetSP(), shown, []))
         shown, pc = [], None
-        if end is not None and end.last(_physical_start(sess, f)):
+        if cut == StackEnd.LAST:
             break
     return out
 

@@ -53,23 +53,29 @@ def test_stack_end_rule():
     """Where a parked coroutine's `bt` ends (runtime_rules.StackEnd): at
     the entry function by address; before the runtime's start function
     once a frame was shown; before a frame that is no code (zero or a
-    sentinel at the bottom)."""
-    end = runtime_rules.StackEnd(0x1000, 0x9000)
-    code = lambda: True       # noqa: E731
-    junk = lambda: False      # noqa: E731
+    sentinel at the bottom).  Each lookup at most once a frame."""
+    End = runtime_rules.StackEnd
+    end = End(0x1000, 0x9000)
     asked = []
 
     def start(v):
         return lambda: asked.append(v) or v
 
-    assert end.last(0x1000) and not end.last(0x1010) and not end.last(None)
-    assert not end.hides(0x1234, start(0x1200), code, False)
-    assert asked == []       # no start function shown yet: not looked up
-    assert end.hides(0x9010, start(0x9000), code, True)
-    assert not end.hides(0x9010, start(0x9000), code, False)   # never ran
-    assert not end.hides(0x9010, start(None), code, True)      # inlined
-    assert end.hides(0, start(None), code, True)
-    assert end.hides(0xdeaddeaddeaddead, start(None), junk, True)
-    none = runtime_rules.StackEnd(0, 0)       # nothing described
-    assert not none.last(0) and not none.last(None)
-    assert not none.hides(0x9010, start(0x9000), code, True)
+    def code(ok=True):
+        return lambda: asked.append("code") or ok
+
+    assert end.check(0x1234, start(0x1200), code(), False) == End.SHOW
+    assert asked == [0x1200, "code"]
+    assert end.check(0x1010, start(0x1000), code(), True) == End.LAST
+    assert end.check(0x1010, start(None), code(), True) == End.SHOW  # inlined
+    assert end.check(0x9010, start(0x9000), code(), True) == End.HIDE
+    assert end.check(0x9010, start(0x9000), code(), False) == End.SHOW
+    del asked[:]
+    assert end.check(0, start(0x9000), code(), True) == End.HIDE
+    assert asked == []
+    assert end.check(0xdeaddeaddeaddead, start(None), code(False),
+                     True) == End.HIDE
+    none = End(0, 0)                   # nothing described: no lookups
+    del asked[:]
+    assert none.check(0x9010, start(0x9000), code(), True) == End.SHOW
+    assert asked == ["code"]

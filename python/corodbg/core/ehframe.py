@@ -19,7 +19,6 @@ from bisect import bisect_right
 
 from .errors import MemoryReadError
 
-_DW_EH_PE_OMIT = 0xFF
 _DW_EH_PE_DATAREL_SDATA4 = 0x3B   # the table's encoding, as ld/lld write it
 _SIZE4 = {0x03: "I", 0x0B: "i", 0x1B: "i"}  # udata4, sdata4, pcrel|sdata4
 MAX_FDES = 1 << 22     # a larger count is a corrupt header, not a program
@@ -39,33 +38,24 @@ class EhFrameHdr:
 
 def read_eh_frame_hdr(reader, addr, size, endian="<"):
     """The EhFrameHdr of the .eh_frame_hdr section loaded at ADDR (SIZE
-    bytes, from the module's section table), or None when it cannot be
-    read or uses encodings not handled here."""
-    if size < 12:
+    bytes, from the module's section table; one read), or None when it
+    cannot be read or uses encodings not handled here."""
+    if not 12 <= size <= 12 + 8 * MAX_FDES:
         return None
     try:
-        head = reader.read(addr, 4)
+        data = reader.read(addr, size)
     except MemoryReadError:
         return None
-    version, ptr_enc, count_enc, table_enc = head
+    version, ptr_enc, count_enc, table_enc = data[:4]
     if version != 1 or table_enc != _DW_EH_PE_DATAREL_SDATA4 or \
             count_enc not in _SIZE4 or ptr_enc not in _SIZE4:
         return None
-    try:
-        count, = struct.unpack(endian + _SIZE4[count_enc],
-                               reader.read(addr + 8, 4))
-    except MemoryReadError:
-        return None
-    if count <= 0 or count > MAX_FDES or 12 + 8 * count > size:
-        return None
-    try:
-        raw = reader.read(addr + 12, 8 * count)
-    except MemoryReadError:
+    count, = struct.unpack_from(endian + _SIZE4[count_enc], data, 8)
+    if count <= 0 or 12 + 8 * count > size:
         return None
     # pairs of (initial location, FDE address), each relative to ADDR
-    rel = struct.unpack("%s%di" % (endian, 2 * count), raw)[0::2]
-    starts = sorted(addr + r for r in rel)
-    return EhFrameHdr(starts)
+    rel = struct.unpack_from("%s%di" % (endian, 2 * count), data, 12)[0::2]
+    return EhFrameHdr(sorted(addr + r for r in rel))
 
 
 def function_start(hdr, pc):

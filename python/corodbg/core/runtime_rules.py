@@ -197,27 +197,29 @@ class StackEnd:
     sentinel a runtime leaves at the stack bottom), whichever comes
     first.  Physical frames only: an inlined frame shares its slot's."""
 
+    SHOW, LAST, HIDE = "show", "last", "hide"
+
     def __init__(self, entry_fn, start_fn):
         self.entry_fn = entry_fn or None
         self.start_fn = start_fn or None
 
-    def hides(self, pc, func_start, is_code, after_shown):
-        """Is the frame at PC past the end?  FUNC_START() gives the start
-        of the function of its physical frame (None for an inlined
-        frame, or unknown), IS_CODE() whether PC is code at all; both are
-        asked only when needed.  AFTER_SHOWN: a frame was shown before
-        it (a coroutine that never ran is only its start)."""
+    def check(self, pc, func_start, is_code, after_shown):
+        """SHOW, LAST (shown, and nothing after it) or HIDE (past the
+        end) for the frame at PC.  FUNC_START() gives the start of the
+        function of its physical frame (None for an inlined frame, or
+        unknown), IS_CODE() whether PC is code at all; each is asked at
+        most once, only when needed.  AFTER_SHOWN: a frame was shown
+        before it (a coroutine that never ran is only its start)."""
         if pc == 0:
-            return True
-        if after_shown and self.start_fn is not None and \
-                func_start() == self.start_fn:
-            return True
-        return not is_code()
-
-    def last(self, func_start):
-        """Is a frame in the function starting at FUNC_START the last one
-        shown (the entry function's)?"""
-        return self.entry_fn is not None and func_start == self.entry_fn
+            return self.HIDE
+        start = func_start() if self.entry_fn or self.start_fn else None
+        if after_shown and start is not None and start == self.start_fn:
+            return self.HIDE
+        if not is_code():
+            return self.HIDE
+        if start is not None and start == self.entry_fn:
+            return self.LAST
+        return self.SHOW
 
 
 NO_USER_FRAME = "no user frame"
