@@ -235,7 +235,8 @@ const char *cc_qualified_name(const char *fn);
  * cuts it (gdb/corodbg_gdb/view.py, CoroutineFrameFilter): it stops
  * before a frame past the bottom (pc 0, or no name and nothing readable
  * at it: a sentinel), before the runtime's start function (its
- * trampoline, the table's runtime_start) once a frame is shown, and after
+ * trampoline, the table's runtime_start) once a frame is shown (after it
+ * when it is the first: nothing below it is the coroutine's), and after
  * the frame of ENTRY_FN (the coroutine's start function, 0 unknown).
  * Functions are compared by start address: the symbol's through S (may
  * be NULL), else the CFI's through U (may be NULL), so a stripped
@@ -267,6 +268,9 @@ typedef struct cc_frame {
     const char *file;
     unsigned line;
     int inlined;          /* an inlined frame at the same pc */
+    int tailcall;         /* a function a sibling call left, which GDB
+                             infers between two unwound frames (no raw pc
+                             of its own; pc: the jump's end) */
     const cc_module *mod; /* NULL: unmapped */
     uint64_t func_start;  /* where the function this physical frame runs
                              starts (DWARF or symbol), 0 unknown */
@@ -321,6 +325,12 @@ void cc_stack_clear(cc_stack *s);
  * returns their count (0 for pc 0).  Owned by the symbolizer. */
 size_t cc_symbolize_frames(cc_symbolizer *s, uint64_t pc, int is_return,
                            const cc_frame **out);
+/* The frames `bt` shows for raw frame K of PCS (frame 0 first; LEAF_PC as
+ * above): the tail-call frames GDB infers between frame K-1 and frame K
+ * (see symbolize.c), then frame K's own, innermost first; their count.
+ * Valid until the next call on S. */
+size_t cc_symbolize_raw(cc_symbolizer *s, const uint64_t *pcs, size_t k,
+                        int leaf_pc, const cc_frame **out);
 /* One address -> frame (pc as is when IS_RETURN is 0, else pc-1). */
 void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
                      cc_frame *out);

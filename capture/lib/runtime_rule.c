@@ -180,9 +180,12 @@ size_t cc_frames_shown(const cc_runtime_rule *r, cc_symbolizer *s,
                                                pcs[k] - (is_return ? 1 : 0));
         if (past_bottom(rd, pcs[k], f, nf))
             return k;
-        /* a coroutine that never ran is only its start: shown */
-        if (shown && r && r->start && start == r->start)
-            return k;
+        /* the runtime's start ends a stack: below a frame shown, it is
+         * not shown; as the first frame (a coroutine that never ran, or
+         * whose entry frame sibling calls removed) it is the last, never
+         * the finish stub a runtime may plant below it */
+        if (r && r->start && start == r->start)
+            return shown ? k : k + 1;
         shown = 1;
         if (entry_fn && start == entry_fn)
             return k + 1;

@@ -7,11 +7,18 @@
  * tests/progs/minirt.c (functions fx_*) plus, here, an inlined park and a
  * trampoline; the tests name the runtime with the glob fx_*.
  *
- * Usage: stackprog [N] [zero|sentinel]
+ * Usage: stackprog [N] [zero|sentinel|stub] [runtime]
  *   N rounds of the workers below (default 2), every coroutine blocked or
  *   parked, then a stop in stack_ready().  The bottom of every stack holds
  *   a zero return address, or (default) the sentinel 0xdeaddeaddeaddead,
- *   as runtimes that poison their stack bottom do.
+ *   as runtimes that poison their stack bottom do, or (stub) the address
+ *   of a finish stub, fx_finish, where a trampoline that returned would
+ *   go, as Boost.Context's make_fcontext plants its `finish`: real code,
+ *   with a name, below the trampoline.  A stub runtime describes its
+ *   start function (the trampoline), which ends a stack whose entry
+ *   function's frame sibling calls removed.  With "runtime" the
+ *   program describes fx_* as its runtime code in its table (tools that
+ *   read no debugger setting, such as `corodbg leaks`, then see it).
  *
  * Each worker has its own body: gcc's identical-code folding would give
  * two identical functions one name.
@@ -58,6 +65,14 @@ NOINLINE void fx_wait(int *chan)
     corodbg_switch(me->dbg, NULL);
     fx_switch(me->regs, sched_regs);
     sink += *chan;
+}
+
+/* The stub mode's stack bottom: where a trampoline would return to.
+ * Never reached (the trampoline switches away for good). */
+NOINLINE void fx_finish(void)
+{
+    fprintf(stderr, "stackprog: a coroutine returned past its trampoline\n");
+    abort();
 }
 
 static NOINLINE void fx_trampoline(void)
@@ -180,7 +195,13 @@ int main(int argc, char **argv)
     long rounds = argc > 1 ? atol(argv[1]) : 2;
     if (argc > 2 && !strcmp(argv[2], "zero"))
         bottom = 0;
+    if (argc > 2 && !strcmp(argv[2], "stub")) {
+        bottom = (uint64_t)(uintptr_t)fx_finish;
+        corodbg_set_runtime_start((const void *)fx_trampoline);
+    }
     corodbg_set_runtime_name("stackprog");
+    if (argc > 3 && !strcmp(argv[3], "runtime"))
+        corodbg_set_runtime_code("fx_*");
     static const struct {
         const char *name;
         void (*fn)(struct co *);

@@ -130,7 +130,9 @@ def _split(text):
 def build_and_run_all():
     """{variant: {"exe": path, "gdb": {...}, "lldb": {...} or None}}, plus
     "gdb-zero" and "lldb-zero" (a stack bottom of zero instead of the
-    sentinel) and "gdb-one-by-one" (run_gdb's ONE_BY_ONE) for two."""
+    sentinel), "gdb-stub" and "lldb-stub" (a finish stub there, and the
+    trampoline described as the runtime's start) and "gdb-one-by-one"
+    (run_gdb's ONE_BY_ONE) for two."""
     OUT.mkdir(parents=True, exist_ok=True)
     names = variants()
     with ThreadPoolExecutor(JOBS) as pool:
@@ -142,12 +144,14 @@ def build_and_run_all():
                 jobs[(n, "lldb")] = pool.submit(run_lldb, exes[n])
         for n in ("c-gcc-O2", "cxx-clang-O0"):
             if n in exes:
-                jobs[(n, "gdb-zero")] = pool.submit(run_gdb, exes[n], "zero")
+                for bottom in ("zero", "stub"):
+                    jobs[(n, "gdb-" + bottom)] = pool.submit(
+                        run_gdb, exes[n], bottom)
+                    if LLDB:
+                        jobs[(n, "lldb-" + bottom)] = pool.submit(
+                            run_lldb, exes[n], bottom)
                 jobs[(n, "gdb-one-by-one")] = pool.submit(
                     run_gdb, exes[n], "sentinel", True)
-                if LLDB:
-                    jobs[(n, "lldb-zero")] = pool.submit(run_lldb, exes[n],
-                                                         "zero")
         out = {n: {"exe": exes[n]} for n in names}
         for (n, dbg), fut in jobs.items():
             out[n][dbg] = fut.result()

@@ -195,7 +195,11 @@ class StackEnd:
     C++ and stripped programs alike; or before the runtime's start
     (trampoline) function, the first frame that is no code (the zero or
     sentinel a runtime leaves at the stack bottom), whichever comes
-    first.  Physical frames only: an inlined frame shares its slot's."""
+    first.  A start function that is the first frame (a coroutine that
+    never ran, or whose entry frame sibling calls removed) is shown and
+    ends the stack: below it is the runtime's bottom, and a finish stub
+    there is real code with a name.  Physical frames only: an inlined
+    frame shares its slot's."""
 
     SHOW, LAST, HIDE = "show", "last", "hide"
 
@@ -213,8 +217,8 @@ class StackEnd:
         if pc == 0:
             return self.HIDE
         start = func_start() if self.entry_fn or self.start_fn else None
-        if after_shown and start is not None and start == self.start_fn:
-            return self.HIDE
+        if start is not None and start == self.start_fn:
+            return self.HIDE if after_shown else self.LAST
         if not is_code():
             return self.HIDE
         if start is not None and start == self.entry_fn:
