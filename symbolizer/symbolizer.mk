@@ -15,6 +15,7 @@ CS_LIBSRC := util/util.c \
              lib/elf/elf.c lib/elf/symtab.c \
              lib/dwarf/form.c lib/dwarf/line.c lib/dwarf/ranges.c \
              lib/dwarf/names.c lib/dwarf/info.c lib/dwarf/vars.c \
+             lib/dwarf/calls.c \
              lib/index/build.c lib/index/cache.c \
              lib/search.c lib/lookup.c lib/frames.c lib/session.c \
              lib/demangle.c

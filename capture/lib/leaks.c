@@ -29,26 +29,29 @@ void cc_wait_site(const cc_capture *c, size_t i, char *buf)
     cc_symbolizer *s = c->sym;
     const cc_coroutine *co = &c->table->cos[i];
     const cc_runtime_rule *rule = c->table->runtime;
-    const cc_frame *top = NULL;
+    cc_frame top;              /* a copy: F is valid until the next call */
+    int have_top = 0;
     size_t n = c->nraw[i] < SITE_DEPTH ? c->nraw[i] : SITE_DEPTH;
     for (size_t k = 0; k < n; k++) {
         const cc_frame *f;
-        /* frame 0 is exact on a thread, else a return address */
-        size_t m = cc_symbolize_frames(s, c->raw[i][k],
-                                       k > 0 || !cc_on_thread(co), &f);
+        /* frame 0 is exact on a thread, else a return address; GDB's
+         * tail-call frames before each */
+        size_t m = cc_symbolize_raw(s, c->raw[i], k, cc_on_thread(co), &f);
         for (size_t j = 0; j < m; j++) {
-            if (!top)
-                top = &f[j];
+            if (!have_top) {
+                top = f[j];
+                have_top = 1;
+            }
             if (f[j].function && (!rule || !cc_runtime_frame(rule, &f[j]))) {
                 cc_format_frame(&f[j], buf, CC_SITE_LEN);
                 return;
             }
         }
     }
-    if (top) {
+    if (have_top) {
         static const char mark[] = "(no user frame) ";   /* render.py */
         memcpy(buf, mark, sizeof mark);
-        cc_format_frame(top, buf + sizeof mark - 1,
+        cc_format_frame(&top, buf + sizeof mark - 1,
                         CC_SITE_LEN - (sizeof mark - 1));
         return;
     }

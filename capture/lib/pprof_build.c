@@ -303,12 +303,28 @@ int cc_pprof_sample(cc_pprof *p, const uint64_t *raw, size_t nraw,
         l->num = nval;
         lp[sm->n_label++] = l;
     }
-    sm->location_id = calloc(nraw ? nraw : 1, sizeof *sm->location_id);
+    /* a location per raw pc, and per tail-call frame the symbolizer
+     * added between two (its pc is no raw pc: see symbolize.c) */
+    size_t nloc = nraw + (s ? s->n : 0);
+    sm->location_id = calloc(nloc ? nloc : 1, sizeof *sm->location_id);
     if (!sm->location_id)
         return -1;
     size_t fi = 0;
     for (size_t r = 0; r < nraw; r++) {
         uint64_t pc = raw[r];
+        while (s && fi < s->n && s->f[fi].tailcall) {
+            size_t fj = fi;   /* a tail-call frame's own inline chain */
+            while (fj + 1 < s->n && s->f[fj + 1].pc == s->f[fi].pc &&
+                   s->f[fj].inlined)
+                fj++;
+            uint64_t id = location(p, s->f[fi].pc, s->f[fi].lookup,
+                                   &s->f[fi],
+                                   s->f[fi].function ? fj - fi + 1 : 0);
+            if (!id)
+                return -1;
+            sm->location_id[sm->n_location_id++] = id;
+            fi = fj + 1;
+        }
         size_t fj = fi;       /* the frames of this pc: fi..fj */
         while (s && fj < s->n && s->f[fj].pc == pc && s->f[fj].inlined)
             fj++;

@@ -7,6 +7,13 @@
  * Return addresses are looked up at pc-1 (the call's line) unless pc
  * starts a function (a coroutine that never ran sits at its start), the
  * rule GDB's adapter applies (gdb/corodbg_gdb/target.py symbolize).
+ *
+ * Between two unwound frames, GDB's `bt` shows the functions that left
+ * by a sibling call (`jmp`) on the way from the caller's call to the
+ * callee: its tail-call frames, found from DWARF call sites alone
+ * (corosym_tail_calls).  libdwfl unwinds only what is on the stack, so
+ * they are added here, cached per (caller's return address, callee's
+ * function), for every stack this library shows.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -16,10 +23,17 @@
 #include "corocap.h"
 
 #define MAX_INLINE 16
+#define MAX_TAIL 8             /* tail-call frames between two frames */
 
 struct entry {                 /* one cached address */
     uint64_t key;              /* pc << 1 | is_return; 0 empty */
     cc_frame f[MAX_INLINE];    /* innermost first */
+    size_t n;
+};
+
+struct tails {                 /* one cached pair of frames */
+    uint64_t caller, callee;   /* caller 0: empty */
+    uint64_t pc[MAX_TAIL];     /* return addresses of the tail calls */
     size_t n;
 };
 
@@ -29,6 +43,10 @@ struct cc_symbolizer {
     corosym_module **mods;     /* per target module, opened on first use */
     struct entry *tab;
     size_t cap, used;
+    struct tails *tails;
+    size_t tcap, tused;
+    cc_frame *out;             /* cc_symbolize_raw's answer */
+    size_t outcap;
 };
 
 cc_symbolizer *cc_symbolizer_new(cc_target *t, const char *const *dirs,
@@ -62,6 +80,8 @@ void cc_symbolizer_free(cc_symbolizer *s)
     if (!s)
         return;
     corosym_session_free(s->s);
+    free(s->tails);
+    free(s->out);
     free(s->mods);
     free(s->tab);
     free(s);
@@ -160,6 +180,109 @@ static struct entry *lookup(cc_symbolizer *s, uint64_t pc, int is_return)
     }
 }
 
+/* The tail calls GDB shows between a frame returning to CALLER and the
+ * frame below it, which runs the function at CALLEE: both in one module
+ * with DWARF, else none. */
+static size_t tail_calls(cc_symbolizer *s, uint64_t caller, uint64_t callee,
+                         const uint64_t **pcs)
+{
+    if (!s->s || !caller || !callee)
+        return 0;
+    if (2 * (s->tused + 1) > s->tcap) {
+        size_t nc = s->tcap ? 2 * s->tcap : 256;
+        struct tails *nt = calloc(nc, sizeof *nt);
+        if (!nt)
+            return 0;
+        for (size_t i = 0; i < s->tcap; i++) {
+            if (!s->tails[i].caller)
+                continue;
+            size_t h = (s->tails[i].caller ^ s->tails[i].callee * 31) *
+                       0x9e3779b97f4a7c15ull >> 20;
+            while (nt[h % nc].caller)
+                h++;
+            nt[h % nc] = s->tails[i];
+        }
+        free(s->tails);
+        s->tails = nt;
+        s->tcap = nc;
+    }
+    size_t h = (caller ^ callee * 31) * 0x9e3779b97f4a7c15ull >> 20;
+    struct tails *e;
+    for (;; h++) {
+        e = &s->tails[h % s->tcap];
+        if (!e->caller)
+            break;
+        if (e->caller == caller && e->callee == callee) {
+            *pcs = e->pc;
+            return e->n;
+        }
+    }
+    e->caller = caller;
+    e->callee = callee;
+    e->n = 0;
+    s->tused++;
+    const cc_module *m = cc_target_module(s->t, caller);
+    corosym_module *cm = m ? module(s, m) : NULL;
+    if (cm && !corosym_module_error(cm) &&
+        cc_target_module(s->t, callee) == m) {
+        e->n = corosym_tail_calls(cm, caller - m->bias, callee - m->bias,
+                                  e->pc, MAX_TAIL);
+        for (size_t i = 0; i < e->n; i++)
+            e->pc[i] += m->bias;
+    }
+    *pcs = e->pc;
+    return e->n;
+}
+
+static cc_frame *out_room(cc_symbolizer *s, size_t n)
+{
+    if (n > s->outcap) {
+        size_t nc = s->outcap ? s->outcap : 32;
+        while (nc < n)
+            nc *= 2;
+        cc_frame *f = realloc(s->out, nc * sizeof *f);
+        if (!f)
+            return NULL;
+        s->out = f;
+        s->outcap = nc;
+    }
+    return s->out;
+}
+
+size_t cc_symbolize_raw(cc_symbolizer *s, const uint64_t *pcs, size_t k,
+                        int leaf_pc, const cc_frame **out)
+{
+    if (!pcs[k])
+        return 0;
+    const uint64_t *tp = NULL;
+    size_t nt = 0;
+    if (k > 0 && pcs[k - 1]) {
+        struct entry *below = lookup(s, pcs[k - 1], !(k == 1 && leaf_pc));
+        nt = tail_calls(s, pcs[k], below->f[0].func_start, &tp);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nt; i++) {
+        /* a tail call's frame: its function at the jump (return pc - 1) */
+        struct entry *e = lookup(s, tp[i] - 1, 0);
+        cc_frame *f = out_room(s, n + e->n);
+        if (!f)
+            return 0;
+        for (size_t j = 0; j < e->n; j++) {
+            f[n + j] = e->f[j];
+            f[n + j].pc = tp[i];
+            f[n + j].tailcall = 1;
+        }
+        n += e->n;
+    }
+    struct entry *e = lookup(s, pcs[k], !(k == 0 && leaf_pc));
+    cc_frame *f = out_room(s, n + e->n);
+    if (!f)
+        return 0;
+    memcpy(f + n, e->f, e->n * sizeof *f);
+    *out = f;
+    return n + e->n;
+}
+
 void cc_symbolize_pc(cc_symbolizer *s, uint64_t pc, int is_return,
                      cc_frame *out)
 {
@@ -190,16 +313,19 @@ void cc_symbolize_stack(cc_symbolizer *s, const uint64_t *pcs, size_t n,
 {
     out->n = 0;
     size_t total = 0;
-    for (size_t i = 0; i < n; i++)
-        total += lookup(s, pcs[i], !(i == 0 && leaf_pc))->n;
+    const cc_frame *fr;
+    for (size_t i = 0; i < n; i++)      /* cached: the second pass is free */
+        total += cc_symbolize_raw(s, pcs, i, leaf_pc, &fr);
     cc_frame *f = realloc(out->f, (total ? total : 1) * sizeof *f);
     if (!f)
         return;
     out->f = f;
     for (size_t i = 0; i < n; i++) {
-        struct entry *e = lookup(s, pcs[i], !(i == 0 && leaf_pc));
-        memcpy(f + out->n, e->f, e->n * sizeof *f);
-        out->n += e->n;
+        size_t m = cc_symbolize_raw(s, pcs, i, leaf_pc, &fr);
+        if (out->n + m > total)
+            break;
+        memcpy(f + out->n, fr, m * sizeof *fr);
+        out->n += m;
     }
 }
 

@@ -51,8 +51,9 @@ static void jframes(FILE *out, const cc_stack *s)
         jstr(out, f->function);
         fprintf(out, ", \"file\": ");
         jstr(out, f->file);
-        fprintf(out, ", \"line\": %u, \"inlined\": %s}", f->line,
-                f->inlined ? "true" : "false");
+        fprintf(out, ", \"line\": %u, \"inlined\": %s, \"tailcall\": %s}",
+                f->line, f->inlined ? "true" : "false",
+                f->tailcall ? "true" : "false");
     }
     fputc(']', out);
 }

@@ -5,7 +5,8 @@
  * file search, no cache, no debuginfod) and a few addresses are
  * symbolized: fixed ones typical of small executables, and ones taken from
  * the input's last bytes, so the fuzzer can steer them, as code and as
- * data (the DWARF variables pass).
+ * data (the DWARF variables pass); and one tail-call question (the
+ * call-site pass and the chain search).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -72,6 +73,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 (void)strlen(d.decl_file);
             if (d.name)
                 (void)strlen(d.name);
+        }
+        /* the call-site pass and the tail-call search: the caller's
+           return address from the input's last 8 bytes (as above), the
+           callee's entry from the 4 before (the tail-call seeds end so) */
+        if (size >= 16) {
+            uint32_t ret, callee;
+            uint64_t tail[8];
+            memcpy(&callee, data + size - 12, 4);
+            memcpy(&ret, data + size - 8, 4);
+            size_t got = corosym_tail_calls(m, ret, callee, tail, 8);
+            for (k = 0; k < got && k < 8; k++)
+                (void)corosym_symbolize(m, tail[k] - 1, fr, 8, &miss);
         }
     }
     corosym_session_free(s);

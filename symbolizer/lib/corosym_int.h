@@ -149,6 +149,40 @@ void cs_vars_free(cs_vars *vs);
    variable starting at or before ADDR (the nearest) covers it. */
 const cs_var *cs_var_at(const cs_vars *vs, uint64_t addr);
 
+/* A module's call sites (DW_TAG_call_site, gcc's DW_TAG_GNU_call_site)
+   as GDB keeps them for its tail-call frames: CALL sorted by return
+   address, one per address (the first DIE); FUNC, every function with
+   code sorted by entry, heads the list of its tail calls (through
+   NEXT_TAIL) when its DWARF says the list is complete
+   (DW_AT_call_all_calls or the like), else has none. */
+typedef struct cs_call {
+    uint64_t ret;           /* DW_AT_call_return_pc (GNU: DW_AT_low_pc) */
+    uint64_t target;        /* the callee's entry, when HAS_TARGET */
+    uint32_t next_tail;     /* the function's next tail call, CS_NONE */
+    uint8_t tail;           /* DW_AT_call_tail_call */
+    uint8_t has_target;     /* 0: indirect, or not resolvable offline */
+    uint16_t pad;
+} cs_call;
+typedef struct cs_func { uint64_t entry; uint32_t tails, pad; } cs_func;
+typedef struct cs_calls {
+    cs_call *call; size_t ncall;
+    cs_func *func; size_t nfunc;
+} cs_calls;
+/* Reads E's call sites into CS (one pass over .debug_info, done on a
+   module's first tail-call question).  A callee named only by a
+   declaration is found by its linkage name among IX's symbols.
+   cs_calls_free releases them. */
+void cs_dwarf_read_calls(cs_elf *e, const cs_index *ix, cs_calls *cs);
+void cs_calls_free(cs_calls *cs);
+/* GDB's tail-call frames between a caller frame whose return address is
+   CALLER_RET and the callee frame, running the function that starts at
+   CALLEE: the return addresses of the tail calls that must have happened
+   in between, innermost first, up to MAX into OUT; how many.  0 when the
+   callee is called directly, or no chain of tail calls, or more than one
+   without a common part, leads from the call site to it. */
+size_t cs_tail_chain(const cs_calls *cs, uint64_t caller_ret,
+                     uint64_t callee, uint64_t *out, size_t max);
+
 void cs_builder_init(cs_builder *b);
 void cs_builder_free(cs_builder *b);
 uint32_t cs_builder_file(cs_builder *b, const char *path, size_t n);
@@ -242,6 +276,9 @@ struct corosym_module {
     /* DWARF variables, read on the first DATA request */
     int vars_read;
     cs_vars vars;
+    /* call sites, read on the first tail-call question */
+    int calls_read;
+    cs_calls calls;
 };
 
 struct corosym_session {

@@ -324,27 +324,56 @@ int corosym_symbol_address(const corosym_module *m, const char *name,
 }
 
 /* ----------------------------------------------------------- variables */
+/* A pass over M's DWARF the index does not keep: READ on the binary
+   itself when it carries the DWARF (also a module from memory), else on
+   the debug file, opened again.  The index was built from that file, so
+   a failure now only costs what READ would have found. */
+static void read_debug_file(corosym_module *m,
+                            void (*read)(corosym_module *, cs_elf *))
+{
+    if (m->bin && m->bin->path && !strcmp(m->bin->path, m->debug_path)) {
+        read(m, m->bin);
+        return;
+    }
+    char *err = NULL;
+    cs_elf *e = cs_elf_open(m->debug_path, NULL, 0, &err);
+    if (e) {
+        read(m, e);
+        cs_elf_close(e);
+    }
+    free(err);
+}
+
+static void read_vars(corosym_module *m, cs_elf *e)
+{
+    cs_dwarf_read_vars(e, m->s->o.threads, &m->vars);
+}
+
 const cs_var *cs_module_var_at(corosym_module *m, uint64_t addr)
 {
     if (!m || m->error || !m->debug_path)
         return NULL;
     if (!m->vars_read) {
         m->vars_read = 1;
-        /* the binary itself when it carries the DWARF (also a module
-           from memory), else the debug file, opened again */
-        if (m->bin && m->bin->path && !strcmp(m->bin->path, m->debug_path)) {
-            cs_dwarf_read_vars(m->bin, m->s->o.threads, &m->vars);
-        } else {
-            char *err = NULL;
-            cs_elf *e = cs_elf_open(m->debug_path, NULL, 0, &err);
-            if (e) {
-                cs_dwarf_read_vars(e, m->s->o.threads, &m->vars);
-                cs_elf_close(e);
-            }
-            free(err); /* the index was built from this file: a failure
-                          now only costs the variable names */
-        }
+        read_debug_file(m, read_vars);
     }
     return cs_var_at(&m->vars, addr);
+}
+
+static void read_calls(corosym_module *m, cs_elf *e)
+{
+    cs_dwarf_read_calls(e, &m->ix, &m->calls);
+}
+
+size_t corosym_tail_calls(corosym_module *m, uint64_t caller_ret,
+                          uint64_t callee, uint64_t *pcs, size_t max)
+{
+    if (!m || m->error || !m->debug_path || !max)
+        return 0;
+    if (!m->calls_read) {
+        m->calls_read = 1;
+        read_debug_file(m, read_calls);
+    }
+    return cs_tail_chain(&m->calls, caller_ret, callee, pcs, max);
 }
 

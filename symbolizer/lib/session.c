@@ -79,6 +79,7 @@ void corosym_session_free(corosym_session *s)
         free(m->warning);
         free(m->dem);
         cs_vars_free(&m->vars);
+        cs_calls_free(&m->calls);
         free(m);
     }
     for (size_t i = 0; i < s->ndirs; i++)

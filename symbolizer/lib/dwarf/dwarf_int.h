@@ -8,6 +8,7 @@
      names.c   names and declarations through abstract origins
      info.c    the DIE walk and cs_dwarf_read (threads)
      vars.c    variables at fixed addresses, for DATA requests
+     calls.c   call sites, and the tail calls between two frames
 
    This is the hot path of a cold run, so it is a single forward pass with
    no per-DIE allocation: abbreviations are decoded once per unit into flat
@@ -221,6 +222,11 @@ abbrev *dw_die_at(ctx *c, cu *u, uint64_t off, rd *r);
 /* The names and declaration of the DIE at OFF, following
    DW_AT_abstract_origin / DW_AT_specification, memoized. */
 memo *dw_resolve(ctx *c, uint64_t off);
+/* info.c: C ready for a walk of its own over E's units (sections, unit
+   headers and unit DIEs; B takes the strings and ranges it reads): 0, or
+   -1 when E has no .debug_info (C must still be closed). */
+int dw_open_units(ctx *c, cs_elf *e, cs_builder *b);
+void dw_close_units(ctx *c);
 /* vars.c: collects the variable DIE at R (abbreviation A) if it has a
    fixed address. */
 int dw_read_variable(ctx *c, cu *u, rd *r, const abbrev *a, uint64_t die_off);

@@ -472,7 +472,7 @@ static void read_cu_headers(ctx *c)
    share nothing: the walkers work on copies of the context with builders
    of their own, taken before the line pass starts, and on several
    threads for a big unit section.  The scopes still to name go to PEND. */
-static void read_units(ctx *c, cs_buf *pend)
+static void read_unit_heads(ctx *c)
 {
     for (size_t i = 0; i < c->ncus; i++) {
         cu *u = &c->cus[i];
@@ -481,6 +481,11 @@ static void read_units(ctx *c, cs_buf *pend)
                       u->unit_type == DW_UT_skeleton))
             read_unit_head(c, u);
     }
+}
+
+static void read_units(ctx *c, cs_buf *pend)
+{
+    read_unit_heads(c);
     unsigned nw = walkers_for(c->b, c->info.n);
     walker *w = cs_xcalloc(nw, sizeof *w);
     plan_walkers(c, w, nw);
@@ -538,6 +543,21 @@ static void free_ctx(ctx *c)
     free(c->lt);
     free(c->cus);
     free(c->memo);
+}
+
+int dw_open_units(ctx *c, cs_elf *e, cs_builder *b)
+{
+    open_sections(c, e, b);
+    if (!c->info.p)
+        return -1;
+    read_cu_headers(c);
+    read_unit_heads(c);
+    return 0;
+}
+
+void dw_close_units(ctx *c)
+{
+    free_ctx(c);
 }
 
 int cs_dwarf_read(cs_elf *e, cs_builder *b)
