@@ -318,19 +318,29 @@ def thread_for_tid(tid):
 # ---- symbolization -------------------------------------------------------------
 
 def _function_at(pc):
+    """(name, start) of the function whose code PC is in: the physical
+    one, not a function inlined into it.  An inlined call's block can
+    start at a return address (the instruction after a call can be the
+    first of the next inlined call): taken for the function, it made a
+    caller frame look like one sitting at its function's start (a
+    coroutine that never ran) and named it after the inlined callee."""
     try:
         block = gdb.block_for_pc(pc)
     except RuntimeError:
         block = None
-    while block is not None and block.function is None:
+    outer = None
+    while block is not None and not (block.is_static or block.is_global):
+        if block.function is not None:
+            outer = block
         block = block.superblock
-    if block is not None:
-        return block.function.print_name, block.start
+    if outer is not None:
+        return outer.function.print_name, outer.start
     try:
         text = gdb.execute("info symbol 0x%x" % pc, to_string=True)
     except gdb.error:
         return None, None
-    m = re.match(r"(\S+)(?: \+ (\d+))? in section", text)
+    # "NAME [+ OFF] in section S [of FILE]"; a C++ NAME has spaces
+    m = re.match(r"(.+?)(?: \+ (\d+))? in section ", text)
     if not m:
         return None, None
     return m.group(1), pc - int(m.group(2) or 0)

@@ -176,11 +176,14 @@ def test_crashed_coroutine_is_its_thread(tmp_path):
     assert [t["coroutine"] for t in d["threads"]] == [3]
 
 
-@pytest.mark.parametrize("prog", ["boost_gen", "boost_fibers"])
-def test_boost_ends_at_the_start_function(prog, tmp_path):
+@pytest.mark.parametrize("build", ["make", "gcc-O2", "clang-O2"])
+@pytest.mark.parametrize("prog", ["gen", "fibers", "sessions"])
+def test_boost_ends_at_the_start_function(prog, build, tmp_path):
     """Boost.Context under the fcontext interposer: the fiber's entry
-    function, not make_fcontext's trampoline and the junk below it."""
-    exe = ROOT / "build" / "interpose" / "tests" / prog
+    function, not make_fcontext's trampoline and the junk below it; at
+    -O0 (the Makefile's build) and at -O2 with g++ and clang++, frame
+    for frame as GDB's bt (inlined and tail-call frames included)."""
+    exe = stackmatrix.boost_build(prog, build)
     assert FCLIB.exists() and exe.exists(), "build it first: make testbin"
     core = tmp_path / "core"
     text = gdb_leaks_and_core([exe], "boost_checkpoint", core,

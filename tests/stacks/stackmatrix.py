@@ -75,6 +75,34 @@ def _build(name):
     return exe
 
 
+BOOST_SRC = ROOT / "tests" / "interpose" / "boost"
+BOOST_LIBS = {"gen": ["-lboost_context"],
+              "fibers": ["-lboost_fiber", "-lboost_context"],
+              "sessions": ["-lboost_coroutine", "-lboost_context",
+                           "-lpthread"]}
+
+
+def boost_build(prog, build):
+    """tests/interpose/boost/PROG.cpp as BUILD: "make" (the Makefile's,
+    g++ -O0) or "CC-OPT" (e.g. "clang-O2"), built here once per session
+    into build/stacks; its path."""
+    if build == "make":
+        return BUILD / "interpose" / "tests" / ("boost_" + prog)
+    cc, opt = build.split("-")
+    exe = OUT / ("boost_%s-%s" % (prog, build))
+    if not exe.exists():
+        OUT.mkdir(parents=True, exist_ok=True)
+        rc, out = _run([COMPILERS[cc][1], "-std=c++17", "-" + opt, "-g",
+                        "-Wall", "-Wextra", "-Werror",
+                        "-DBOOST_ALLOW_DEPRECATED_HEADERS",
+                        "-DBOOST_COROUTINES_NO_DEPRECATION_WARNING",
+                        str(BOOST_SRC / (prog + ".cpp")), "-o",
+                        str(exe) + ".tmp"] + BOOST_LIBS[prog])
+        assert rc == 0, "building %s %s failed:\n%s" % (prog, build, out)
+        os.rename(str(exe) + ".tmp", str(exe))
+    return exe
+
+
 GDB_CMDS = ["info coroutines -group user -samples 100",
             "coroutine leaks", "coroutine apply all bt"]
 LLDB_CMDS = ["coroutine list -group user -samples 100",
