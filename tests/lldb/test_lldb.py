@@ -595,3 +595,34 @@ def test_hostile_name_is_escaped(run_lldb, prog, tmp_path):
     assert thread_names(t["thread list"])[CORO + 2] == \
         "coro 2 %s [blocked: sleep]" % shown
     assert shown in t["coroutine list"] and shown in t["coroutine select 2"]
+
+
+def _listed_frame_counts(text):
+    """{coroutine id: frames} of `coroutine list -t`."""
+    counts, cur = {}, None
+    for line in text.splitlines():
+        m = re.match(r"^[ *] ?(\d+)\s", line)
+        if m:
+            cur = int(m.group(1))
+            counts[cur] = 0
+        elif re.match(r"^\s+#\d+\s", line) and cur is not None:
+            counts[cur] += 1
+    return counts
+
+
+def test_stripped_stacks_end_at_the_start_function(run_lldb, prog,
+                                                   stripped):
+    """Without symbols LLDB still knows where functions start (its
+    symbols synthesized from .eh_frame): a stripped program's parked
+    stacks in `coroutine list -t` have exactly the frames of the same
+    program's with symbols, ending at the start function."""
+    cmds = ["coroutine catch crash",
+            "process handle SIGSEGV -s false -p true -n false",
+            "run crash", "coroutine list -t 30"]
+    full = _listed_frame_counts(
+        run_lldb(["file %s" % prog] + cmds)["coroutine list -t 30"])
+    bare = _listed_frame_counts(
+        run_lldb(["file %s" % stripped] + cmds)["coroutine list -t 30"])
+    parked = [cid for cid, *_ in SIX]
+    assert all(full.get(k) for k in parked), full
+    assert {k: bare.get(k) for k in parked} == {k: full[k] for k in parked}
