@@ -23,7 +23,8 @@
 #include "corocap.h"
 
 #define MAX_INLINE 16
-#define MAX_TAIL 8             /* tail-call frames between two frames */
+#define MAX_TAIL 64            /* tail-call frames between two frames
+                                  (corosym's longest chain) */
 
 struct entry {                 /* one cached address */
     uint64_t key;              /* pc << 1 | is_return; 0 empty */
@@ -181,8 +182,8 @@ static struct entry *lookup(cc_symbolizer *s, uint64_t pc, int is_return)
 }
 
 /* The tail calls GDB shows between a frame returning to CALLER and the
- * frame below it, which runs the function at CALLEE: both in one module
- * with DWARF, else none. */
+ * frame below it, which runs the function at CALLEE (in the same module
+ * or another: a runtime in a shared library). */
 static size_t tail_calls(cc_symbolizer *s, uint64_t caller, uint64_t callee,
                          const uint64_t **pcs)
 {
@@ -222,11 +223,12 @@ static size_t tail_calls(cc_symbolizer *s, uint64_t caller, uint64_t callee,
     e->n = 0;
     s->tused++;
     const cc_module *m = cc_target_module(s->t, caller);
+    const cc_module *m2 = cc_target_module(s->t, callee);
     corosym_module *cm = m ? module(s, m) : NULL;
-    if (cm && !corosym_module_error(cm) &&
-        cc_target_module(s->t, callee) == m) {
-        e->n = corosym_tail_calls(cm, caller - m->bias, callee - m->bias,
-                                  e->pc, MAX_TAIL);
+    corosym_module *cm2 = m2 ? module(s, m2) : NULL;
+    if (cm && cm2 && !corosym_module_error(cm)) {
+        e->n = corosym_tail_calls(cm, caller - m->bias, cm2,
+                                  callee - m2->bias, e->pc, MAX_TAIL);
         for (size_t i = 0; i < e->n; i++)
             e->pc[i] += m->bias;
     }

@@ -323,7 +323,8 @@ def _function_at(pc):
     start at a return address (the instruction after a call can be the
     first of the next inlined call): taken for the function, it made a
     caller frame look like one sitting at its function's start (a
-    coroutine that never ran) and named it after the inlined callee."""
+    coroutine that never ran) and named it after the inlined callee.
+    (A GNU C nested function is named after the function around it.)"""
     try:
         block = gdb.block_for_pc(pc)
     except RuntimeError:
@@ -334,7 +335,11 @@ def _function_at(pc):
             outer = block
         block = block.superblock
     if outer is not None:
-        return outer.function.print_name, outer.start
+        try:    # the entry: a function with a cold part starts above it
+            start = int(outer.function.value().address)
+        except (gdb.error, RuntimeError, TypeError, ValueError):
+            start = outer.start
+        return outer.function.print_name, start
     try:
         text = gdb.execute("info symbol 0x%x" % pc, to_string=True)
     except gdb.error:

@@ -82,7 +82,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             uint64_t tail[8];
             memcpy(&callee, data + size - 12, 4);
             memcpy(&ret, data + size - 8, 4);
-            size_t got = corosym_tail_calls(m, ret, callee, tail, 8);
+            size_t got = corosym_tail_calls(m, ret, NULL, callee, tail, 8);
             for (k = 0; k < got && k < 8; k++)
                 (void)corosym_symbolize(m, tail[k] - 1, fr, 8, &miss);
         }

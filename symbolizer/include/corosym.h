@@ -211,20 +211,24 @@ typedef struct corosym_data {
 corosym_miss corosym_symbolize_data(corosym_module *m, uint64_t addr,
                                     corosym_data *d);
 
-/* The tail-call frames GDB's `bt` shows between two frames of M, from
-   DWARF call-site information (DW_TAG_call_site) alone: CALLER_RET is the
-   caller frame's return address, CALLEE the entry of the function the
-   frame below it runs (both module addresses).  When the caller's call
-   site called another function, whose tail calls (a `jmp` at its end,
-   and so on) lead to CALLEE by one path, those calls are the frames; by
-   several paths, the calls they share at either end.  Writes the return
-   addresses of those tail calls, innermost first, up to MAX into PCS (a
-   frame's line is that of PCS[i] - 1) and returns how many: 0 when CALLEE
-   is called directly, or no unambiguous chain exists, or M lacks the
-   information (the rules GDB keeps are in calls.c).  The call sites are
-   read on a module's first call (one pass over .debug_info). */
+/* The tail-call frames GDB's `bt` shows between two frames, from DWARF
+   call-site information (DW_TAG_call_site) alone: CALLER_RET is the
+   caller frame's return address in M, CALLEE the entry of the function
+   the frame below it runs, in CALLEE_MODULE (NULL: M; in another module
+   the callee is matched by its symbol's name, as GDB finds a declared
+   callee in whichever module defines it).  When the caller's call site
+   called another function, whose tail calls (a `jmp` at its end, and so
+   on) lead to CALLEE by one path, those calls are the frames; by several
+   paths, the calls they share at either end.  Writes the return
+   addresses of those tail calls in M, innermost first, up to MAX into
+   PCS (a frame's line is that of PCS[i] - 1) and returns how many: 0
+   when CALLEE is called directly, or no unambiguous chain exists, or M
+   lacks the information (the rules GDB keeps are in calls.c).  The call
+   sites are read on a module's first question that a direct call at
+   CALLER_RET does not answer (one pass over .debug_info). */
 size_t corosym_tail_calls(corosym_module *m, uint64_t caller_ret,
-                          uint64_t callee, uint64_t *pcs, size_t max);
+                          corosym_module *callee_module, uint64_t callee,
+                          uint64_t *pcs, size_t max);
 
 /* The address NAME stands for in M, as llvm-symbolizer resolves a
    "MODULE SYMBOL[+OFFSET]" request: the first ELF symbol (address order)

@@ -159,14 +159,18 @@ typedef struct cs_call {
     uint64_t ret;           /* DW_AT_call_return_pc (GNU: DW_AT_low_pc) */
     uint64_t target;        /* the callee's entry, when HAS_TARGET */
     uint32_t next_tail;     /* the function's next tail call, CS_NONE */
+    uint32_t name;          /* a declared callee this module has no
+                               symbol for (in another module): its
+                               linkage name in NAMES, else CS_NONE */
     uint8_t tail;           /* DW_AT_call_tail_call */
-    uint8_t has_target;     /* 0: indirect, or not resolvable offline */
+    uint8_t has_target;     /* 0: indirect, or not resolvable here */
     uint16_t pad;
 } cs_call;
 typedef struct cs_func { uint64_t entry; uint32_t tails, pad; } cs_func;
 typedef struct cs_calls {
     cs_call *call; size_t ncall;
     cs_func *func; size_t nfunc;
+    char *names;            /* NUL-terminated names, cs_call.name */
 } cs_calls;
 /* Reads E's call sites into CS (one pass over .debug_info, done on a
    module's first tail-call question).  A callee named only by a
@@ -176,12 +180,15 @@ void cs_dwarf_read_calls(cs_elf *e, const cs_index *ix, cs_calls *cs);
 void cs_calls_free(cs_calls *cs);
 /* GDB's tail-call frames between a caller frame whose return address is
    CALLER_RET and the callee frame, running the function that starts at
-   CALLEE: the return addresses of the tail calls that must have happened
-   in between, innermost first, up to MAX into OUT; how many.  0 when the
-   callee is called directly, or no chain of tail calls, or more than one
-   without a common part, leads from the call site to it. */
+   CALLEE (this module), or, in another module, the one whose symbol is
+   CALLEE_NAME (then CALLEE is not used): the return addresses of the
+   tail calls that must have happened in between, innermost first, up to
+   MAX into OUT; how many.  0 when the callee is called directly, or no
+   chain of tail calls, or more than one without a common part, leads
+   from the call site to it. */
 size_t cs_tail_chain(const cs_calls *cs, uint64_t caller_ret,
-                     uint64_t callee, uint64_t *out, size_t max);
+                     uint64_t callee, const char *callee_name,
+                     uint64_t *out, size_t max);
 
 void cs_builder_init(cs_builder *b);
 void cs_builder_free(cs_builder *b);

@@ -365,15 +365,82 @@ static void read_calls(corosym_module *m, cs_elf *e)
     cs_dwarf_read_calls(e, &m->ix, &m->calls);
 }
 
-size_t corosym_tail_calls(corosym_module *m, uint64_t caller_ret,
-                          uint64_t callee, uint64_t *pcs, size_t max)
+/* The target of the direct call (x86-64 `call rel32`, AArch64 `bl`)
+   that returns to RET in M's own code: 0 and *TO, or -1 when that is
+   not a direct call or the code is not in the binary. */
+static int direct_call(corosym_module *m, uint64_t ret, uint64_t *to)
 {
-    if (!m || m->error || !m->debug_path || !max)
+    cs_elf *e = m->bin;
+    unsigned len = e && e->e_machine == EM_X86_64 ? 5 :
+                   e && e->e_machine == EM_AARCH64 ? 4 : 0;
+    if (!len || ret < len)
+        return -1;
+    uint64_t at = ret - len;
+    for (size_t i = 0; i < e->nsec; i++) {
+        const cs_section *x = &e->sec[i];
+        if (!(x->flags & SHF_EXECINSTR) || x->type != SHT_PROGBITS ||
+            at < x->addr || ret > x->addr + x->size)
+            continue;
+        char *err = NULL;
+        const cs_section *d = cs_elf_section(e, x->name, &err);
+        free(err);
+        if (!d || d->addr != x->addr || ret > d->addr + d->size)
+            return -1;
+        const uint8_t *p = d->data + (at - d->addr);
+        if (len == 5) {
+            if (p[0] != 0xe8)
+                return -1;
+            int32_t rel = (int32_t)((uint32_t)p[1] | (uint32_t)p[2] << 8 |
+                                    (uint32_t)p[3] << 16 |
+                                    (uint32_t)p[4] << 24);
+            *to = ret + (uint64_t)(int64_t)rel;
+            return 0;
+        }
+        uint32_t insn = (uint32_t)p[0] | (uint32_t)p[1] << 8 |
+                        (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+        if ((insn >> 26) != 0x25)
+            return -1;
+        int64_t off = (int64_t)((uint64_t)(insn & 0x3ffffff) << 38) >> 36;
+        *to = at + (uint64_t)off;
         return 0;
+    }
+    return -1;
+}
+
+/* The raw name of the symbol that starts exactly at ADDR in M, or NULL. */
+static const char *symbol_at(const corosym_module *m, uint64_t addr)
+{
+    const cs_index *ix = &m->ix;
+    size_t k = cs_index_find(ix, 2, addr);
+    if (k == SIZE_MAX || ix->syms[k].addr != addr ||
+        ix->syms[k].name >= ix->strsize)
+        return NULL;
+    return ix->str + ix->syms[k].name;
+}
+
+size_t corosym_tail_calls(corosym_module *m, uint64_t caller_ret,
+                          corosym_module *callee_module, uint64_t callee,
+                          uint64_t *pcs, size_t max)
+{
+    if (!m || m->error || !m->debug_path || !max || !callee)
+        return 0;
+    const char *name = NULL;
+    if (callee_module && callee_module != m) {
+        if (callee_module->error ||
+            !(name = symbol_at(callee_module, callee)))
+            return 0;
+    } else {
+        /* a direct call of the callee: GDB's chain is empty, and most
+           frames are such calls, so most captures never read the call
+           sites */
+        uint64_t to;
+        if (direct_call(m, caller_ret, &to) == 0 && to == callee)
+            return 0;
+    }
     if (!m->calls_read) {
         m->calls_read = 1;
         read_debug_file(m, read_calls);
     }
-    return cs_tail_chain(&m->calls, caller_ret, callee, pcs, max);
+    return cs_tail_chain(&m->calls, caller_ret, callee, name, pcs, max);
 }
 

@@ -4,10 +4,10 @@ corodbg's capture tools the same way (corosym_tail_calls).
 
 tests/progs/tailshapes.c has one coroutine per shape of tail-call chain
 (one path, two paths sharing nothing, two sharing their end, a cycle, an
-indirect jump, a callee in another unit).  On one core, every
-coroutine's frames in `corodbg dump` must be GDB's `bt`, frame for
-frame, and `corodbg leaks` must give GDB's groups, whose wait sites are
-tail-call frames for most shapes.  GDB's own answers are checked against
+indirect jump, a callee in another unit, or in a shared library).  On
+one core, every coroutine's frames in `corodbg dump` must be GDB's `bt`,
+frame for frame, and `corodbg leaks` must give GDB's groups, whose wait
+sites are tail-call frames for most shapes.  GDB's own answers are checked against
 the shapes first, so a compiler that stops emitting the jumps fails the
 test instead of emptying it."""
 import json
@@ -39,10 +39,24 @@ GCC_SHAPES = {
 }
 
 
-def _build(variant):
+def _build(variant, shared=False):
+    """tailshapes as VARIANT; SHARED: wait_elsewhere in a shared library
+    (a runtime in a .so: the "extern" shape's jump goes through the PLT,
+    and GDB finds the callee by name in the library)."""
     lang, cc, opt = variant.split("-")
     front = stackmatrix.COMPILERS[cc][lang == "cxx"]
-    exe = stackmatrix.OUT / ("tailshapes-" + variant)
+    exe = stackmatrix.OUT / ("tailshapes-" + variant + ("-so" if shared
+                                                         else ""))
+    wait = [str(SRC / "tailshapes_wait.c")]
+    if shared:
+        lib = stackmatrix.OUT / ("libtailwait-%s.so" % variant)
+        r = subprocess.run([front, "-" + opt, "-fPIC", "-shared"] +
+                           stackmatrix._FLAGS +
+                           (["-std=c++17", "-x", "c++"] if lang == "cxx"
+                            else ["-std=c11"]) + wait + ["-o", str(lib)],
+                           capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        wait = ["-x", "none", str(lib), "-Wl,-rpath,%s" % lib.parent]
     runtime = [SRC / "minirt.c", SRC / "regmodes.c"]
     objs = []
     for r in runtime:   # the runtime stays C
@@ -53,8 +67,7 @@ def _build(variant):
         objs.append(str(obj))
     std = ["-std=c++17", "-x", "c++"] if lang == "cxx" else ["-std=c11"]
     r = subprocess.run([front, "-" + opt] + stackmatrix._FLAGS + std +
-                       [str(SRC / "tailshapes.c"),
-                        str(SRC / "tailshapes_wait.c")] +
+                       [str(SRC / "tailshapes.c")] + wait +
                        (["-x", "none"] if lang == "cxx" else []) + objs +
                        ["-o", str(exe)] + stackmatrix._LIBS,
                        capture_output=True, text=True)
@@ -72,13 +85,14 @@ def _names(text):
     return out
 
 
-@pytest.mark.parametrize("variant", ["c-gcc-O2", "cxx-gcc-O2", "c-gcc-O3",
-                                     "c-clang-O2"])
-def test_tail_call_frames_as_gdb(variant, tmp_path):
+@pytest.mark.parametrize("variant,shared", [
+    ("c-gcc-O2", False), ("cxx-gcc-O2", False), ("c-gcc-O3", False),
+    ("c-clang-O2", False), ("c-gcc-O2", True), ("cxx-gcc-O2", True)])
+def test_tail_call_frames_as_gdb(variant, shared, tmp_path):
     if variant not in stackmatrix.variants():
         pytest.skip("no compiler for %s" % variant)
     stackmatrix.OUT.mkdir(parents=True, exist_ok=True)
-    exe = _build(variant)
+    exe = _build(variant, shared)
     core = tmp_path / "core"
     text = gdb_leaks_and_core([exe], "shapes_ready", core,
                               command="coroutine apply all bt")

@@ -597,17 +597,18 @@ def test_hostile_name_is_escaped(run_lldb, prog, tmp_path):
     assert shown in t["coroutine list"] and shown in t["coroutine select 2"]
 
 
-def _listed_frame_counts(text):
-    """{coroutine id: frames} of `coroutine list -t`."""
-    counts, cur = {}, None
+def _listed_frames(text):
+    """{coroutine id: [frame texts]} of `coroutine list -t`."""
+    frames, cur = {}, None
     for line in text.splitlines():
         m = re.match(r"^[ *] ?(\d+)\s", line)
         if m:
-            cur = int(m.group(1))
-            counts[cur] = 0
-        elif re.match(r"^\s+#\d+\s", line) and cur is not None:
-            counts[cur] += 1
-    return counts
+            cur = frames.setdefault(int(m.group(1)), [])
+            continue
+        m = re.match(r"^\s+#\d+\s+(.*)$", line)
+        if m and cur is not None:
+            cur.append(m.group(1))
+    return frames
 
 
 def test_stripped_stacks_end_at_the_start_function(run_lldb, prog,
@@ -619,10 +620,15 @@ def test_stripped_stacks_end_at_the_start_function(run_lldb, prog,
     cmds = ["coroutine catch crash",
             "process handle SIGSEGV -s false -p true -n false",
             "run crash", "coroutine list -t 30"]
-    full = _listed_frame_counts(
+    full = _listed_frames(
         run_lldb(["file %s" % prog] + cmds)["coroutine list -t 30"])
-    bare = _listed_frame_counts(
+    bare = _listed_frames(
         run_lldb(["file %s" % stripped] + cmds)["coroutine list -t 30"])
     parked = [cid for cid, *_ in SIX]
-    assert all(full.get(k) for k in parked), full
-    assert {k: bare.get(k) for k in parked} == {k: full[k] for k in parked}
+    # with symbols: each ends at its start function (the one that never
+    # ran is only its trampoline), far from the -t 30 cap
+    assert {k: full[k][-1].split()[0] for k in parked} == \
+        {1: "consumer", 2: "sleeper", 3: "yielder", 4: "consumer",
+         5: "sleeper", 6: "lp_trampoline"}, full
+    assert {k: len(bare.get(k, ())) for k in parked} == \
+        {k: len(full[k]) for k in parked}, (bare, full)

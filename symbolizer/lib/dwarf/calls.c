@@ -12,8 +12,12 @@
    (docs/capture.md), so GDB's limits are kept too: a call site without a
    return address (clang marks its tail calls with DW_AT_call_pc only) is
    not a call site; a function whose DWARF does not say it lists all its
-   calls lists no tail calls; and a path that meets an indirect call, or a
-   callee this module cannot place, gives no frames at all. */
+   calls lists no tail calls; and a path that meets an indirect call, or
+   a callee no module has a symbol for, gives no frames at all.  A callee
+   declared here and defined in another module (a runtime in a shared
+   library, reached through the PLT) is matched by its linkage name, as
+   GDB finds it in whichever module defines it; a path through such a
+   callee's own tail calls is not followed (no frames). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,36 +223,81 @@ static void walk_unit_calls(walk *w, cu *u)
    pool) for call K. */
 typedef struct byname { uint32_t name; size_t call; } byname;
 
-/* Where the callee of call K starts, as GDB resolves DW_AT_call_origin:
+/* What a callee DIE says, once per DIE (many calls name one callee). */
+typedef struct origin {
+    uint64_t off, entry;
+    uint32_t name;          /* a declaration's linkage name, CS_NONE */
+    uint8_t used, has_entry;
+} origin;
+
+typedef struct origins { origin *tab; size_t cap, n; } origins;
+
+static origin *origin_slot(origins *o, uint64_t off)
+{
+    if (2 * (o->n + 1) > o->cap) {
+        size_t nc = o->cap ? 2 * o->cap : 1024;
+        origin *nt = cs_xcalloc(nc, sizeof *nt);
+        for (size_t i = 0; i < o->cap; i++) {
+            if (!o->tab[i].used)
+                continue;
+            size_t h = cs_hash(&o->tab[i].off, 8) & (nc - 1);
+            while (nt[h].used)
+                h = (h + 1) & (nc - 1);
+            nt[h] = o->tab[i];
+        }
+        free(o->tab);
+        o->tab = nt;
+        o->cap = nc;
+    }
+    size_t h = cs_hash(&off, 8) & (o->cap - 1);
+    while (o->tab[h].used && o->tab[h].off != off)
+        h = (h + 1) & (o->cap - 1);
+    return &o->tab[h];
+}
+
+/* Where the callee at ORIGIN starts, as GDB resolves DW_AT_call_origin:
    a declaration by its linkage name (later, through the symbols), a
    definition by its code.  The abstract DIE of an inlined function has
    neither: no target. */
-static void resolve_origin(ctx *c, cs_call *k, uint64_t origin,
-                           size_t idx, cs_buf *names)
+static void resolve_origin(ctx *c, origins *memo, cs_call *k,
+                           uint64_t origin_off, size_t idx, cs_buf *names)
 {
-    cu *u = dw_cu_of(c, origin);
-    rd r;
-    abbrev *a = u ? dw_die_at(c, u, origin, &r) : NULL;
-    funcinfo f;
-    if (!a || read_func_attrs(c, u, &r, a, &f) < 0)
-        return;
-    if (f.is_decl && !f.has_spec) {
-        memo *m = dw_resolve(c, origin);
-        if (m->name != CS_NONE) {
-            byname b = {m->name, idx};
-            cs_buf_add(names, &b, sizeof b);
+    origin *o = origin_slot(memo, origin_off);
+    if (!o->used) {
+        o->used = 1;
+        o->off = origin_off;
+        o->name = CS_NONE;
+        memo->n++;
+        cu *u = dw_cu_of(c, origin_off);
+        rd r;
+        abbrev *a = u ? dw_die_at(c, u, origin_off, &r) : NULL;
+        funcinfo f;
+        if (a && read_func_attrs(c, u, &r, a, &f) == 0) {
+            if (f.is_decl && !f.has_spec)
+                o->name = dw_resolve(c, origin_off)->name;
+            else if (f.has_code) {
+                o->entry = f.entry;
+                o->has_entry = 1;
+            }
         }
-    } else if (f.has_code) {
-        k->target = f.entry;
+    }
+    if (o->has_entry) {
+        k->target = o->entry;
         k->has_target = 1;
+    } else if (o->name != CS_NONE) {
+        byname b = {o->name, idx};
+        cs_buf_add(names, &b, sizeof b);
     }
 }
 
 /* The symbols named by NAMES: the first of each name in address order,
-   a global one before a local one. */
+   a global one before a local one.  A name this module has no symbol
+   for stays the call's NAME: GDB looks it up in every module. */
 static void resolve_names(const cs_strpool *pool, const cs_index *ix,
                           const byname *nm, size_t n, cs_call *calls)
 {
+    for (size_t i = 0; i < n; i++)
+        calls[nm[i].call].name = nm[i].name;
     if (!n || !ix || !ix->nsyms)
         return;
     size_t cap = 16;
@@ -286,6 +335,7 @@ static void resolve_names(const cs_strpool *pool, const cs_index *ix,
         if (tab[h].found && tab[h].addr) {
             calls[nm[i].call].target = tab[h].addr;
             calls[nm[i].call].has_target = 1;
+            calls[nm[i].call].name = CS_NONE;
         }
     }
     free(tab);
@@ -343,6 +393,7 @@ void cs_dwarf_read_calls(cs_elf *e, const cs_index *ix, cs_calls *cs)
         qsort(rc, nrc, sizeof *rc, by_ret);
     cs->call = cs_xmalloc((nrc ? nrc : 1) * sizeof *cs->call);
     cs_buf names = {0};
+    origins memo = {0};
     for (size_t i = 0; i < nrc; i++) {
         if (cs->ncall && cs->call[cs->ncall - 1].ret == rc[i].ret)
             continue;
@@ -351,8 +402,9 @@ void cs_dwarf_read_calls(cs_elf *e, const cs_index *ix, cs_calls *cs)
         k->ret = rc[i].ret;
         k->tail = rc[i].tail;
         k->next_tail = CS_NONE;
+        k->name = CS_NONE;
         if (rc[i].kind == ORIGIN_REF)
-            resolve_origin(&c, k, rc[i].origin, cs->ncall, &names);
+            resolve_origin(&c, &memo, k, rc[i].origin, cs->ncall, &names);
         if (k->tail && rc[i].func != CS_NONE) {
             uint32_t f = map[rc[i].func];
             if (complete[f]) {
@@ -364,6 +416,11 @@ void cs_dwarf_read_calls(cs_elf *e, const cs_index *ix, cs_calls *cs)
     }
     resolve_names(&b.strs, ix, (const byname *)names.p,
                   names.n / sizeof(byname), cs->call);
+    /* the names left for other modules live on with the table */
+    cs->names = cs_xmalloc(b.strs.blob.n ? b.strs.blob.n : 1);
+    if (b.strs.blob.n)
+        memcpy(cs->names, b.strs.blob.p, b.strs.blob.n);
+    free(memo.tab);
     free(names.p);
     free(complete);
     free(map);
@@ -377,6 +434,7 @@ void cs_calls_free(cs_calls *cs)
 {
     free(cs->call);
     free(cs->func);
+    free(cs->names);
     memset(cs, 0, sizeof *cs);
 }
 
@@ -388,7 +446,8 @@ void cs_calls_free(cs_calls *cs)
 
 typedef struct search {
     const cs_calls *cs;
-    uint64_t callee;
+    uint64_t callee;           /* 0: in another module, CALLEE_NAME */
+    const char *callee_name;
     uint32_t path[MAX_PATH];
     size_t npath;
     uint32_t best[MAX_PATH];   /* the first path; then what all share */
@@ -461,8 +520,15 @@ static int on_path(const search *s, uint32_t k)
    whole search with no answer. */
 static int follow(search *s, const cs_call *k)
 {
-    if (!k->has_target || ++s->steps > BUDGET)
+    if (++s->steps > BUDGET)
         return 0;
+    if (!k->has_target) {
+        /* a callee in another module: GDB finds it by name there */
+        if (k->name != CS_NONE && s->callee_name &&
+            !strcmp(s->cs->names + k->name, s->callee_name))
+            return candidate(s);
+        return 0;               /* or nowhere GDB could search on */
+    }
     if (k->target == s->callee)
         return candidate(s);
     const cs_func *f = func_at(s->cs, k->target);
@@ -482,14 +548,16 @@ static int follow(search *s, const cs_call *k)
 }
 
 size_t cs_tail_chain(const cs_calls *cs, uint64_t caller_ret,
-                     uint64_t callee, uint64_t *out, size_t max)
+                     uint64_t callee, const char *callee_name,
+                     uint64_t *out, size_t max)
 {
     const cs_call *k = call_at(cs, caller_ret);
-    if (!k || !callee)
+    if (!k || (!callee && !callee_name))
         return 0;
     search *s = cs_xcalloc(1, sizeof *s);
     s->cs = cs;
-    s->callee = callee;
+    s->callee = callee_name ? 0 : callee;   /* no target is 0 */
+    s->callee_name = callee_name;
     size_t n = 0;
     if (follow(s, k) && s->have) {
         /* innermost first: the shared tail calls at the callee's end,
