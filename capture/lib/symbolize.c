@@ -34,8 +34,9 @@ struct entry {                 /* one cached address */
 
 struct tails {                 /* one cached pair of frames */
     uint64_t caller, callee;   /* caller 0: empty */
-    uint64_t pc[MAX_TAIL];     /* return addresses of the tail calls */
-    size_t n;
+    uint32_t at, n;            /* return addresses of the tail calls:
+                                  tpc[at .. at + n) (most pairs have
+                                  none: kept apart, not MAX_TAIL each) */
 };
 
 struct cc_symbolizer {
@@ -46,6 +47,8 @@ struct cc_symbolizer {
     size_t cap, used;
     struct tails *tails;
     size_t tcap, tused;
+    uint64_t *tpc;             /* the pairs' tail calls, back to back */
+    size_t ntpc, captpc;
     cc_frame *out;             /* cc_symbolize_raw's answer */
     size_t outcap;
 };
@@ -82,6 +85,7 @@ void cc_symbolizer_free(cc_symbolizer *s)
         return;
     corosym_session_free(s->s);
     free(s->tails);
+    free(s->tpc);
     free(s->out);
     free(s->mods);
     free(s->tab);
@@ -214,25 +218,42 @@ static size_t tail_calls(cc_symbolizer *s, uint64_t caller, uint64_t callee,
         if (!e->caller)
             break;
         if (e->caller == caller && e->callee == callee) {
-            *pcs = e->pc;
+            *pcs = e->n ? s->tpc + e->at : NULL;
             return e->n;
         }
     }
     e->caller = caller;
     e->callee = callee;
-    e->n = 0;
+    e->at = e->n = 0;
     s->tused++;
     const cc_module *m = cc_target_module(s->t, caller);
     const cc_module *m2 = cc_target_module(s->t, callee);
     corosym_module *cm = m ? module(s, m) : NULL;
     corosym_module *cm2 = m2 ? module(s, m2) : NULL;
-    if (cm && cm2 && !corosym_module_error(cm)) {
-        e->n = corosym_tail_calls(cm, caller - m->bias, cm2,
-                                  callee - m2->bias, e->pc, MAX_TAIL);
-        for (size_t i = 0; i < e->n; i++)
-            e->pc[i] += m->bias;
+    uint64_t pc[MAX_TAIL];
+    size_t n = 0;
+    if (cm && cm2 && !corosym_module_error(cm))
+        n = corosym_tail_calls(cm, caller - m->bias, cm2, callee - m2->bias,
+                               pc, MAX_TAIL);
+    if (n > MAX_TAIL)
+        n = MAX_TAIL;
+    if (n && s->ntpc + n > s->captpc) {
+        size_t nc = s->captpc ? 2 * s->captpc : 64;
+        while (nc < s->ntpc + n)
+            nc *= 2;
+        uint64_t *t = realloc(s->tpc, nc * sizeof *t);
+        if (!t)
+            n = 0;
+        else {
+            s->tpc = t;
+            s->captpc = nc;
+        }
     }
-    *pcs = e->pc;
+    e->at = (uint32_t)s->ntpc;
+    e->n = (uint32_t)n;
+    for (size_t i = 0; i < n; i++)
+        s->tpc[s->ntpc++] = pc[i] + m->bias;
+    *pcs = n ? s->tpc + e->at : NULL;
     return e->n;
 }
 
