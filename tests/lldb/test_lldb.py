@@ -2,12 +2,18 @@
 OperatingSystem plugin on a live process, core files (kernel and gcore),
 a stripped binary and corrupt tables.  The program is
 tests/lldb/progs/lldbprog.c; its LINE_* markers give the expected lines."""
+import pathlib
 import re
 import subprocess
+import sys
 
 import pytest
 
 from lldbutil import lldb_env, LLDB
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent /
+                       "stacks"))
+import stackmatrix  # noqa: E402 (the `-t` listing's parser)
 
 CORO = 1 << 32
 BREAK = ["b example_checkpoint"]
@@ -597,20 +603,6 @@ def test_hostile_name_is_escaped(run_lldb, prog, tmp_path):
     assert shown in t["coroutine list"] and shown in t["coroutine select 2"]
 
 
-def _listed_frames(text):
-    """{coroutine id: [frame texts]} of `coroutine list -t`."""
-    frames, cur = {}, None
-    for line in text.splitlines():
-        m = re.match(r"^[ *] ?(\d+)\s", line)
-        if m:
-            cur = frames.setdefault(int(m.group(1)), [])
-            continue
-        m = re.match(r"^\s+#\d+\s+(.*)$", line)
-        if m and cur is not None:
-            cur.append(m.group(1))
-    return frames
-
-
 def test_stripped_stacks_end_at_the_start_function(run_lldb, prog,
                                                    stripped):
     """Without symbols LLDB still knows where functions start (its
@@ -620,14 +612,14 @@ def test_stripped_stacks_end_at_the_start_function(run_lldb, prog,
     cmds = ["coroutine catch crash",
             "process handle SIGSEGV -s false -p true -n false",
             "run crash", "coroutine list -t 30"]
-    full = _listed_frames(
+    full = stackmatrix.listed_stacks(
         run_lldb(["file %s" % prog] + cmds)["coroutine list -t 30"])
-    bare = _listed_frames(
+    bare = stackmatrix.listed_stacks(
         run_lldb(["file %s" % stripped] + cmds)["coroutine list -t 30"])
     parked = [cid for cid, *_ in SIX]
     # with symbols: each ends at its start function (the one that never
     # ran is only its trampoline), far from the -t 30 cap
-    assert {k: full[k][-1].split()[0] for k in parked} == \
+    assert {k: full[k][-1] for k in parked} == \
         {1: "consumer", 2: "sleeper", 3: "yielder", 4: "consumer",
          5: "sleeper", 6: "lp_trampoline"}, full
     assert {k: len(bare.get(k, ())) for k in parked} == \
