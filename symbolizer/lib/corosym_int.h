@@ -155,7 +155,7 @@ const cs_var *cs_var_at(const cs_vars *vs, uint64_t addr);
    code sorted by entry, heads the list of its tail calls (through
    NEXT_TAIL) when its DWARF says the list is complete
    (DW_AT_call_all_calls or the like), else has none. */
-typedef struct cs_call {
+typedef struct cs_call {    /* (the key first: calls.c find_key) */
     uint64_t ret;           /* DW_AT_call_return_pc (GNU: DW_AT_low_pc) */
     uint64_t target;        /* the callee's entry, when HAS_TARGET */
     uint32_t next_tail;     /* the function's next tail call, CS_NONE */

@@ -456,31 +456,37 @@ typedef struct search {
     size_t steps;
 } search;
 
-static const cs_call *call_at(const cs_calls *cs, uint64_t ret)
+/* The element of BASE (N sorted elements of SIZE bytes, each starting
+   with its uint64_t key: cs_call.ret, cs_func.entry) whose key is KEY,
+   or NULL. */
+static const void *find_key(const void *base, size_t n, size_t size,
+                            uint64_t key)
 {
-    size_t lo = 0, hi = cs->ncall;
+    const char *b = base;
+    size_t lo = 0, hi = n;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        if (cs->call[mid].ret < ret)
+        uint64_t k;
+        memcpy(&k, b + mid * size, sizeof k);
+        if (k < key)
             lo = mid + 1;
         else
             hi = mid;
     }
-    return lo < cs->ncall && cs->call[lo].ret == ret ? &cs->call[lo] : NULL;
+    uint64_t k = 0;
+    if (lo < n)
+        memcpy(&k, b + lo * size, sizeof k);
+    return lo < n && k == key ? b + lo * size : NULL;
+}
+
+static const cs_call *call_at(const cs_calls *cs, uint64_t ret)
+{
+    return find_key(cs->call, cs->ncall, sizeof *cs->call, ret);
 }
 
 static const cs_func *func_at(const cs_calls *cs, uint64_t entry)
 {
-    size_t lo = 0, hi = cs->nfunc;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        if (cs->func[mid].entry < entry)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo < cs->nfunc && cs->func[lo].entry == entry ? &cs->func[lo]
-                                                         : NULL;
+    return find_key(cs->func, cs->nfunc, sizeof *cs->func, entry);
 }
 
 /* One more path reached the callee: keep what it shares with the others
